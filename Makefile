@@ -1,0 +1,100 @@
+# vpnd - read this in a minute.
+#   make            bin/vpnd, bin/vpnctl
+#   make check      unit + e2e tests under ASan+UBSan, warnings as errors
+#   make demo       client -> server (NAT) -> internet, in network namespaces
+#   make deps       install the Debian packages the build, tests and demo need
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKGS     = openssl libuv libconfig libmnl libnftables
+VERSION  = 0.1.0
+
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla \
+	  -MMD -MP -I. -D_GNU_SOURCE -DVPND_VERSION='"$(VERSION)"'
+CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+
+# SAN=1 builds everything under ASan+UBSan into build/asan (make check uses it).
+ifeq ($(SAN),1)
+O       := build/asan
+CFLAGS  += -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+BIN     := $(O)/bin
+else
+O       := build/obj
+BIN     := bin
+endif
+
+MAINS   = server/vpnd.c server/vpnctl.c
+LIBSRC  = $(filter-out $(MAINS), $(wildcard conf/*.c crypto/*.c tunnel/*.c server/*.c client/*.c))
+LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
+UNITSRC = $(wildcard tests/unit/test_*.c)
+UNITBIN = $(UNITSRC:tests/unit/%.c=$(O)/tests/%)
+FAKEOBJ = $(patsubst %.c,$(O)/%.o,$(filter-out $(UNITSRC),$(wildcard tests/unit/*.c)))
+DEPS    = $(LIBOBJ:.o=.d) $(O)/server/vpnd.d $(O)/server/vpnctl.d $(FAKEOBJ:.o=.d) \
+	  $(UNITBIN:=.d)
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+all: $(BIN)/vpnd $(BIN)/vpnctl
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BIN)/vpnd: $(O)/server/vpnd.o $(LIBOBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/vpnctl: $(O)/server/vpnctl.o $(LIBOBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: tests/unit/%.c $(LIBOBJ) $(FAKEOBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+unit: all $(UNITBIN)
+
+# make check: everything under ASan+UBSan with -Werror, then unit and e2e
+# tests; the runner prints "N passed, N failed" last.
+check: deps
+	$(MAKE) SAN=1 WERROR=1 unit
+	tests/run.sh build/asan
+
+demo: deps all
+	tests/demo.sh
+
+deps:
+	@tests/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 bin/vpnd bin/vpnctl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 docs/vpnd.8 docs/vpnctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/vpnd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+analyze:
+	scan-build $(MAKE) clean all
+
+clean:
+	rm -rf build bin
+
+.PHONY: all unit check demo deps install analyze clean
+-include $(DEPS)

@@ -1,0 +1,536 @@
+/* cli.c - the client's loop. States: WAIT (backoff timer) -> RESOLVE ->
+ * CONNECT/HANDSHAKE (one stream, 10 s deadline) -> CONFIG (admitted, waiting
+ * for the server's CONFIG) -> UP. The TUN device and routes stay in place
+ * across reconnects, so traffic does not leak outside the tunnel while it
+ * is down; they are removed on exit. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "client/cli.h"
+#include "client/routes.h"
+#include "conf/conf.h"
+#include "crypto/tls.h"
+#include "server/ctl.h"
+#include "server/log.h"
+#include "tunnel/nl.h"
+#include "tunnel/stream.h"
+#include "tunnel/tun.h"
+
+#define CLI_TICK_MS      250
+#define CLI_CONNECT_MS   10000
+#define CLI_BACKOFF_MAX  60000
+#define CLI_TUN_BUDGET   64
+
+enum cli_state { CLI_WAIT, CLI_RESOLVE, CLI_HANDSHAKE, CLI_CONFIG, CLI_UP, CLI_STOPPED };
+
+struct cli {
+	uv_loop_t         *c_loop;
+	const struct conf *c_conf;
+	struct tls_ctx    *c_tls;
+	struct nl         *c_nl;
+	struct ctl        *c_ctl;
+	enum cli_state     c_state;
+	int                c_server;		/* index into servers */
+	int                c_tries;		/* failed attempts this round */
+	uint64_t           c_backoff;		/* ms before the next round */
+	uint64_t           c_deadline;
+	bool               c_stream_open;
+	bool               c_denied;
+	struct stream      c_st;
+	uv_getaddrinfo_t   c_gai;
+	uv_timer_t         c_timer, c_retry;
+	uv_check_t         c_flush;
+	uv_signal_t        c_sig[2];
+	bool               c_dirty;
+	struct sockaddr_in c_peer;		/* server's address, connected */
+	char               c_endpoint[300];
+
+	int                c_tun_fd;
+	int                c_tun_ifindex;
+	char               c_tun_name[IFNAMSIZ];
+	uv_poll_t          c_tun_poll;
+	struct msg_config  c_cfg;		/* what the tunnel is set up with */
+	bool               c_cfg_applied;
+	struct rt_state    c_rt;
+
+	uint64_t           c_last_rx, c_last_tx;
+	uint64_t           c_rx_bytes, c_tx_bytes, c_rx_pkts, c_tx_pkts;
+	uint64_t           c_drop_down;		/* TUN packets while not UP */
+	time_t             c_started, c_since;
+	uint8_t            c_pkt[FRAME_DATA_MAX];
+};
+
+static void cli_connect(struct cli *c);
+static void on_cli_tun(uv_poll_t *h, int status, int events);
+
+static const struct conf_server_addr *cur_server(const struct cli *c)
+{
+	return &c->c_conf->c_servers[c->c_server];
+}
+
+static void on_retry(uv_timer_t *h)
+{
+	cli_connect(h->data);
+}
+
+/* After a failed or lost session: next server in order; after a whole
+ * round without success, wait c_backoff (doubling, capped at 60 s). */
+static void cli_schedule(struct cli *c, bool next_server)
+{
+	uint64_t delay = 0;
+
+	if (c->c_state == CLI_STOPPED)
+		return;
+	c->c_state = CLI_WAIT;
+	if (next_server) {
+		c->c_server = (c->c_server + 1) % c->c_conf->c_nservers;
+		if (++c->c_tries >= c->c_conf->c_nservers) {
+			c->c_tries = 0;
+			delay = c->c_backoff;
+			c->c_backoff = c->c_backoff * 2 > CLI_BACKOFF_MAX ?
+			    CLI_BACKOFF_MAX : c->c_backoff * 2;
+		}
+	} else
+		delay = 1000;
+	if (delay > 0)
+		log_info("reconnecting in %llus", (unsigned long long)(delay / 1000));
+	uv_timer_start(&c->c_retry, on_retry, delay, 0);
+}
+
+static int cli_tun_setup(struct cli *c, const struct msg_config *m)
+{
+	const struct conf *cf = c->c_conf;
+	struct cidr net;
+	int mtu = cf->c_tun_mtu ? cf->c_tun_mtu : m->mc_mtu;
+	int err;
+
+	if (c->c_tun_fd < 0) {
+		if ((c->c_tun_fd = tun_open(cf->c_tun_name, c->c_tun_name)) < 0)
+			return c->c_tun_fd;
+		if ((err = nl_ifindex(c->c_tun_name)) < 0)
+			return err;
+		c->c_tun_ifindex = err;
+		uv_poll_init(c->c_loop, &c->c_tun_poll, c->c_tun_fd);
+		c->c_tun_poll.data = c;
+	}
+	if (c->c_cfg_applied && c->c_cfg.mc_addr.s_addr != m->mc_addr.s_addr)
+		nl_addr_del(c->c_nl, c->c_tun_ifindex, c->c_cfg.mc_addr, c->c_cfg.mc_plen);
+	net.plen = m->mc_plen;
+	net.addr.s_addr = m->mc_addr.s_addr & htonl(m->mc_plen ? 0xffffffffu << (32 - m->mc_plen) : 0);
+	if ((err = nl_addr_add(c->c_nl, c->c_tun_ifindex, m->mc_addr, m->mc_plen)) < 0 ||
+	    (err = nl_link_up(c->c_nl, c->c_tun_ifindex, mtu)) < 0 ||
+	    (err = rt_apply(c->c_nl, &c->c_rt, c->c_tun_ifindex, m->mc_routes,
+	    m->mc_nroutes, &net, c->c_peer.sin_addr)) < 0)
+		return err;
+	c->c_cfg = *m;
+	c->c_cfg_applied = true;
+	return 0;
+}
+
+static void cli_up(struct cli *c, const struct frame *f)
+{
+	struct msg_config m;
+	char a[INET_ADDRSTRLEN];
+	int err;
+
+	if (msg_config_decode(f->f_payload, f->f_len, &m) < 0) {
+		log_warnx("server %s sent a malformed configuration", c->c_endpoint);
+		stream_close(&c->c_st);
+		return;
+	}
+	if ((err = cli_tun_setup(c, &m)) < 0) {
+		errno = -err;
+		log_warn("tun %s: cannot configure", c->c_conf->c_tun_name);
+		stream_close(&c->c_st);
+		return;
+	}
+	c->c_state = CLI_UP;
+	c->c_since = time(NULL);
+	c->c_backoff = 1000;
+	c->c_tries = 0;
+	uv_poll_start(&c->c_tun_poll, UV_READABLE, on_cli_tun);
+	log_info("connected to %s, %s %s/%d, tls", c->c_endpoint, c->c_tun_name,
+	    inet_ntop(AF_INET, &m.mc_addr, a, sizeof(a)), m.mc_plen);
+}
+
+static int cli_on_frame(void *arg, const struct frame *f)
+{
+	struct cli *c = arg;
+
+	c->c_last_rx = uv_now(c->c_loop);
+	switch (f->f_type) {
+	case FRAME_DATA:
+		if (c->c_state != CLI_UP)
+			return 0;
+		c->c_rx_pkts++;
+		c->c_rx_bytes += f->f_len;
+		if (write(c->c_tun_fd, f->f_payload, f->f_len) < 0)
+			c->c_drop_down++;
+		return 0;
+	case FRAME_CONFIG:
+		if (c->c_state == CLI_CONFIG)
+			cli_up(c, f);
+		return c->c_state == CLI_UP ? 0 : -1;
+	case FRAME_DENY:
+		log_warnx("denied by server %s: %.*s", c->c_endpoint, (int)f->f_len,
+		    (const char *)f->f_payload);
+		c->c_denied = true;
+		stream_close(&c->c_st);
+		return -1;
+	case FRAME_BYE:
+		log_info("server %s closed the session: %.*s", c->c_endpoint,
+		    (int)f->f_len, (const char *)f->f_payload);
+		stream_close(&c->c_st);
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+static int cli_on_established(void *arg)
+{
+	struct cli *c = arg;
+
+	c->c_state = CLI_CONFIG;
+	c->c_deadline = uv_now(c->c_loop) + CLI_CONNECT_MS;
+	log_debug("TLS session with %s established", c->c_endpoint);
+	return 0;
+}
+
+static void cli_on_failed(void *arg, const char *reason, int err)
+{
+	struct cli *c = arg;
+
+	(void)err;
+	if (tls_pin_mismatch(c->c_st.st_ssl))
+		log_warnx("server %s refused: its fingerprint %s is not server_fingerprint %s",
+		    c->c_endpoint, tls_seen_fp(c->c_st.st_ssl), c->c_conf->c_server_fp);
+	else if (c->c_state == CLI_UP)
+		log_warnx("lost server %s: %s", c->c_endpoint, reason);
+	else
+		log_warnx("cannot connect to %s: %s", c->c_endpoint, reason);
+	stream_close(&c->c_st);
+}
+
+static void cli_on_closed(void *arg)
+{
+	struct cli *c = arg;
+	bool was_up = c->c_state == CLI_UP;
+
+	c->c_stream_open = false;
+	if (c->c_tun_fd >= 0 && uv_is_active((uv_handle_t *)&c->c_tun_poll))
+		uv_poll_stop(&c->c_tun_poll);
+	if (c->c_state == CLI_STOPPED)
+		return;
+	if (c->c_denied)
+		c->c_tries = c->c_conf->c_nservers;	/* straight to backoff */
+	c->c_denied = false;
+	cli_schedule(c, !was_up);
+}
+
+static const struct stream_cb cli_stream_cb = {
+	.established = cli_on_established,
+	.frame = cli_on_frame,
+	.failed = cli_on_failed,
+	.closed = cli_on_closed,
+};
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct cli *c = req->data;
+	int fd, one = 1;
+	SSL *ssl;
+
+	if (c->c_state != CLI_RESOLVE) {
+		uv_freeaddrinfo(res);
+		return;
+	}
+	if (status < 0) {
+		log_warnx("cannot resolve %s: %s", cur_server(c)->host, uv_strerror(status));
+		cli_schedule(c, true);
+		return;
+	}
+	memcpy(&c->c_peer, res->ai_addr, sizeof(c->c_peer));
+	uv_freeaddrinfo(res);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (connect(fd, (struct sockaddr *)&c->c_peer, sizeof(c->c_peer)) < 0 &&
+	    errno != EINPROGRESS) || (ssl = tls_ssl_new(c->c_tls, fd)) == NULL) {
+		log_warn("connect %s", c->c_endpoint);
+		if (fd >= 0)
+			close(fd);
+		cli_schedule(c, true);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->c_state = CLI_HANDSHAKE;
+	c->c_deadline = uv_now(c->c_loop) + CLI_CONNECT_MS;
+	if (stream_init(&c->c_st, c->c_loop, fd, ssl, &cli_stream_cb, c) < 0) {
+		cli_schedule(c, true);
+		return;
+	}
+	c->c_stream_open = true;
+	c->c_last_rx = c->c_last_tx = uv_now(c->c_loop);
+}
+
+static void cli_connect(struct cli *c)
+{
+	const struct conf_server_addr *sa = cur_server(c);
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+
+	snprintf(c->c_endpoint, sizeof(c->c_endpoint), "%s:%s", sa->host, sa->port);
+	c->c_state = CLI_RESOLVE;
+	c->c_gai.data = c;
+	if (uv_getaddrinfo(c->c_loop, &c->c_gai, on_resolved, sa->host, sa->port, &hints) < 0)
+		cli_schedule(c, true);
+}
+
+static void on_cli_tun(uv_poll_t *h, int status, int events)
+{
+	struct cli *c = h->data;
+	ssize_t n;
+	int i;
+
+	(void)events;
+	if (status < 0)
+		return;
+	for (i = 0; i < CLI_TUN_BUDGET; i++) {
+		if ((n = read(c->c_tun_fd, c->c_pkt, sizeof(c->c_pkt))) <= 0)
+			break;
+		if (c->c_state != CLI_UP ||
+		    stream_queue(&c->c_st, FRAME_DATA, c->c_pkt, (size_t)n) < 0) {
+			c->c_drop_down++;
+			continue;
+		}
+		c->c_tx_pkts++;
+		c->c_tx_bytes += (uint64_t)n;
+		c->c_dirty = true;
+	}
+}
+
+static void on_cli_flush(uv_check_t *h)
+{
+	struct cli *c = h->data;
+
+	if (c->c_dirty && c->c_stream_open) {
+		c->c_dirty = false;
+		c->c_last_tx = uv_now(c->c_loop);
+		stream_flush(&c->c_st);
+	}
+}
+
+static void on_cli_tick(uv_timer_t *h)
+{
+	struct cli *c = h->data;
+	uint64_t now = uv_now(c->c_loop);
+	uint64_t ka = (c->c_state == CLI_UP && c->c_cfg.mc_keepalive ?
+	    c->c_cfg.mc_keepalive : (unsigned)c->c_conf->c_keepalive) * 1000ull;
+	uint64_t dead = (c->c_state == CLI_UP && c->c_cfg.mc_dead_peer_timeout ?
+	    c->c_cfg.mc_dead_peer_timeout : (unsigned)c->c_conf->c_dead_peer_timeout) * 1000ull;
+
+	if (!c->c_stream_open || c->c_st.st_closing)
+		return;
+	if (c->c_state != CLI_UP && now >= c->c_deadline) {
+		log_warnx("cannot connect to %s: timed out", c->c_endpoint);
+		stream_close(&c->c_st);
+	} else if (c->c_state == CLI_UP && now - c->c_last_rx >= dead) {
+		log_warnx("lost server %s: silent for %llus", c->c_endpoint,
+		    (unsigned long long)(dead / 1000));
+		stream_close(&c->c_st);
+	} else if (c->c_state == CLI_UP && now - c->c_last_tx >= ka &&
+	    stream_queue(&c->c_st, FRAME_KEEPALIVE, NULL, 0) == 0)
+		c->c_dirty = true;
+}
+
+static const char *cli_state_name(enum cli_state st)
+{
+	static const char *names[] = { "waiting", "resolving", "connecting",
+		"authenticating", "connected", "stopped" };
+
+	return names[st];
+}
+
+static void cli_status(struct cli *c, struct ctl_req *rq)
+{
+	struct ctl_buf b = { 0 };
+	char a[INET_ADDRSTRLEN] = "-";
+	long up = (long)(time(NULL) - c->c_started);
+	bool on = c->c_state == CLI_UP;
+
+	if (c->c_cfg_applied)
+		inet_ntop(AF_INET, &c->c_cfg.mc_addr, a, sizeof(a));
+	if (rq->rq_json) {
+		ctl_printf(&b, "{\"mode\":\"client\",\"version\":\"%s\",\"uptime\":%ld,"
+		    "\"state\":\"%s\",\"server\":", VPND_VERSION, up, cli_state_name(c->c_state));
+		ctl_json_str(&b, c->c_endpoint);
+		ctl_printf(&b, ",\"tun\":\"%s\",\"address\":\"%s\",\"network\":\"%s/%d\","
+		    "\"transport\":%s,\"peers_connected\":%d,\"bytes_in\":%llu,"
+		    "\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu}\n",
+		    c->c_tun_name, a, a, c->c_cfg.mc_plen, on ? "\"tls\"" : "null",
+		    on ? 1 : 0, (unsigned long long)c->c_rx_bytes,
+		    (unsigned long long)c->c_tx_bytes, (unsigned long long)c->c_rx_pkts,
+		    (unsigned long long)c->c_tx_pkts);
+	} else
+		ctl_printf(&b, "mode: client\nversion: %s\nuptime: %lds\nstate: %s\n"
+		    "server: %s\ntun: %s\naddress: %s/%d\ntransport: %s\n"
+		    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
+		    VPND_VERSION, up, cli_state_name(c->c_state), c->c_endpoint,
+		    c->c_tun_name[0] ? c->c_tun_name : "-", a, c->c_cfg.mc_plen,
+		    on ? "tls" : "-", (unsigned long long)c->c_rx_bytes,
+		    (unsigned long long)c->c_tx_bytes, (unsigned long long)c->c_rx_pkts,
+		    (unsigned long long)c->c_tx_pkts);
+	ctl_reply_buf(rq, 0, &b);
+}
+
+/* A client's only peer is its server: one row, same fields as the server's. */
+static void cli_peers(struct cli *c, struct ctl_req *rq)
+{
+	struct ctl_buf b = { 0 };
+	char gw[INET_ADDRSTRLEN], ep[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &c->c_cfg.mc_gateway, gw, sizeof(gw));
+	inet_ntop(AF_INET, &c->c_peer.sin_addr, ep, sizeof(ep));
+	if (rq->rq_json)
+		ctl_printf(&b, "[");
+	if (c->c_state == CLI_UP && rq->rq_json) {
+		ctl_printf(&b, "{\"name\":");
+		ctl_json_str(&b, cur_server(c)->host);
+		ctl_printf(&b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
+		    "\"endpoint\":\"%s:%u\",\"transport\":\"tls\",\"rx_bytes\":%llu,"
+		    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu}",
+		    c->c_conf->c_server_fp, gw, gw, ep, ntohs(c->c_peer.sin_port),
+		    (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes,
+		    (unsigned long long)c->c_rx_pkts, (unsigned long long)c->c_tx_pkts);
+	} else if (c->c_state == CLI_UP)
+		ctl_printf(&b, "%s %s %s %s:%u tls rx %llu tx %llu\n", cur_server(c)->host,
+		    c->c_conf->c_server_fp, gw, ep, ntohs(c->c_peer.sin_port),
+		    (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes);
+	if (rq->rq_json)
+		ctl_printf(&b, "]\n");
+	ctl_reply_buf(rq, 0, &b);
+}
+
+static void cli_ctl_handle(void *arg, struct ctl_req *rq)
+{
+	struct cli *c = arg;
+
+	if (strcmp(rq->rq_argv[0], "status") == 0)
+		cli_status(c, rq);
+	else if (strcmp(rq->rq_argv[0], "peers") == 0)
+		cli_peers(c, rq);
+	else
+		ctl_replyf(rq, 2, "%s: not available on a client", rq->rq_argv[0]);
+}
+
+static void cli_stop(struct cli *c, const char *why)
+{
+	int i;
+
+	if (c->c_state == CLI_STOPPED)
+		return;
+	log_info("client stopping: %s", why);
+	if (c->c_state == CLI_RESOLVE)
+		uv_cancel((uv_req_t *)&c->c_gai);
+	c->c_state = CLI_STOPPED;
+	if (c->c_stream_open && c->c_st.st_up && !c->c_st.st_closing &&
+	    stream_queue(&c->c_st, FRAME_BYE, "client stopping", 15) == 0)
+		stream_flush(&c->c_st);
+	if (c->c_stream_open)
+		stream_close(&c->c_st);
+	uv_close((uv_handle_t *)&c->c_timer, NULL);
+	uv_close((uv_handle_t *)&c->c_retry, NULL);
+	uv_close((uv_handle_t *)&c->c_flush, NULL);
+	if (c->c_tun_fd >= 0)
+		uv_close((uv_handle_t *)&c->c_tun_poll, NULL);
+	for (i = 0; i < 2; i++)
+		uv_close((uv_handle_t *)&c->c_sig[i], NULL);
+	ctl_close(c->c_ctl);
+	c->c_ctl = NULL;
+}
+
+static void on_cli_signal(uv_signal_t *h, int signum)
+{
+	cli_stop(h->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static int cli_start(struct cli *c)
+{
+	const struct conf *cf = c->c_conf;
+	char msg[512];
+	int i, err;
+
+	if ((err = tls_ctx_client(&c->c_tls, cf->c_key, cf->c_cert, cf->c_server_fp,
+	    msg, sizeof(msg))) < 0) {
+		log_warnx("%s: %s", cf->c_path, msg);
+		return err;
+	}
+	if ((err = nl_open(&c->c_nl)) < 0) {
+		errno = -err;
+		log_warn("netlink");
+		return err;
+	}
+	if ((err = ctl_open(&c->c_ctl, c->c_loop, cf->c_control_socket, cli_ctl_handle, c)) < 0) {
+		errno = -err;
+		log_warn("control socket %s", cf->c_control_socket);
+		return err;
+	}
+	uv_timer_init(c->c_loop, &c->c_timer);
+	uv_timer_init(c->c_loop, &c->c_retry);
+	uv_check_init(c->c_loop, &c->c_flush);
+	c->c_timer.data = c->c_retry.data = c->c_flush.data = c;
+	uv_timer_start(&c->c_timer, on_cli_tick, CLI_TICK_MS, CLI_TICK_MS);
+	uv_check_start(&c->c_flush, on_cli_flush);
+	for (i = 0; i < 2; i++) {
+		uv_signal_init(c->c_loop, &c->c_sig[i]);
+		c->c_sig[i].data = c;
+		uv_signal_start(&c->c_sig[i], on_cli_signal, i ? SIGINT : SIGTERM);
+	}
+	return 0;
+}
+
+int cli_run(const struct conf *cf)
+{
+	struct cli *c;
+	uv_loop_t loop;
+	int rc = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	signal(SIGPIPE, SIG_IGN);
+	uv_loop_init(&loop);
+	c->c_loop = &loop;
+	c->c_conf = cf;
+	c->c_tun_fd = -1;
+	c->c_backoff = 1000;
+	c->c_started = time(NULL);
+	if (cli_start(c) == 0) {
+		log_info("client %s starting, server %s:%s", VPND_VERSION,
+		    cf->c_servers[0].host, cf->c_servers[0].port);
+		cli_connect(c);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		rc = 0;
+	} else {
+		ctl_close(c->c_ctl);
+		uv_run(&loop, UV_RUN_DEFAULT);
+	}
+	if (c->c_nl != NULL)
+		rt_remove(c->c_nl, &c->c_rt);
+	if (c->c_tun_fd >= 0)
+		close(c->c_tun_fd);		/* removes the device */
+	nl_close(c->c_nl);
+	tls_ctx_free(c->c_tls);
+	if (uv_loop_close(&loop) != 0)
+		log_warnx("event loop: handles left open at exit");
+	if (rc == 0)
+		log_info("client stopped");
+	free(c);
+	return rc;
+}

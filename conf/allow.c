@@ -1,0 +1,493 @@
+/* allow.c - the allow-list: an array of (name, fingerprint, optional static
+ * address) entries, read from a libconfig file with libconfig and written
+ * back by hand in the same format. Loading goes through the same checks as
+ * allow_add, so a list in memory never holds a bad or duplicate entry.
+ * Saving is atomic: a temp file in the same directory is written, synced,
+ * given the old file's mode and renamed over it, then the directory is
+ * synced, so a crash leaves either the old list or the new one. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/allow.h"
+
+#define FP_PREFIX     "sha256:"
+#define FP_PREFIX_LEN 7
+#define FP_HEX_LEN    64
+
+static int set_err(struct conf_err *err, const char *file, int line,
+    int errnum, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Fill *err (may be NULL) and return -errnum. */
+static int set_err(struct conf_err *err, const char *file, int line,
+    int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return errnum > 0 ? -errnum : -EINVAL;
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = line;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return errnum > 0 ? -errnum : -EINVAL;
+}
+
+bool allow_name_valid(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || name[0] == '\0')
+		return false;
+	for (i = 0; name[i] != '\0'; i++) {
+		if (i >= ALLOW_NAME_MAX - 1)
+			return false;
+		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&
+		    name[i] != '_' && name[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+int allow_fp_normalise(const char *in, char out[CONF_FP_LEN])
+{
+	char fp[CONF_FP_LEN];
+	size_t i;
+
+	if (in == NULL || strncasecmp(in, FP_PREFIX, FP_PREFIX_LEN) != 0 ||
+	    strlen(in) != FP_PREFIX_LEN + FP_HEX_LEN)
+		return -EINVAL;
+	memcpy(fp, FP_PREFIX, FP_PREFIX_LEN);
+	for (i = FP_PREFIX_LEN; i < FP_PREFIX_LEN + FP_HEX_LEN; i++) {
+		if (!isxdigit((unsigned char)in[i]))
+			return -EINVAL;
+		fp[i] = (char)tolower((unsigned char)in[i]);
+	}
+	fp[i] = '\0';
+	memcpy(out, fp, sizeof(fp));
+	return 0;
+}
+
+const struct allow_entry *allow_find_name(const struct allow_list *al,
+    const char *name)
+{
+	for (size_t i = 0; i < al->al_n; i++)
+		if (strcmp(al->al_e[i].ae_name, name) == 0)
+			return &al->al_e[i];
+	return NULL;
+}
+
+const struct allow_entry *allow_find_fp(const struct allow_list *al,
+    const char *fp)
+{
+	char norm[CONF_FP_LEN];
+
+	if (allow_fp_normalise(fp, norm) < 0)
+		return NULL;
+	for (size_t i = 0; i < al->al_n; i++)
+		if (strcmp(al->al_e[i].ae_fp, norm) == 0)
+			return &al->al_e[i];
+	return NULL;
+}
+
+static const struct allow_entry *find_addr(const struct allow_list *al,
+    struct in_addr a)
+{
+	for (size_t i = 0; i < al->al_n; i++)
+		if (al->al_e[i].ae_has_addr && al->al_e[i].ae_addr.s_addr == a.s_addr)
+			return &al->al_e[i];
+	return NULL;
+}
+
+/* Which key of e clashes with an entry already listed, or NULL. */
+static const char *clash(const struct allow_list *al,
+    const struct allow_entry *e)
+{
+	if (allow_find_name(al, e->ae_name) != NULL)
+		return "name";
+	if (allow_find_fp(al, e->ae_fp) != NULL)
+		return "fingerprint";
+	if (e->ae_has_addr && find_addr(al, e->ae_addr) != NULL)
+		return "address";
+	return NULL;
+}
+
+static int append(struct allow_list *al, const struct allow_entry *e)
+{
+	struct allow_entry *n;
+	size_t cap;
+
+	if (al->al_n == al->al_cap) {
+		if (al->al_cap > SIZE_MAX / 2 / sizeof(*n))
+			return -ENOMEM;
+		cap = al->al_cap != 0 ? al->al_cap * 2 : 8;
+		if ((n = realloc(al->al_e, cap * sizeof(*n))) == NULL)
+			return -ENOMEM;
+		al->al_e = n;
+		al->al_cap = cap;
+	}
+	al->al_e[al->al_n++] = *e;
+	return 0;
+}
+
+/* The value of key k of e, for a message. */
+static const char *clash_value(const struct allow_entry *e, const char *k,
+    char buf[INET_ADDRSTRLEN])
+{
+	if (strcmp(k, "name") == 0)
+		return e->ae_name;
+	if (strcmp(k, "fingerprint") == 0)
+		return e->ae_fp;
+	return inet_ntop(AF_INET, &e->ae_addr, buf, INET_ADDRSTRLEN);
+}
+
+/* allow_add, also telling which key (name, fingerprint, address) was bad. */
+static int add_entry(struct allow_list *al, const char *name, const char *fp,
+    const struct in_addr *addr, struct conf_err *err, const char **key)
+{
+	struct allow_entry e = { .ae_has_addr = addr != NULL };
+	char buf[INET_ADDRSTRLEN];
+
+	*key = "name";
+	if (!allow_name_valid(name))
+		return set_err(err, "", 0, EINVAL, "name: \"%.64s\" is not 1..63 "
+		    "of A-Z a-z 0-9 . _ -", name != NULL ? name : "");
+	*key = "fingerprint";
+	if (allow_fp_normalise(fp, e.ae_fp) < 0)
+		return set_err(err, "", 0, EINVAL, "fingerprint: \"%.80s\" is not "
+		    "sha256: and 64 hex digits", fp != NULL ? fp : "");
+	snprintf(e.ae_name, sizeof(e.ae_name), "%s", name);
+	if (addr != NULL)
+		e.ae_addr = *addr;
+	if ((*key = clash(al, &e)) != NULL)
+		return set_err(err, "", 0, EEXIST, "%s: %s is already listed",
+		    *key, clash_value(&e, *key, buf));
+	if (append(al, &e) < 0)
+		return set_err(err, "", 0, ENOMEM, "%s", strerror(ENOMEM));
+	return 0;
+}
+
+int allow_add(struct allow_list *al, const char *name, const char *fp,
+    const struct in_addr *addr, struct conf_err *err)
+{
+	const char *key;
+
+	return add_entry(al, name, fp, addr, err, &key);
+}
+
+int allow_remove(struct allow_list *al, const char *name)
+{
+	const struct allow_entry *e = allow_find_name(al, name);
+	size_t i;
+
+	if (e == NULL)
+		return -ENOENT;
+	i = (size_t)(e - al->al_e);
+	memmove(&al->al_e[i], &al->al_e[i + 1],
+	    (al->al_n - i - 1) * sizeof(al->al_e[0]));
+	al->al_n--;
+	return 0;
+}
+
+void allow_free(struct allow_list *al)
+{
+	if (al == NULL)
+		return;
+	free(al->al_e);
+	al->al_e = NULL;
+	al->al_n = al->al_cap = 0;
+}
+
+/* --- loading --- */
+
+struct load {
+	struct allow_list *l_al;
+	const char        *l_path;
+	const struct cidr *l_net;
+	struct conf_err   *l_err;
+};
+
+static int load_fail(struct load *l, const config_setting_t *s, int errnum,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int load_fail(struct load *l, const config_setting_t *s, int errnum,
+    const char *fmt, ...)
+{
+	const char *file = l->l_path;
+	va_list ap;
+
+	if (s != NULL && config_setting_source_file(s) != NULL)
+		file = config_setting_source_file(s);
+	snprintf(l->l_err->file, sizeof(l->l_err->file), "%s", file);
+	l->l_err->line = s != NULL ? (int)config_setting_source_line(s) : 0;
+	va_start(ap, fmt);
+	vsnprintf(l->l_err->msg, sizeof(l->l_err->msg), fmt, ap);
+	va_end(ap);
+	return errnum > 0 ? -errnum : -EINVAL;
+}
+
+/* A member of an entry that must be a string, if present. */
+static int member_string(struct load *l, const config_setting_t *g,
+    const char *key, bool required, const config_setting_t **s,
+    const char **v)
+{
+	*s = config_setting_get_member(g, key);
+	*v = NULL;
+	if (*s == NULL)
+		return required ? load_fail(l, g, EINVAL, "%s: missing", key) : 0;
+	if (config_setting_type(*s) != CONFIG_TYPE_STRING)
+		return load_fail(l, *s, EINVAL, "%s: expected a string", key);
+	*v = config_setting_get_string(*s);
+	return 0;
+}
+
+/* A static address must be a host of net (not its network or broadcast
+ * address, nor the first host, which the server takes). */
+static int check_addr(struct load *l, const config_setting_t *s,
+    const char *v, struct in_addr a)
+{
+	const struct cidr *net = l->l_net;
+	char nbuf[INET_ADDRSTRLEN];
+	uint32_t host;
+
+	if (net == NULL)
+		return 0;
+	if (!cidr_contains(net, a))
+		return load_fail(l, s, EINVAL, "address: %s is outside %s/%d",
+		    v, inet_ntop(AF_INET, &net->addr, nbuf, sizeof(nbuf)),
+		    net->plen);
+	if (net->plen > 30)
+		return 0;
+	host = ntohl(a.s_addr) & (0xffffffffu >> net->plen);
+	if (host == 0 || host == 1 || host == (0xffffffffu >> net->plen))
+		return load_fail(l, s, EINVAL, "address: %s is the network's, "
+		    "the server's or the broadcast address", v);
+	return 0;
+}
+
+static int check_keys(struct load *l, const config_setting_t *g)
+{
+	const config_setting_t *e;
+	const char *k;
+
+	for (int i = 0; i < config_setting_length(g); i++) {
+		e = config_setting_get_elem(g, (unsigned)i);
+		k = config_setting_name(e);
+		if (strcmp(k, "name") != 0 && strcmp(k, "fingerprint") != 0 &&
+		    strcmp(k, "address") != 0)
+			return load_fail(l, e, EINVAL, "%s: unknown key", k);
+	}
+	return 0;
+}
+
+static int load_entry(struct load *l, const config_setting_t *g)
+{
+	const config_setting_t *sn, *sf, *sa, *at;
+	const char *name, *fp, *addr, *key;
+	struct in_addr a;
+	int err;
+
+	if (!config_setting_is_group(g))
+		return load_fail(l, g, EINVAL, "peers: expected a list of "
+		    "{ name; fingerprint; address; } groups");
+	if ((err = check_keys(l, g)) < 0 ||
+	    (err = member_string(l, g, "name", true, &sn, &name)) < 0 ||
+	    (err = member_string(l, g, "fingerprint", true, &sf, &fp)) < 0 ||
+	    (err = member_string(l, g, "address", false, &sa, &addr)) < 0)
+		return err;
+	if (addr != NULL && inet_pton(AF_INET, addr, &a) != 1)
+		return load_fail(l, sa, EINVAL, "address: \"%.64s\" is not an "
+		    "IPv4 address", addr);
+	if (addr != NULL && (err = check_addr(l, sa, addr, a)) < 0)
+		return err;
+	err = add_entry(l->l_al, name, fp, addr != NULL ? &a : NULL, l->l_err,
+	    &key);
+	if (err < 0) {		/* add_entry knows no file: point at the key */
+		snprintf(l->l_err->file, sizeof(l->l_err->file), "%s", l->l_path);
+		at = strcmp(key, "name") == 0 ? sn :
+		    strcmp(key, "fingerprint") == 0 ? sf : sa;
+		l->l_err->line = (int)config_setting_source_line(at);
+	}
+	return err;
+}
+
+static int load_root(struct load *l, const config_setting_t *root)
+{
+	const config_setting_t *s, *peers = NULL;
+	int i, err = 0;
+
+	for (i = 0; i < config_setting_length(root); i++) {
+		s = config_setting_get_elem(root, (unsigned)i);
+		if (strcmp(config_setting_name(s), "peers") != 0)
+			return load_fail(l, s, EINVAL, "%s: unknown key",
+			    config_setting_name(s));
+		peers = s;
+	}
+	if (peers == NULL)
+		return 0;
+	if (config_setting_type(peers) != CONFIG_TYPE_LIST)
+		return load_fail(l, peers, EINVAL, "peers: expected a list ( ... )");
+	for (i = 0; err == 0 && i < config_setting_length(peers); i++)
+		err = load_entry(l, config_setting_get_elem(peers, (unsigned)i));
+	return err;
+}
+
+int allow_load(struct allow_list *al, const char *path, const struct cidr *net,
+    struct conf_err *err)
+{
+	struct load l = { .l_al = al, .l_path = path, .l_net = net, .l_err = err };
+	config_t cf;
+	FILE *f;
+	int rc;
+
+	memset(al, 0, sizeof(*al));
+	memset(err, 0, sizeof(*err));
+	if ((f = fopen(path, "r")) == NULL)
+		return load_fail(&l, NULL, errno, "%s", strerror(errno));
+	config_init(&cf);
+	if (config_read(&cf, f) == CONFIG_TRUE) {
+		rc = load_root(&l, config_root_setting(&cf));
+	} else {
+		rc = set_err(err, config_error_file(&cf) != NULL ?
+		    config_error_file(&cf) : path, config_error_line(&cf),
+		    EINVAL, "%s", config_error_text(&cf));
+	}
+	config_destroy(&cf);
+	fclose(f);
+	if (rc < 0)
+		allow_free(al);
+	return rc;
+}
+
+/* --- saving --- */
+
+static int write_list(const struct allow_list *al, FILE *f)
+{
+	const struct allow_entry *e;
+	char a[INET_ADDRSTRLEN];
+
+	fprintf(f, "# vpnd allow-list, written by vpnd/vpnctl "
+	    "(\"vpnctl allow add/remove\"); comments are not kept.\n"
+	    "peers = (\n");
+	for (size_t i = 0; i < al->al_n; i++) {
+		e = &al->al_e[i];
+		fprintf(f, "  { name = \"%s\"; fingerprint = \"%s\";", e->ae_name,
+		    e->ae_fp);
+		if (e->ae_has_addr)
+			fprintf(f, " address = \"%s\";", inet_ntop(AF_INET,
+			    &e->ae_addr, a, sizeof(a)));
+		fprintf(f, " }%s\n", i + 1 < al->al_n ? "," : "");
+	}
+	fprintf(f, ");\n");
+	if (fflush(f) == EOF || ferror(f))
+		return -errno;
+	return fsync(fileno(f)) < 0 ? -errno : 0;
+}
+
+/* The mode to give the new file: the old file's, else 0644. */
+static int old_mode(const char *path, mode_t *mode)
+{
+	struct stat st;
+
+	*mode = 0644;
+	if (stat(path, &st) == 0) {
+		*mode = st.st_mode & 07777;
+		return 0;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/* dir = the directory of path, tmp = "dir/.base.XXXXXX". */
+static int temp_name(const char *path, char dir[PATH_MAX], char tmp[PATH_MAX])
+{
+	const char *slash = strrchr(path, '/');
+	int n, m;
+
+	if (slash == NULL)
+		n = snprintf(dir, PATH_MAX, ".");
+	else if (slash == path)
+		n = snprintf(dir, PATH_MAX, "/");
+	else
+		n = snprintf(dir, PATH_MAX, "%.*s", (int)(slash - path), path);
+	m = snprintf(tmp, PATH_MAX, "%s/.%s.XXXXXX", dir,
+	    slash != NULL ? slash + 1 : path);
+	if (n < 0 || n >= PATH_MAX || m < 0 || m >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Write into the open temp file fd and rename it over path; "what" names
+ * the step that failed. fd is closed. */
+static int write_temp(const struct allow_list *al, int fd, const char *tmp,
+    const char *path, mode_t mode, const char **what)
+{
+	FILE *f;
+	int rc;
+
+	*what = "cannot write";
+	if ((f = fdopen(fd, "w")) == NULL) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if ((rc = write_list(al, f)) == 0 && fchmod(fileno(f), mode) < 0)
+		rc = -errno;
+	if (fclose(f) == EOF && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0) {
+		*what = "cannot rename the temp file";
+		rc = -errno;
+	}
+	return rc;
+}
+
+int allow_save(const struct allow_list *al, const char *path,
+    struct conf_err *err)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	const char *what = "path too long";
+	mode_t mode;
+	int fd, rc;
+
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
+	if ((rc = temp_name(path, dir, tmp)) < 0)
+		return set_err(err, path, 0, -rc, "%s", what);
+	if ((rc = old_mode(path, &mode)) < 0)
+		return set_err(err, path, 0, -rc, "cannot stat: %s",
+		    strerror(-rc));
+	if ((fd = mkstemp(tmp)) < 0)
+		return set_err(err, path, 0, errno, "cannot create a temp file "
+		    "in %s: %s", dir, strerror(errno));
+	if ((rc = write_temp(al, fd, tmp, path, mode, &what)) < 0) {
+		unlink(tmp);
+		return set_err(err, path, 0, -rc, "%s: %s", what, strerror(-rc));
+	}
+	if ((rc = sync_dir(dir)) < 0)
+		return set_err(err, path, 0, -rc, "cannot sync %s: %s", dir,
+		    strerror(-rc));
+	return 0;
+}

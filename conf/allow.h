@@ -1,0 +1,51 @@
+/* allow.h - the allow-list: which peer keys the server admits, by name and
+ * fingerprint, with an optional static tunnel address. Loaded from and saved
+ * to a libconfig file; saving is atomic (temp file, fsync, rename, fsync dir).
+ * This module never prints. */
+#ifndef VPND_ALLOW_H
+#define VPND_ALLOW_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf/conf.h"
+
+#define ALLOW_NAME_MAX 64	/* [A-Za-z0-9._-], 1..63 chars, + NUL */
+
+struct allow_entry {
+	char           ae_name[ALLOW_NAME_MAX];
+	char           ae_fp[CONF_FP_LEN];	/* normalised lowercase */
+	bool           ae_has_addr;
+	struct in_addr ae_addr;
+};
+
+struct allow_list {
+	struct allow_entry *al_e;
+	size_t              al_n, al_cap;
+};
+
+/* Load PATH into *al (initialised by this call). Duplicate names, duplicate
+ * fingerprints, bad names/fingerprints/addresses are errors with the line.
+ * If net is not NULL a static address must lie inside it. A missing file
+ * is -ENOENT. */
+int  allow_load(struct allow_list *al, const char *path, const struct cidr *net,
+                struct conf_err *err);
+/* Write atomically; keeps the mode of an existing file, else 0644. */
+int  allow_save(const struct allow_list *al, const char *path, struct conf_err *err);
+void allow_free(struct allow_list *al);		/* leaves it empty, reusable */
+
+/* Validating edits. add: -EINVAL bad name/fp (msg in err), -EEXIST name or
+ * fingerprint or address already listed. remove: -ENOENT unknown name. */
+int  allow_add(struct allow_list *al, const char *name, const char *fp,
+               const struct in_addr *addr, struct conf_err *err);
+int  allow_remove(struct allow_list *al, const char *name);
+
+const struct allow_entry *allow_find_fp(const struct allow_list *al, const char *fp);
+const struct allow_entry *allow_find_name(const struct allow_list *al, const char *name);
+
+bool allow_name_valid(const char *name);
+/* Accepts "sha256:" + 64 hex digits in any case; writes it lowercased. */
+int  allow_fp_normalise(const char *in, char out[CONF_FP_LEN]);
+
+#endif

@@ -1,0 +1,813 @@
+/* conf.c - read vpnd.conf (libconfig syntax) into a struct conf and check it.
+ * "mode" is read first since it decides which keys are allowed and the
+ * defaults; then every top-level setting is dispatched, in file order,
+ * through the key table to a handler that checks its type and value; last,
+ * finish() checks required keys and the rules that tie two keys together.
+ * Relative paths (key, cert, allow_list, state_dir, control_socket) are
+ * resolved against the directory of the config file, made absolute, so a
+ * later chdir() does not change their meaning. Every error fills struct
+ * conf_err with the file, the line of the offending setting and a message
+ * that starts with the key.
+ *
+ * An @include is looked up in the config file's directory too (libconfig 1.5
+ * then cannot include an absolute path). libconfig 1.5 gives a list element
+ * the line of the token after it, so an error in a list element is reported
+ * at the line of the list's key. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conf/allow.h"
+#include "conf/conf.h"
+
+#define M_SERVER 0x1
+#define M_CLIENT 0x2
+#define M_BOTH   (M_SERVER | M_CLIENT)
+
+struct parse {
+	struct conf     *p_c;
+	struct conf_err *p_err;
+	const char      *p_path;	/* as the caller gave it */
+	char             p_dir[PATH_MAX];/* absolute directory of p_path */
+	int              p_mode;	/* M_SERVER or M_CLIENT */
+};
+
+struct key {
+	const char *k_name;
+	int         k_modes;
+	int       (*k_fn)(struct parse *, const config_setting_t *);
+};
+
+static int fail(struct parse *p, const config_setting_t *s, int errnum,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Fill *err at setting s (NULL: line 0) and return -errnum (< 0). */
+static int fail(struct parse *p, const config_setting_t *s, int errnum,
+    const char *fmt, ...)
+{
+	struct conf_err *err = p->p_err;
+	const char *file = p->p_path;
+	va_list ap;
+
+	if (s != NULL && config_setting_source_file(s) != NULL)
+		file = config_setting_source_file(s);	/* an @include */
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = s != NULL ? (int)config_setting_source_line(s) : 0;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return errnum > 0 ? -errnum : -EINVAL;	/* never "success" */
+}
+
+/* A short decimal number (port, prefix length): digits only, in lo..hi. */
+static int parse_num(const char *s, size_t len, long lo, long hi, long *out)
+{
+	char buf[8], *end;
+	long v;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (!isdigit((unsigned char)buf[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* "a.b.c.d/n" without the host-bits check. */
+static int parse_prefix(const char *s, struct cidr *out)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	long plen;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET, addr, &out->addr) != 1 ||
+	    parse_num(slash + 1, strlen(slash + 1), 0, 32, &plen) < 0)
+		return -EINVAL;
+	out->plen = (int)plen;
+	return 0;
+}
+
+static uint32_t prefix_mask(int plen)
+{
+	return plen == 0 ? 0 : htonl(~(uint32_t)0 << (32 - plen));
+}
+
+int conf_parse_cidr(const char *s, struct cidr *out)
+{
+	struct cidr c;
+
+	if (parse_prefix(s, &c) < 0 ||
+	    (c.addr.s_addr & ~prefix_mask(c.plen)) != 0)
+		return -EINVAL;
+	*out = c;
+	return 0;
+}
+
+bool cidr_contains(const struct cidr *c, struct in_addr a)
+{
+	uint32_t mask = prefix_mask(c->plen);
+
+	return (a.s_addr & mask) == (c->addr.s_addr & mask);
+}
+
+static bool host_char_ok(int ch)
+{
+	return isalnum(ch) || ch == '.' || ch == '-' || ch == '_';
+}
+
+int conf_parse_hostport(const char *s, struct conf_server_addr *out)
+{
+	struct conf_server_addr a;
+	struct in6_addr a6;
+	const char *colon = strrchr(s, ':'), *host = s;
+	size_t hlen;
+	long port;
+
+	if (colon == NULL ||
+	    parse_num(colon + 1, strlen(colon + 1), 1, 65535, &port) < 0)
+		return -EINVAL;
+	hlen = (size_t)(colon - s);
+	if (s[0] == '[') {		/* "[v6]:port" */
+		if (hlen < 3 || s[hlen - 1] != ']')
+			return -EINVAL;
+		host++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(a.host))
+		return -EINVAL;
+	memcpy(a.host, host, hlen);
+	a.host[hlen] = '\0';
+	if (host != s && inet_pton(AF_INET6, a.host, &a6) != 1)
+		return -EINVAL;
+	for (size_t i = 0; host == s && i < hlen; i++)
+		if (!host_char_ok((unsigned char)a.host[i]))
+			return -EINVAL;
+	snprintf(a.port, sizeof(a.port), "%ld", port);
+	*out = a;
+	return 0;
+}
+
+int conf_parse_sockaddr(const char *s, struct sockaddr_storage *out)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	struct conf_server_addr a;
+	long port;
+
+	if (conf_parse_hostport(s, &a) < 0 ||
+	    parse_num(a.port, strlen(a.port), 1, 65535, &port) < 0)
+		return -EINVAL;
+	if (s[0] == '[') {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, a.host, &sin6->sin6_addr) != 1)
+			return -EINVAL;
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, a.host, &sin->sin_addr) != 1)
+			return -EINVAL;
+	}
+	*out = ss;
+	return 0;
+}
+
+const char *conf_err_str(const struct conf_err *err, char *buf, size_t len)
+{
+	if (err->file[0] == '\0')
+		snprintf(buf, len, "%s", err->msg);
+	else if (err->line > 0)
+		snprintf(buf, len, "%s:%d: %s", err->file, err->line, err->msg);
+	else
+		snprintf(buf, len, "%s: %s", err->file, err->msg);
+	return buf;
+}
+
+/* --- typed getters; key is the name used in messages ("tun.mtu") --- */
+
+static int get_string(struct parse *p, const config_setting_t *s,
+    const char *key, const char **out)
+{
+	*out = "";
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail(p, s, EINVAL, "%s: expected a string", key);
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+/* libconfig 1.5 truncates an unsuffixed literal beyond 32 bits itself;
+ * nothing here can see that. */
+static int get_int(struct parse *p, const config_setting_t *s,
+    const char *key, long long lo, long long hi, int *out)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return fail(p, s, EINVAL, "%s: expected an integer", key);
+	v = config_setting_get_int64(s);
+	if (v < lo || v > hi)
+		return fail(p, s, EINVAL, "%s: %lld is out of range %lld..%lld",
+		    key, v, lo, hi);
+	*out = (int)v;
+	return 0;
+}
+
+static int get_bool(struct parse *p, const config_setting_t *s,
+    const char *key, bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(p, s, EINVAL, "%s: expected true or false", key);
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+/* A string resolved against the config file's directory into out. */
+static int get_path(struct parse *p, const config_setting_t *s,
+    const char *key, char out[PATH_MAX])
+{
+	const char *v;
+	int err, n;
+
+	if ((err = get_string(p, s, key, &v)) < 0)
+		return err;
+	if (v[0] == '\0')
+		return fail(p, s, EINVAL, "%s: empty path", key);
+	if (v[0] == '/')
+		n = snprintf(out, PATH_MAX, "%s", v);
+	else
+		n = snprintf(out, PATH_MAX, "%s%s%s", p->p_dir,
+		    strcmp(p->p_dir, "/") == 0 ? "" : "/", v);
+	if (n < 0 || n >= PATH_MAX)
+		return fail(p, s, ENAMETOOLONG, "%s: path too long", key);
+	return 0;
+}
+
+/* A path that must name a readable regular file. */
+static int get_file(struct parse *p, const config_setting_t *s,
+    const char *key, char out[PATH_MAX])
+{
+	struct stat st;
+	int err;
+
+	if ((err = get_path(p, s, key, out)) < 0)
+		return err;
+	if (stat(out, &st) < 0 || access(out, R_OK) < 0)
+		return fail(p, s, errno, "%s: cannot read %s: %s", key, out,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(p, s, EINVAL, "%s: %s is not a regular file", key,
+		    out);
+	return 0;
+}
+
+/* Linux's rules for a device name (dev_valid_name), and IFNAMSIZ. */
+static int get_ifname(struct parse *p, const config_setting_t *s,
+    const char *key, char out[IFNAMSIZ])
+{
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, key, &v)) < 0)
+		return err;
+	if (strlen(v) >= IFNAMSIZ)
+		return fail(p, s, EINVAL, "%s: \"%.32s\" is longer than %d "
+		    "characters", key, v, IFNAMSIZ - 1);
+	if (v[0] == '\0' || strcmp(v, ".") == 0 || strcmp(v, "..") == 0 ||
+	    strpbrk(v, "/: \t\n") != NULL)
+		return fail(p, s, EINVAL, "%s: \"%s\" is not a valid interface "
+		    "name", key, v);
+	snprintf(out, IFNAMSIZ, "%s", v);
+	return 0;
+}
+
+/* A CIDR prefix, with a message that says which way it is wrong. */
+static int get_cidr(struct parse *p, const config_setting_t *s,
+    const char *key, const char *v, struct cidr *out)
+{
+	char net[INET_ADDRSTRLEN];
+	struct in_addr a;
+
+	if (parse_prefix(v, out) < 0)
+		return fail(p, s, EINVAL, "%s: \"%.64s\" is not a CIDR prefix",
+		    key, v);
+	a.s_addr = out->addr.s_addr & prefix_mask(out->plen);
+	if (a.s_addr != out->addr.s_addr) {
+		inet_ntop(AF_INET, &a, net, sizeof(net));
+		return fail(p, s, EINVAL, "%s: \"%s\" has host bits set "
+		    "(%s/%d?)", key, v, net, out->plen);
+	}
+	return 0;
+}
+
+/* A string, or a list or array of strings: calls fn on each. */
+static int for_each_string(struct parse *p, const config_setting_t *s,
+    const char *key, int max,
+    int (*fn)(struct parse *, const config_setting_t *, const char *))
+{
+	const config_setting_t *e;
+	int i, n, err;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return fn(p, s, config_setting_get_string(s));
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
+		return fail(p, s, EINVAL, "%s: expected a string or a list of "
+		    "strings", key);
+	if ((n = config_setting_length(s)) > max)
+		return fail(p, s, EINVAL, "%s: more than %d entries", key, max);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(p, s, EINVAL, "%s: expected a string or a "
+			    "list of strings", key);
+		if ((err = fn(p, s, config_setting_get_string(e))) < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* --- one handler per top-level key --- */
+
+static int h_mode(struct parse *p, const config_setting_t *s)
+{
+	(void)p;
+	(void)s;		/* read before dispatch, by read_mode() */
+	return 0;
+}
+
+static int add_listen(struct parse *p, const config_setting_t *s,
+    const char *v)
+{
+	struct conf *c = p->p_c;
+
+	if (conf_parse_sockaddr(v, &c->c_listen[c->c_nlisten]) < 0)
+		return fail(p, s, EINVAL, "listen: \"%.64s\" is not a numeric "
+		    "address:port", v);
+	c->c_nlisten++;
+	return 0;
+}
+
+static int h_listen(struct parse *p, const config_setting_t *s)
+{
+	int err;
+
+	if ((err = for_each_string(p, s, "listen", CONF_MAX_LISTEN,
+	    add_listen)) < 0)
+		return err;
+	if (p->p_c->c_nlisten == 0)
+		return fail(p, s, EINVAL, "listen: empty list");
+	return 0;
+}
+
+static int h_key(struct parse *p, const config_setting_t *s)
+{
+	return get_file(p, s, "key", p->p_c->c_key);
+}
+
+static int h_cert(struct parse *p, const config_setting_t *s)
+{
+	return get_file(p, s, "cert", p->p_c->c_cert);
+}
+
+static int h_allow_list(struct parse *p, const config_setting_t *s)
+{
+	return get_file(p, s, "allow_list", p->p_c->c_allow_list);
+}
+
+static int h_state_dir(struct parse *p, const config_setting_t *s)
+{
+	return get_path(p, s, "state_dir", p->p_c->c_state_dir);
+}
+
+static int h_control_socket(struct parse *p, const config_setting_t *s)
+{
+	struct sockaddr_un sun;
+	int err;
+
+	if ((err = get_path(p, s, "control_socket",
+	    p->p_c->c_control_socket)) < 0)
+		return err;
+	if (strlen(p->p_c->c_control_socket) >= sizeof(sun.sun_path))
+		return fail(p, s, ENAMETOOLONG, "control_socket: %s is longer "
+		    "than %zu bytes", p->p_c->c_control_socket,
+		    sizeof(sun.sun_path) - 1);
+	return 0;
+}
+
+/* tun.mtu: 576..9000; a client may also say 0, "take the server's". */
+static int get_mtu(struct parse *p, const config_setting_t *s)
+{
+	if (p->p_mode == M_CLIENT &&
+	    config_setting_type(s) == CONFIG_TYPE_INT &&
+	    config_setting_get_int(s) == 0) {
+		p->p_c->c_tun_mtu = 0;
+		return 0;
+	}
+	return get_int(p, s, "tun.mtu", 576, 9000, &p->p_c->c_tun_mtu);
+}
+
+/* tun = { name; mtu; }; */
+static int h_tun(struct parse *p, const config_setting_t *s)
+{
+	const config_setting_t *e;
+	const char *name;
+	int i, err = 0;
+
+	if (!config_setting_is_group(s))
+		return fail(p, s, EINVAL, "tun: expected a group { name; mtu; }");
+	for (i = 0; err == 0 && i < config_setting_length(s); i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		name = config_setting_name(e);
+		if (strcmp(name, "name") == 0)
+			err = get_ifname(p, e, "tun.name", p->p_c->c_tun_name);
+		else if (strcmp(name, "mtu") == 0)
+			err = get_mtu(p, e);
+		else
+			err = fail(p, e, EINVAL, "tun.%s: unknown key", name);
+	}
+	return err;
+}
+
+static int h_network(struct parse *p, const config_setting_t *s)
+{
+	struct cidr *net = &p->p_c->c_network;
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, "network", &v)) < 0 ||
+	    (err = get_cidr(p, s, "network", v, net)) < 0)
+		return err;
+	if (net->plen < 16 || net->plen > 30)
+		return fail(p, s, EINVAL, "network: prefix length /%d is out of "
+		    "range 16..30", net->plen);
+	return 0;
+}
+
+static int add_route(struct parse *p, const config_setting_t *s,
+    const char *v)
+{
+	struct conf *c = p->p_c;
+	int err;
+
+	if ((err = get_cidr(p, s, "routes", v, &c->c_routes[c->c_nroutes])) < 0)
+		return err;
+	c->c_nroutes++;
+	return 0;
+}
+
+static int h_routes(struct parse *p, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(p, s, EINVAL, "routes: expected a list of strings");
+	return for_each_string(p, s, "routes", CONF_MAX_ROUTES, add_route);
+}
+
+/* nat = { out_interface = "eth0"; }; */
+static int h_nat(struct parse *p, const config_setting_t *s)
+{
+	const config_setting_t *e;
+	int i, err = 0;
+
+	if (!config_setting_is_group(s))
+		return fail(p, s, EINVAL, "nat: expected a group "
+		    "{ out_interface; }");
+	for (i = 0; err == 0 && i < config_setting_length(s); i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (strcmp(config_setting_name(e), "out_interface") == 0)
+			err = get_ifname(p, e, "nat.out_interface",
+			    p->p_c->c_nat_out);
+		else
+			err = fail(p, e, EINVAL, "nat.%s: unknown key",
+			    config_setting_name(e));
+	}
+	if (err == 0 && p->p_c->c_nat_out[0] == '\0')
+		err = fail(p, s, EINVAL, "nat.out_interface: missing");
+	return err;
+}
+
+static int h_keepalive(struct parse *p, const config_setting_t *s)
+{
+	return get_int(p, s, "keepalive", 1, 3600, &p->p_c->c_keepalive);
+}
+
+static int h_dead_peer_timeout(struct parse *p, const config_setting_t *s)
+{
+	return get_int(p, s, "dead_peer_timeout", 1, 86400,
+	    &p->p_c->c_dead_peer_timeout);
+}
+
+static int h_client_to_client(struct parse *p, const config_setting_t *s)
+{
+	return get_bool(p, s, "client_to_client", &p->p_c->c_client_to_client);
+}
+
+static int add_server(struct parse *p, const config_setting_t *s,
+    const char *v)
+{
+	struct conf *c = p->p_c;
+
+	if (conf_parse_hostport(v, &c->c_servers[c->c_nservers]) < 0)
+		return fail(p, s, EINVAL, "%s: \"%.64s\" is not host:port",
+		    config_setting_name(s), v);
+	c->c_nservers++;
+	return 0;
+}
+
+static int h_server(struct parse *p, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail(p, s, EINVAL, "server: expected a string "
+		    "(use servers for a list)");
+	return add_server(p, s, config_setting_get_string(s));
+}
+
+static int h_servers(struct parse *p, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(p, s, EINVAL, "servers: expected a list of strings");
+	if (config_setting_length(s) == 0)
+		return fail(p, s, EINVAL, "servers: empty list");
+	return for_each_string(p, s, "servers", CONF_MAX_SERVERS, add_server);
+}
+
+static int h_server_fingerprint(struct parse *p, const config_setting_t *s)
+{
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, "server_fingerprint", &v)) < 0)
+		return err;
+	if (allow_fp_normalise(v, p->p_c->c_server_fp) < 0)
+		return fail(p, s, EINVAL, "server_fingerprint: \"%.80s\" is not "
+		    "sha256: and 64 hex digits", v);
+	return 0;
+}
+
+static int h_transport(struct parse *p, const config_setting_t *s)
+{
+	static const char *const names[] = { "auto", "tls", "dtls" };
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, "transport", &v)) < 0)
+		return err;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(v, names[i]) == 0) {
+			p->p_c->c_transport = (enum conf_transport)i;
+			return 0;
+		}
+	return fail(p, s, EINVAL, "transport: \"%.64s\" is not auto, tls or "
+	    "dtls", v);
+}
+
+static const struct key keys[] = {
+	{ "mode",               M_BOTH,   h_mode },
+	{ "listen",             M_SERVER, h_listen },
+	{ "key",                M_BOTH,   h_key },
+	{ "cert",               M_BOTH,   h_cert },
+	{ "tun",                M_BOTH,   h_tun },
+	{ "network",            M_SERVER, h_network },
+	{ "routes",             M_SERVER, h_routes },
+	{ "nat",                M_SERVER, h_nat },
+	{ "allow_list",         M_SERVER, h_allow_list },
+	{ "control_socket",     M_BOTH,   h_control_socket },
+	{ "keepalive",          M_BOTH,   h_keepalive },
+	{ "dead_peer_timeout",  M_BOTH,   h_dead_peer_timeout },
+	{ "client_to_client",   M_SERVER, h_client_to_client },
+	{ "state_dir",          M_SERVER, h_state_dir },
+	{ "server",             M_CLIENT, h_server },
+	{ "servers",            M_CLIENT, h_servers },
+	{ "server_fingerprint", M_CLIENT, h_server_fingerprint },
+	{ "transport",          M_CLIENT, h_transport },
+};
+
+static const char *mode_name(int mode)
+{
+	return mode == M_SERVER ? "server" : "client";
+}
+
+static int dispatch(struct parse *p, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(name, keys[i].k_name) != 0)
+			continue;
+		if (!(keys[i].k_modes & p->p_mode))
+			return fail(p, s, EINVAL, "%s: not allowed in %s mode",
+			    name, mode_name(p->p_mode));
+		return keys[i].k_fn(p, s);
+	}
+	return fail(p, s, EINVAL, "%s: unknown key", name);
+}
+
+/* mode decides everything else, so it is read before the rest. */
+static int read_mode(struct parse *p, const config_setting_t *root)
+{
+	const config_setting_t *s = config_setting_get_member(root, "mode");
+	const char *v;
+	int err;
+
+	if (s == NULL)
+		return fail(p, NULL, EINVAL, "mode: missing (\"server\" or "
+		    "\"client\")");
+	if ((err = get_string(p, s, "mode", &v)) < 0)
+		return err;
+	if (strcmp(v, "server") == 0)
+		p->p_mode = M_SERVER;
+	else if (strcmp(v, "client") == 0)
+		p->p_mode = M_CLIENT;
+	else
+		return fail(p, s, EINVAL, "mode: \"%.64s\" is not \"server\" or "
+		    "\"client\"", v);
+	p->p_c->c_mode = p->p_mode == M_SERVER ? CONF_SERVER : CONF_CLIENT;
+	return 0;
+}
+
+static void set_defaults(struct parse *p)
+{
+	struct conf *c = p->p_c;
+	bool server = p->p_mode == M_SERVER;
+
+	snprintf(c->c_tun_name, sizeof(c->c_tun_name), "vpn0");
+	c->c_tun_mtu = server ? 1400 : 0;
+	snprintf(c->c_control_socket, sizeof(c->c_control_socket), "%s",
+	    server ? CONF_DEFAULT_SERVER_SOCKET : CONF_DEFAULT_CLIENT_SOCKET);
+	c->c_keepalive = 10;
+	c->c_dead_peer_timeout = 30;
+	c->c_transport = CONF_TRANSPORT_AUTO;
+}
+
+/* Each name in the NULL-terminated list must be present. */
+static int require(struct parse *p, const config_setting_t *root,
+    const char *const *names)
+{
+	for (; *names != NULL; names++)
+		if (config_setting_get_member(root, *names) == NULL)
+			return fail(p, NULL, EINVAL, "%s: missing (required in "
+			    "%s mode)", *names, mode_name(p->p_mode));
+	return 0;
+}
+
+static int finish_server(struct parse *p, const config_setting_t *root)
+{
+	static const char *const req[] = { "key", "cert", "network",
+	    "allow_list", NULL };
+	struct conf *c = p->p_c;
+	int err;
+
+	if ((err = require(p, root, req)) < 0)
+		return err;
+	if (c->c_nlisten == 0 &&
+	    conf_parse_sockaddr("0.0.0.0:4433", &c->c_listen[0]) == 0)
+		c->c_nlisten = 1;
+	return 0;
+}
+
+static int finish_client(struct parse *p, const config_setting_t *root)
+{
+	static const char *const req[] = { "key", "cert",
+	    "server_fingerprint", NULL };
+	const config_setting_t *one = config_setting_get_member(root, "server");
+	const config_setting_t *many = config_setting_get_member(root, "servers");
+
+	if (one != NULL && many != NULL) {
+		if (config_setting_source_line(one) >
+		    config_setting_source_line(many))
+			return fail(p, one, EINVAL, "server: cannot be used "
+			    "together with servers");
+		return fail(p, many, EINVAL, "servers: cannot be used together "
+		    "with server");
+	}
+	if (one == NULL && many == NULL)
+		return fail(p, NULL, EINVAL, "server: missing (required in "
+		    "client mode; or servers)");
+	return require(p, root, req);
+}
+
+static int finish(struct parse *p, const config_setting_t *root)
+{
+	const config_setting_t *ka = config_setting_get_member(root, "keepalive");
+	const config_setting_t *dpt = config_setting_get_member(root,
+	    "dead_peer_timeout");
+	struct conf *c = p->p_c;
+	int err;
+
+	err = p->p_mode == M_SERVER ? finish_server(p, root) :
+	    finish_client(p, root);
+	if (err < 0 || c->c_dead_peer_timeout > c->c_keepalive)
+		return err;
+	if (dpt != NULL || ka == NULL)
+		return fail(p, dpt, EINVAL, "dead_peer_timeout: %d must be "
+		    "greater than keepalive (%d)", c->c_dead_peer_timeout,
+		    c->c_keepalive);
+	return fail(p, ka, EINVAL, "keepalive: %d must be less than "
+	    "dead_peer_timeout (%d)", c->c_keepalive, c->c_dead_peer_timeout);
+}
+
+/* The absolute directory of p_path, for resolving relative paths. */
+static int set_dir(struct parse *p)
+{
+	char cwd[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(p->p_path, '/');
+	int n;
+
+	if (slash == p->p_path) {
+		snprintf(p->p_dir, sizeof(p->p_dir), "/");
+		return 0;
+	}
+	n = snprintf(dir, sizeof(dir), "%.*s",
+	    slash != NULL ? (int)(slash - p->p_path) : 0, p->p_path);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return fail(p, NULL, ENAMETOOLONG, "path too long");
+	if (dir[0] == '/') {
+		memcpy(p->p_dir, dir, sizeof(dir));
+		return 0;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return fail(p, NULL, errno, "cannot get the working directory: "
+		    "%s", strerror(errno));
+	n = snprintf(p->p_dir, sizeof(p->p_dir), "%s%s%s", cwd,
+	    dir[0] != '\0' && strcmp(cwd, "/") != 0 ? "/" : "", dir);
+	if (n < 0 || (size_t)n >= sizeof(p->p_dir))
+		return fail(p, NULL, ENAMETOOLONG, "path too long");
+	return 0;
+}
+
+/* Open and parse the file; syntax errors carry libconfig's line and text. */
+static int read_file(struct parse *p, config_t *cf)
+{
+	struct stat st;
+	FILE *f;
+	int ok;
+
+	if ((f = fopen(p->p_path, "r")) == NULL)
+		return fail(p, NULL, errno, "%s", strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return fail(p, NULL, EISDIR, "%s", strerror(EISDIR));
+	}
+	config_set_include_dir(cf, p->p_dir);
+	ok = config_read(cf, f);
+	fclose(f);
+	if (ok == CONFIG_TRUE)
+		return 0;
+	snprintf(p->p_err->file, sizeof(p->p_err->file), "%s",
+	    config_error_file(cf) != NULL ? config_error_file(cf) : p->p_path);
+	p->p_err->line = config_error_line(cf);
+	snprintf(p->p_err->msg, sizeof(p->p_err->msg), "%s",
+	    config_error_text(cf));
+	return -EINVAL;
+}
+
+int conf_load(struct conf *c, const char *path, struct conf_err *err)
+{
+	struct parse p = { .p_c = c, .p_err = err, .p_path = path };
+	const config_setting_t *root;
+	config_t cf;
+	int i, rc;
+
+	memset(c, 0, sizeof(*c));
+	memset(err, 0, sizeof(*err));
+	if (snprintf(c->c_path, sizeof(c->c_path), "%s", path) >=
+	    (int)sizeof(c->c_path))
+		return fail(&p, NULL, ENAMETOOLONG, "path too long");
+	if ((rc = set_dir(&p)) < 0)
+		return rc;
+	config_init(&cf);
+	if ((rc = read_file(&p, &cf)) == 0) {
+		root = config_root_setting(&cf);
+		rc = read_mode(&p, root);
+		if (rc == 0)
+			set_defaults(&p);
+		for (i = 0; rc == 0 && i < config_setting_length(root); i++)
+			rc = dispatch(&p, config_setting_get_elem(root,
+			    (unsigned)i));
+		if (rc == 0)
+			rc = finish(&p, root);
+	}
+	config_destroy(&cf);
+	return rc;
+}

@@ -1,0 +1,88 @@
+/* conf.h - the daemon's configuration file (libconfig syntax), parsed and
+ * validated into a typed struct. Errors name the file, the line and the key;
+ * this module never prints. The allow-list file has its own module, allow.h. */
+#ifndef VPND_CONF_H
+#define VPND_CONF_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#define CONF_MAX_LISTEN  8
+#define CONF_MAX_ROUTES  64
+#define CONF_MAX_SERVERS 8
+#define CONF_FP_LEN      72	/* "sha256:" + 64 hex + NUL */
+
+/* Filled by every failing conf_ and allow_ call: "FILE:LINE: MSG", where MSG
+ * starts with the key ("network: ..."). line is 0 when no line applies. */
+struct conf_err {
+	char file[PATH_MAX];
+	int  line;
+	char msg[160];
+};
+
+/* An IPv4 prefix; addr holds the network address (host bits zero). */
+struct cidr {
+	struct in_addr addr;
+	int            plen;	/* 0..32 */
+};
+
+enum conf_mode { CONF_SERVER, CONF_CLIENT };
+enum conf_transport { CONF_TRANSPORT_AUTO, CONF_TRANSPORT_TLS, CONF_TRANSPORT_DTLS };
+
+struct conf_server_addr {	/* a client's "host:port" */
+	char host[256];
+	char port[8];
+};
+
+struct conf {
+	enum conf_mode c_mode;
+	char c_path[PATH_MAX];		/* the file this came from */
+	char c_key[PATH_MAX];		/* relative paths are resolved against */
+	char c_cert[PATH_MAX];		/* the config file's directory */
+	char c_tun_name[IFNAMSIZ];	/* default "vpn0" */
+	int  c_tun_mtu;			/* 576..9000; 0 on a client = take the server's */
+	char c_control_socket[PATH_MAX];/* default /run/vpnd/{server,client}.sock */
+	int  c_keepalive;		/* seconds, 1..3600, default 10 */
+	int  c_dead_peer_timeout;	/* seconds, > keepalive, <= 86400, default 30 */
+
+	/* server */
+	struct sockaddr_storage c_listen[CONF_MAX_LISTEN];
+	int  c_nlisten;			/* default one: 0.0.0.0:4433 */
+	struct cidr c_network;		/* required; plen 16..30 */
+	struct cidr c_routes[CONF_MAX_ROUTES];
+	int  c_nroutes;
+	char c_nat_out[IFNAMSIZ];	/* "" = no masquerade */
+	char c_allow_list[PATH_MAX];	/* required */
+	char c_state_dir[PATH_MAX];	/* "" = none */
+	bool c_client_to_client;	/* default false */
+
+	/* client */
+	struct conf_server_addr c_servers[CONF_MAX_SERVERS];
+	int  c_nservers;		/* "server" or "servers", at least one */
+	char c_server_fp[CONF_FP_LEN];	/* normalised lowercase */
+	enum conf_transport c_transport;/* default auto */
+};
+
+#define CONF_DEFAULT_SERVER_SOCKET "/run/vpnd/server.sock"
+#define CONF_DEFAULT_CLIENT_SOCKET "/run/vpnd/client.sock"
+
+/* Parse and validate PATH into *c (zeroed first). Checks that key and cert
+ * are readable files, and on a server that allow_list exists; loading the
+ * key material itself is crypto's job. 0, or -EINVAL/-ENOENT/... with *err. */
+int conf_load(struct conf *c, const char *path, struct conf_err *err);
+
+/* "10.8.0.0/24" -> cidr. Rejects host bits set, plen > 32, junk. 0 or -EINVAL. */
+int conf_parse_cidr(const char *s, struct cidr *out);
+/* "1.2.3.4:4433", "[::]:4433" -> sockaddr (numeric only). 0 or -EINVAL. */
+int conf_parse_sockaddr(const char *s, struct sockaddr_storage *out);
+/* "host:port" or "[v6]:port" -> host/port strings. 0 or -EINVAL. */
+int conf_parse_hostport(const char *s, struct conf_server_addr *out);
+bool cidr_contains(const struct cidr *c, struct in_addr a);
+
+/* "file:line: msg" (or "file: msg" when line is 0) into buf. */
+const char *conf_err_str(const struct conf_err *err, char *buf, size_t len);
+
+#endif

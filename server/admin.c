@@ -1,0 +1,400 @@
+/* admin.c - what the server answers on its control socket: status, peers,
+ * the allow-list and its edits, kick, reload. Edits of the allow-list file
+ * run on libuv's thread pool (read the file, change it, write it atomically)
+ * one at a time in arrival order; the result is applied on the loop, so a
+ * removed peer is cut off as soon as the file is safely on disk. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/ctl.h"
+#include "server/log.h"
+#include "server/srv.h"
+
+enum job_op { JOB_RELOAD, JOB_ADD, JOB_REMOVE };
+
+struct admin_job {
+	uv_work_t          j_work;
+	struct admin_job  *j_next;
+	struct srv        *j_srv;
+	struct ctl_req    *j_rq;		/* NULL for SIGHUP */
+	enum job_op        j_op;
+	char               j_name[ALLOW_NAME_MAX];
+	char               j_fp[CONF_FP_LEN];
+	bool               j_has_addr;
+	struct in_addr     j_addr;
+	/* filled on the thread pool */
+	const char        *j_path;
+	struct cidr        j_net;
+	struct allow_list  j_list;
+	struct conf_err    j_err;
+	int                j_rc;
+};
+
+static void job_start(struct srv *s);
+
+static const char *ip_str(struct in_addr a, char buf[INET_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* Thread pool: the file is the truth; edits start from what it says now. */
+static void job_work(uv_work_t *w)
+{
+	struct admin_job *j = w->data;
+
+	j->j_rc = allow_load(&j->j_list, j->j_path, &j->j_net, &j->j_err);
+	if (j->j_rc < 0 || j->j_op == JOB_RELOAD)
+		return;
+	if (j->j_op == JOB_ADD)
+		j->j_rc = allow_add(&j->j_list, j->j_name, j->j_fp,
+		    j->j_has_addr ? &j->j_addr : NULL, &j->j_err);
+	else if ((j->j_rc = allow_remove(&j->j_list, j->j_name)) < 0)
+		snprintf(j->j_err.msg, sizeof(j->j_err.msg),
+		    "no peer named %s on the allow-list", j->j_name);
+	if (j->j_rc == 0)
+		j->j_rc = allow_save(&j->j_list, j->j_path, &j->j_err);
+}
+
+static void job_reply(struct admin_job *j, int n)
+{
+	char msg[512];
+
+	if (j->j_rc < 0) {
+		conf_err_str(&j->j_err, msg, sizeof(msg));
+		if (j->j_rq == NULL)
+			log_warnx("reload: %s", msg);
+		else
+			ctl_replyf(j->j_rq, 1, "%s", j->j_err.line || j->j_op == JOB_RELOAD ?
+			    msg : j->j_err.msg);
+		return;
+	}
+	if (j->j_op == JOB_ADD)
+		log_info("allow-list: added %s %s", j->j_name, j->j_fp);
+	else if (j->j_op == JOB_REMOVE)
+		log_info("allow-list: removed %s, %d session(s) closed", j->j_name, n);
+	else
+		log_info("allow-list: reloaded, %zu peers, %d session(s) closed",
+		    j->j_srv->s_allow.al_n, n);
+	if (j->j_rq == NULL)
+		return;
+	if (j->j_op == JOB_RELOAD)
+		ctl_replyf(j->j_rq, 0, "reloaded: %zu peers allowed, %d disconnected",
+		    j->j_srv->s_allow.al_n, n);
+	else
+		ctl_reply(j->j_rq, 0, "", 0);
+}
+
+static void job_done(uv_work_t *w, int status)
+{
+	struct admin_job *j = w->data;
+	struct srv *s = j->j_srv;
+	int n = 0;
+
+	if (status < 0 && j->j_rc == 0)
+		j->j_rc = status;
+	if (j->j_rc == 0) {
+		allow_free(&s->s_allow);
+		s->s_allow = j->j_list;		/* takes over the entries */
+		memset(&j->j_list, 0, sizeof(j->j_list));
+		n = srv_apply_allow(s, j->j_op == JOB_REMOVE ?
+		    "removed from the allow-list" : "no longer on the allow-list");
+	}
+	job_reply(j, n);
+	s->s_jobs = j->j_next;
+	allow_free(&j->j_list);
+	free(j);
+	if (s->s_jobs != NULL)
+		job_start(s);
+}
+
+static void job_start(struct srv *s)
+{
+	struct admin_job *j = s->s_jobs;
+
+	j->j_work.data = j;
+	j->j_path = s->s_conf->c_allow_list;
+	j->j_net = s->s_conf->c_network;
+	if ((j->j_rc = uv_queue_work(s->s_loop, &j->j_work, job_work, job_done)) < 0)
+		job_done(&j->j_work, j->j_rc);
+}
+
+static struct admin_job *job_new(struct srv *s, struct ctl_req *rq, enum job_op op)
+{
+	struct admin_job *j, **tail;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		if (rq != NULL)
+			ctl_replyf(rq, 1, "out of memory");
+		return NULL;
+	}
+	j->j_srv = s;
+	j->j_rq = rq;
+	j->j_op = op;
+	for (tail = &s->s_jobs; *tail != NULL; tail = &(*tail)->j_next)
+		;
+	*tail = j;
+	return j;
+}
+
+/* Queue a job; it starts now if none is running. */
+static void job_submit(struct srv *s, struct admin_job *j)
+{
+	if (s->s_jobs == j)
+		job_start(s);
+}
+
+int srv_reload(struct srv *s)
+{
+	struct admin_job *j;
+
+	if (s->s_stopping || (j = job_new(s, NULL, JOB_RELOAD)) == NULL)
+		return -ENOMEM;
+	job_submit(s, j);
+	return 0;
+}
+
+static void admin_allow_add(struct srv *s, struct ctl_req *rq)
+{
+	const struct conf *c = s->s_conf;
+	struct admin_job *j;
+	char fp[CONF_FP_LEN];
+	struct in_addr a;
+	bool has_addr = false;
+
+	if (rq->rq_argc != 4 && !(rq->rq_argc == 6 && strcmp(rq->rq_argv[4], "--address") == 0))
+		{ ctl_replyf(rq, 2, "usage: allow add NAME FINGERPRINT [--address IP]"); return; }
+	if (!allow_name_valid(rq->rq_argv[2]))
+		{ ctl_replyf(rq, 2, "%s: invalid name (1-63 of A-Z a-z 0-9 . _ -)", rq->rq_argv[2]); return; }
+	if (allow_fp_normalise(rq->rq_argv[3], fp) < 0)
+		{ ctl_replyf(rq, 2, "%s: not a fingerprint (sha256: and 64 hex digits)",
+		    rq->rq_argv[3]); return; }
+	if (rq->rq_argc == 6) {
+		if (inet_pton(AF_INET, rq->rq_argv[5], &a) != 1 ||
+		    !cidr_contains(&c->c_network, a) ||
+		    a.s_addr == s->s_rules.fr_server.s_addr ||
+		    (ntohl(a.s_addr) & ~(0xffffffffu << (32 - c->c_network.plen))) ==
+		    ~(0xffffffffu << (32 - c->c_network.plen)))
+			{ ctl_replyf(rq, 2, "%s: not a peer address in %s",
+			    rq->rq_argv[5], "the tunnel network"); return; }
+		has_addr = true;
+	}
+	if ((j = job_new(s, rq, JOB_ADD)) == NULL)
+		return;
+	snprintf(j->j_name, sizeof(j->j_name), "%s", rq->rq_argv[2]);
+	snprintf(j->j_fp, sizeof(j->j_fp), "%s", fp);
+	j->j_has_addr = has_addr;
+	j->j_addr = a;
+	job_submit(s, j);
+}
+
+static void admin_allow_remove(struct srv *s, struct ctl_req *rq)
+{
+	struct admin_job *j;
+
+	if (rq->rq_argc != 3)
+		{ ctl_replyf(rq, 2, "usage: allow remove NAME"); return; }
+	if ((j = job_new(s, rq, JOB_REMOVE)) == NULL)
+		return;
+	snprintf(j->j_name, sizeof(j->j_name), "%s", rq->rq_argv[2]);
+	job_submit(s, j);
+}
+
+static void admin_allow_list(struct srv *s, struct ctl_req *rq)
+{
+	struct ctl_buf b = { 0 };
+	char a[INET_ADDRSTRLEN];
+	size_t i;
+
+	if (rq->rq_json)
+		ctl_printf(&b, "[");
+	else
+		ctl_printf(&b, "%-16s %-71s %s\n", "NAME", "FINGERPRINT", "ADDRESS");
+	for (i = 0; i < s->s_allow.al_n; i++) {
+		const struct allow_entry *e = &s->s_allow.al_e[i];
+
+		if (!rq->rq_json) {
+			ctl_printf(&b, "%-16s %-71s %s\n", e->ae_name, e->ae_fp,
+			    e->ae_has_addr ? ip_str(e->ae_addr, a) : "-");
+			continue;
+		}
+		ctl_printf(&b, "%s{\"name\":", i ? "," : "");
+		ctl_json_str(&b, e->ae_name);
+		ctl_printf(&b, ",\"fingerprint\":\"%s\",\"address\":", e->ae_fp);
+		if (e->ae_has_addr)
+			ctl_printf(&b, "\"%s\"}", ip_str(e->ae_addr, a));
+		else
+			ctl_printf(&b, "null}");
+	}
+	if (rq->rq_json)
+		ctl_printf(&b, "]\n");
+	ctl_reply_buf(rq, 0, &b);
+}
+
+static void time_str(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void peer_row_json(struct ctl_buf *b, const struct peer *pe, time_t last)
+{
+	char a[INET_ADDRSTRLEN], since[32], seen[32];
+
+	time_str(pe->pe_since, since, sizeof(since));
+	time_str(last, seen, sizeof(seen));
+	ctl_printf(b, "{\"name\":");
+	ctl_json_str(b, pe->pe_name);
+	ip_str(pe->pe_addr, a);
+	ctl_printf(b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
+	    "\"endpoint\":\"%s\",\"transport\":\"tls\",\"rx_bytes\":%llu,"
+	    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu,"
+	    "\"connected_since\":\"%s\",\"last_seen\":\"%s\"}",
+	    pe->pe_fp, a, a, pe->pe_endpoint,
+	    (unsigned long long)pe->pe_rx_bytes, (unsigned long long)pe->pe_tx_bytes,
+	    (unsigned long long)pe->pe_rx_pkts, (unsigned long long)pe->pe_tx_pkts,
+	    since, seen);
+}
+
+static void admin_peers(struct srv *s, struct ctl_req *rq)
+{
+	struct ctl_buf b = { 0 };
+	uint64_t now = uv_now(s->s_loop);
+	const struct peer *pe;
+	char a[INET_ADDRSTRLEN], since[32];
+	int n = 0;
+
+	if (rq->rq_json)
+		ctl_printf(&b, "[");
+	else
+		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12s %12s %10s %10s %-20s %s\n",
+		    "NAME", "FINGERPRINT", "ADDRESS", "ENDPOINT", "TRANSPORT",
+		    "RX-BYTES", "TX-BYTES", "RX-PKTS", "TX-PKTS", "SINCE", "LAST-SEEN");
+	for (pe = s->s_peers; pe != NULL; pe = pe->pe_next) {
+		time_t last = time(NULL) - (time_t)((now - pe->pe_last_rx) / 1000);
+
+		if (pe->pe_state != PE_UP)
+			continue;
+		if (rq->rq_json) {
+			ctl_printf(&b, "%s", n++ ? "," : "");
+			peer_row_json(&b, pe, last);
+			continue;
+		}
+		time_str(pe->pe_since, since, sizeof(since));
+		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12llu %12llu %10llu %10llu %-20s %llus ago\n",
+		    pe->pe_name, pe->pe_fp, ip_str(pe->pe_addr, a), pe->pe_endpoint, "tls",
+		    (unsigned long long)pe->pe_rx_bytes, (unsigned long long)pe->pe_tx_bytes,
+		    (unsigned long long)pe->pe_rx_pkts, (unsigned long long)pe->pe_tx_pkts,
+		    since, (unsigned long long)((now - pe->pe_last_rx) / 1000));
+	}
+	if (rq->rq_json)
+		ctl_printf(&b, "]\n");
+	ctl_reply_buf(rq, 0, &b);
+}
+
+static void srv_totals(struct srv *s, struct srv_stats *t)
+{
+	const struct peer *pe;
+
+	*t = s->s_stats;
+	for (pe = s->s_peers; pe != NULL; pe = pe->pe_next)
+		if (pe->pe_state == PE_UP) {
+			t->ss_rx_bytes += pe->pe_rx_bytes;
+			t->ss_tx_bytes += pe->pe_tx_bytes;
+			t->ss_rx_pkts += pe->pe_rx_pkts;
+			t->ss_tx_pkts += pe->pe_tx_pkts;
+		}
+}
+
+#define U(x) ((unsigned long long)(x))
+
+static void admin_status(struct srv *s, struct ctl_req *rq)
+{
+	const struct conf *c = s->s_conf;
+	struct ctl_buf b = { 0 };
+	struct srv_stats t;
+	char a[INET_ADDRSTRLEN], l[80];
+	long up = (long)(time(NULL) - s->s_started);
+	int i;
+
+	srv_totals(s, &t);
+	ip_str(c->c_network.addr, a);
+	if (!rq->rq_json) {
+		ctl_printf(&b, "mode: server\nversion: %s\nuptime: %lds\nlisten:", VPND_VERSION, up);
+		for (i = 0; i < c->c_nlisten; i++)
+			ctl_printf(&b, " %s", srv_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
+		ctl_printf(&b, "\ntun: %s\nnetwork: %s/%d\npeers: %u connected, %zu allowed\n"
+		    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n"
+		    "dropped: %llu spoofed, %llu isolated, %llu malformed, %llu no route, "
+		    "%llu tun full, %llu peer full\nhandshakes: %llu denied, %llu failed, "
+		    "%llu timed out\n", s->s_tun_name, a, c->c_network.plen,
+		    s->s_npeers_up, s->s_allow.al_n, U(t.ss_rx_bytes), U(t.ss_tx_bytes),
+		    U(t.ss_rx_pkts), U(t.ss_tx_pkts), U(t.ss_drop_spoof),
+		    U(t.ss_drop_isolated), U(t.ss_drop_malformed), U(t.ss_drop_noroute),
+		    U(t.ss_drop_tun_full), U(t.ss_drop_peer_full), U(t.ss_denied),
+		    U(t.ss_handshake_failed), U(t.ss_handshake_timeout));
+		ctl_reply_buf(rq, 0, &b);
+		return;
+	}
+	ctl_printf(&b, "{\"mode\":\"server\",\"version\":\"%s\",\"uptime\":%ld,\"listen\":[",
+	    VPND_VERSION, up);
+	for (i = 0; i < c->c_nlisten; i++)
+		ctl_printf(&b, "%s\"%s\"", i ? "," : "",
+		    srv_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
+	ctl_printf(&b, "],\"tun\":\"%s\",\"network\":\"%s/%d\",\"peers_connected\":%u,"
+	    "\"peers_allowed\":%zu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
+	    "\"packets_in\":%llu,\"packets_out\":%llu,\"dropped\":{\"spoofed\":%llu,"
+	    "\"isolated\":%llu,\"malformed\":%llu,\"no_route\":%llu,\"tun_full\":%llu,"
+	    "\"peer_full\":%llu},\"handshakes\":{\"accepted\":%llu,\"denied\":%llu,"
+	    "\"failed\":%llu,\"timed_out\":%llu}}\n",
+	    s->s_tun_name, a, c->c_network.plen, s->s_npeers_up, s->s_allow.al_n,
+	    U(t.ss_rx_bytes), U(t.ss_tx_bytes), U(t.ss_rx_pkts), U(t.ss_tx_pkts),
+	    U(t.ss_drop_spoof), U(t.ss_drop_isolated), U(t.ss_drop_malformed),
+	    U(t.ss_drop_noroute), U(t.ss_drop_tun_full), U(t.ss_drop_peer_full),
+	    U(t.ss_accepted), U(t.ss_denied), U(t.ss_handshake_failed),
+	    U(t.ss_handshake_timeout));
+	ctl_reply_buf(rq, 0, &b);
+}
+
+static void admin_kick(struct srv *s, struct ctl_req *rq)
+{
+	struct peer *pe;
+
+	if (rq->rq_argc != 2)
+		{ ctl_replyf(rq, 2, "usage: kick NAME"); return; }
+	if ((pe = srv_peer_by_name(s, rq->rq_argv[1])) == NULL)
+		{ ctl_replyf(rq, 1, "no connected peer named %s", rq->rq_argv[1]); return; }
+	peer_close(pe, "kicked by the administrator", "kicked by the administrator");
+	ctl_reply(rq, 0, "", 0);
+}
+
+void srv_ctl_handle(void *arg, struct ctl_req *rq)
+{
+	struct srv *s = arg;
+	const char *cmd = rq->rq_argv[0];
+	const char *sub = rq->rq_argc > 1 ? rq->rq_argv[1] : "";
+
+	if (strcmp(cmd, "status") == 0)
+		admin_status(s, rq);
+	else if (strcmp(cmd, "peers") == 0)
+		admin_peers(s, rq);
+	else if (strcmp(cmd, "kick") == 0)
+		admin_kick(s, rq);
+	else if (strcmp(cmd, "reload") == 0) {
+		struct admin_job *j = job_new(s, rq, JOB_RELOAD);
+
+		if (j != NULL)
+			job_submit(s, j);
+	} else if (strcmp(cmd, "allow") == 0 && strcmp(sub, "list") == 0)
+		admin_allow_list(s, rq);
+	else if (strcmp(cmd, "allow") == 0 && strcmp(sub, "add") == 0)
+		admin_allow_add(s, rq);
+	else if (strcmp(cmd, "allow") == 0 && strcmp(sub, "remove") == 0)
+		admin_allow_remove(s, rq);
+	else
+		ctl_replyf(rq, 2, "unknown command: %s %s", cmd, sub);
+}

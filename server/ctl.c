@@ -1,0 +1,305 @@
+/* ctl.c - control socket plumbing: accept, read one request line, hand it
+ * to the daemon's handler, write the answer, close. Answers may come later
+ * (an allow-list write runs on the thread pool), so a connection lives
+ * until its reply is written. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "server/ctl.h"
+
+struct ctl {
+	uv_pipe_t       c_pipe;
+	ctl_handler_fn *c_fn;
+	void           *c_arg;
+	char            c_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+struct ctl_conn {
+	uv_pipe_t      cc_pipe;
+	uv_write_t     cc_wr;
+	struct ctl    *cc_ctl;
+	struct ctl_req cc_req;
+	char           cc_in[CTL_MAX_REQ + 1];
+	size_t         cc_in_len;
+	bool           cc_handled;
+	char          *cc_out;
+};
+
+static void on_conn_closed(uv_handle_t *h)
+{
+	struct ctl_conn *cc = h->data;
+
+	free(cc->cc_out);
+	free(cc);
+}
+
+static void conn_close(struct ctl_conn *cc)
+{
+	if (!uv_is_closing((uv_handle_t *)&cc->cc_pipe))
+		uv_close((uv_handle_t *)&cc->cc_pipe, on_conn_closed);
+}
+
+/* Split the request line into words at tabs; "--json" anywhere is a flag. */
+static void conn_dispatch(struct ctl_conn *cc)
+{
+	struct ctl_req *rq = &cc->cc_req;
+	char *save = NULL, *w;
+
+	rq->rq_conn = cc;
+	for (w = strtok_r(cc->cc_in, "\t", &save); w != NULL;
+	     w = strtok_r(NULL, "\t", &save)) {
+		if (strcmp(w, "--json") == 0)
+			rq->rq_json = true;
+		else if (rq->rq_argc < CTL_MAX_ARGS)
+			rq->rq_argv[rq->rq_argc++] = w;
+		else {
+			ctl_replyf(rq, 2, "too many arguments");
+			return;
+		}
+	}
+	if (rq->rq_argc == 0) {
+		ctl_replyf(rq, 2, "empty request");
+		return;
+	}
+	cc->cc_ctl->c_fn(cc->cc_ctl->c_arg, rq);
+}
+
+static void on_conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct ctl_conn *cc = h->data;
+
+	(void)hint;
+	buf->base = cc->cc_in + cc->cc_in_len;
+	buf->len = CTL_MAX_REQ - cc->cc_in_len;
+}
+
+static void on_conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct ctl_conn *cc = s->data;
+	char *nl;
+
+	(void)buf;
+	if (n < 0 || cc->cc_handled) {
+		if (!cc->cc_handled)
+			conn_close(cc);
+		return;
+	}
+	cc->cc_in_len += (size_t)n;
+	cc->cc_in[cc->cc_in_len] = '\0';
+	if ((nl = memchr(cc->cc_in, '\n', cc->cc_in_len)) == NULL) {
+		if (cc->cc_in_len == CTL_MAX_REQ)
+			conn_close(cc);		/* no line within the limit */
+		return;
+	}
+	*nl = '\0';
+	cc->cc_handled = true;
+	uv_read_stop(s);
+	conn_dispatch(cc);
+}
+
+static void on_ctl_connection(uv_stream_t *server, int status)
+{
+	struct ctl *c = server->data;
+	struct ctl_conn *cc;
+
+	if (status < 0 || (cc = calloc(1, sizeof(*cc))) == NULL)
+		return;
+	cc->cc_ctl = c;
+	uv_pipe_init(server->loop, &cc->cc_pipe, 0);
+	cc->cc_pipe.data = cc;
+	if (uv_accept(server, (uv_stream_t *)&cc->cc_pipe) < 0 ||
+	    uv_read_start((uv_stream_t *)&cc->cc_pipe, on_conn_alloc, on_conn_read) < 0)
+		conn_close(cc);
+}
+
+static void on_reply_written(uv_write_t *wr, int status)
+{
+	(void)status;
+	conn_close(wr->data);
+}
+
+void ctl_reply(struct ctl_req *rq, int status, const char *text, size_t len)
+{
+	struct ctl_conn *cc = rq->rq_conn;
+	uv_buf_t b;
+	int hl;
+
+	if ((cc->cc_out = malloc(len + 32)) == NULL) {
+		conn_close(cc);
+		return;
+	}
+	hl = status == 0 ? snprintf(cc->cc_out, 32, "ok\n") :
+	    snprintf(cc->cc_out, 32, "error %d\n", status);
+	memcpy(cc->cc_out + hl, text, len);
+	b = uv_buf_init(cc->cc_out, (unsigned)(len + (size_t)hl));
+	cc->cc_wr.data = cc;
+	if (uv_write(&cc->cc_wr, (uv_stream_t *)&cc->cc_pipe, &b, 1, on_reply_written) < 0)
+		conn_close(cc);
+}
+
+void ctl_reply_buf(struct ctl_req *rq, int status, struct ctl_buf *b)
+{
+	if (b->cb_oom)
+		ctl_replyf(rq, 1, "out of memory");
+	else
+		ctl_reply(rq, status, b->cb_p ? b->cb_p : "", b->cb_len);
+	ctl_buf_free(b);
+}
+
+void ctl_replyf(struct ctl_req *rq, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(msg) - 2)
+		n = (int)sizeof(msg) - 2;
+	msg[n++] = '\n';
+	ctl_reply(rq, status, msg, (size_t)n);
+}
+
+void ctl_printf(struct ctl_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t need;
+	char *p;
+	int n;
+
+	if (b->cb_oom)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	need = b->cb_len + (size_t)n + 1;
+	if (need > b->cb_cap) {
+		size_t cap = b->cb_cap ? b->cb_cap : 1024;
+
+		while (cap < need)
+			cap *= 2;
+		if ((p = realloc(b->cb_p, cap)) == NULL) {
+			b->cb_oom = true;
+			return;
+		}
+		b->cb_p = p;
+		b->cb_cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->cb_p + b->cb_len, b->cb_cap - b->cb_len, fmt, ap);
+	va_end(ap);
+	b->cb_len += (size_t)n;
+}
+
+void ctl_json_str(struct ctl_buf *b, const char *s)
+{
+	ctl_printf(b, "\"");
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			ctl_printf(b, "\\%c", ch);
+		else if (ch < 0x20)
+			ctl_printf(b, "\\u%04x", ch);
+		else
+			ctl_printf(b, "%c", ch);
+	}
+	ctl_printf(b, "\"");
+}
+
+void ctl_buf_free(struct ctl_buf *b)
+{
+	free(b->cb_p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* A socket file at path: if something answers, it is a live daemon. */
+static int ctl_claim_path(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat sb;
+	int fd, live;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(sb.st_mode))
+		return -EEXIST;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	if (live)
+		return -EADDRINUSE;
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+static int ctl_mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int ctl_open(struct ctl **out, uv_loop_t *loop, const char *path,
+    ctl_handler_fn *fn, void *arg)
+{
+	struct ctl *c;
+	mode_t old;
+	int err;
+
+	if (strlen(path) >= sizeof(c->c_path))
+		return -ENAMETOOLONG;
+	if ((err = ctl_mkdir_parent(path)) < 0 || (err = ctl_claim_path(path)) < 0)
+		return err;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	snprintf(c->c_path, sizeof(c->c_path), "%s", path);
+	c->c_fn = fn;
+	c->c_arg = arg;
+	uv_pipe_init(loop, &c->c_pipe, 0);
+	c->c_pipe.data = c;
+	old = umask(0177);		/* the socket is born 0600 */
+	err = uv_pipe_bind(&c->c_pipe, path);
+	umask(old);
+	if (err == 0)
+		err = uv_listen((uv_stream_t *)&c->c_pipe, 16, on_ctl_connection);
+	if (err < 0) {
+		ctl_close(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+static void on_ctl_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void ctl_close(struct ctl *c)
+{
+	if (c == NULL)
+		return;
+	unlink(c->c_path);
+	uv_close((uv_handle_t *)&c->c_pipe, on_ctl_closed);
+}

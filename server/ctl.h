@@ -1,0 +1,57 @@
+/* ctl.h - the control socket that vpnctl talks to (a Unix stream socket,
+ * mode 0600). One request per connection: the command's words separated by
+ * tabs, ended by a newline; the answer is "ok\n" and the body, or
+ * "error N\n" and a message, N being vpnctl's exit status; then EOF.
+ * The daemon (server or client) supplies one handler; this module only
+ * moves bytes, and renders nothing itself. */
+#ifndef VPND_CTL_H
+#define VPND_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#define CTL_MAX_ARGS 16
+#define CTL_MAX_REQ  4096
+
+struct ctl;
+struct ctl_conn;
+
+struct ctl_req {
+	struct ctl_conn *rq_conn;
+	int              rq_argc;
+	char            *rq_argv[CTL_MAX_ARGS];	/* "--json" removed */
+	bool             rq_json;
+};
+
+/* Growing output buffer for answers; on allocation failure it stops
+ * growing and cb_oom is set. */
+struct ctl_buf {
+	char  *cb_p;
+	size_t cb_len, cb_cap;
+	bool   cb_oom;
+};
+
+/* The handler must answer every request exactly once with ctl_reply, now
+ * or later (the request stays valid until then). */
+typedef void ctl_handler_fn(void *arg, struct ctl_req *rq);
+
+/* Listen on PATH (its directory is created 0755 if missing; a stale socket
+ * is replaced, a live one is -EADDRINUSE). 0 or -errno. */
+int  ctl_open(struct ctl **out, uv_loop_t *loop, const char *path,
+              ctl_handler_fn *fn, void *arg);
+/* Stop listening, unlink the socket; connections still open finish. */
+void ctl_close(struct ctl *c);			/* NULL is fine */
+
+/* Answer: status 0 with body, or status 1/2 with an error message. */
+void ctl_reply(struct ctl_req *rq, int status, const char *text, size_t len);
+void ctl_reply_buf(struct ctl_req *rq, int status, struct ctl_buf *b);	/* frees b */
+void ctl_replyf(struct ctl_req *rq, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void ctl_printf(struct ctl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal, quoted and escaped. */
+void ctl_json_str(struct ctl_buf *b, const char *s);
+void ctl_buf_free(struct ctl_buf *b);
+
+#endif

@@ -1,0 +1,194 @@
+/* nat.c - IPv4 forwarding and masquerade for the tunnel network. The rules
+ * live in an nftables table of vpnd's own, "ip vpnd", written through
+ * libnftables in-process as one transaction: "add table; delete table; table
+ * { ... }" replaces whatever a crashed run left behind, atomically, and never
+ * touches another table. ip_forward is read and written through /proc. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+
+#include <nftables/libnftables.h>
+
+#include "server/nat.h"
+
+#define IPFWD_PATH "/proc/sys/net/ipv4/ip_forward"
+
+/* The interface name goes into nft's command text, so it is held to the
+ * characters interface names use in practice: no quotes, spaces or ';'. */
+static bool nat_ifname_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len >= IFNAMSIZ)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-@:") == len;
+}
+
+static void nat_set_err(char *err, size_t errlen, const char *msg)
+{
+	size_t len;
+
+	if (err == NULL || errlen == 0)
+		return;
+	len = strcspn(msg, "\n");
+	if (len >= errlen)
+		len = errlen - 1;
+	memcpy(err, msg, len);
+	err[len] = '\0';
+}
+
+/* nft reports kernel errors as strerror() text ("Could not process rule: No
+ * such file or directory"); give the caller the errno back where we can. */
+static int nat_errno(const char *msg)
+{
+	static const int known[] = { EPERM, ENOENT, EEXIST, ENOMEM, EBUSY,
+	    EOPNOTSUPP, EAFNOSUPPORT, ENOSPC, EINVAL };
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strstr(msg, strerror(known[i])) != NULL)
+			return -known[i];
+	return -EIO;
+}
+
+/* Run CMD as one nft transaction; on failure the first line of nft's error
+ * goes to err (may be NULL). 0 or -errno. */
+static int nat_run(const char *cmd, char *err, size_t errlen)
+{
+	struct nft_ctx *ctx;
+	const char *msg;
+	int ret = 0;
+
+	if ((ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
+		nat_set_err(err, errlen, "cannot create nftables context");
+		return -ENOMEM;
+	}
+	if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0) {
+		nat_set_err(err, errlen, "cannot buffer nftables output");
+		ret = -ENOMEM;
+	} else if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
+		msg = nft_ctx_get_error_buffer(ctx);
+		if (msg == NULL || *msg == '\0')
+			msg = "nftables command failed";
+		nat_set_err(err, errlen, msg);
+		ret = nat_errno(msg);
+	}
+	nft_ctx_free(ctx);
+	return ret;
+}
+
+/* The transaction text for nat_setup(); 0, or -EINVAL if it does not fit. */
+static int nat_format(char *buf, size_t len, const struct cidr *net,
+                      const char *out_if)
+{
+	char addr[INET_ADDRSTRLEN], rule[128] = "";
+	struct in_addr a = net->addr;
+	int n;
+
+	if (net->plen < 32)	/* host bits zero, else nft rejects the prefix */
+		a.s_addr &= htonl(net->plen ? ~0u << (32 - net->plen) : 0);
+	if (inet_ntop(AF_INET, &a, addr, sizeof(addr)) == NULL)
+		return -EINVAL;
+	if (*out_if != '\0') {
+		n = snprintf(rule, sizeof(rule),
+		    "\t\tip saddr %s/%d oifname \"%s\" masquerade\n",
+		    addr, net->plen, out_if);
+		if (n < 0 || (size_t)n >= sizeof(rule))
+			return -EINVAL;
+	}
+	n = snprintf(buf, len,
+	    "table ip " NAT_TABLE "\n"
+	    "delete table ip " NAT_TABLE "\n"
+	    "table ip " NAT_TABLE " {\n"
+	    "\tchain postrouting {\n"
+	    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	    "%s"
+	    "\t}\n"
+	    "}\n", rule);
+	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+}
+
+int nat_setup(const struct cidr *net, const char *out_if, char *err, size_t errlen)
+{
+	char cmd[512];
+
+	if (net == NULL || net->plen < 0 || net->plen > 32) {
+		nat_set_err(err, errlen, "network: not an IPv4 prefix");
+		return -EINVAL;
+	}
+	if (out_if == NULL || !nat_ifname_ok(out_if)) {
+		nat_set_err(err, errlen, "out_interface: not an interface name");
+		return -EINVAL;
+	}
+	if (nat_format(cmd, sizeof(cmd), net, out_if) < 0) {
+		nat_set_err(err, errlen, "nftables command too long");
+		return -EINVAL;
+	}
+	return nat_run(cmd, err, errlen);
+}
+
+/* Adding the table first makes the delete succeed whether or not it was
+ * there, in one transaction, so no "list" round trip is needed. */
+int nat_teardown(void)
+{
+	return nat_run("table ip " NAT_TABLE "\n"
+	    "delete table ip " NAT_TABLE "\n", NULL, 0);
+}
+
+/* Read the current value (0/1) of ip_forward from FD at offset 0. */
+static int ipfwd_read(int fd, int *val)
+{
+	char buf[8];
+	ssize_t n;
+
+	if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (buf[0] != '0' && buf[0] != '1')
+		return -EINVAL;
+	*val = buf[0] - '0';
+	return 0;
+}
+
+/* Sysctl files want the value written at offset 0 (sysctl_writes_strict). */
+static int ipfwd_write(int fd, int val)
+{
+	const char *s = val ? "1\n" : "0\n";
+	ssize_t n;
+
+	if ((n = pwrite(fd, s, 2, 0)) < 0)
+		return -errno;
+	return n == 2 ? 0 : -EIO;
+}
+
+int ipfwd_enable(int *was)
+{
+	int fd, err, old = 0;
+
+	if ((fd = open(IPFWD_PATH, O_RDWR | O_CLOEXEC)) < 0)
+		return -errno;
+	if ((err = ipfwd_read(fd, &old)) == 0 && (err = ipfwd_write(fd, 1)) == 0 &&
+	    was != NULL)
+		*was = old;
+	close(fd);
+	return err;
+}
+
+int ipfwd_restore(int was)
+{
+	int fd, err;
+
+	if (was != 0 && was != 1)
+		return -EINVAL;
+	if ((fd = open(IPFWD_PATH, O_WRONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	err = ipfwd_write(fd, was);
+	close(fd);
+	return err;
+}

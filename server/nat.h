@@ -1,0 +1,25 @@
+/* nat.h - IPv4 forwarding and masquerade for the tunnel network, in an
+ * nftables table of vpnd's own ("ip vpnd", through libnftables in-process),
+ * leaving every other table alone. Setting up replaces a stale table left by
+ * a crash, so there is never more than one. */
+#ifndef VPND_NAT_H
+#define VPND_NAT_H
+
+#include <stddef.h>
+
+#include "conf/conf.h"
+
+#define NAT_TABLE "vpnd"
+
+/* Replace table ip vpnd with: postrouting nat chain masquerading saddr NET
+ * out of OUT_IF (no masquerade rule if out_if is ""). 0 or -errno with the
+ * nft message in err. */
+int nat_setup(const struct cidr *net, const char *out_if, char *err, size_t errlen);
+/* Delete table ip vpnd if present; 0 also when there was none. */
+int nat_teardown(void);
+/* Write 1 to /proc/sys/net/ipv4/ip_forward; *was gets the previous value
+ * (0/1) so shutdown can restore it. 0 or -errno. */
+int ipfwd_enable(int *was);
+int ipfwd_restore(int was);
+
+#endif

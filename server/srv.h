@@ -1,0 +1,119 @@
+/* srv.h - the server: one libuv loop that owns the TUN device, the TLS
+ * listeners, the sessions (struct peer), the address pool and the control
+ * socket. srv.c sets up and tears down; peer.c runs sessions and the packet
+ * path; admin.c answers vpnctl. The packet path touches only the srv and the
+ * peer it is handed, so it can later be split across worker threads. */
+#ifndef VPND_SRV_H
+#define VPND_SRV_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "conf/allow.h"
+#include "conf/conf.h"
+#include "crypto/fp.h"
+#include "server/filter.h"
+#include "tunnel/stream.h"
+
+#define SRV_TUN_BUDGET   64	/* packets read from TUN per wakeup */
+#define SRV_HANDSHAKE_MS 10000	/* SPEC: unfinished handshakes are closed */
+#define SRV_LINGER_MS    2000	/* time to deliver a BYE/DENY before closing */
+#define SRV_TICK_MS      250
+
+struct tls_ctx;
+struct nl;
+struct pool;
+struct ctl;
+struct ctl_req;
+struct admin_job;
+
+enum peer_state { PE_HANDSHAKE, PE_UP, PE_CLOSING };
+
+/* Packet and session counters; "drop" ones say why something was dropped. */
+struct srv_stats {
+	uint64_t ss_rx_bytes, ss_tx_bytes;	/* tunnel payload, all peers */
+	uint64_t ss_rx_pkts, ss_tx_pkts;
+	uint64_t ss_drop_spoof, ss_drop_isolated, ss_drop_malformed;
+	uint64_t ss_drop_noroute, ss_drop_tun_full, ss_drop_peer_full;
+	uint64_t ss_denied, ss_handshake_failed, ss_handshake_timeout;
+	uint64_t ss_accepted;
+};
+
+struct peer {
+	struct peer    *pe_next, *pe_prev;	/* srv->s_peers */
+	struct peer    *pe_dirty_next;		/* srv->s_dirty, tx to flush */
+	bool            pe_dirty;
+	struct srv     *pe_srv;
+	struct stream   pe_st;
+	enum peer_state pe_state;
+	char            pe_fp[FP_STRLEN];
+	char            pe_name[ALLOW_NAME_MAX];
+	struct in_addr  pe_addr;
+	char            pe_endpoint[64];	/* "198.18.0.2:51820" */
+	time_t          pe_since;
+	uint64_t        pe_last_rx, pe_last_tx;	/* uv_now() ms */
+	uint64_t        pe_deadline;		/* handshake or linger end */
+	uint64_t        pe_rx_bytes, pe_tx_bytes, pe_rx_pkts, pe_tx_pkts;
+};
+
+struct srv {
+	uv_loop_t         *s_loop;
+	const struct conf *s_conf;
+	struct tls_ctx    *s_tls;
+	struct nl         *s_nl;
+	struct pool       *s_pool;
+	struct ctl        *s_ctl;
+	struct allow_list  s_allow;
+	struct filt_rules  s_rules;
+
+	int                s_tun_fd;
+	int                s_tun_ifindex;
+	char               s_tun_name[IFNAMSIZ];
+	uv_poll_t          s_tun_poll;
+	int                s_lfd[CONF_MAX_LISTEN];
+	uv_poll_t          s_lpoll[CONF_MAX_LISTEN];
+	int                s_nlisten;
+	uv_timer_t         s_timer;
+	uv_check_t         s_flush;		/* flushes dirty peers per loop turn */
+	uv_signal_t        s_sig[3];
+
+	struct peer       *s_peers;
+	unsigned           s_npeers_up;
+	struct peer      **s_by_addr;		/* indexed by host offset in net */
+	uint32_t           s_net_base;		/* host order */
+	uint32_t           s_by_addr_n;
+	struct peer       *s_dirty;
+
+	time_t             s_started;
+	int                s_ipfwd_was;
+	bool               s_nat_up;
+	bool               s_stopping;
+	struct admin_job  *s_jobs;		/* allow-list reads/writes, FIFO */
+	uint64_t           s_stop_deadline;
+	struct srv_stats   s_stats;
+	uint8_t            s_pkt[FRAME_DATA_MAX];
+};
+
+/* srv.c */
+int  srv_run(const struct conf *c);		/* exit status */
+const char *srv_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+/* peer.c */
+void peer_accept(struct srv *s, int fd, const struct sockaddr_storage *ss);
+void peer_close(struct peer *pe, const char *why, const char *bye);
+void peer_tick(struct peer *pe, uint64_t now);
+void srv_tun_read(struct srv *s);
+void srv_flush_dirty(struct srv *s);
+struct peer *srv_peer_by_name(struct srv *s, const char *name);
+/* Close sessions whose fingerprint the allow-list no longer holds, or whose
+ * name or static address changed; returns how many. */
+int  srv_apply_allow(struct srv *s, const char *why);
+
+/* admin.c */
+void srv_ctl_handle(void *arg, struct ctl_req *rq);
+int  srv_reload(struct srv *s);
+
+#endif

@@ -1,0 +1,96 @@
+/* vpnd.c - the daemon's entry point: parse flags, load and check the
+ * configuration (and the keys, certificates and allow-list it names), then
+ * run the server or the client in the foreground, logging to stderr.
+ * Exit status: 0 success, 1 runtime failure, 2 usage or configuration. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/cli.h"
+#include "conf/allow.h"
+#include "conf/conf.h"
+#include "crypto/tls.h"
+#include "server/log.h"
+#include "server/srv.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vpnd [-tvq] -c FILE\n"
+	    "       vpnd -V | -h\n"
+	    "  -c FILE  configuration file (mode = \"server\" or \"client\")\n"
+	    "  -t       check the configuration and the files it names, then exit\n"
+	    "  -v, -q   more, less logging\n"
+	    "  -V       print the version\n"
+	    "  -h       this help\n");
+}
+
+/* What -t checks beyond conf_load: the key pair loads into a TLS context
+ * and, on a server, the allow-list parses against the tunnel network. */
+static int check_files(const struct conf *c)
+{
+	struct tls_ctx *t = NULL;
+	struct allow_list al = { 0 };
+	struct conf_err ce;
+	char msg[512];
+	int err;
+
+	if (c->c_mode == CONF_SERVER)
+		err = tls_ctx_server(&t, c->c_key, c->c_cert, msg, sizeof(msg));
+	else
+		err = tls_ctx_client(&t, c->c_key, c->c_cert, c->c_server_fp,
+		    msg, sizeof(msg));
+	tls_ctx_free(t);
+	if (err < 0) {
+		fprintf(stderr, "%s: key/cert: %s\n", c->c_path, msg);
+		return -1;
+	}
+	if (c->c_mode == CONF_SERVER) {
+		err = allow_load(&al, c->c_allow_list, &c->c_network, &ce);
+		allow_free(&al);
+		if (err < 0) {
+			fprintf(stderr, "%s\n", conf_err_str(&ce, msg, sizeof(msg)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct conf conf;	/* large; lives for the whole run */
+	const char *path = NULL;
+	struct conf_err ce;
+	char msg[512];
+	int ch, test = 0;
+
+	while ((ch = getopt(argc, argv, "c:tvqVh")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': test = 1; break;
+		case 'v': log_verbosity++; break;
+		case 'q': log_verbosity--; break;
+		case 'V': printf("vpnd %s\n", VPND_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default:  usage(stderr); return 2;
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (conf_load(&conf, path, &ce) < 0) {
+		fprintf(stderr, "%s\n", conf_err_str(&ce, msg, sizeof(msg)));
+		return 2;
+	}
+	if (test) {
+		if (check_files(&conf) < 0)
+			return 2;
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (check_files(&conf) < 0)
+		return 2;
+	return conf.c_mode == CONF_SERVER ? srv_run(&conf) : cli_run(&conf);
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install the Debian packages that vpnd's build, tests and demo need, only
+# those missing; quiet when everything is there already.
+pkgs="gcc make pkg-config libssl-dev libuv1-dev libconfig-dev libcmocka-dev
+libmnl-dev libnftables-dev nftables iproute2 iputils-ping python3 jq openssl
+procps coreutils"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages:$missing (run make deps as root)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null &&
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null

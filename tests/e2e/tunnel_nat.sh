@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# tunnel_nat: a client reaches the internet host through the tunnel and the
+# server's masquerade; 20 MB each way arrive intact; vpnctl shows the peer.
+#
+#   [c1] c0 198.18.1.2 --- s1 198.18.1.1 [srv] s0 198.19.0.1 --- i0 198.19.0.2 [inet]
+#        vpn0 10.8.0.x  ==TLS==  vpn0 10.8.0.1   (NAT out of s0)
+set -e
+source "$(dirname "$0")/lib.sh"
+need_root
+trap cleanup EXIT
+
+topo_up
+client_ns 1
+server_conf
+client_conf alice 1
+say "without the tunnel the internet host is unreachable"
+! in_ns "$TAG-c1" ping -c 1 -W 1 "$INET_IP" >/dev/null || fail "reachable without tunnel"
+
+start_server
+allow alice "$("$VPNCTL" fingerprint "$T/alice.crt")" --address 10.8.0.10
+start_client alice 1
+wait_until 15 client_up alice || fail "client did not come up"
+ok "client connected"
+
+[[ $(client_addr alice) == 10.8.0.10 ]] || fail "static address not given"
+in_ns "$TAG-c1" ip -4 addr show dev vpn0 | grep -q 'inet 10.8.0.10/24' || fail "tun address"
+ok "static address 10.8.0.10 on vpn0"
+
+in_ns "$TAG-c1" ping -c 3 -i 0.2 -W 2 10.8.0.1 >/dev/null || fail "ping server tunnel address"
+in_ns "$TAG-c1" ping -c 3 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "ping internet host"
+ok "ping through tunnel and NAT"
+
+bg_ns "$NS_I" python3 "$E2E_DIR/xfer.py" serve 8080 >/dev/null
+PIDS+=($!)
+wait_until 10 in_ns "$TAG-c1" python3 "$E2E_DIR/xfer.py" who "$INET_IP" 8080 ||
+	fail "transfer server not reachable"
+seen=$(in_ns "$TAG-c1" python3 "$E2E_DIR/xfer.py" who "$INET_IP" 8080)
+[[ $seen == "$SERVER_UNDERLAY" ]] || fail "internet host saw $seen, not the server's $SERVER_UNDERLAY"
+ok "internet host sees the server's address ($seen)"
+
+head -c 20000000 /dev/urandom > "$T/blob"
+want=$(sha256sum "$T/blob" | cut -d' ' -f1)
+t0=$(now_ms)
+got=$(in_ns "$TAG-c1" python3 "$E2E_DIR/xfer.py" up "$INET_IP" 8080 "$T/blob")
+t1=$(now_ms)
+[[ $got == "$SERVER_UNDERLAY $want" ]] || fail "upload: got '$got', want '$SERVER_UNDERLAY $want'"
+ok "20 MB upload intact in $((t1 - t0)) ms"
+
+want=$(python3 -c 'import random,hashlib,sys
+r=random.Random(1); h=hashlib.sha256(); n=20000000
+while n>0:
+    k=min(n,65536); h.update(r.randbytes(k)); n-=k
+print(h.hexdigest())')
+t0=$(now_ms)
+got=$(in_ns "$TAG-c1" python3 "$E2E_DIR/xfer.py" down "$INET_IP" 8080 20000000)
+t1=$(now_ms)
+[[ $got == "$want" ]] || fail "download: got '$got', want '$want'"
+ok "20 MB download intact in $((t1 - t0)) ms"
+
+peers=$(ctl_s peers --json)
+[[ $(jq -r '.[0].name' <<<"$peers") == alice ]] || fail "peers: $peers"
+[[ $(jq -r '.[0].transport' <<<"$peers") == tls ]] || fail "peers transport: $peers"
+[[ $(jq -r '.[0].address' <<<"$peers") == 10.8.0.10 ]] || fail "peers address: $peers"
+(( $(jq -r '.[0].rx_bytes' <<<"$peers") > 20000000 )) || fail "peers rx_bytes: $peers"
+ctl_s peers | grep -q '^alice ' || fail "text peers"
+ok "vpnctl peers shows alice on tls with her traffic"
+
+in_ns "$NS_S" nft list table ip vpnd | grep -q masquerade || fail "no masquerade rule"
+[[ $(in_ns "$NS_S" cat /proc/sys/net/ipv4/ip_forward) == 1 ]] || fail "forwarding off"
+ok "nftables table vpnd masquerades, forwarding on"

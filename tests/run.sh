@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR - run every unit test in BUILD_DIR/tests and every
+# end-to-end script in tests/e2e against BUILD_DIR/bin, then print one
+# "N passed, N failed, N skipped" line. Exit 77 from a test is a skip; under
+# CI=true a skip counts as a failure (CI must run everything).
+set -u
+build=${1:-build/asan}
+export BIN_DIR=$build/bin
+pass=0 failn=0 skip=0 failed=()
+e2e_timeout=${E2E_TIMEOUT:-180}
+
+run_one() {
+	local name=$1; shift
+	local start=$SECONDS rc
+	"$@" > "$build/$name.out" 2>&1
+	rc=$?
+	if [[ $rc == 0 ]]; then
+		pass=$((pass + 1)); echo "PASS  $name ($((SECONDS - start))s)"
+	elif [[ $rc == 77 && ${CI:-} != true ]]; then
+		skip=$((skip + 1)); echo "SKIP  $name: $(tail -n 1 "$build/$name.out")"
+	else
+		failn=$((failn + 1)); failed+=("$name")
+		echo "FAIL  $name (exit $rc$([[ $rc == 77 ]] && echo ', a skip under CI'))"
+		sed 's/^/    /' "$build/$name.out" | tail -n 60
+	fi
+}
+
+for t in "$build"/tests/test_*; do
+	[[ -x $t && $t != *.d ]] || continue
+	run_one "unit/${t##*/}" "$t"
+done
+for t in tests/e2e/*.sh; do
+	[[ ${t##*/} == lib.sh ]] && continue
+	mkdir -p "$build/e2e"
+	run_one "e2e/$(basename "$t" .sh)" timeout -k 5 "$e2e_timeout" bash "$t"
+done
+[[ ${#failed[@]} -gt 0 ]] && echo "failed: ${failed[*]}"
+echo "$pass passed, $failn failed, $skip skipped"
+[[ $failn == 0 ]]

@@ -1,0 +1,565 @@
+/* test_conf.c - conf_load on whole files written to a mkdtemp directory:
+ * valid server and client files with their defaults, then one test per kind
+ * of error, each checking the return code, the exact line and the message;
+ * last, the public parsing helpers on their own. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+
+#define HEX_A "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90"
+#define FP_A  "sha256:" HEX_A
+
+/* Lines 1-5 of a valid server file; tests append from line 6. */
+#define MIN_SERVER \
+	"mode = \"server\";\n" \
+	"key = \"server.key\";\n" \
+	"cert = \"server.crt\";\n" \
+	"network = \"10.8.0.0/24\";\n" \
+	"allow_list = \"peers.conf\";\n"
+
+/* Lines 1-5 of a valid client file. */
+#define MIN_CLIENT \
+	"mode = \"client\";\n" \
+	"server = \"vpn.example.org:4433\";\n" \
+	"server_fingerprint = \"" FP_A "\";\n" \
+	"key = \"client.key\";\n" \
+	"cert = \"client.crt\";\n"
+
+struct fixture {
+	char dir[64];		/* "/tmp/test_conf.XXXXXX" */
+	char path[PATH_MAX];	/* of the last file put() wrote */
+};
+
+static const char *const made[] = { "server.key", "server.crt", "client.key",
+	"client.crt", "peers.conf", "t.conf", "server.conf", NULL };
+
+/* Write TEXT to dir/NAME; returns its path (in f->path). */
+static const char *put(struct fixture *f, const char *name, const char *text)
+{
+	FILE *fp;
+
+	assert_true(snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name) <
+	    (int)sizeof(f->path));
+	assert_non_null(fp = fopen(f->path, "w"));
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	return f->path;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_conf.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	put(f, "server.key", "k\n");
+	put(f, "server.crt", "c\n");
+	put(f, "client.key", "k\n");
+	put(f, "client.crt", "c\n");
+	put(f, "peers.conf", "");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[PATH_MAX];
+
+	for (const char *const *n = made; *n != NULL; n++) {
+		snprintf(p, sizeof(p), "%s/%s", f->dir, *n);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Load TEXT as t.conf and expect rc, line and a message containing msg. */
+static void expect_err(void **state, const char *text, int rc, int line,
+    const char *msg)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+	const char *path = put(f, "t.conf", text);
+
+	assert_int_equal(conf_load(&c, path, &err), rc);
+	assert_string_equal(err.file, path);
+	if (strstr(err.msg, msg) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\"", err.msg, msg);
+	assert_int_equal(err.line, line);
+}
+
+static void assert_sockaddr(const struct sockaddr_storage *ss, int family,
+    const char *addr, int port)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const void *a;
+	int p;
+
+	assert_int_equal(ss->ss_family, family);
+	if (family == AF_INET) {
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+		p = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	} else {
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		p = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	}
+	assert_non_null(inet_ntop(family, a, buf, sizeof(buf)));
+	assert_string_equal(buf, addr);
+	assert_int_equal(p, port);
+}
+
+static void assert_cidr(const struct cidr *c, const char *addr, int plen)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	assert_non_null(inet_ntop(AF_INET, &c->addr, buf, sizeof(buf)));
+	assert_string_equal(buf, addr);
+	assert_int_equal(c->plen, plen);
+}
+
+static void test_server_full(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+	char want[PATH_MAX];
+	const char *path = put(f, "t.conf",
+	    "mode = \"server\";\n"
+	    "listen = [ \"0.0.0.0:4433\", \"[::]:4434\" ];\n"
+	    "key = \"server.key\";\n"
+	    "cert = \"" "server.crt" "\";\n"
+	    "tun = { name = \"vpn7\"; mtu = 1380; };\n"
+	    "network = \"10.8.0.0/24\";\n"
+	    "routes = [ \"0.0.0.0/0\", \"192.168.10.0/24\" ];\n"
+	    "nat = { out_interface = \"eth1\"; };\n"
+	    "allow_list = \"peers.conf\";\n"
+	    "control_socket = \"server.sock\";\n"
+	    "keepalive = 15;\n"
+	    "dead_peer_timeout = 45;\n"
+	    "client_to_client = true;\n"
+	    "state_dir = \"/var/lib/vpnd\";\n");
+
+	assert_int_equal(conf_load(&c, path, &err), 0);
+	assert_int_equal(c.c_mode, CONF_SERVER);
+	assert_string_equal(c.c_path, path);
+	snprintf(want, sizeof(want), "%s/server.key", f->dir);
+	assert_string_equal(c.c_key, want);
+	snprintf(want, sizeof(want), "%s/server.crt", f->dir);
+	assert_string_equal(c.c_cert, want);
+	snprintf(want, sizeof(want), "%s/peers.conf", f->dir);
+	assert_string_equal(c.c_allow_list, want);
+	snprintf(want, sizeof(want), "%s/server.sock", f->dir);
+	assert_string_equal(c.c_control_socket, want);
+	assert_int_equal(c.c_nlisten, 2);
+	assert_sockaddr(&c.c_listen[0], AF_INET, "0.0.0.0", 4433);
+	assert_sockaddr(&c.c_listen[1], AF_INET6, "::", 4434);
+	assert_string_equal(c.c_tun_name, "vpn7");
+	assert_int_equal(c.c_tun_mtu, 1380);
+	assert_cidr(&c.c_network, "10.8.0.0", 24);
+	assert_int_equal(c.c_nroutes, 2);
+	assert_cidr(&c.c_routes[0], "0.0.0.0", 0);
+	assert_cidr(&c.c_routes[1], "192.168.10.0", 24);
+	assert_string_equal(c.c_nat_out, "eth1");
+	assert_int_equal(c.c_keepalive, 15);
+	assert_int_equal(c.c_dead_peer_timeout, 45);
+	assert_true(c.c_client_to_client);
+	assert_string_equal(c.c_state_dir, "/var/lib/vpnd");
+	assert_int_equal(c.c_nservers, 0);
+}
+
+static void test_server_defaults(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+
+	assert_int_equal(conf_load(&c, put(f, "t.conf", MIN_SERVER), &err), 0);
+	assert_int_equal(c.c_nlisten, 1);
+	assert_sockaddr(&c.c_listen[0], AF_INET, "0.0.0.0", 4433);
+	assert_string_equal(c.c_tun_name, "vpn0");
+	assert_int_equal(c.c_tun_mtu, 1400);
+	assert_string_equal(c.c_control_socket, CONF_DEFAULT_SERVER_SOCKET);
+	assert_int_equal(c.c_keepalive, 10);
+	assert_int_equal(c.c_dead_peer_timeout, 30);
+	assert_false(c.c_client_to_client);
+	assert_int_equal(c.c_nroutes, 0);
+	assert_string_equal(c.c_nat_out, "");
+	assert_string_equal(c.c_state_dir, "");
+}
+
+/* The example from SPEC, with the config path relative to the cwd. */
+static void test_spec_example(void **state)
+{
+	struct fixture *f = *state;
+	char cwd[PATH_MAX], buf[PATH_MAX + 200], want[PATH_MAX];
+	struct conf c;
+	struct conf_err err;
+
+	put(f, "server.conf", "mode = \"server\";\n"
+	    "listen = \"0.0.0.0:4433\";\n"
+	    "key = \"server.key\";\n"
+	    "cert = \"server.crt\";\n"
+	    "tun = { name = \"vpn0\"; mtu = 1400; };\n"
+	    "\n"
+	    "network = \"10.8.0.0/33\";\n"
+	    "allow_list = \"peers.conf\";\n");
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(f->dir), 0);
+	assert_int_equal(conf_load(&c, "server.conf", &err), -EINVAL);
+	assert_string_equal(conf_err_str(&err, buf, sizeof(buf)),
+	    "server.conf:7: network: \"10.8.0.0/33\" is not a CIDR prefix");
+	put(f, "server.conf", MIN_SERVER);
+	assert_int_equal(conf_load(&c, "server.conf", &err), 0);
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(want, sizeof(want), "%s/server.key", f->dir);
+	assert_string_equal(c.c_key, want);	/* absolute, not cwd-relative */
+}
+
+static void test_client(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+	char want[PATH_MAX];
+	const char *path = put(f, "t.conf",
+	    "mode = \"client\";\n"
+	    "servers = [ \"a.example.org:4433\", \"[2001:db8::1]:443\" ];\n"
+	    "server_fingerprint = \"SHA256:2BD806C97F0E00AF1A1FC3328FA763A9"
+	    "269723C8DB8FAC4F93AF71DB186D6E90\";\n"
+	    "key = \"client.key\";\n"
+	    "cert = \"client.crt\";\n"
+	    "tun = { name = \"tun9\"; };\n"
+	    "transport = \"dtls\";\n");
+
+	assert_int_equal(conf_load(&c, path, &err), 0);
+	assert_int_equal(c.c_mode, CONF_CLIENT);
+	assert_int_equal(c.c_nservers, 2);
+	assert_string_equal(c.c_servers[0].host, "a.example.org");
+	assert_string_equal(c.c_servers[0].port, "4433");
+	assert_string_equal(c.c_servers[1].host, "2001:db8::1");
+	assert_string_equal(c.c_servers[1].port, "443");
+	assert_string_equal(c.c_server_fp, FP_A);
+	snprintf(want, sizeof(want), "%s/client.key", f->dir);
+	assert_string_equal(c.c_key, want);
+	assert_string_equal(c.c_tun_name, "tun9");
+	assert_int_equal(c.c_tun_mtu, 0);
+	assert_int_equal(c.c_transport, CONF_TRANSPORT_DTLS);
+	assert_string_equal(c.c_control_socket, CONF_DEFAULT_CLIENT_SOCKET);
+	assert_int_equal(c.c_keepalive, 10);
+	assert_int_equal(c.c_dead_peer_timeout, 30);
+	assert_int_equal(c.c_nlisten, 0);
+}
+
+static void test_client_defaults(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+
+	assert_int_equal(conf_load(&c, put(f, "t.conf", MIN_CLIENT), &err), 0);
+	assert_int_equal(c.c_nservers, 1);
+	assert_string_equal(c.c_servers[0].host, "vpn.example.org");
+	assert_string_equal(c.c_servers[0].port, "4433");
+	assert_int_equal(c.c_transport, CONF_TRANSPORT_AUTO);
+	assert_string_equal(c.c_tun_name, "vpn0");
+	assert_int_equal(c.c_tun_mtu, 0);
+}
+
+static void test_syntax_error(void **state)
+{
+	expect_err(state, MIN_SERVER "keepalive = ;\n", -EINVAL, 6,
+	    "syntax error");
+	expect_err(state, MIN_SERVER "keepalive = 5;\nkeepalive = 6;\n",
+	    -EINVAL, 7, "duplicate setting");
+}
+
+static void test_unknown_key(void **state)
+{
+	expect_err(state, MIN_SERVER "\nfoo = 1;\n", -EINVAL, 7,
+	    "foo: unknown key");
+	expect_err(state, MIN_SERVER "tun = {\n  name = \"vpn0\";\n"
+	    "  colour = \"red\";\n};\n", -EINVAL, 8, "tun.colour: unknown key");
+	expect_err(state, MIN_SERVER "nat = {\n  out_if = \"eth0\";\n};\n",
+	    -EINVAL, 7, "nat.out_if: unknown key");
+}
+
+static void test_wrong_type(void **state)
+{
+	expect_err(state, MIN_SERVER "keepalive = \"10\";\n", -EINVAL, 6,
+	    "keepalive: expected an integer");
+	expect_err(state, MIN_SERVER "tun = 5;\n", -EINVAL, 6,
+	    "tun: expected a group");
+	expect_err(state, MIN_SERVER "client_to_client = 1;\n", -EINVAL, 6,
+	    "client_to_client: expected true or false");
+	expect_err(state, MIN_SERVER "routes = \"0.0.0.0/0\";\n", -EINVAL, 6,
+	    "routes: expected a list");
+	expect_err(state, MIN_SERVER "listen = [ 4433 ];\n", -EINVAL, 6,
+	    "listen: expected a string or a list of strings");
+	expect_err(state, "mode = 1;\n", -EINVAL, 1, "mode: expected a string");
+}
+
+static void test_bad_cidr(void **state)
+{
+	expect_err(state, "mode = \"server\";\nkey = \"server.key\";\n"
+	    "network = \"10.8.0.0/33\";\n", -EINVAL, 3,
+	    "network: \"10.8.0.0/33\" is not a CIDR prefix");
+	expect_err(state, "mode = \"server\";\nnetwork = \"10.8.0.1/24\";\n",
+	    -EINVAL, 2, "network: \"10.8.0.1/24\" has host bits set");
+	expect_err(state, "mode = \"server\";\nnetwork = \"10.0.0.0/8\";\n",
+	    -EINVAL, 2, "network: prefix length /8 is out of range 16..30");
+	expect_err(state, "mode = \"server\";\nnetwork = \"10.8.0.0\";\n",
+	    -EINVAL, 2, "is not a CIDR prefix");
+	expect_err(state, MIN_SERVER "routes = [ \"0.0.0.0/0\",\n"
+	    "  \"192.168.1.1/24\" ];\n", -EINVAL, 6,
+	    "routes: \"192.168.1.1/24\" has host bits set");
+}
+
+static void test_bad_listen(void **state)
+{
+	expect_err(state, MIN_SERVER "listen = [ \"0.0.0.0:4433\",\n"
+	    "  \"1.2.3.4\" ];\n", -EINVAL, 6,
+	    "listen: \"1.2.3.4\" is not a numeric address:port");
+	expect_err(state, MIN_SERVER "listen = \"localhost:4433\";\n", -EINVAL,
+	    6, "listen: \"localhost:4433\" is not a numeric address:port");
+	expect_err(state, MIN_SERVER "listen = \"0.0.0.0:65536\";\n", -EINVAL,
+	    6, "is not a numeric address:port");
+	expect_err(state, MIN_SERVER "listen = [ \"1.1.1.1:1\", \"1.1.1.1:2\", "
+	    "\"1.1.1.1:3\", \"1.1.1.1:4\", \"1.1.1.1:5\", \"1.1.1.1:6\", "
+	    "\"1.1.1.1:7\", \"1.1.1.1:8\", \"1.1.1.1:9\" ];\n", -EINVAL, 6,
+	    "listen: more than 8");
+}
+
+static void test_missing_required(void **state)
+{
+	expect_err(state, "mode = \"server\";\nkey = \"server.key\";\n"
+	    "cert = \"server.crt\";\nallow_list = \"peers.conf\";\n", -EINVAL,
+	    0, "network: missing (required in server mode)");
+	expect_err(state, "key = \"server.key\";\n", -EINVAL, 0,
+	    "mode: missing");
+	expect_err(state, "mode = \"client\";\nkey = \"client.key\";\n",
+	    -EINVAL, 0, "server: missing");
+	expect_err(state, "mode = \"client\";\nserver = \"a:1\";\n"
+	    "key = \"client.key\";\ncert = \"client.crt\";\n", -EINVAL, 0,
+	    "server_fingerprint: missing (required in client mode)");
+	expect_err(state, "mode = \"server\";\nnat = { };\n", -EINVAL, 2,
+	    "nat.out_interface: missing");
+}
+
+static void test_file_missing(void **state)
+{
+	struct fixture *f = *state;
+	char want[PATH_MAX + 80];
+
+	snprintf(want, sizeof(want), "key: cannot read %s/nope.key: No such "
+	    "file or directory", f->dir);
+	expect_err(state, "mode = \"server\";\nkey = \"nope.key\";\n", -ENOENT,
+	    2, want);
+	expect_err(state, "mode = \"server\";\nkey = \"server.key\";\n"
+	    "cert = \"/nonexistent/x.crt\";\n", -ENOENT, 3, "cert: cannot read /nonexistent/x.crt: No such file");
+	expect_err(state, "mode = \"server\";\nallow_list = \"none.conf\";\n",
+	    -ENOENT, 2, "allow_list: cannot read");
+	snprintf(want, sizeof(want), "key: %s/. is not a regular file", f->dir);
+	expect_err(state, "mode = \"server\";\nkey = \".\";\n", -EINVAL, 2,
+	    want);
+}
+
+static void test_config_missing(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX + 16], buf[PATH_MAX + 200], want[PATH_MAX + 64];
+	struct conf c;
+	struct conf_err err;
+
+	snprintf(path, sizeof(path), "%s/absent.conf", f->dir);
+	assert_int_equal(conf_load(&c, path, &err), -ENOENT);
+	assert_int_equal(err.line, 0);
+	snprintf(want, sizeof(want), "%s: No such file or directory", path);
+	assert_string_equal(conf_err_str(&err, buf, sizeof(buf)), want);
+}
+
+static void test_path_too_long(void **state)
+{
+	char text[PATH_MAX + 64];
+
+	snprintf(text, sizeof(text), "mode = \"server\";\nkey = \"%0*d\";\n",
+	    PATH_MAX - 4, 0);
+	expect_err(state, text, -ENAMETOOLONG, 2, "key: path too long");
+}
+
+static void test_out_of_range(void **state)
+{
+	expect_err(state, MIN_SERVER "keepalive = 0;\n", -EINVAL, 6,
+	    "keepalive: 0 is out of range 1..3600");
+	expect_err(state, MIN_SERVER "dead_peer_timeout = 86401;\n", -EINVAL,
+	    6, "dead_peer_timeout: 86401 is out of range 1..86400");
+	expect_err(state, MIN_SERVER "tun = { mtu = 575; };\n", -EINVAL, 6,
+	    "tun.mtu: 575 is out of range 576..9000");
+	expect_err(state, MIN_SERVER "tun = { mtu = 0; };\n", -EINVAL, 6,
+	    "tun.mtu: 0 is out of range 576..9000");
+	expect_err(state, MIN_SERVER "tun = { name = \"abcdefghijklmnop\"; };\n",
+	    -EINVAL, 6, "tun.name: \"abcdefghijklmnop\" is longer than 15");
+	expect_err(state, MIN_SERVER "tun = { name = \"a/b\"; };\n", -EINVAL,
+	    6, "tun.name: \"a/b\" is not a valid interface name");
+}
+
+static void test_keepalive_vs_dead_peer(void **state)
+{
+	expect_err(state, MIN_SERVER "keepalive = 30;\n"
+	    "dead_peer_timeout = 30;\n", -EINVAL, 7,
+	    "dead_peer_timeout: 30 must be greater than keepalive (30)");
+	expect_err(state, MIN_SERVER "dead_peer_timeout = 5;\n", -EINVAL, 6,
+	    "dead_peer_timeout: 5 must be greater than keepalive (10)");
+	expect_err(state, MIN_CLIENT "keepalive = 40;\n", -EINVAL, 6,
+	    "keepalive: 40 must be less than dead_peer_timeout (30)");
+}
+
+static void test_wrong_mode(void **state)
+{
+	expect_err(state, MIN_CLIENT "network = \"10.8.0.0/24\";\n", -EINVAL,
+	    6, "network: not allowed in client mode");
+	expect_err(state, MIN_SERVER "server_fingerprint = \"" FP_A "\";\n",
+	    -EINVAL, 6, "server_fingerprint: not allowed in server mode");
+	expect_err(state, "mode = \"peer\";\n", -EINVAL, 1,
+	    "mode: \"peer\" is not \"server\" or \"client\"");
+}
+
+static void test_server_and_servers(void **state)
+{
+	expect_err(state, MIN_CLIENT "servers = [ \"b:1\" ];\n", -EINVAL, 6,
+	    "servers: cannot be used together with server");
+	expect_err(state, "mode = \"client\";\nservers = [ \"b:1\" ];\n"
+	    "server = \"a:1\";\n", -EINVAL, 3,
+	    "server: cannot be used together with servers");
+}
+
+static void test_client_values(void **state)
+{
+	expect_err(state, "mode = \"client\";\nserver_fingerprint = \"sha256:"
+	    "abc\";\n", -EINVAL, 2, "server_fingerprint: \"sha256:abc\" is not");
+	expect_err(state, MIN_CLIENT "transport = \"quic\";\n", -EINVAL, 6,
+	    "transport: \"quic\" is not auto, tls or dtls");
+	expect_err(state, "mode = \"client\";\nserver = \"example.org\";\n",
+	    -EINVAL, 2, "server: \"example.org\" is not host:port");
+	expect_err(state, "mode = \"client\";\nservers = [ ];\n", -EINVAL, 2,
+	    "servers: empty list");
+}
+
+static void test_parse_cidr(void **state)
+{
+	static const char *const bad[] = { "10.8.0.0", "10.8.0.0/", "10.8.0.0/33",
+	    "10.8.0.1/24", "10.8.0.0/-1", "10.8.0.0/+8", "10.8.0.0/ 8",
+	    "10.8.0/24", "x/8", "/8", "10.8.0.0/24x", "", NULL };
+	struct cidr c;
+
+	(void)state;
+	assert_int_equal(conf_parse_cidr("10.8.0.0/24", &c), 0);
+	assert_cidr(&c, "10.8.0.0", 24);
+	assert_int_equal(conf_parse_cidr("0.0.0.0/0", &c), 0);
+	assert_int_equal(conf_parse_cidr("10.8.0.7/32", &c), 0);
+	for (const char *const *s = bad; *s != NULL; s++)
+		if (conf_parse_cidr(*s, &c) != -EINVAL)
+			fail_msg("\"%s\" accepted", *s);
+}
+
+static void test_parse_addresses(void **state)
+{
+	static const char *const bad[] = { "1.2.3.4", "1.2.3.4:", "1.2.3.4:0",
+	    "1.2.3.4:x", "[::1]", "[::1:4433", "::1:4433", "host:4433",
+	    "1.2.3.4:-1", "[]:1", "", NULL };
+	struct sockaddr_storage ss;
+	struct conf_server_addr a;
+
+	(void)state;
+	assert_int_equal(conf_parse_sockaddr("192.0.2.1:4433", &ss), 0);
+	assert_sockaddr(&ss, AF_INET, "192.0.2.1", 4433);
+	assert_int_equal(conf_parse_sockaddr("[2001:db8::5]:65535", &ss), 0);
+	assert_sockaddr(&ss, AF_INET6, "2001:db8::5", 65535);
+	for (const char *const *s = bad; *s != NULL; s++)
+		if (conf_parse_sockaddr(*s, &ss) != -EINVAL)
+			fail_msg("\"%s\" accepted", *s);
+	assert_int_equal(conf_parse_hostport("vpn.example.org:4433", &a), 0);
+	assert_string_equal(a.host, "vpn.example.org");
+	assert_string_equal(a.port, "4433");
+	assert_int_equal(conf_parse_hostport("[::1]:1", &a), 0);
+	assert_string_equal(a.host, "::1");
+	assert_int_equal(conf_parse_hostport("a b:1", &a), -EINVAL);
+	assert_int_equal(conf_parse_hostport("a:99999", &a), -EINVAL);
+	assert_int_equal(conf_parse_hostport(":1", &a), -EINVAL);
+}
+
+static void test_cidr_contains(void **state)
+{
+	struct cidr c;
+	struct in_addr a;
+
+	(void)state;
+	assert_int_equal(conf_parse_cidr("10.8.0.0/24", &c), 0);
+	inet_pton(AF_INET, "10.8.0.255", &a);
+	assert_true(cidr_contains(&c, a));
+	inet_pton(AF_INET, "10.8.1.0", &a);
+	assert_false(cidr_contains(&c, a));
+	assert_int_equal(conf_parse_cidr("0.0.0.0/0", &c), 0);
+	assert_true(cidr_contains(&c, a));
+}
+
+static void test_err_str(void **state)
+{
+	struct conf_err err = { .file = "a.conf", .line = 3, .msg = "x: y" };
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(conf_err_str(&err, buf, sizeof(buf)), "a.conf:3: x: y");
+	err.line = 0;
+	assert_string_equal(conf_err_str(&err, buf, sizeof(buf)), "a.conf: x: y");
+	err.file[0] = '\0';
+	assert_string_equal(conf_err_str(&err, buf, sizeof(buf)), "x: y");
+	assert_string_equal(conf_err_str(&err, buf, 3), "x:");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_server_full),
+		cmocka_unit_test(test_server_defaults),
+		cmocka_unit_test(test_spec_example),
+		cmocka_unit_test(test_client),
+		cmocka_unit_test(test_client_defaults),
+		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_wrong_type),
+		cmocka_unit_test(test_bad_cidr),
+		cmocka_unit_test(test_bad_listen),
+		cmocka_unit_test(test_missing_required),
+		cmocka_unit_test(test_file_missing),
+		cmocka_unit_test(test_config_missing),
+		cmocka_unit_test(test_path_too_long),
+		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_keepalive_vs_dead_peer),
+		cmocka_unit_test(test_wrong_mode),
+		cmocka_unit_test(test_server_and_servers),
+		cmocka_unit_test(test_client_values),
+		cmocka_unit_test(test_parse_cidr),
+		cmocka_unit_test(test_parse_addresses),
+		cmocka_unit_test(test_cidr_contains),
+		cmocka_unit_test(test_err_str),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

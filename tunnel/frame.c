@@ -1,0 +1,160 @@
+/* frame.c - encode and decode stream frames and the CONFIG message.
+ * Everything here checks lengths before it reads: the input comes from the
+ * network. See docs/protocol.md. */
+#include <errno.h>
+#include <string.h>
+
+#include "tunnel/frame.h"
+
+enum { TLV_VERSION = 1, TLV_ADDR = 2, TLV_GATEWAY = 3, TLV_MTU = 4,
+       TLV_ROUTE = 5, TLV_KEEPALIVE = 6, TLV_DEAD = 7 };
+
+static int frame_len_ok(uint8_t type, size_t len)
+{
+	switch (type) {
+	case FRAME_DATA:
+		if (len == 0)
+			return -EPROTO;
+		return len > FRAME_DATA_MAX ? -EMSGSIZE : 0;
+	case FRAME_KEEPALIVE:
+		return len == 0 ? 0 : -EPROTO;
+	case FRAME_CONFIG:
+		if (len == 0)
+			return -EPROTO;
+		return len > FRAME_CTRL_MAX ? -EMSGSIZE : 0;
+	default:	/* DENY, BYE and unknown types: short text or skipped */
+		return len > FRAME_CTRL_MAX ? -EMSGSIZE : 0;
+	}
+}
+
+int frame_parse(const uint8_t *buf, size_t len, struct frame *f)
+{
+	size_t plen;
+	int err;
+
+	if (len < FRAME_HDR)
+		return 0;
+	if (buf[1] != 0)
+		return -EPROTO;
+	plen = (size_t)buf[2] << 8 | buf[3];
+	if ((err = frame_len_ok(buf[0], plen)) < 0)
+		return err;
+	if (len < FRAME_HDR + plen)
+		return 0;
+	f->f_type = buf[0];
+	f->f_len = (uint16_t)plen;
+	f->f_payload = buf + FRAME_HDR;
+	return (int)(FRAME_HDR + plen);
+}
+
+void frame_put_hdr(uint8_t *out, uint8_t type, size_t len)
+{
+	out[0] = type;
+	out[1] = 0;
+	out[2] = (uint8_t)(len >> 8);
+	out[3] = (uint8_t)len;
+}
+
+static int put_tlv(uint8_t *out, size_t cap, size_t *off, uint8_t t,
+    const void *v, uint8_t l)
+{
+	if (*off + 2 + l > cap)
+		return -ENOSPC;
+	out[*off] = t;
+	out[*off + 1] = l;
+	memcpy(out + *off + 2, v, l);
+	*off += 2 + (size_t)l;
+	return 0;
+}
+
+static int put_u16(uint8_t *out, size_t cap, size_t *off, uint8_t t, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	return put_tlv(out, cap, off, t, b, 2);
+}
+
+static int put_prefix(uint8_t *out, size_t cap, size_t *off, uint8_t t,
+    struct in_addr a, int plen)
+{
+	uint8_t b[5];
+
+	memcpy(b, &a.s_addr, 4);
+	b[4] = (uint8_t)plen;
+	return put_tlv(out, cap, off, t, b, 5);
+}
+
+int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap)
+{
+	size_t off = 0;
+	int i, err;
+
+	if ((err = put_tlv(out, cap, &off, TLV_VERSION, &m->mc_version, 1)) < 0 ||
+	    (err = put_prefix(out, cap, &off, TLV_ADDR, m->mc_addr, m->mc_plen)) < 0 ||
+	    (err = put_tlv(out, cap, &off, TLV_GATEWAY, &m->mc_gateway.s_addr, 4)) < 0 ||
+	    (err = put_u16(out, cap, &off, TLV_MTU, m->mc_mtu)) < 0 ||
+	    (err = put_u16(out, cap, &off, TLV_KEEPALIVE, m->mc_keepalive)) < 0 ||
+	    (err = put_u16(out, cap, &off, TLV_DEAD, m->mc_dead_peer_timeout)) < 0)
+		return err;
+	for (i = 0; i < m->mc_nroutes; i++)
+		if ((err = put_prefix(out, cap, &off, TLV_ROUTE,
+		    m->mc_routes[i].addr, m->mc_routes[i].plen)) < 0)
+			return err;
+	return (int)off;
+}
+
+static uint16_t get_u16(const uint8_t *v)
+{
+	return (uint16_t)(v[0] << 8 | v[1]);
+}
+
+/* One TLV into m; lengths were checked against the buffer by the caller,
+ * the value's own length is checked here. */
+static int decode_tlv(uint8_t t, const uint8_t *v, uint8_t l,
+    struct msg_config *m, unsigned *seen)
+{
+	static const uint8_t want[] = { [TLV_VERSION] = 1, [TLV_ADDR] = 5,
+		[TLV_GATEWAY] = 4, [TLV_MTU] = 2, [TLV_ROUTE] = 5,
+		[TLV_KEEPALIVE] = 2, [TLV_DEAD] = 2 };
+
+	if (t >= sizeof(want) || want[t] == 0)
+		return 0;			/* unknown: skip */
+	if (l != want[t])
+		return -EPROTO;
+	*seen |= 1u << t;
+	switch (t) {
+	case TLV_VERSION:   m->mc_version = v[0]; break;
+	case TLV_ADDR:      memcpy(&m->mc_addr.s_addr, v, 4); m->mc_plen = v[4]; break;
+	case TLV_GATEWAY:   memcpy(&m->mc_gateway.s_addr, v, 4); break;
+	case TLV_MTU:       m->mc_mtu = get_u16(v); break;
+	case TLV_KEEPALIVE: m->mc_keepalive = get_u16(v); break;
+	case TLV_DEAD:      m->mc_dead_peer_timeout = get_u16(v); break;
+	case TLV_ROUTE:
+		if (m->mc_nroutes >= CONF_MAX_ROUTES || v[4] > 32)
+			return -EPROTO;
+		memcpy(&m->mc_routes[m->mc_nroutes].addr.s_addr, v, 4);
+		m->mc_routes[m->mc_nroutes++].plen = v[4];
+		break;
+	}
+	return 0;
+}
+
+int msg_config_decode(const uint8_t *p, size_t len, struct msg_config *m)
+{
+	unsigned seen = 0, need = 1u << TLV_ADDR | 1u << TLV_MTU | 1u << TLV_GATEWAY;
+	size_t off = 0;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	while (off < len) {
+		if (len - off < 2 || len - off - 2 < p[off + 1])
+			return -EPROTO;
+		if ((err = decode_tlv(p[off], p + off + 2, p[off + 1], m, &seen)) < 0)
+			return err;
+		off += 2 + (size_t)p[off + 1];
+	}
+	if ((seen & need) != need || m->mc_plen < 1 || m->mc_plen > 32 ||
+	    m->mc_mtu < 576 || m->mc_mtu > FRAME_DATA_MAX)
+		return -EPROTO;
+	return 0;
+}

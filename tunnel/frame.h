@@ -1,0 +1,63 @@
+/* frame.h - framing of packets and control messages on the TLS stream.
+ * Every frame is a 4-byte header (type, flags = 0, payload length as u16
+ * big-endian) and its payload. DATA carries one IPv4 packet; the control
+ * frames are small. docs/protocol.md is the reference for this file. */
+#ifndef VPND_FRAME_H
+#define VPND_FRAME_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+
+#define FRAME_HDR       4
+#define FRAME_DATA_MAX  9000	/* largest tunnel MTU */
+#define FRAME_CTRL_MAX  1024	/* largest control payload */
+#define FRAME_MAX       (FRAME_HDR + FRAME_DATA_MAX)
+#define FRAME_VERSION   1
+
+enum frame_type {
+	FRAME_DATA      = 1,	/* an IPv4 packet */
+	FRAME_CONFIG    = 2,	/* server -> client: address, routes, timers */
+	FRAME_DENY      = 3,	/* server -> client: not admitted; reason text */
+	FRAME_KEEPALIVE = 4,	/* either way, empty */
+	FRAME_BYE       = 5,	/* either way: closing; reason text */
+};
+
+struct frame {
+	uint8_t        f_type;
+	uint16_t       f_len;
+	const uint8_t *f_payload;	/* points into the parsed buffer */
+};
+
+/* Parse the frame at the start of buf. Returns the bytes it takes (> 0),
+ * 0 when more bytes are needed, or -EPROTO (flags set, zero-length DATA,
+ * wrong length for a known type) / -EMSGSIZE (longer than allowed for its
+ * type; unknown types may carry up to FRAME_CTRL_MAX). A caller skips
+ * unknown types. */
+int frame_parse(const uint8_t *buf, size_t len, struct frame *f);
+
+/* Write a header for a payload of len bytes (len <= 65535) into out. */
+void frame_put_hdr(uint8_t *out, uint8_t type, size_t len);
+
+/* The CONFIG message: what a client needs to bring its tunnel up. */
+struct msg_config {
+	uint8_t        mc_version;
+	struct in_addr mc_addr;		/* the client's tunnel address */
+	uint8_t        mc_plen;		/* and the tunnel network's prefix */
+	struct in_addr mc_gateway;	/* the server's tunnel address */
+	uint16_t       mc_mtu;
+	uint16_t       mc_keepalive;
+	uint16_t       mc_dead_peer_timeout;
+	struct cidr    mc_routes[CONF_MAX_ROUTES];
+	int            mc_nroutes;
+};
+
+/* Encode into out (cap bytes, payload only). Returns length or -ENOSPC. */
+int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap);
+/* Decode; unknown TLVs are skipped. 0 or -EPROTO (truncated, bad lengths,
+ * missing address/mtu, bad prefix lengths, too many routes). */
+int msg_config_decode(const uint8_t *p, size_t len, struct msg_config *m);
+
+#endif

@@ -1,0 +1,268 @@
+/* nl.c - rtnetlink requests over libmnl: link up and MTU, IPv4 addresses,
+ * routes in the main table, and route lookups. Every call builds one request
+ * with NLM_F_ACK, sends it on the caller's private socket and reads until the
+ * kernel's ACK or error for that sequence number, which becomes 0 or -errno.
+ * Nothing here prints; the daemon decides what a failure means. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "tunnel/nl.h"
+
+#define NL_BUF_SIZE 8192	/* MNL_SOCKET_BUFFER_SIZE, without the VLA */
+
+struct nl {
+	struct mnl_socket *nl_sock;
+	unsigned int       nl_portid;
+	unsigned int       nl_seq;
+	/* requests are built and replies received here; replies to an ACKed
+	 * request are small, and a larger datagram is truncated, not overrun */
+	char nl_buf[NL_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+};
+
+/* What nl_route_get() fills from the kernel's RTM_NEWROUTE reply. */
+struct nl_route_reply {
+	int            rr_oif;
+	struct in_addr rr_gw;
+	bool           rr_has_gw;
+};
+
+int nl_open(struct nl **out)
+{
+	struct nl *nl;
+	int err;
+
+	if ((nl = calloc(1, sizeof(*nl))) == NULL)
+		return -ENOMEM;
+	if ((nl->nl_sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)) == NULL ||
+	    mnl_socket_bind(nl->nl_sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		nl_close(nl);
+		return err;
+	}
+	nl->nl_portid = mnl_socket_get_portid(nl->nl_sock);
+	nl->nl_seq = (unsigned int)time(NULL);
+	*out = nl;
+	return 0;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (nl == NULL)
+		return;
+	if (nl->nl_sock != NULL)
+		mnl_socket_close(nl->nl_sock);
+	free(nl);
+}
+
+int nl_ifindex(const char *ifname)
+{
+	unsigned int idx;
+
+	if (ifname == NULL || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	if ((idx = if_nametoindex(ifname)) == 0 || idx > INT32_MAX)
+		return -ENODEV;
+	return (int)idx;
+}
+
+/* Start a request of TYPE with FLAGS (NLM_F_REQUEST | NLM_F_ACK added) in
+ * nl's buffer and a fresh sequence number. */
+static struct nlmsghdr *nl_request(struct nl *nl, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->nl_buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = ++nl->nl_seq;
+	return nlh;
+}
+
+/* Send the request in nl's buffer and read replies, handing data messages to
+ * CB (may be NULL), until the ACK (0) or the netlink error (-errno). A
+ * datagram for another sequence number is the tail of a request abandoned
+ * after an error, and is skipped. */
+static int nl_talk(struct nl *nl, mnl_cb_t cb, void *data)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)nl->nl_buf;
+	unsigned int seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int ret;
+
+	if (mnl_socket_sendto(nl->nl_sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->nl_sock, nl->nl_buf, sizeof(nl->nl_buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (mnl_nlmsg_ok(nlh, (int)n) && nlh->nlmsg_seq != seq)
+			continue;
+		errno = 0;
+		ret = mnl_cb_run(nl->nl_buf, (size_t)n, seq, nl->nl_portid, cb, data);
+		if (ret < 0)
+			return errno != 0 ? -errno : -EBADMSG;
+		if (ret == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+int nl_link_up(struct nl *nl, int ifindex, int mtu)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (ifindex <= 0 || mtu < 0)
+		return -EINVAL;
+	nlh = nl_request(nl, RTM_NEWLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	if (mtu > 0)
+		mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
+	return nl_talk(nl, NULL, NULL);
+}
+
+/* RTM_NEWADDR / RTM_DELADDR: IFA_LOCAL and IFA_ADDRESS both ADDR, as
+ * `ip addr add` does, so the kernel also adds the prefix route. */
+static int nl_addr(struct nl *nl, uint16_t type, uint16_t flags, int ifindex,
+                   struct in_addr addr, int plen)
+{
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (ifindex <= 0 || plen < 0 || plen > 32)
+		return -EINVAL;
+	nlh = nl_request(nl, type, flags);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)plen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(addr), &addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(addr), &addr);
+	return nl_talk(nl, NULL, NULL);
+}
+
+int nl_addr_add(struct nl *nl, int ifindex, struct in_addr addr, int plen)
+{
+	return nl_addr(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, ifindex,
+	    addr, plen);
+}
+
+int nl_addr_del(struct nl *nl, int ifindex, struct in_addr addr, int plen)
+{
+	return nl_addr(nl, RTM_DELADDR, 0, ifindex, addr, plen);
+}
+
+/* RTM_NEWROUTE / RTM_DELROUTE in the main table. A delete leaves protocol,
+ * type and scope as wildcards (scope NOWHERE), so it matches on dst/plen,
+ * oif and gateway only, like `ip route del`. */
+static int nl_route(struct nl *nl, uint16_t type, uint16_t flags,
+                    struct in_addr dst, int plen, int ifindex,
+                    const struct in_addr *gw)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (ifindex <= 0 || plen < 0 || plen > 32)
+		return -EINVAL;
+	nlh = nl_request(nl, type, flags);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = (unsigned char)plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	if (type == RTM_NEWROUTE) {
+		rtm->rtm_protocol = RTPROT_STATIC;
+		rtm->rtm_type = RTN_UNICAST;
+		rtm->rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	} else {
+		rtm->rtm_scope = RT_SCOPE_NOWHERE;
+	}
+	if (plen > 0)
+		mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	if (gw != NULL)
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(*gw), gw);
+	return nl_talk(nl, NULL, NULL);
+}
+
+int nl_route_add(struct nl *nl, struct in_addr dst, int plen, int ifindex,
+                 const struct in_addr *gw)
+{
+	return nl_route(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst,
+	    plen, ifindex, gw);
+}
+
+int nl_route_del(struct nl *nl, struct in_addr dst, int plen, int ifindex,
+                 const struct in_addr *gw)
+{
+	return nl_route(nl, RTM_DELROUTE, 0, dst, plen, ifindex, gw);
+}
+
+/* One attribute of the RTM_NEWROUTE reply; sizes are checked before use. */
+static int on_route_attr(const struct nlattr *attr, void *data)
+{
+	struct nl_route_reply *rr = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case RTA_OIF:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		rr->rr_oif = (int)mnl_attr_get_u32(attr);
+		break;
+	case RTA_GATEWAY:
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(rr->rr_gw)) < 0)
+			return MNL_CB_ERROR;
+		memcpy(&rr->rr_gw, mnl_attr_get_payload(attr), sizeof(rr->rr_gw));
+		rr->rr_has_gw = true;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int on_route_reply(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct rtmsg))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	return mnl_attr_parse(nlh, sizeof(struct rtmsg), on_route_attr, data);
+}
+
+int nl_route_get(struct nl *nl, struct in_addr dst, int *ifindex,
+                 struct in_addr *gw, bool *has_gw)
+{
+	struct nl_route_reply rr = { .rr_oif = 0 };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int err;
+
+	nlh = nl_request(nl, RTM_GETROUTE, 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	if ((err = nl_talk(nl, on_route_reply, &rr)) < 0)
+		return err;
+	if (rr.rr_oif <= 0)		/* e.g. a blackhole route */
+		return -ENETUNREACH;
+	*ifindex = rr.rr_oif;
+	*gw = rr.rr_has_gw ? rr.rr_gw : (struct in_addr){ 0 };
+	*has_gw = rr.rr_has_gw;
+	return 0;
+}
