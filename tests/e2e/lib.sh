@@ -178,10 +178,9 @@ peer_count() { ctl_s peers --json | jq length; }
 client_up() { [[ $(ctl_c "$1" status --json | jq -r .state) == connected ]]; }
 client_addr() { ctl_c "$1" status --json | jq -r .address; }
 
-# stop_pid PID: SIGTERM and wait; echoes the exit status.
+# stop_pid PID: SIGTERM and wait; the exit status goes to STOP_RC.
 stop_pid() {
-	local pid=$1 rc
-	kill -TERM "$pid"
-	wait "$pid"; rc=$?
-	echo "$rc"
+	kill -TERM "$1"
+	STOP_RC=0
+	wait "$1" || STOP_RC=$?
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# cli: the command-line contract without a network. `vpnd -t` exits 0 with
+# "configuration OK" or 2 with "FILE:LINE: KEY: ..."; keygen and fingerprint
+# agree with the openssl command; usage errors exit 2, no daemon exits 1.
+set -e
+source "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+cd "$T"
+
+say "keygen and fingerprint"
+fp=$("$VPNCTL" keygen alice --dir "$T")
+[[ $(stat -c %a "$T/alice.key") == 600 ]] || fail "key mode $(stat -c %a "$T/alice.key")"
+want=sha256:$(openssl pkey -in "$T/alice.key" -pubout -outform DER | sha256sum | cut -d' ' -f1)
+[[ $fp == "$want" ]] || fail "keygen printed $fp, openssl says $want"
+[[ $("$VPNCTL" fingerprint "$T/alice.crt") == "$want" && $("$VPNCTL" fingerprint "$T/alice.key") == "$want" ]] ||
+	fail "fingerprint of crt/key differs"
+openssl x509 -in "$T/alice.crt" -noout -subject | grep -q "CN *= *alice" || fail "certificate CN"
+! "$VPNCTL" keygen alice --dir "$T" 2>/dev/null || fail "keygen overwrote a key"
+for alg in "ec -pkeyopt ec_paramgen_curve:P-256" "rsa -pkeyopt rsa_keygen_bits:2048"; do
+	openssl genpkey -algorithm $alg -out "$T/k.pem" 2>/dev/null
+	want=sha256:$(openssl pkey -in "$T/k.pem" -pubout -outform DER | sha256sum | cut -d' ' -f1)
+	[[ $("$VPNCTL" fingerprint "$T/k.pem") == "$want" ]] || fail "fingerprint of ${alg%% *} key"
+done
+ok "keygen 0600 key, CN=alice cert; fingerprints match openssl for ed25519, P-256, RSA"
+
+say "vpnd -t"
+"$VPNCTL" keygen server --dir "$T" >/dev/null
+printf 'peers = ();\n' > "$T/peers.conf"
+cat > "$T/server.conf" <<CONF
+mode = "server";
+listen = "0.0.0.0:4433";
+key = "server.key";
+cert = "server.crt";
+network = "10.8.0.0/24";
+allow_list = "peers.conf";
+CONF
+[[ $("$VPND" -t -c "$T/server.conf") == "configuration OK" ]] || fail "valid config rejected"
+check_bad() {	# check_bad LINE KEY MESSAGE-PART: the last line of server.conf is bad
+	local out rc=0
+	out=$("$VPND" -t -c "$T/bad.conf" 2>&1) || rc=$?
+	[[ $rc == 2 ]] || fail "bad config exit $rc: $out"
+	[[ $out == *"bad.conf:$1: $2: "*"$3"* ]] || fail "message '$out' lacks 'bad.conf:$1: $2: ...$3'"
+}
+bad() { { cat "$T/server.conf"; echo "$1"; } > "$T/bad.conf"; }
+bad 'network2 = 1;';               check_bad 7 network2 ""
+bad 'keepalive = "x";';            check_bad 7 keepalive ""
+bad 'dead_peer_timeout = 0;';      check_bad 7 dead_peer_timeout "range"
+sed 's|10.8.0.0/24|10.8.0.0/33|' "$T/server.conf" > "$T/bad.conf"
+check_bad 5 network '"10.8.0.0/33" is not a CIDR prefix'
+sed 's|server.key|missing.key|' "$T/server.conf" > "$T/bad.conf"
+check_bad 3 key "missing.key"
+printf 'peers = ( { name = "x"; fingerprint = "sha256:00"; } );\n' > "$T/peers.conf"
+rc=0; out=$("$VPND" -t -c "$T/server.conf" 2>&1) || rc=$?
+[[ $rc == 2 && $out == *peers.conf:1:*fingerprint* ]] || fail "bad allow-list: $rc $out"
+ok "vpnd -t: 0 for valid, 2 with file:line: key for each error kind"
+
+say "usage and runtime exit codes"
+rc=0; "$VPND" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "vpnd without -c: $rc"
+rc=0; "$VPNCTL" frobnicate >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "vpnctl bad command: $rc"
+rc=0; "$VPNCTL" -s "$T/none.sock" status >/dev/null 2>&1 || rc=$?; [[ $rc == 1 ]] || fail "no daemon: $rc"
+[[ $("$VPND" -V) == "vpnd "* ]] || fail "vpnd -V"
+ok "usage errors exit 2, no daemon exits 1"
