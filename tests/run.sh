@@ -6,6 +6,7 @@
 set -u
 build=${1:-build/asan}
 export BIN_DIR=$build/bin
+mkdir -p "$build/unit" "$build/e2e"
 pass=0 failn=0 skip=0 failed=()
 e2e_timeout=${E2E_TIMEOUT:-180}
 
@@ -31,7 +32,6 @@ for t in "$build"/tests/test_*; do
 done
 for t in tests/e2e/*.sh; do
 	[[ ${t##*/} == lib.sh ]] && continue
-	mkdir -p "$build/e2e"
 	run_one "e2e/$(basename "$t" .sh)" timeout -k 5 "$e2e_timeout" bash "$t"
 done
 [[ ${#failed[@]} -gt 0 ]] && echo "failed: ${failed[*]}"
