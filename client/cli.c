@@ -472,6 +472,9 @@ static int cli_start(struct cli *c)
 		log_warnx("%s: %s", cf->c_path, msg);
 		return err;
 	}
+	if (cf->c_transport == CONF_TRANSPORT_DTLS)
+		log_warnx("%s: transport \"dtls\": this version carries data over TLS only",
+		    cf->c_path);
 	if ((err = nl_open(&c->c_nl)) < 0) {
 		errno = -err;
 		log_warn("netlink");
