@@ -49,9 +49,10 @@ struct cli {
 	uv_getaddrinfo_t   c_gai;
 	uv_timer_t         c_timer, c_retry;
 	uv_check_t         c_flush;
-	uv_signal_t        c_sig[2];
+	uv_signal_t        c_sig[3];
 	bool               c_dirty;
-	struct sockaddr_in c_peer;		/* server's address, connected */
+	struct sockaddr_storage c_peer;		/* server's address, connected */
+	char               c_peer_str[64];	/* numeric "ip:port" */
 	char               c_endpoint[300];
 
 	int                c_tun_fd;
@@ -129,7 +130,8 @@ static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 	if ((err = nl_addr_add(c->c_nl, c->c_tun_ifindex, m->mc_addr, m->mc_plen)) < 0 ||
 	    (err = nl_link_up(c->c_nl, c->c_tun_ifindex, mtu)) < 0 ||
 	    (err = rt_apply(c->c_nl, &c->c_rt, c->c_tun_ifindex, m->mc_routes,
-	    m->mc_nroutes, &net, c->c_peer.sin_addr)) < 0)
+	    m->mc_nroutes, &net, c->c_peer.ss_family == AF_INET ?
+	    &((struct sockaddr_in *)&c->c_peer)->sin_addr : NULL)) < 0)
 		return err;
 	c->c_cfg = *m;
 	c->c_cfg_applied = true;
@@ -248,6 +250,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	struct cli *c = req->data;
 	int fd, one = 1;
+	socklen_t len;
 	SSL *ssl;
 
 	if (c->c_state != CLI_RESOLVE) {
@@ -259,10 +262,13 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		cli_schedule(c, true);
 		return;
 	}
-	memcpy(&c->c_peer, res->ai_addr, sizeof(c->c_peer));
+	memset(&c->c_peer, 0, sizeof(c->c_peer));
+	memcpy(&c->c_peer, res->ai_addr, res->ai_addrlen);
+	len = res->ai_addrlen;
 	uv_freeaddrinfo(res);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, (struct sockaddr *)&c->c_peer, sizeof(c->c_peer)) < 0 &&
+	conf_sockaddr_str(&c->c_peer, c->c_peer_str, sizeof(c->c_peer_str));
+	fd = socket(c->c_peer.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (connect(fd, (struct sockaddr *)&c->c_peer, len) < 0 &&
 	    errno != EINPROGRESS) || (ssl = tls_ssl_new(c->c_tls, fd)) == NULL) {
 		log_warn("connect %s", c->c_endpoint);
 		if (fd >= 0)
@@ -284,7 +290,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 static void cli_connect(struct cli *c)
 {
 	const struct conf_server_addr *sa = cur_server(c);
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 
 	snprintf(c->c_endpoint, sizeof(c->c_endpoint), "%s:%s", sa->host, sa->port);
 	c->c_state = CLI_RESOLVE;
@@ -358,61 +364,100 @@ static const char *cli_state_name(enum cli_state st)
 	return names[st];
 }
 
+static void cli_time_str(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A JSON string, or null when s is empty. */
+static void json_str_or_null(struct ctl_buf *b, const char *s)
+{
+	if (*s)
+		ctl_json_str(b, s);
+	else
+		ctl_printf(b, "null");
+}
+
 static void cli_status(struct cli *c, struct ctl_req *rq)
 {
 	struct ctl_buf b = { 0 };
-	char a[INET_ADDRSTRLEN] = "-";
+	char a[INET_ADDRSTRLEN] = "", n[INET_ADDRSTRLEN + 4] = "", net_s[INET_ADDRSTRLEN];
 	long up = (long)(time(NULL) - c->c_started);
 	bool on = c->c_state == CLI_UP;
 
-	if (c->c_cfg_applied)
+	if (c->c_cfg_applied) {
+		struct in_addr net = { c->c_cfg.mc_addr.s_addr &
+		    htonl(0xffffffffu << (32 - c->c_cfg.mc_plen)) };
+
 		inet_ntop(AF_INET, &c->c_cfg.mc_addr, a, sizeof(a));
-	if (rq->rq_json) {
-		ctl_printf(&b, "{\"mode\":\"client\",\"version\":\"%s\",\"uptime\":%ld,"
-		    "\"state\":\"%s\",\"server\":", VPND_VERSION, up, cli_state_name(c->c_state));
-		ctl_json_str(&b, c->c_endpoint);
-		ctl_printf(&b, ",\"tun\":\"%s\",\"address\":\"%s\",\"network\":\"%s/%d\","
-		    "\"transport\":%s,\"peers_connected\":%d,\"bytes_in\":%llu,"
-		    "\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu}\n",
-		    c->c_tun_name, a, a, c->c_cfg.mc_plen, on ? "\"tls\"" : "null",
-		    on ? 1 : 0, (unsigned long long)c->c_rx_bytes,
-		    (unsigned long long)c->c_tx_bytes, (unsigned long long)c->c_rx_pkts,
-		    (unsigned long long)c->c_tx_pkts);
-	} else
+		inet_ntop(AF_INET, &net, net_s, sizeof(net_s));
+		snprintf(n, sizeof(n), "%s/%u", net_s, c->c_cfg.mc_plen & 63u);
+	}
+	if (!rq->rq_json) {
 		ctl_printf(&b, "mode: client\nversion: %s\nuptime: %lds\nstate: %s\n"
-		    "server: %s\ntun: %s\naddress: %s/%d\ntransport: %s\n"
+		    "server: %s\ntun: %s\naddress: %s\nnetwork: %s\ntransport: %s\n"
 		    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
 		    VPND_VERSION, up, cli_state_name(c->c_state), c->c_endpoint,
-		    c->c_tun_name[0] ? c->c_tun_name : "-", a, c->c_cfg.mc_plen,
+		    c->c_tun_name[0] ? c->c_tun_name : "-", a[0] ? a : "-", n[0] ? n : "-",
 		    on ? "tls" : "-", (unsigned long long)c->c_rx_bytes,
 		    (unsigned long long)c->c_tx_bytes, (unsigned long long)c->c_rx_pkts,
 		    (unsigned long long)c->c_tx_pkts);
+		ctl_reply_buf(rq, 0, &b);
+		return;
+	}
+	ctl_printf(&b, "{\"mode\":\"client\",\"version\":\"%s\",\"uptime\":%ld,"
+	    "\"state\":\"%s\",\"server\":", VPND_VERSION, up, cli_state_name(c->c_state));
+	ctl_json_str(&b, c->c_endpoint);
+	ctl_printf(&b, ",\"tun\":");
+	json_str_or_null(&b, c->c_tun_name);
+	ctl_printf(&b, ",\"address\":");
+	json_str_or_null(&b, a);
+	ctl_printf(&b, ",\"network\":");
+	json_str_or_null(&b, n);
+	ctl_printf(&b, ",\"transport\":%s,\"peers_connected\":%d,\"bytes_in\":%llu,"
+	    "\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu}\n",
+	    on ? "\"tls\"" : "null", on ? 1 : 0, (unsigned long long)c->c_rx_bytes,
+	    (unsigned long long)c->c_tx_bytes, (unsigned long long)c->c_rx_pkts,
+	    (unsigned long long)c->c_tx_pkts);
 	ctl_reply_buf(rq, 0, &b);
 }
 
-/* A client's only peer is its server: one row, same fields as the server's. */
+/* A client's only peer is its server: one row, the server's fields. */
 static void cli_peers(struct cli *c, struct ctl_req *rq)
 {
 	struct ctl_buf b = { 0 };
-	char gw[INET_ADDRSTRLEN], ep[INET_ADDRSTRLEN];
+	uint64_t ago = (uv_now(c->c_loop) - c->c_last_rx) / 1000;
+	char gw[INET_ADDRSTRLEN], since[32], seen[32];
 
 	inet_ntop(AF_INET, &c->c_cfg.mc_gateway, gw, sizeof(gw));
-	inet_ntop(AF_INET, &c->c_peer.sin_addr, ep, sizeof(ep));
+	cli_time_str(c->c_since, since, sizeof(since));
+	cli_time_str(time(NULL) - (time_t)ago, seen, sizeof(seen));
 	if (rq->rq_json)
 		ctl_printf(&b, "[");
+	else
+		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12s %12s %10s %10s %-20s %s\n",
+		    "NAME", "FINGERPRINT", "ADDRESS", "ENDPOINT", "TRANSPORT",
+		    "RX-BYTES", "TX-BYTES", "RX-PKTS", "TX-PKTS", "SINCE", "LAST-SEEN");
 	if (c->c_state == CLI_UP && rq->rq_json) {
 		ctl_printf(&b, "{\"name\":");
 		ctl_json_str(&b, cur_server(c)->host);
 		ctl_printf(&b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
-		    "\"endpoint\":\"%s:%u\",\"transport\":\"tls\",\"rx_bytes\":%llu,"
-		    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu}",
-		    c->c_conf->c_server_fp, gw, gw, ep, ntohs(c->c_peer.sin_port),
+		    "\"endpoint\":\"%s\",\"transport\":\"tls\",\"rx_bytes\":%llu,"
+		    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu,"
+		    "\"connected_since\":\"%s\",\"last_seen\":\"%s\"}",
+		    c->c_conf->c_server_fp, gw, gw, c->c_peer_str,
 		    (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes,
-		    (unsigned long long)c->c_rx_pkts, (unsigned long long)c->c_tx_pkts);
+		    (unsigned long long)c->c_rx_pkts, (unsigned long long)c->c_tx_pkts,
+		    since, seen);
 	} else if (c->c_state == CLI_UP)
-		ctl_printf(&b, "%s %s %s %s:%u tls rx %llu tx %llu\n", cur_server(c)->host,
-		    c->c_conf->c_server_fp, gw, ep, ntohs(c->c_peer.sin_port),
-		    (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes);
+		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12llu %12llu %10llu %10llu %-20s %llus ago\n",
+		    cur_server(c)->host, c->c_conf->c_server_fp, gw, c->c_peer_str, "tls",
+		    (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes,
+		    (unsigned long long)c->c_rx_pkts, (unsigned long long)c->c_tx_pkts,
+		    since, (unsigned long long)ago);
 	if (rq->rq_json)
 		ctl_printf(&b, "]\n");
 	ctl_reply_buf(rq, 0, &b);
@@ -450,15 +495,24 @@ static void cli_stop(struct cli *c, const char *why)
 	uv_close((uv_handle_t *)&c->c_flush, NULL);
 	if (c->c_tun_fd >= 0)
 		uv_close((uv_handle_t *)&c->c_tun_poll, NULL);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&c->c_sig[i], NULL);
 	ctl_close(c->c_ctl);
 	c->c_ctl = NULL;
 }
 
+/* SIGHUP reconnects (as OpenVPN restarts on it); TERM and INT stop. */
 static void on_cli_signal(uv_signal_t *h, int signum)
 {
-	cli_stop(h->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	struct cli *c = h->data;
+
+	if (signum != SIGHUP) {
+		cli_stop(c, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+		return;
+	}
+	log_info("SIGHUP: reconnecting");
+	if (c->c_stream_open)
+		stream_close(&c->c_st);
 }
 
 static int cli_start(struct cli *c)
@@ -491,10 +545,12 @@ static int cli_start(struct cli *c)
 	c->c_timer.data = c->c_retry.data = c->c_flush.data = c;
 	uv_timer_start(&c->c_timer, on_cli_tick, CLI_TICK_MS, CLI_TICK_MS);
 	uv_check_start(&c->c_flush, on_cli_flush);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
+		static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+
 		uv_signal_init(c->c_loop, &c->c_sig[i]);
 		c->c_sig[i].data = c;
-		uv_signal_start(&c->c_sig[i], on_cli_signal, i ? SIGINT : SIGTERM);
+		uv_signal_start(&c->c_sig[i], on_cli_signal, sigs[i]);
 	}
 	return 0;
 }

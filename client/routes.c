@@ -82,7 +82,7 @@ static void rt_remove_tun_routes(struct nl *nl, struct rt_state *rs)
 
 int rt_apply(struct nl *nl, struct rt_state *rs, int tun_ifindex,
     const struct cidr *routes, int n, const struct cidr *tunnet,
-    struct in_addr server)
+    const struct in_addr *server)
 {
 	struct cidr want[CONF_MAX_ROUTES + 1];
 	int i, k, err;
@@ -91,7 +91,8 @@ int rt_apply(struct nl *nl, struct rt_state *rs, int tun_ifindex,
 	if (rs->rs_tun != tun_ifindex)
 		rs->rs_nroutes = 0;	/* the old device took its routes along */
 	rs->rs_tun = tun_ifindex;
-	if (rt_covers(want, k, server) && (err = rt_host_route(nl, rs, server)) < 0)
+	if (server != NULL && rt_covers(want, k, *server) &&
+	    (err = rt_host_route(nl, rs, *server)) < 0)
 		return err;
 	rt_remove_tun_routes(nl, rs);
 	for (i = 0; i < k; i++) {

@@ -30,10 +30,11 @@ struct rt_state {
 int  rt_expand(const struct cidr *in, int n, const struct cidr *tunnet,
                struct cidr *out);
 /* Install ROUTES through tun_ifindex, and the host route to SERVER if they
- * cover it. Undoes its own partial work on failure. 0 or -errno. */
+ * cover it (server NULL: an IPv6 underlay, nothing to pin). Undoes its own
+ * partial work on failure. 0 or -errno. */
 int  rt_apply(struct nl *nl, struct rt_state *rs, int tun_ifindex,
               const struct cidr *routes, int n, const struct cidr *tunnet,
-              struct in_addr server);
+              const struct in_addr *server);
 /* Remove everything rt_apply installed; missing routes are not an error. */
 void rt_remove(struct nl *nl, struct rt_state *rs);
 

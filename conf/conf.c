@@ -811,3 +811,22 @@ int conf_load(struct conf *c, const char *path, struct conf_err *err)
 	config_destroy(&cf);
 	return rc;
 }
+
+/* The inverse of conf_parse_sockaddr: "1.2.3.4:4433" or "[::1]:4433". */
+const char *conf_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	}
+	return buf;
+}

@@ -81,6 +81,8 @@ int conf_parse_sockaddr(const char *s, struct sockaddr_storage *out);
 /* "host:port" or "[v6]:port" -> host/port strings. 0 or -EINVAL. */
 int conf_parse_hostport(const char *s, struct conf_server_addr *out);
 bool cidr_contains(const struct cidr *c, struct in_addr a);
+/* The inverse of conf_parse_sockaddr, for logs and vpnctl; returns buf. */
+const char *conf_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 
 /* "file:line: msg" (or "file: msg" when line is 0) into buf. */
 const char *conf_err_str(const struct conf_err *err, char *buf, size_t len);

@@ -172,13 +172,16 @@ static void admin_allow_add(struct srv *s, struct ctl_req *rq)
 		{ ctl_replyf(rq, 2, "%s: not a fingerprint (sha256: and 64 hex digits)",
 		    rq->rq_argv[3]); return; }
 	if (rq->rq_argc == 6) {
+		uint32_t host = ~(0xffffffffu << (32 - c->c_network.plen));
+
 		if (inet_pton(AF_INET, rq->rq_argv[5], &a) != 1 ||
 		    !cidr_contains(&c->c_network, a) ||
 		    a.s_addr == s->s_rules.fr_server.s_addr ||
-		    (ntohl(a.s_addr) & ~(0xffffffffu << (32 - c->c_network.plen))) ==
-		    ~(0xffffffffu << (32 - c->c_network.plen)))
-			{ ctl_replyf(rq, 2, "%s: not a peer address in %s",
-			    rq->rq_argv[5], "the tunnel network"); return; }
+		    (ntohl(a.s_addr) & host) == 0 || (ntohl(a.s_addr) & host) == host) {
+			ctl_replyf(rq, 2, "%s: not a peer address in the tunnel network",
+			    rq->rq_argv[5]);
+			return;
+		}
 		has_addr = true;
 	}
 	if ((j = job_new(s, rq, JOB_ADD)) == NULL)
@@ -307,6 +310,7 @@ static void srv_totals(struct srv *s, struct srv_stats *t)
 			t->ss_tx_bytes += pe->pe_tx_bytes;
 			t->ss_rx_pkts += pe->pe_rx_pkts;
 			t->ss_tx_pkts += pe->pe_tx_pkts;
+			t->ss_bad_frames += pe->pe_st.st_bad_frames;
 		}
 }
 
@@ -326,17 +330,17 @@ static void admin_status(struct srv *s, struct ctl_req *rq)
 	if (!rq->rq_json) {
 		ctl_printf(&b, "mode: server\nversion: %s\nuptime: %lds\nlisten:", VPND_VERSION, up);
 		for (i = 0; i < c->c_nlisten; i++)
-			ctl_printf(&b, " %s", srv_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
+			ctl_printf(&b, " %s", conf_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
 		ctl_printf(&b, "\ntun: %s\nnetwork: %s/%d\npeers: %u connected, %zu allowed\n"
 		    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n"
 		    "dropped: %llu spoofed, %llu isolated, %llu malformed, %llu no route, "
-		    "%llu tun full, %llu peer full\nhandshakes: %llu denied, %llu failed, "
+		    "%llu tun full, %llu peer full, %llu bad frames\nhandshakes: %llu denied, %llu failed, "
 		    "%llu timed out\n", s->s_tun_name, a, c->c_network.plen,
 		    s->s_npeers_up, s->s_allow.al_n, U(t.ss_rx_bytes), U(t.ss_tx_bytes),
 		    U(t.ss_rx_pkts), U(t.ss_tx_pkts), U(t.ss_drop_spoof),
 		    U(t.ss_drop_isolated), U(t.ss_drop_malformed), U(t.ss_drop_noroute),
-		    U(t.ss_drop_tun_full), U(t.ss_drop_peer_full), U(t.ss_denied),
-		    U(t.ss_handshake_failed), U(t.ss_handshake_timeout));
+		    U(t.ss_drop_tun_full), U(t.ss_drop_peer_full), U(t.ss_bad_frames),
+		    U(t.ss_denied), U(t.ss_handshake_failed), U(t.ss_handshake_timeout));
 		ctl_reply_buf(rq, 0, &b);
 		return;
 	}
@@ -344,18 +348,18 @@ static void admin_status(struct srv *s, struct ctl_req *rq)
 	    VPND_VERSION, up);
 	for (i = 0; i < c->c_nlisten; i++)
 		ctl_printf(&b, "%s\"%s\"", i ? "," : "",
-		    srv_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
+		    conf_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
 	ctl_printf(&b, "],\"tun\":\"%s\",\"network\":\"%s/%d\",\"peers_connected\":%u,"
 	    "\"peers_allowed\":%zu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
 	    "\"packets_in\":%llu,\"packets_out\":%llu,\"dropped\":{\"spoofed\":%llu,"
 	    "\"isolated\":%llu,\"malformed\":%llu,\"no_route\":%llu,\"tun_full\":%llu,"
-	    "\"peer_full\":%llu},\"handshakes\":{\"accepted\":%llu,\"denied\":%llu,"
+	    "\"peer_full\":%llu,\"bad_frames\":%llu},\"handshakes\":{\"accepted\":%llu,\"denied\":%llu,"
 	    "\"failed\":%llu,\"timed_out\":%llu}}\n",
 	    s->s_tun_name, a, c->c_network.plen, s->s_npeers_up, s->s_allow.al_n,
 	    U(t.ss_rx_bytes), U(t.ss_tx_bytes), U(t.ss_rx_pkts), U(t.ss_tx_pkts),
 	    U(t.ss_drop_spoof), U(t.ss_drop_isolated), U(t.ss_drop_malformed),
 	    U(t.ss_drop_noroute), U(t.ss_drop_tun_full), U(t.ss_drop_peer_full),
-	    U(t.ss_accepted), U(t.ss_denied), U(t.ss_handshake_failed),
+	    U(t.ss_bad_frames), U(t.ss_accepted), U(t.ss_denied), U(t.ss_handshake_failed),
 	    U(t.ss_handshake_timeout));
 	ctl_reply_buf(rq, 0, &b);
 }

@@ -224,7 +224,8 @@ static void peer_on_failed(void *arg, const char *reason, int err)
 {
 	struct peer *pe = arg;
 
-	(void)err;
+	if (pe->pe_state != PE_HANDSHAKE && (err == -EPROTO || err == -EMSGSIZE))
+		pe->pe_srv->s_stats.ss_bad_frames++;
 	if (pe->pe_state == PE_HANDSHAKE) {
 		pe->pe_srv->s_stats.ss_handshake_failed++;
 		log_info("peer %s TLS handshake failed: %s", pe->pe_endpoint, reason);
@@ -276,6 +277,7 @@ void peer_close(struct peer *pe, const char *why, const char *bye)
 		s->s_stats.ss_tx_bytes += pe->pe_tx_bytes;
 		s->s_stats.ss_rx_pkts += pe->pe_rx_pkts;
 		s->s_stats.ss_tx_pkts += pe->pe_tx_pkts;
+		s->s_stats.ss_bad_frames += pe->pe_st.st_bad_frames;
 		log_info("peer %s %s disconnected: %s", pe->pe_name, pe->pe_endpoint, why);
 	}
 	if (bye != NULL && pe->pe_state == PE_UP &&
@@ -315,26 +317,6 @@ void peer_tick(struct peer *pe, uint64_t now)
 	}
 }
 
-static void endpoint_str(const struct sockaddr_storage *ss, char *out, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		port = ntohs(sin->sin_port);
-		snprintf(out, len, "%s:%u", host, port);
-	} else {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		port = ntohs(sin6->sin6_port);
-		snprintf(out, len, "[%s]:%u", host, port);
-	}
-}
-
 void peer_accept(struct srv *s, int fd, const struct sockaddr_storage *ss)
 {
 	struct peer *pe;
@@ -348,7 +330,7 @@ void peer_accept(struct srv *s, int fd, const struct sockaddr_storage *ss)
 	}
 	pe->pe_srv = s;
 	pe->pe_state = PE_HANDSHAKE;
-	endpoint_str(ss, pe->pe_endpoint, sizeof(pe->pe_endpoint));
+	conf_sockaddr_str(ss, pe->pe_endpoint, sizeof(pe->pe_endpoint));
 	pe->pe_last_rx = uv_now(s->s_loop);
 	pe->pe_deadline = pe->pe_last_rx + SRV_HANDSHAKE_MS;
 	if (stream_init(&pe->pe_st, s->s_loop, fd, ssl, &peer_stream_cb, pe) < 0) {

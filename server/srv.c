@@ -151,24 +151,6 @@ static int listen_one(const struct sockaddr_storage *ss)
 	return fd;
 }
 
-const char *srv_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
-	} else {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
-	}
-	return buf;
-}
-
 static int srv_listen(struct srv *s)
 {
 	const struct conf *c = s->s_conf;
@@ -178,7 +160,7 @@ static int srv_listen(struct srv *s)
 	for (i = 0; i < c->c_nlisten; i++) {
 		if ((fd = listen_one(&c->c_listen[i])) < 0) {
 			errno = -fd;
-			log_warn("listen %s", srv_sockaddr_str(&c->c_listen[i], a, sizeof(a)));
+			log_warn("listen %s", conf_sockaddr_str(&c->c_listen[i], a, sizeof(a)));
 			return fd;
 		}
 		s->s_lfd[s->s_nlisten] = fd;
@@ -338,7 +320,7 @@ int srv_run(const struct conf *c)
 	s->s_started = time(NULL);
 	if (srv_start(s) == 0) {
 		log_info("server %s listening on %s, %s %s/%d, %zu peers allowed",
-		    VPND_VERSION, srv_sockaddr_str(&c->c_listen[0], a, sizeof(a)),
+		    VPND_VERSION, conf_sockaddr_str(&c->c_listen[0], a, sizeof(a)),
 		    s->s_tun_name, inet_ntop(AF_INET, &s->s_rules.fr_server, b, sizeof(b)),
 		    c->c_network.plen, s->s_allow.al_n);
 		uv_run(&loop, UV_RUN_DEFAULT);

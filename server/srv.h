@@ -38,6 +38,7 @@ struct srv_stats {
 	uint64_t ss_rx_pkts, ss_tx_pkts;
 	uint64_t ss_drop_spoof, ss_drop_isolated, ss_drop_malformed;
 	uint64_t ss_drop_noroute, ss_drop_tun_full, ss_drop_peer_full;
+	uint64_t ss_bad_frames;		/* skipped, or broke a session */
 	uint64_t ss_denied, ss_handshake_failed, ss_handshake_timeout;
 	uint64_t ss_accepted;
 };
@@ -99,7 +100,6 @@ struct srv {
 
 /* srv.c */
 int  srv_run(const struct conf *c);		/* exit status */
-const char *srv_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 
 /* peer.c */
 void peer_accept(struct srv *s, int fd, const struct sockaddr_storage *ss);

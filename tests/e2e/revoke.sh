@@ -55,7 +55,12 @@ set +e; ctl_s allow remove nobody 2>"$T/err"; rc=$?; set -e
 [[ $rc == 1 ]] && grep -q "no peer named nobody" "$T/err" || fail "unknown remove: rc $rc $(cat "$T/err")"
 set +e; ctl_s allow add bad-fp sha256:1234 2>"$T/err"; rc=$?; set -e
 [[ $rc == 2 ]] || fail "bad fingerprint: rc $rc"
-ok "errors: unknown name -> 1, bad fingerprint -> 2"
+for a in 10.8.0.0 10.8.0.1 10.8.0.255 10.9.0.5; do
+	set +e; ctl_s allow add carol "$fpa" --address $a 2>"$T/err"; rc=$?; set -e
+	[[ $rc == 2 ]] || fail "--address $a accepted (rc $rc)"
+done
+! grep -q carol "$T/peers.conf" || fail "a refused add reached the file"
+ok "errors: unknown name -> 1, bad fingerprint or address -> 2, file untouched"
 
 say "kick bob: he is disconnected and reconnects with the same address"
 ctl_s kick bob

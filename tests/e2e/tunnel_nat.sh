@@ -24,7 +24,11 @@ ok "client connected"
 
 [[ $(client_addr alice) == 10.8.0.10 ]] || fail "static address not given"
 in_ns "$TAG-c1" ip -4 addr show dev vpn0 | grep -q 'inet 10.8.0.10/24' || fail "tun address"
-ok "static address 10.8.0.10 on vpn0"
+st=$(ctl_c alice status --json)
+[[ $(jq -r .network <<<"$st") == 10.8.0.0/24 && $(jq -r .transport <<<"$st") == tls &&
+   $(jq -r .mode <<<"$st") == client ]] || fail "client status: $st"
+[[ $(ctl_c alice peers --json | jq -r '.[0].address') == 10.8.0.1 ]] || fail "client peers"
+ok "static address 10.8.0.10 on vpn0; client status and peers agree"
 
 in_ns "$TAG-c1" ping -c 3 -i 0.2 -W 2 10.8.0.1 >/dev/null || fail "ping server tunnel address"
 in_ns "$TAG-c1" ping -c 3 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "ping internet host"
