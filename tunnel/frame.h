@@ -23,6 +23,7 @@ enum frame_type {
 	FRAME_DENY      = 3,	/* server -> client: not admitted; reason text */
 	FRAME_KEEPALIVE = 4,	/* either way, empty */
 	FRAME_BYE       = 5,	/* either way: closing; reason text */
+	FRAME_LAST      = FRAME_BYE,
 };
 
 struct frame {
@@ -57,7 +58,7 @@ struct msg_config {
 /* Encode into out (cap bytes, payload only). Returns length or -ENOSPC. */
 int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap);
 /* Decode; unknown TLVs are skipped. 0 or -EPROTO (truncated, bad lengths,
- * missing address/mtu, bad prefix lengths, too many routes). */
+ * missing address/gateway/mtu, bad prefix lengths, too many routes). */
 int msg_config_decode(const uint8_t *p, size_t len, struct msg_config *m);
 
 #endif

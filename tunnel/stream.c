@@ -2,6 +2,7 @@
  * OpenSSL does the socket I/O itself (SSL_set_fd), so no bytes are copied
  * between libuv and BIOs; reads take a per-wakeup budget of records and
  * writes go out from one growing buffer, batching many frames per record. */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,6 @@ static int ssl_status(struct stream *st, int ret, const char *op, bool *wants_ot
 	case SSL_ERROR_WANT_WRITE:
 		if (wants_other != NULL && op[0] == 'r')
 			*wants_other = true;
-		st->st_events |= UV_WRITABLE;
 		return 1;
 	case SSL_ERROR_ZERO_RETURN:
 		stream_fail(st, "closed by peer", 0);
@@ -80,26 +80,26 @@ static int stream_deliver(struct stream *st)
 {
 	struct frame f;
 	size_t off = 0;
-	int n;
+	bool stop = false;
+	int n = 0;
 
-	while ((n = frame_parse(st->st_rx + off, st->st_rx_len - off, &f)) > 0) {
+	while (!stop && (n = frame_parse(st->st_rx + off, st->st_rx_len - off, &f)) > 0) {
 		off += (size_t)n;
-		if (f.f_type < FRAME_DATA || f.f_type > FRAME_BYE) {
+		if (f.f_type < FRAME_DATA || f.f_type > FRAME_LAST) {
 			st->st_bad_frames++;
 			continue;
 		}
-		if (st->st_cb->frame(st->st_arg, &f) < 0 || st->st_closing)
-			return -1;
+		stop = st->st_cb->frame(st->st_arg, &f) < 0 || st->st_closing;
 	}
-	if (n < 0) {
+	if (!stop && n < 0) {
 		stream_fail(st, n == -EMSGSIZE ? "oversized frame" : "malformed frame", n);
 		return -1;
 	}
-	if (off > 0) {
+	if (off > 0) {		/* also when stopping: never deliver twice */
 		memmove(st->st_rx, st->st_rx + off, st->st_rx_len - off);
 		st->st_rx_len -= off;
 	}
-	return 0;
+	return stop ? -1 : 0;
 }
 
 static void stream_read(struct stream *st)
@@ -152,14 +152,20 @@ static void stream_handshake(struct stream *st)
 	int r = SSL_do_handshake(st->st_ssl);
 
 	if (r != 1) {
-		st->st_events = UV_READABLE;
-		if (ssl_status(st, r, "handshake", NULL))
+		if (ssl_status(st, r, "handshake", NULL)) {
+			st->st_events = UV_READABLE |
+			    (SSL_want_write(st->st_ssl) ? UV_WRITABLE : 0);
 			uv_poll_start(&st->st_poll, st->st_events, on_stream_poll);
+		}
 		return;
 	}
 	st->st_up = true;
 	st->st_events = 0;
-	if (st->st_cb->established(st->st_arg) < 0 || st->st_closing)
+	if (st->st_cb->established(st->st_arg) < 0) {
+		stream_close(st);	/* as stream.h promises; idempotent */
+		return;
+	}
+	if (st->st_closing)
 		return;
 	stream_read(st);	/* data may have come with the handshake */
 	if (!st->st_closing)
@@ -204,7 +210,10 @@ int stream_init(struct stream *st, uv_loop_t *loop, int fd, SSL *ssl,
 		st->st_poll.data = st;
 		st->st_events = UV_READABLE | UV_WRITABLE;
 		SSL_set_read_ahead(ssl, 1);
-		return uv_poll_start(&st->st_poll, st->st_events, on_stream_poll);
+		/* Fails only on bad arguments, which a valid fd is not. */
+		err = uv_poll_start(&st->st_poll, st->st_events, on_stream_poll);
+		assert(err == 0);
+		return 0;
 	}
 	free(st->st_rx);
 	SSL_free(ssl);
