@@ -113,12 +113,16 @@ static void job_done(uv_work_t *w, int status)
 static void job_start(struct srv *s)
 {
 	struct admin_job *j = s->s_jobs;
+	int err;
 
 	j->j_work.data = j;
 	j->j_path = s->s_conf->c_allow_list;
 	j->j_net = s->s_conf->c_network;
-	if ((j->j_rc = uv_queue_work(s->s_loop, &j->j_work, job_work, job_done)) < 0)
-		job_done(&j->j_work, j->j_rc);
+	/* j_rc belongs to the worker once queued: never write it here after. */
+	if ((err = uv_queue_work(s->s_loop, &j->j_work, job_work, job_done)) < 0) {
+		j->j_rc = err;
+		job_done(&j->j_work, err);
+	}
 }
 
 static struct admin_job *job_new(struct srv *s, struct ctl_req *rq, enum job_op op)
