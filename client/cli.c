@@ -18,17 +18,21 @@
 #include "client/cli.h"
 #include "client/routes.h"
 #include "conf/conf.h"
+#include "crypto/dtls.h"
 #include "crypto/tls.h"
 #include "server/ctl.h"
 #include "server/log.h"
+#include "tunnel/dchan.h"
 #include "tunnel/nl.h"
 #include "tunnel/stream.h"
 #include "tunnel/tun.h"
+#include "tunnel/udp.h"
 
 #define CLI_TICK_MS      250
 #define CLI_CONNECT_MS   10000
 #define CLI_BACKOFF_MAX  60000
 #define CLI_TUN_BUDGET   64
+#define CLI_DTLS_RETRY   2000	/* ms between DTLS handshake attempts */
 
 enum cli_state { CLI_WAIT, CLI_RESOLVE, CLI_HANDSHAKE, CLI_CONFIG, CLI_UP, CLI_STOPPED };
 
@@ -63,11 +67,22 @@ struct cli {
 	bool               c_cfg_applied;
 	struct rt_state    c_rt;
 
+	/* DTLS channel: offered by the server once admitted */
+	struct dtls_ctx   *c_dtls;
+	struct dchan       c_dc;
+	bool               c_dc_on;
+	bool               c_on_dtls;		/* last transport logged */
+	uint64_t           c_dc_retry;		/* ms: next handshake attempt */
+	int                c_udp_fd;
+	uv_poll_t          c_udp_poll;
+	struct udp_tx     *c_udp_tx;
+	struct udp_rx     *c_udp_rx;
+
 	uint64_t           c_last_rx, c_last_tx;
 	uint64_t           c_rx_bytes, c_tx_bytes, c_rx_pkts, c_tx_pkts;
 	uint64_t           c_drop_down;		/* TUN packets while not UP */
 	time_t             c_started, c_since;
-	uint8_t            c_pkt[FRAME_DATA_MAX];
+	uint8_t            c_pkt[UDP_MSG_MAX];
 };
 
 static void cli_connect(struct cli *c);
@@ -164,6 +179,155 @@ static void cli_up(struct cli *c, const struct frame *f)
 	    inet_ntop(AF_INET, &m.mc_addr, a, sizeof(a)), m.mc_plen);
 }
 
+/* ---- the DTLS channel ---- */
+
+static uint64_t cli_dead_ms(const struct cli *c)
+{
+	return (c->c_cfg.mc_dead_peer_timeout ? c->c_cfg.mc_dead_peer_timeout :
+	    (unsigned)c->c_conf->c_dead_peer_timeout) * 1000ull;
+}
+
+static bool cli_on_dtls(const struct cli *c)
+{
+	return c->c_dc_on && c->c_state == CLI_UP &&
+	    dchan_usable(&c->c_dc, uv_now(c->c_loop), cli_dead_ms(c) / 3);
+}
+
+static int cli_udp_send(void *arg, const struct sockaddr_storage *dst,
+    const void *buf, size_t len)
+{
+	struct cli *c = arg;
+
+	udp_tx_add(c->c_udp_tx, dst, buf, len);
+	c->c_dirty = true;
+	return 0;
+}
+
+static void cli_dc_msg(void *arg, uint8_t type, const uint8_t *p, size_t len)
+{
+	struct cli *c = arg;
+
+	c->c_last_rx = uv_now(c->c_loop);
+	if (type != DC_DATA || len == 0 || c->c_state != CLI_UP)
+		return;
+	c->c_rx_pkts++;
+	c->c_rx_bytes += len;
+	if (write(c->c_tun_fd, p, len) < 0)
+		c->c_drop_down++;
+}
+
+static void cli_dc_state(void *arg, bool up, const char *why)
+{
+	struct cli *c = arg;
+
+	if (up)
+		log_debug("DTLS handshake with %s done", c->c_endpoint);
+	else {
+		log_info("DTLS channel to %s closed: %s", c->c_endpoint, why);
+		c->c_dc_retry = uv_now(c->c_loop) + CLI_DTLS_RETRY;
+	}
+}
+
+static void cli_dc_roamed(void *arg, const struct sockaddr_storage *from)
+{
+	(void)arg;
+	(void)from;	/* the client's socket is connected: nothing moves */
+}
+
+static const struct dchan_cb cli_dc_cb = {
+	.msg = cli_dc_msg,
+	.state = cli_dc_state,
+	.roamed = cli_dc_roamed,
+};
+
+static void on_cli_udp(uv_poll_t *h, int status, int events)
+{
+	struct cli *c = h->data;
+	const struct sockaddr_storage *from;
+	const uint8_t *dg, *id;
+	size_t len;
+	int b, i, n;
+
+	(void)events;
+	if (status < 0 || !c->c_dc_on)
+		return;
+	for (b = 0; b < 4 && (n = udp_rx_recv(c->c_udp_rx, c->c_udp_fd)) > 0; b++)
+		for (i = 0; i < n && c->c_dc_on; i++) {
+			dg = udp_rx_dgram(c->c_udp_rx, i, &len, &from);
+			if ((id = dtls_hdr_id(dg, len)) == NULL ||
+			    memcmp(id, c->c_dc.dc_io.id, DTLS_ID_LEN) != 0) {
+				c->c_dc.dc_dropped++;
+				continue;
+			}
+			dchan_input(&c->c_dc, dg + DTLS_HDR, len - DTLS_HDR, &c->c_peer,
+			    uv_now(c->c_loop), c->c_pkt, sizeof(c->c_pkt));
+		}
+}
+
+static void cli_dtls_close(struct cli *c)
+{
+	if (!c->c_dc_on)
+		return;
+	dchan_free(&c->c_dc);
+	uv_close((uv_handle_t *)&c->c_udp_poll, NULL);
+	udp_tx_free(c->c_udp_tx);
+	c->c_udp_tx = NULL;
+	close(c->c_udp_fd);
+	c->c_udp_fd = -1;
+	c->c_dc_on = false;
+	c->c_on_dtls = false;
+}
+
+/* The server offers a DTLS channel: open a UDP socket to the same address
+ * and port as the TLS session, derive the PSK and say ClientHello. */
+static void cli_dtls_offer(struct cli *c, const struct frame *f)
+{
+	int mtu = c->c_cfg.mc_mtu + 100 > 1500 ? c->c_cfg.mc_mtu + 100 : 1500;
+	uint64_t now = uv_now(c->c_loop);
+	int fd;
+
+	if (c->c_conf->c_transport == CONF_TRANSPORT_TLS || f->f_len != DTLS_ID_LEN ||
+	    c->c_dc_on)
+		return;
+	if ((fd = udp_connect(&c->c_peer)) < 0) {
+		errno = -fd;
+		log_warn("DTLS: udp socket to %s", c->c_peer_str);
+		return;
+	}
+	if (udp_tx_new(&c->c_udp_tx, fd) < 0 ||
+	    dchan_init(&c->c_dc, c->c_dtls, false, c->c_st.st_ssl, f->f_payload,
+	    mtu, cli_udp_send, &cli_dc_cb, c) < 0) {
+		udp_tx_free(c->c_udp_tx);
+		c->c_udp_tx = NULL;
+		close(fd);
+		return;
+	}
+	c->c_udp_fd = fd;
+	c->c_dc_on = true;
+	uv_poll_init(c->c_loop, &c->c_udp_poll, fd);
+	c->c_udp_poll.data = c;
+	uv_poll_start(&c->c_udp_poll, UV_READABLE, on_cli_udp);
+	dchan_connect(&c->c_dc, &c->c_peer, now);
+}
+
+/* Each tick: retransmit or retry the handshake, probe an idle channel, and
+ * say when data changes transport. */
+static void cli_dtls_tick(struct cli *c, uint64_t now)
+{
+	uint64_t probe = cli_dead_ms(c) / 6;
+	bool on;
+
+	if (!c->c_dc_on)
+		return;
+	if (c->c_dc.dc_state == DC_IDLE && now >= c->c_dc_retry)
+		dchan_connect(&c->c_dc, &c->c_peer, now);
+	dchan_tick(&c->c_dc, now, probe < 500 ? 500 : probe);
+	if ((on = cli_on_dtls(c)) != c->c_on_dtls) {
+		c->c_on_dtls = on;
+		log_info("transport %s", on ? "dtls" : "tls (DTLS silent)");
+	}
+}
+
 static int cli_on_frame(void *arg, const struct frame *f)
 {
 	struct cli *c = arg;
@@ -188,6 +352,10 @@ static int cli_on_frame(void *arg, const struct frame *f)
 		c->c_denied = true;
 		stream_close(&c->c_st);
 		return -1;
+	case FRAME_DTLS:
+		if (c->c_state == CLI_UP)
+			cli_dtls_offer(c, f);
+		return 0;
 	case FRAME_BYE:
 		log_info("server %s closed the session: %.*s", c->c_endpoint,
 		    (int)f->f_len, (const char *)f->f_payload);
@@ -229,6 +397,7 @@ static void cli_on_closed(void *arg)
 	bool was_up = c->c_state == CLI_UP;
 
 	c->c_stream_open = false;
+	cli_dtls_close(c);
 	if (c->c_tun_fd >= 0 && uv_is_active((uv_handle_t *)&c->c_tun_poll))
 		uv_poll_stop(&c->c_tun_poll);
 	if (c->c_state == CLI_STOPPED)
@@ -299,6 +468,17 @@ static void cli_connect(struct cli *c)
 		cli_schedule(c, true);
 }
 
+/* One packet from TUN (in c_pkt) to the server: DTLS while it answers,
+ * else the TLS stream, unless transport = "dtls" forbids that. */
+static int cli_send(struct cli *c, size_t n)
+{
+	if (cli_on_dtls(c))
+		return dchan_send(&c->c_dc, DC_DATA, c->c_pkt, n);
+	if (c->c_conf->c_transport == CONF_TRANSPORT_DTLS)
+		return -ENOTCONN;
+	return stream_queue(&c->c_st, FRAME_DATA, c->c_pkt, n);
+}
+
 static void on_cli_tun(uv_poll_t *h, int status, int events)
 {
 	struct cli *c = h->data;
@@ -311,8 +491,7 @@ static void on_cli_tun(uv_poll_t *h, int status, int events)
 	for (i = 0; i < CLI_TUN_BUDGET; i++) {
 		if ((n = read(c->c_tun_fd, c->c_pkt, sizeof(c->c_pkt))) <= 0)
 			break;
-		if (c->c_state != CLI_UP ||
-		    stream_queue(&c->c_st, FRAME_DATA, c->c_pkt, (size_t)n) < 0) {
+		if (c->c_state != CLI_UP || cli_send(c, (size_t)n) < 0) {
 			c->c_drop_down++;
 			continue;
 		}
@@ -328,7 +507,10 @@ static void on_cli_flush(uv_check_t *h)
 
 	if (c->c_dirty && c->c_stream_open) {
 		c->c_dirty = false;
-		c->c_last_tx = uv_now(c->c_loop);
+		if (c->c_dc_on)
+			udp_tx_flush(c->c_udp_tx);
+		if (stream_tx_pending(&c->c_st) > 0)
+			c->c_last_tx = uv_now(c->c_loop);
 		stream_flush(&c->c_st);
 	}
 }
@@ -344,6 +526,8 @@ static void on_cli_tick(uv_timer_t *h)
 
 	if (!c->c_stream_open || c->c_st.st_closing)
 		return;
+	if (c->c_state == CLI_UP)
+		cli_dtls_tick(c, now);
 	if (c->c_state != CLI_UP && now >= c->c_deadline) {
 		log_warnx("cannot connect to %s: timed out", c->c_endpoint);
 		stream_close(&c->c_st);
@@ -402,7 +586,7 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
 		    VPND_VERSION, up, cli_state_name(c->c_state), c->c_endpoint,
 		    c->c_tun_name[0] ? c->c_tun_name : "-", a[0] ? a : "-", n[0] ? n : "-",
-		    on ? "tls" : "-", (unsigned long long)c->c_rx_bytes,
+		    on ? (cli_on_dtls(c) ? "dtls" : "tls") : "-", (unsigned long long)c->c_rx_bytes,
 		    (unsigned long long)c->c_tx_bytes, (unsigned long long)c->c_rx_pkts,
 		    (unsigned long long)c->c_tx_pkts);
 		ctl_reply_buf(rq, 0, &b);
@@ -419,7 +603,7 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 	json_str_or_null(&b, n);
 	ctl_printf(&b, ",\"transport\":%s,\"peers_connected\":%d,\"bytes_in\":%llu,"
 	    "\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu}\n",
-	    on ? "\"tls\"" : "null", on ? 1 : 0, (unsigned long long)c->c_rx_bytes,
+	    on ? (cli_on_dtls(c) ? "\"dtls\"" : "\"tls\"") : "null", on ? 1 : 0, (unsigned long long)c->c_rx_bytes,
 	    (unsigned long long)c->c_tx_bytes, (unsigned long long)c->c_rx_pkts,
 	    (unsigned long long)c->c_tx_pkts);
 	ctl_reply_buf(rq, 0, &b);
@@ -445,16 +629,17 @@ static void cli_peers(struct cli *c, struct ctl_req *rq)
 		ctl_printf(&b, "{\"name\":");
 		ctl_json_str(&b, cur_server(c)->host);
 		ctl_printf(&b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
-		    "\"endpoint\":\"%s\",\"transport\":\"tls\",\"rx_bytes\":%llu,"
+		    "\"endpoint\":\"%s\",\"transport\":\"%s\",\"rx_bytes\":%llu,"
 		    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu,"
 		    "\"connected_since\":\"%s\",\"last_seen\":\"%s\"}",
 		    c->c_conf->c_server_fp, gw, gw, c->c_peer_str,
-		    (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes,
+		    cli_on_dtls(c) ? "dtls" : "tls", (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes,
 		    (unsigned long long)c->c_rx_pkts, (unsigned long long)c->c_tx_pkts,
 		    since, seen);
 	} else if (c->c_state == CLI_UP)
 		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12llu %12llu %10llu %10llu %-20s %llus ago\n",
-		    cur_server(c)->host, c->c_conf->c_server_fp, gw, c->c_peer_str, "tls",
+		    cur_server(c)->host, c->c_conf->c_server_fp, gw, c->c_peer_str,
+		    cli_on_dtls(c) ? "dtls" : "tls",
 		    (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes,
 		    (unsigned long long)c->c_rx_pkts, (unsigned long long)c->c_tx_pkts,
 		    since, (unsigned long long)ago);
@@ -529,6 +714,10 @@ static int cli_start(struct cli *c)
 	if (cf->c_transport == CONF_TRANSPORT_DTLS)
 		log_warnx("%s: transport \"dtls\": this version carries data over TLS only",
 		    cf->c_path);
+	if ((err = dtls_ctx_new(&c->c_dtls, 0)) < 0 || (err = udp_rx_new(&c->c_udp_rx)) < 0) {
+		log_warnx("DTLS: cannot set up: %s", strerror(-err));
+		return err;
+	}
 	if ((err = nl_open(&c->c_nl)) < 0) {
 		errno = -err;
 		log_warn("netlink");
@@ -586,6 +775,8 @@ int cli_run(const struct conf *cf)
 		close(c->c_tun_fd);		/* removes the device */
 	nl_close(c->c_nl);
 	tls_ctx_free(c->c_tls);
+	dtls_ctx_free(c->c_dtls);
+	udp_rx_free(c->c_udp_rx);
 	if (uv_loop_close(&loop) != 0)
 		log_warnx("event loop: handles left open at exit");
 	if (rc == 0)

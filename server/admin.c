@@ -240,6 +240,13 @@ static void admin_allow_list(struct srv *s, struct ctl_req *rq)
 	ctl_reply_buf(rq, 0, &b);
 }
 
+/* The address the peer's data comes from now: DTLS's or the TCP one. */
+static const char *peer_endpoint(const struct peer *pe)
+{
+	return peer_on_dtls(pe) && pe->pe_udp_endpoint[0] ? pe->pe_udp_endpoint :
+	    pe->pe_endpoint;
+}
+
 static void time_str(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
@@ -258,10 +265,10 @@ static void peer_row_json(struct ctl_buf *b, const struct peer *pe, time_t last)
 	ctl_json_str(b, pe->pe_name);
 	ip_str(pe->pe_addr, a);
 	ctl_printf(b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
-	    "\"endpoint\":\"%s\",\"transport\":\"tls\",\"rx_bytes\":%llu,"
+	    "\"endpoint\":\"%s\",\"transport\":\"%s\",\"rx_bytes\":%llu,"
 	    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu,"
 	    "\"connected_since\":\"%s\",\"last_seen\":\"%s\"}",
-	    pe->pe_fp, a, a, pe->pe_endpoint,
+	    pe->pe_fp, a, a, peer_endpoint(pe), peer_on_dtls(pe) ? "dtls" : "tls",
 	    (unsigned long long)pe->pe_rx_bytes, (unsigned long long)pe->pe_tx_bytes,
 	    (unsigned long long)pe->pe_rx_pkts, (unsigned long long)pe->pe_tx_pkts,
 	    since, seen);
@@ -293,7 +300,8 @@ static void admin_peers(struct srv *s, struct ctl_req *rq)
 		}
 		time_str(pe->pe_since, since, sizeof(since));
 		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12llu %12llu %10llu %10llu %-20s %llus ago\n",
-		    pe->pe_name, pe->pe_fp, ip_str(pe->pe_addr, a), pe->pe_endpoint, "tls",
+		    pe->pe_name, pe->pe_fp, ip_str(pe->pe_addr, a), peer_endpoint(pe),
+		    peer_on_dtls(pe) ? "dtls" : "tls",
 		    (unsigned long long)pe->pe_rx_bytes, (unsigned long long)pe->pe_tx_bytes,
 		    (unsigned long long)pe->pe_rx_pkts, (unsigned long long)pe->pe_tx_pkts,
 		    since, (unsigned long long)((now - pe->pe_last_rx) / 1000));
@@ -315,6 +323,8 @@ static void srv_totals(struct srv *s, struct srv_stats *t)
 			t->ss_rx_pkts += pe->pe_rx_pkts;
 			t->ss_tx_pkts += pe->pe_tx_pkts;
 			t->ss_bad_frames += pe->pe_st.st_bad_frames;
+			if (pe->pe_dc_on)
+				t->ss_dtls_dropped += pe->pe_dc.dc_dropped;
 		}
 }
 
@@ -338,12 +348,14 @@ static void admin_status(struct srv *s, struct ctl_req *rq)
 		ctl_printf(&b, "\ntun: %s\nnetwork: %s/%d\npeers: %u connected, %zu allowed\n"
 		    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n"
 		    "dropped: %llu spoofed, %llu isolated, %llu malformed, %llu no route, "
-		    "%llu tun full, %llu peer full, %llu bad frames\nhandshakes: %llu denied, %llu failed, "
+		    "%llu tun full, %llu peer full, %llu bad frames, %llu unknown datagrams, "
+		    "%llu bad DTLS records\nhandshakes: %llu denied, %llu failed, "
 		    "%llu timed out\n", s->s_tun_name, a, c->c_network.plen,
 		    s->s_npeers_up, s->s_allow.al_n, U(t.ss_rx_bytes), U(t.ss_tx_bytes),
 		    U(t.ss_rx_pkts), U(t.ss_tx_pkts), U(t.ss_drop_spoof),
 		    U(t.ss_drop_isolated), U(t.ss_drop_malformed), U(t.ss_drop_noroute),
 		    U(t.ss_drop_tun_full), U(t.ss_drop_peer_full), U(t.ss_bad_frames),
+		    U(t.ss_udp_unknown), U(t.ss_dtls_dropped),
 		    U(t.ss_denied), U(t.ss_handshake_failed), U(t.ss_handshake_timeout));
 		ctl_reply_buf(rq, 0, &b);
 		return;
@@ -357,13 +369,14 @@ static void admin_status(struct srv *s, struct ctl_req *rq)
 	    "\"peers_allowed\":%zu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
 	    "\"packets_in\":%llu,\"packets_out\":%llu,\"dropped\":{\"spoofed\":%llu,"
 	    "\"isolated\":%llu,\"malformed\":%llu,\"no_route\":%llu,\"tun_full\":%llu,"
-	    "\"peer_full\":%llu,\"bad_frames\":%llu},\"handshakes\":{\"accepted\":%llu,\"denied\":%llu,"
+	    "\"peer_full\":%llu,\"bad_frames\":%llu,\"udp_unknown\":%llu,"
+	    "\"dtls_bad\":%llu},\"handshakes\":{\"accepted\":%llu,\"denied\":%llu,"
 	    "\"failed\":%llu,\"timed_out\":%llu}}\n",
 	    s->s_tun_name, a, c->c_network.plen, s->s_npeers_up, s->s_allow.al_n,
 	    U(t.ss_rx_bytes), U(t.ss_tx_bytes), U(t.ss_rx_pkts), U(t.ss_tx_pkts),
 	    U(t.ss_drop_spoof), U(t.ss_drop_isolated), U(t.ss_drop_malformed),
 	    U(t.ss_drop_noroute), U(t.ss_drop_tun_full), U(t.ss_drop_peer_full),
-	    U(t.ss_bad_frames), U(t.ss_accepted), U(t.ss_denied), U(t.ss_handshake_failed),
+	    U(t.ss_bad_frames), U(t.ss_udp_unknown), U(t.ss_dtls_dropped), U(t.ss_accepted), U(t.ss_denied), U(t.ss_handshake_failed),
 	    U(t.ss_handshake_timeout));
 	ctl_reply_buf(rq, 0, &b);
 }

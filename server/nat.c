@@ -1,8 +1,9 @@
-/* nat.c - IPv4 forwarding and masquerade for the tunnel network. The rules
- * live in an nftables table of vpnd's own, "ip vpnd", written through
- * libnftables in-process as one transaction: "add table; delete table; table
- * { ... }" replaces whatever a crashed run left behind, atomically, and never
- * touches another table. ip_forward is read and written through /proc. */
+/* nat.c - IPv4 forwarding, masquerade and TCP MSS clamping for the tunnel
+ * network. The rules live in an nftables table of vpnd's own, "ip vpnd",
+ * written through libnftables in-process as one transaction: "add table;
+ * delete table; table { ... }" replaces whatever a crashed run left behind,
+ * atomically, and never touches another table. ip_forward is read and
+ * written through /proc. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -83,25 +84,40 @@ static int nat_run(const char *cmd, char *err, size_t errlen)
 	return ret;
 }
 
-/* The transaction text for nat_setup(); 0, or -EINVAL if it does not fit. */
-static int nat_format(char *buf, size_t len, const struct cidr *net,
-                      const char *out_if)
+/* The masquerade rule for nat_format(), "" without an out_if; 0 or -EINVAL
+ * if it does not fit. */
+static int nat_masq_rule(char *buf, size_t len, const struct cidr *net,
+                         const char *out_if)
 {
-	char addr[INET_ADDRSTRLEN], rule[128] = "";
+	char addr[INET_ADDRSTRLEN];
 	struct in_addr a = net->addr;
 	int n;
 
+	buf[0] = '\0';
+	if (*out_if == '\0')
+		return 0;
 	if (net->plen < 32)	/* host bits zero, else nft rejects the prefix */
 		a.s_addr &= htonl(net->plen ? ~0u << (32 - net->plen) : 0);
 	if (inet_ntop(AF_INET, &a, addr, sizeof(addr)) == NULL)
 		return -EINVAL;
-	if (*out_if != '\0') {
-		n = snprintf(rule, sizeof(rule),
-		    "\t\tip saddr %s/%d oifname \"%s\" masquerade\n",
-		    addr, net->plen, out_if);
-		if (n < 0 || (size_t)n >= sizeof(rule))
-			return -EINVAL;
-	}
+	n = snprintf(buf, len, "\t\tip saddr %s/%d oifname \"%s\" masquerade\n",
+	    addr, net->plen, out_if);
+	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+}
+
+/* The transaction text for nat_setup(); 0, or -EINVAL if it does not fit.
+ * "set rt mtu" lowers (never raises) the MSS to fit the route the packet
+ * takes. "tcp flags syn" matches SYN and SYN-ACK, and there is a rule for
+ * each direction, so both ends learn the smaller MSS whichever side opened
+ * the connection. */
+static int nat_format(char *buf, size_t len, const struct cidr *net,
+                      const char *out_if, const char *tun_if)
+{
+	char rule[128];
+	int n;
+
+	if (nat_masq_rule(rule, sizeof(rule), net, out_if) < 0)
+		return -EINVAL;
 	n = snprintf(buf, len,
 	    "table ip " NAT_TABLE "\n"
 	    "delete table ip " NAT_TABLE "\n"
@@ -110,13 +126,19 @@ static int nat_format(char *buf, size_t len, const struct cidr *net,
 	    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	    "%s"
 	    "\t}\n"
-	    "}\n", rule);
+	    "\tchain forward {\n"
+	    "\t\ttype filter hook forward priority mangle; policy accept;\n"
+	    "\t\toifname \"%s\" tcp flags syn tcp option maxseg size set rt mtu\n"
+	    "\t\tiifname \"%s\" tcp flags syn tcp option maxseg size set rt mtu\n"
+	    "\t}\n"
+	    "}\n", rule, tun_if, tun_if);
 	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
 }
 
-int nat_setup(const struct cidr *net, const char *out_if, char *err, size_t errlen)
+int nat_setup(const struct cidr *net, const char *out_if, const char *tun_if,
+              char *err, size_t errlen)
 {
-	char cmd[512];
+	char cmd[1024];
 
 	if (net == NULL || net->plen < 0 || net->plen > 32) {
 		nat_set_err(err, errlen, "network: not an IPv4 prefix");
@@ -126,7 +148,11 @@ int nat_setup(const struct cidr *net, const char *out_if, char *err, size_t errl
 		nat_set_err(err, errlen, "out_interface: not an interface name");
 		return -EINVAL;
 	}
-	if (nat_format(cmd, sizeof(cmd), net, out_if) < 0) {
+	if (tun_if == NULL || *tun_if == '\0' || !nat_ifname_ok(tun_if)) {
+		nat_set_err(err, errlen, "tun: not an interface name");
+		return -EINVAL;
+	}
+	if (nat_format(cmd, sizeof(cmd), net, out_if, tun_if) < 0) {
 		nat_set_err(err, errlen, "nftables command too long");
 		return -EINVAL;
 	}

@@ -1,7 +1,7 @@
-/* nat.h - IPv4 forwarding and masquerade for the tunnel network, in an
- * nftables table of vpnd's own ("ip vpnd", through libnftables in-process),
- * leaving every other table alone. Setting up replaces a stale table left by
- * a crash, so there is never more than one. */
+/* nat.h - IPv4 forwarding, masquerade and TCP MSS clamping for the tunnel
+ * network, in an nftables table of vpnd's own ("ip vpnd", through libnftables
+ * in-process), leaving every other table alone. Setting up replaces a stale
+ * table left by a crash, so there is never more than one. */
 #ifndef VPND_NAT_H
 #define VPND_NAT_H
 
@@ -11,10 +11,14 @@
 
 #define NAT_TABLE "vpnd"
 
-/* Replace table ip vpnd with: postrouting nat chain masquerading saddr NET
- * out of OUT_IF (no masquerade rule if out_if is ""). 0 or -errno with the
- * nft message in err. */
-int nat_setup(const struct cidr *net, const char *out_if, char *err, size_t errlen);
+/* Replace table ip vpnd with: a postrouting nat chain masquerading saddr
+ * NET out of OUT_IF (no masquerade rule if out_if is ""), and a forward
+ * chain (priority mangle) clamping the TCP MSS of SYNs into and out of
+ * TUN_IF to the route's MTU, so TCP through the tunnel never sends segments
+ * the tunnel must drop. -EINVAL for a bad prefix or interface name (tun_if
+ * may not be ""); else 0 or -errno with the nft message in err. */
+int nat_setup(const struct cidr *net, const char *out_if, const char *tun_if,
+              char *err, size_t errlen);
 /* Delete table ip vpnd if present; 0 also when there was none. */
 int nat_teardown(void);
 /* Write 1 to /proc/sys/net/ipv4/ip_forward; *was gets the previous value

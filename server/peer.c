@@ -10,15 +10,31 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
+#include "crypto/dtls.h"
 #include "crypto/tls.h"
 #include "server/log.h"
 #include "server/pool.h"
 #include "server/srv.h"
+#include "tunnel/udp.h"
+
+/* Data goes on DTLS while an authenticated record came within a third of
+ * dead_peer_timeout (SPEC "Transport"); otherwise on the TLS stream. */
+uint64_t srv_dtls_window(const struct srv *s)
+{
+	return (uint64_t)s->s_conf->c_dead_peer_timeout * 1000 / 3;
+}
+
+bool peer_on_dtls(const struct peer *pe)
+{
+	return pe->pe_dc_on && dchan_usable(&pe->pe_dc, uv_now(pe->pe_srv->s_loop),
+	    srv_dtls_window(pe->pe_srv));
+}
 
 static const char *transport_name(const struct peer *pe)
 {
-	(void)pe;
-	return "tls";
+	return peer_on_dtls(pe) ? "dtls" : "tls";
 }
 
 static struct peer **addr_slot(struct srv *s, struct in_addr a)
@@ -39,9 +55,19 @@ static void peer_mark_dirty(struct peer *pe)
 	}
 }
 
-/* Queue one packet for pe; flushed with the rest of the batch. */
+/* Queue one packet for pe on its current transport; flushed with the rest
+ * of the batch at the end of the loop turn. */
 static void peer_send(struct peer *pe, const uint8_t *pkt, size_t len)
 {
+	if (peer_on_dtls(pe)) {
+		if (dchan_send(&pe->pe_dc, DC_DATA, pkt, len) < 0) {
+			pe->pe_srv->s_stats.ss_drop_peer_full++;
+			return;
+		}
+		pe->pe_tx_pkts++;
+		pe->pe_tx_bytes += len;
+		return;
+	}
 	if (stream_queue(&pe->pe_st, FRAME_DATA, pkt, len) < 0) {
 		pe->pe_srv->s_stats.ss_drop_peer_full++;
 		return;
@@ -55,6 +81,10 @@ void srv_flush_dirty(struct srv *s)
 {
 	uint64_t now = uv_now(s->s_loop);
 	struct peer *pe;
+	int i;
+
+	for (i = 0; i < s->s_nudp; i++)
+		udp_tx_flush(s->s_udp_tx[i]);
 
 	while ((pe = s->s_dirty) != NULL) {
 		s->s_dirty = pe->pe_dirty_next;
@@ -137,6 +167,146 @@ static int peer_on_frame(void *arg, const struct frame *f)
 	}
 }
 
+/* ---- the DTLS channel ---- */
+
+static unsigned id_bucket(const uint8_t id[DTLS_ID_LEN])
+{
+	return ((unsigned)id[0] << 8 | id[1]) % SRV_ID_BUCKETS;
+}
+
+static struct peer *id_lookup(struct srv *s, const uint8_t id[DTLS_ID_LEN])
+{
+	struct peer *pe;
+
+	for (pe = s->s_by_id[id_bucket(id)]; pe != NULL; pe = pe->pe_id_next)
+		if (memcmp(pe->pe_dc.dc_io.id, id, DTLS_ID_LEN) == 0)
+			return pe;
+	return NULL;
+}
+
+static void id_remove(struct srv *s, struct peer *pe)
+{
+	struct peer **pp;
+
+	for (pp = &s->s_by_id[id_bucket(pe->pe_dc.dc_io.id)]; *pp != NULL;
+	     pp = &(*pp)->pe_id_next)
+		if (*pp == pe) {
+			*pp = pe->pe_id_next;
+			return;
+		}
+}
+
+static int peer_udp_send(void *arg, const struct sockaddr_storage *dst,
+    const void *buf, size_t len)
+{
+	struct peer *pe = arg;
+
+	udp_tx_add(pe->pe_srv->s_udp_tx[pe->pe_udp], dst, buf, len);
+	return 0;
+}
+
+static void peer_dc_msg(void *arg, uint8_t type, const uint8_t *p, size_t len)
+{
+	struct peer *pe = arg;
+	struct srv *s = pe->pe_srv;
+
+	pe->pe_last_rx = uv_now(s->s_loop);
+	pe->pe_udp = s->s_udp_cur;	/* authenticated: answer on this socket */
+	if (type == DC_DATA && len > 0)
+		peer_data_in(pe, p, len);
+}
+
+static void peer_dc_state(void *arg, bool up, const char *why)
+{
+	struct peer *pe = arg;
+
+	if (up) {
+		conf_sockaddr_str(&pe->pe_dc.dc_io.dst, pe->pe_udp_endpoint,
+		    sizeof(pe->pe_udp_endpoint));
+		log_debug("peer %s DTLS handshake done", pe->pe_name);
+	} else
+		log_info("peer %s DTLS channel closed: %s", pe->pe_name, why);
+}
+
+static void peer_dc_roamed(void *arg, const struct sockaddr_storage *from)
+{
+	struct peer *pe = arg;
+	char a[64];
+
+	log_info("peer %s DTLS now from %s", pe->pe_name,
+	    conf_sockaddr_str(from, a, sizeof(a)));
+	snprintf(pe->pe_udp_endpoint, sizeof(pe->pe_udp_endpoint), "%s", a);
+}
+
+static const struct dchan_cb peer_dc_cb = {
+	.msg = peer_dc_msg,
+	.state = peer_dc_state,
+	.roamed = peer_dc_roamed,
+};
+
+/* Offer the client a DTLS channel bound to this TLS session. */
+static void peer_offer_dtls(struct peer *pe)
+{
+	struct srv *s = pe->pe_srv;
+	int mtu = s->s_conf->c_tun_mtu + 100 > 1500 ? s->s_conf->c_tun_mtu + 100 : 1500;
+	uint8_t id[DTLS_ID_LEN];
+
+	if (s->s_dtls == NULL)
+		return;
+	do {
+		if (RAND_bytes(id, sizeof(id)) != 1)
+			return;
+	} while (id_lookup(s, id) != NULL);
+	if (dchan_init(&pe->pe_dc, s->s_dtls, true, pe->pe_st.st_ssl, id, mtu,
+	    peer_udp_send, &peer_dc_cb, pe) < 0)
+		return;
+	pe->pe_dc_on = true;
+	pe->pe_id_next = s->s_by_id[id_bucket(id)];
+	s->s_by_id[id_bucket(id)] = pe;
+	stream_queue(&pe->pe_st, FRAME_DTLS, id, sizeof(id));
+}
+
+void srv_udp_in(struct srv *s, int sock, const uint8_t *dg, size_t len,
+    const struct sockaddr_storage *from)
+{
+	const uint8_t *id = dtls_hdr_id(dg, len);
+	struct peer *pe = id ? id_lookup(s, id) : NULL;
+
+	if (pe == NULL || pe->pe_state != PE_UP) {
+		s->s_stats.ss_udp_unknown++;
+		return;
+	}
+	s->s_udp_cur = sock;
+	dchan_input(&pe->pe_dc, dg + DTLS_HDR, len - DTLS_HDR, from,
+	    uv_now(s->s_loop), s->s_pkt, sizeof(s->s_pkt));
+}
+
+static void peer_dtls_close(struct peer *pe)
+{
+	struct srv *s = pe->pe_srv;
+
+	if (!pe->pe_dc_on)
+		return;
+	id_remove(s, pe);
+	s->s_stats.ss_dtls_dropped += pe->pe_dc.dc_dropped;
+	dchan_free(&pe->pe_dc);
+	pe->pe_dc_on = false;
+}
+
+static void peer_dtls_tick(struct peer *pe, uint64_t now)
+{
+	bool on;
+
+	if (!pe->pe_dc_on)
+		return;
+	dchan_tick(&pe->pe_dc, now, 0);
+	if ((on = peer_on_dtls(pe)) != pe->pe_on_dtls) {
+		pe->pe_on_dtls = on;
+		log_info("peer %s transport %s", pe->pe_name, on ? "dtls" :
+		    "tls (DTLS silent)");
+	}
+}
+
 static void peer_deny(struct peer *pe, const char *why)
 {
 	struct srv *s = pe->pe_srv;
@@ -214,6 +384,7 @@ static int peer_on_established(void *arg)
 		peer_close(pe, "cannot send configuration", NULL);
 		return -1;
 	}
+	peer_offer_dtls(pe);
 	peer_mark_dirty(pe);
 	log_info("peer %s %s connected, %s, %s", pe->pe_name, pe->pe_endpoint,
 	    inet_ntop(AF_INET, &pe->pe_addr, a, sizeof(a)), transport_name(pe));
@@ -269,6 +440,7 @@ void peer_close(struct peer *pe, const char *why, const char *bye)
 	struct peer **slot;
 
 	if (pe->pe_state == PE_UP) {
+		peer_dtls_close(pe);
 		if ((slot = addr_slot(s, pe->pe_addr)) != NULL && *slot == pe)
 			*slot = NULL;
 		pool_release(s->s_pool, pe->pe_fp);
@@ -308,6 +480,7 @@ void peer_tick(struct peer *pe, uint64_t now)
 			stream_close(&pe->pe_st);
 		break;
 	case PE_UP:
+		peer_dtls_tick(pe, now);
 		if (now - pe->pe_last_rx >= (uint64_t)c->c_dead_peer_timeout * 1000)
 			peer_close(pe, "no packet within dead_peer_timeout", "timeout");
 		else if (now - pe->pe_last_tx >= (uint64_t)c->c_keepalive * 1000 &&

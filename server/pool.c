@@ -1,7 +1,9 @@
 /* pool.c - one slot per peer address in the tunnel network. A slot remembers
  * the fingerprint that last held it, so reconnecting peers get their address
  * back; addresses are reused only when the pool runs out, oldest first.
- * Lookups are linear: they happen once per handshake, not per packet. */
+ * A remembered slot (from a lease file) counts as released at time 0, older
+ * than any release since. Lookups are linear: they happen once per
+ * handshake, not per packet. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +24,8 @@ struct pool {
 	uint32_t     p_first;		/* host order: first peer address */
 	unsigned     p_n;
 	uint32_t     p_server;		/* host order */
-	uint64_t     p_clock;
+	uint64_t     p_clock;		/* last release order handed out */
+	bool         p_changed;		/* an address got a new owner */
 	struct slot *p_slots;
 };
 
@@ -96,6 +99,8 @@ int pool_reserve(struct pool *p, struct in_addr a, const char *fp)
 		return -EINVAL;
 	if (s->s_in_use && strcmp(s->s_fp, fp) != 0)
 		return -EBUSY;
+	if (strcmp(s->s_fp, fp) != 0)
+		p->p_changed = true;
 	snprintf(s->s_fp, sizeof(s->s_fp), "%s", fp);
 	s->s_reserved = true;
 	return 0;
@@ -138,6 +143,8 @@ int pool_lease(struct pool *p, const char *fp, struct in_addr *out)
 		return -ENOSPC;
 	if (s->s_in_use)
 		return -EBUSY;
+	if (strcmp(s->s_fp, fp) != 0)
+		p->p_changed = true;
 	snprintf(s->s_fp, sizeof(s->s_fp), "%s", fp);
 	s->s_in_use = true;
 	out->s_addr = htonl(p->p_first + (uint32_t)(s - p->p_slots));
@@ -156,4 +163,44 @@ void pool_release(struct pool *p, const char *fp)
 			s->s_released = ++p->p_clock;
 		}
 	}
+}
+
+int pool_remember(struct pool *p, struct in_addr a, const char *fp)
+{
+	struct slot *s = slot_of_addr(p, a);
+
+	if (s == NULL || fp == NULL || fp[0] == '\0')
+		return -EINVAL;
+	if (s->s_in_use || (s->s_reserved && strcmp(s->s_fp, fp) != 0))
+		return -EBUSY;
+	snprintf(s->s_fp, sizeof(s->s_fp), "%s", fp);
+	s->s_released = 0;	/* p_clock starts at 0: older than any release */
+	return 0;
+}
+
+bool pool_changed(struct pool *p)
+{
+	return p->p_changed;
+}
+
+void pool_clear_changed(struct pool *p)
+{
+	p->p_changed = false;
+}
+
+int pool_foreach_owner(const struct pool *p,
+    int (*fn)(void *arg, struct in_addr a, const char *fp), void *arg)
+{
+	struct in_addr a;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < p->p_n; i++) {
+		if (p->p_slots[i].s_fp[0] == '\0')
+			continue;
+		a.s_addr = htonl(p->p_first + i);
+		if ((rc = fn(arg, a, p->p_slots[i].s_fp)) != 0)
+			return rc;
+	}
+	return 0;
 }

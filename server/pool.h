@@ -1,7 +1,9 @@
 /* pool.h - tunnel addresses leased to peers, sticky by fingerprint: a peer
  * gets the same address each time it reconnects while the server runs. The
  * server takes the network's first host address; peers get the rest. Static
- * addresses from the allow-list are reserved for their fingerprint. */
+ * addresses from the allow-list are reserved for their fingerprint. Owners
+ * can be listed and remembered again, so lease.c can keep them across
+ * restarts. */
 #ifndef VPND_POOL_H
 #define VPND_POOL_H
 
@@ -32,5 +34,26 @@ void pool_clear_reserved(struct pool *p);
 int  pool_lease(struct pool *p, const char *fp, struct in_addr *out);
 /* Mark fp's address free to reuse, remembering it for fp. */
 void pool_release(struct pool *p, const char *fp);
+
+/* Record that fp held a, as if leased and released before any release
+ * since: fp gets a back, and others get it only when the pool is full
+ * (never-used addresses go first). For leases read back after a restart;
+ * it does not set pool_changed. -EINVAL outside the pool or the server's
+ * own, -EBUSY if a is in use or reserved for another fingerprint. */
+int  pool_remember(struct pool *p, struct in_addr a, const char *fp);
+
+/* True once pool_lease (or pool_reserve) has given an address to a
+ * fingerprint that did not own it before, i.e. what pool_foreach_owner
+ * reports has changed and the caller should persist it. A fingerprint
+ * getting its own address back does not count. Stays set until
+ * pool_clear_changed. */
+bool pool_changed(struct pool *p);
+void pool_clear_changed(struct pool *p);
+
+/* Call fn for every address with an owner (in use, released or reserved),
+ * in address order. fp is borrowed until fn returns. Stops at the first
+ * non-zero return of fn and returns it; else 0. */
+int  pool_foreach_owner(const struct pool *p,
+         int (*fn)(void *arg, struct in_addr a, const char *fp), void *arg);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "crypto/dtls.h"
 #include "crypto/tls.h"
 #include "server/ctl.h"
 #include "server/log.h"
@@ -21,6 +22,9 @@
 #include "server/srv.h"
 #include "tunnel/nl.h"
 #include "tunnel/tun.h"
+#include "tunnel/udp.h"
+
+#define SRV_UDP_BATCHES 4	/* recvmmsg calls per wakeup */
 
 #define SRV_STOP_MS 1000	/* time given to BYEs at shutdown */
 
@@ -64,6 +68,28 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
 		srv_accept(s, s->s_lfd[h - s->s_lpoll]);
 }
 
+static void on_udp_readable(uv_poll_t *h, int status, int events)
+{
+	struct srv *s = h->data;
+	int sock = (int)(h - s->s_udp_poll), fd = s->s_udp_fd[sock];
+	const struct sockaddr_storage *from;
+	const uint8_t *dg;
+	size_t len;
+	int b, i, n;
+
+	(void)events;
+	if (status < 0)
+		return;
+	for (b = 0; b < SRV_UDP_BATCHES; b++) {
+		if ((n = udp_rx_recv(s->s_udp_rx, fd)) == 0)
+			break;
+		for (i = 0; i < n; i++) {
+			dg = udp_rx_dgram(s->s_udp_rx, i, &len, &from);
+			srv_udp_in(s, sock, dg, len, from);
+		}
+	}
+}
+
 static void srv_stop(struct srv *s, const char *why)
 {
 	struct peer *pe, *next;
@@ -100,6 +126,8 @@ static void srv_stop_finish(struct srv *s, uint64_t now)
 		return;		/* their close callbacks are pending */
 	if (s->s_jobs != NULL)
 		return;		/* an allow-list write is finishing */
+	for (i = 0; i < s->s_nudp; i++)
+		uv_close((uv_handle_t *)&s->s_udp_poll[i], NULL);
 	uv_close((uv_handle_t *)&s->s_timer, NULL);
 	uv_close((uv_handle_t *)&s->s_flush, NULL);
 	for (i = 0; i < 3; i++)
@@ -151,12 +179,38 @@ static int listen_one(const struct sockaddr_storage *ss)
 	return fd;
 }
 
+/* UDP on the same address and port, for DTLS. */
+static int srv_listen_udp(struct srv *s, const struct sockaddr_storage *ss)
+{
+	int fd, err, i = s->s_nudp;
+	char a[80];
+
+	if ((fd = udp_bind(ss)) < 0) {
+		errno = -fd;
+		log_warn("listen udp %s", conf_sockaddr_str(ss, a, sizeof(a)));
+		return fd;
+	}
+	if ((err = udp_tx_new(&s->s_udp_tx[i], fd)) < 0) {
+		close(fd);
+		return err;
+	}
+	s->s_udp_fd[i] = fd;
+	uv_poll_init(s->s_loop, &s->s_udp_poll[i], fd);
+	s->s_udp_poll[i].data = s;
+	uv_poll_start(&s->s_udp_poll[i], UV_READABLE, on_udp_readable);
+	s->s_nudp++;
+	return 0;
+}
+
 static int srv_listen(struct srv *s)
 {
 	const struct conf *c = s->s_conf;
 	char a[80];
-	int i, fd;
+	int i, fd, err;
 
+	if ((err = dtls_ctx_new(&s->s_dtls, 1)) < 0 ||
+	    (err = udp_rx_new(&s->s_udp_rx)) < 0)
+		return err;
 	for (i = 0; i < c->c_nlisten; i++) {
 		if ((fd = listen_one(&c->c_listen[i])) < 0) {
 			errno = -fd;
@@ -168,6 +222,8 @@ static int srv_listen(struct srv *s)
 		s->s_lpoll[s->s_nlisten].data = s;
 		uv_poll_start(&s->s_lpoll[s->s_nlisten], UV_READABLE, on_listen_readable);
 		s->s_nlisten++;
+		if ((err = srv_listen_udp(s, &c->c_listen[i])) < 0)
+			return err;
 	}
 	return 0;
 }
@@ -209,7 +265,7 @@ static int srv_nat_up(struct srv *s)
 		log_warn("cannot enable IPv4 forwarding");
 		return rc;
 	}
-	if ((rc = nat_setup(&c->c_network, c->c_nat_out, err, sizeof(err))) < 0) {
+	if ((rc = nat_setup(&c->c_network, c->c_nat_out, s->s_tun_name, err, sizeof(err))) < 0) {
 		log_warnx("nftables: cannot set up table ip %s: %s", NAT_TABLE, err);
 		return rc;
 	}
@@ -283,6 +339,8 @@ static void srv_cleanup(struct srv *s)
 	if (!s->s_stopping) {	/* failed start: close what was opened */
 		for (i = 0; i < s->s_nlisten; i++)
 			uv_close((uv_handle_t *)&s->s_lpoll[i], NULL);
+		for (i = 0; i < s->s_nudp; i++)
+			uv_close((uv_handle_t *)&s->s_udp_poll[i], NULL);
 		if (uv_is_active((uv_handle_t *)&s->s_tun_poll))
 			uv_close((uv_handle_t *)&s->s_tun_poll, NULL);
 		ctl_close(s->s_ctl);
@@ -290,6 +348,12 @@ static void srv_cleanup(struct srv *s)
 	}
 	for (i = 0; i < s->s_nlisten; i++)
 		close(s->s_lfd[i]);
+	for (i = 0; i < s->s_nudp; i++) {
+		close(s->s_udp_fd[i]);
+		udp_tx_free(s->s_udp_tx[i]);
+	}
+	udp_rx_free(s->s_udp_rx);
+	dtls_ctx_free(s->s_dtls);
 	if (s->s_nat_up && nat_teardown() < 0)
 		log_warnx("nftables: cannot remove table ip %s", NAT_TABLE);
 	if (s->s_nat_up)

@@ -16,12 +16,14 @@
 #include "conf/conf.h"
 #include "crypto/fp.h"
 #include "server/filter.h"
+#include "tunnel/dchan.h"
 #include "tunnel/stream.h"
 
 #define SRV_TUN_BUDGET   64	/* packets read from TUN per wakeup */
 #define SRV_HANDSHAKE_MS 10000	/* SPEC: unfinished handshakes are closed */
 #define SRV_LINGER_MS    2000	/* time to deliver a BYE/DENY before closing */
 #define SRV_TICK_MS      250
+#define SRV_ID_BUCKETS   1024	/* DTLS channel id -> peer */
 
 struct tls_ctx;
 struct nl;
@@ -29,6 +31,9 @@ struct pool;
 struct ctl;
 struct ctl_req;
 struct admin_job;
+struct dtls_ctx;
+struct udp_tx;
+struct udp_rx;
 
 enum peer_state { PE_HANDSHAKE, PE_UP, PE_CLOSING };
 
@@ -39,6 +44,8 @@ struct srv_stats {
 	uint64_t ss_drop_spoof, ss_drop_isolated, ss_drop_malformed;
 	uint64_t ss_drop_noroute, ss_drop_tun_full, ss_drop_peer_full;
 	uint64_t ss_bad_frames;		/* skipped, or broke a session */
+	uint64_t ss_udp_unknown;		/* datagrams for no channel */
+	uint64_t ss_dtls_dropped;		/* records that did not authenticate */
 	uint64_t ss_denied, ss_handshake_failed, ss_handshake_timeout;
 	uint64_t ss_accepted;
 };
@@ -46,14 +53,20 @@ struct srv_stats {
 struct peer {
 	struct peer    *pe_next, *pe_prev;	/* srv->s_peers */
 	struct peer    *pe_dirty_next;		/* srv->s_dirty, tx to flush */
+	struct peer    *pe_id_next;		/* srv->s_by_id bucket */
 	bool            pe_dirty;
+	bool            pe_dc_on;		/* DTLS channel offered */
+	bool            pe_on_dtls;		/* last transport logged */
+	int             pe_udp;			/* socket index the channel uses */
+	struct dchan    pe_dc;
 	struct srv     *pe_srv;
 	struct stream   pe_st;
 	enum peer_state pe_state;
 	char            pe_fp[FP_STRLEN];
 	char            pe_name[ALLOW_NAME_MAX];
 	struct in_addr  pe_addr;
-	char            pe_endpoint[64];	/* "198.18.0.2:51820" */
+	char            pe_endpoint[64];	/* "198.18.0.2:51820", TCP */
+	char            pe_udp_endpoint[64];	/* where DTLS goes, "" before */
 	time_t          pe_since;
 	uint64_t        pe_last_rx, pe_last_tx;	/* uv_now() ms */
 	uint64_t        pe_deadline;		/* handshake or linger end */
@@ -77,6 +90,14 @@ struct srv {
 	int                s_lfd[CONF_MAX_LISTEN];
 	uv_poll_t          s_lpoll[CONF_MAX_LISTEN];
 	int                s_nlisten;
+	int                s_udp_fd[CONF_MAX_LISTEN];
+	uv_poll_t          s_udp_poll[CONF_MAX_LISTEN];
+	struct udp_tx     *s_udp_tx[CONF_MAX_LISTEN];
+	int                s_nudp;
+	struct udp_rx     *s_udp_rx;
+	int                s_udp_cur;		/* socket of the datagram being read */
+	struct dtls_ctx   *s_dtls;
+	struct peer       *s_by_id[SRV_ID_BUCKETS];
 	uv_timer_t         s_timer;
 	uv_check_t         s_flush;		/* flushes dirty peers per loop turn */
 	uv_signal_t        s_sig[3];
@@ -95,7 +116,7 @@ struct srv {
 	struct admin_job  *s_jobs;		/* allow-list reads/writes, FIFO */
 	uint64_t           s_stop_deadline;
 	struct srv_stats   s_stats;
-	uint8_t            s_pkt[FRAME_DATA_MAX];
+	uint8_t            s_pkt[UDP_MSG_MAX];	/* one packet, TUN or DTLS */
 };
 
 /* srv.c */
@@ -107,6 +128,10 @@ void peer_close(struct peer *pe, const char *why, const char *bye);
 void peer_tick(struct peer *pe, uint64_t now);
 void srv_tun_read(struct srv *s);
 void srv_flush_dirty(struct srv *s);
+void srv_udp_in(struct srv *s, int sock, const uint8_t *dg, size_t len,
+                const struct sockaddr_storage *from);
+uint64_t srv_dtls_window(const struct srv *s);
+bool peer_on_dtls(const struct peer *pe);
 struct peer *srv_peer_by_name(struct srv *s, const char *name);
 /* Close sessions whose fingerprint the allow-list no longer holds, or whose
  * name or static address changed; returns how many. */

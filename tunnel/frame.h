@@ -23,7 +23,8 @@ enum frame_type {
 	FRAME_DENY      = 3,	/* server -> client: not admitted; reason text */
 	FRAME_KEEPALIVE = 4,	/* either way, empty */
 	FRAME_BYE       = 5,	/* either way: closing; reason text */
-	FRAME_LAST      = FRAME_BYE,
+	FRAME_DTLS      = 6,	/* server -> client: DTLS channel id (8 bytes) */
+	FRAME_LAST      = FRAME_DTLS,
 };
 
 struct frame {

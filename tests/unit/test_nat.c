@@ -1,7 +1,8 @@
 /* test_nat.c - nat.c against the real nftables and /proc, inside a private
  * network namespace made at start with unshare(CLONE_NEWNET): the ruleset and
  * ip_forward there are the namespace's own, so the machine's firewall is never
- * touched. Results are checked through libnftables "list" output. Without
+ * touched. Results are checked through libnftables "list" output: the
+ * masquerade rule and the TCP MSS clamp on the TUN device. Without
  * root (or netns support) it prints SKIP and exits 77. */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,7 +104,7 @@ static void test_setup_creates_masquerade(void **state)
 	char err[160] = "", *out;
 
 	(void)state;
-	assert_int_equal(nat_setup(&n, "eth0", err, sizeof(err)), 0);
+	assert_int_equal(nat_setup(&n, "eth0", "vpn0", err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_non_null(out = nft("list table ip " NAT_TABLE));
 	assert_non_null(strstr(out, "hook postrouting"));
@@ -117,8 +118,8 @@ static void test_setup_twice_leaves_one_table(void **state)
 	char err[160], *out;
 
 	(void)state;
-	assert_int_equal(nat_setup(&a, "eth0", err, sizeof(err)), 0);
-	assert_int_equal(nat_setup(&b, "wan.42", err, sizeof(err)), 0);
+	assert_int_equal(nat_setup(&a, "eth0", "vpn0", err, sizeof(err)), 0);
+	assert_int_equal(nat_setup(&b, "wan.42", "vpn0", err, sizeof(err)), 0);
 	assert_non_null(out = nft("list tables"));
 	assert_int_equal(count(out, "table ip " NAT_TABLE "\n"), 1);
 	free(out);
@@ -135,7 +136,7 @@ static void test_setup_without_out_if_has_no_rule(void **state)
 	char err[160], *out;
 
 	(void)state;
-	assert_int_equal(nat_setup(&n, "", err, sizeof(err)), 0);
+	assert_int_equal(nat_setup(&n, "", "vpn0", err, sizeof(err)), 0);
 	assert_non_null(out = nft("list table ip " NAT_TABLE));
 	assert_non_null(strstr(out, "chain postrouting"));
 	assert_null(strstr(out, "masquerade"));
@@ -148,12 +149,79 @@ static void test_setup_rejects_bad_interface(void **state)
 	char err[160] = "";
 
 	(void)state;
-	assert_int_equal(nat_setup(&n, "eth0\"; drop", err, sizeof(err)), -EINVAL);
+	assert_int_equal(nat_setup(&n, "eth0\"; drop", "vpn0", err, sizeof(err)), -EINVAL);
 	assert_true(strlen(err) > 0);
-	assert_int_equal(nat_setup(&n, "eth 0", err, sizeof(err)), -EINVAL);
-	assert_int_equal(nat_setup(&n, "a-name-of-16-chr", err, sizeof(err)), -EINVAL);
-	assert_int_equal(nat_setup(&n, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(nat_setup(&n, "eth 0", "vpn0", err, sizeof(err)), -EINVAL);
+	assert_int_equal(nat_setup(&n, "a-name-of-16-chr", "vpn0", err, sizeof(err)), -EINVAL);
+	assert_int_equal(nat_setup(&n, NULL, "vpn0", err, sizeof(err)), -EINVAL);
 	assert_false(table_exists());
+}
+
+#define CLAMP "tcp flags syn tcp option maxseg size set rt mtu"
+
+/* SYNs both into and out of the TUN device get their MSS clamped to the
+ * route MTU, in a forward chain that runs before filtering (mangle). */
+static void test_setup_clamps_mss_on_tun(void **state)
+{
+	struct cidr n = net("10.8.0.0", 24);
+	char err[160] = "", *out;
+
+	(void)state;
+	assert_int_equal(nat_setup(&n, "eth0", "vpn7", err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_non_null(out = nft("list chain ip " NAT_TABLE " forward"));
+	assert_non_null(strstr(out, "type filter hook forward priority mangle; "
+	    "policy accept;"));
+	assert_non_null(strstr(out, "oifname \"vpn7\" " CLAMP "\n"));
+	assert_non_null(strstr(out, "iifname \"vpn7\" " CLAMP "\n"));
+	assert_int_equal(count(out, "maxseg"), 2);
+	free(out);
+	/* The masquerade chain is still there, in the same table. */
+	assert_non_null(out = nft("list table ip " NAT_TABLE));
+	assert_non_null(strstr(out, "oifname \"eth0\" masquerade"));
+	free(out);
+}
+
+/* Without masquerading the clamp is still wanted; a second setup replaces
+ * the chain rather than adding to it. */
+static void test_setup_clamps_without_out_if_and_replaces(void **state)
+{
+	struct cidr n = net("10.8.0.0", 24);
+	char err[160], *out;
+
+	(void)state;
+	assert_int_equal(nat_setup(&n, "eth0", "vpn0", err, sizeof(err)), 0);
+	assert_int_equal(nat_setup(&n, "", "tun.1", err, sizeof(err)), 0);
+	assert_non_null(out = nft("list table ip " NAT_TABLE));
+	assert_null(strstr(out, "masquerade"));
+	assert_int_equal(count(out, "chain forward"), 1);
+	assert_int_equal(count(out, CLAMP), 2);
+	assert_non_null(strstr(out, "oifname \"tun.1\" " CLAMP));
+	assert_non_null(strstr(out, "iifname \"tun.1\" " CLAMP));
+	assert_null(strstr(out, "vpn0"));
+	free(out);
+}
+
+static void test_setup_rejects_bad_tun_interface(void **state)
+{
+	static const char *bad[] = { "", "vpn0\"; drop", "vpn 0", "vpn0;",
+	    "a-name-of-16-chr", "vpn\n0" };
+	struct cidr n = net("10.8.0.0", 24);
+	char err[160];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(nat_setup(&n, "eth0", bad[i], err, sizeof(err)),
+		    -EINVAL);
+		assert_non_null(strstr(err, "tun"));
+	}
+	assert_int_equal(nat_setup(&n, "eth0", NULL, err, sizeof(err)), -EINVAL);
+	assert_false(table_exists());
+	/* The longest name a device can have is fine. */
+	assert_int_equal(nat_setup(&n, "eth0", "a-name-of-15-ch", err,
+	    sizeof(err)), 0);
 }
 
 static void test_setup_rejects_bad_prefix_and_truncates_err(void **state)
@@ -162,9 +230,9 @@ static void test_setup_rejects_bad_prefix_and_truncates_err(void **state)
 	char err[8];
 
 	(void)state;
-	assert_int_equal(nat_setup(&n, "eth0", err, sizeof(err)), -EINVAL);
+	assert_int_equal(nat_setup(&n, "eth0", "vpn0", err, sizeof(err)), -EINVAL);
 	assert_int_equal(strlen(err), sizeof(err) - 1);
-	assert_int_equal(nat_setup(&n, "eth0", NULL, 0), -EINVAL);
+	assert_int_equal(nat_setup(&n, "eth0", "vpn0", NULL, 0), -EINVAL);
 	assert_false(table_exists());
 }
 
@@ -174,7 +242,7 @@ static void test_teardown_removes_table(void **state)
 	char err[160];
 
 	(void)state;
-	assert_int_equal(nat_setup(&n, "eth0", err, sizeof(err)), 0);
+	assert_int_equal(nat_setup(&n, "eth0", "vpn0", err, sizeof(err)), 0);
 	assert_true(table_exists());
 	assert_int_equal(nat_teardown(), 0);
 	assert_false(table_exists());
@@ -198,7 +266,7 @@ static void test_other_tables_are_left_alone(void **state)
 	    "\tchain c { type filter hook forward priority 0; policy accept; }\n"
 	    "}\n"));
 	free(out);
-	assert_int_equal(nat_setup(&n, "eth0", err, sizeof(err)), 0);
+	assert_int_equal(nat_setup(&n, "eth0", "vpn0", err, sizeof(err)), 0);
 	assert_int_equal(nat_teardown(), 0);
 	assert_non_null(out = nft("list tables"));
 	assert_non_null(strstr(out, "table ip other"));
@@ -223,7 +291,7 @@ static void test_setup_reports_nft_error(void **state)
 		nft_ctx_free(owner);	/* kernel < 5.12 */
 		skip();
 	}
-	assert_int_equal(nat_setup(&n, "eth0", err, sizeof(err)), -EPERM);
+	assert_int_equal(nat_setup(&n, "eth0", "vpn0", err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "Operation not permitted"));
 	assert_null(strchr(err, '\n'));
 	assert_int_equal(nat_teardown(), -EPERM);
@@ -256,6 +324,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_setup_twice_leaves_one_table, teardown),
 		cmocka_unit_test_teardown(test_setup_without_out_if_has_no_rule, teardown),
 		cmocka_unit_test_teardown(test_setup_rejects_bad_interface, teardown),
+		cmocka_unit_test_teardown(test_setup_clamps_mss_on_tun, teardown),
+		cmocka_unit_test_teardown(test_setup_clamps_without_out_if_and_replaces, teardown),
+		cmocka_unit_test_teardown(test_setup_rejects_bad_tun_interface, teardown),
 		cmocka_unit_test_teardown(test_setup_rejects_bad_prefix_and_truncates_err, teardown),
 		cmocka_unit_test_teardown(test_teardown_removes_table, teardown),
 		cmocka_unit_test_teardown(test_teardown_when_absent_is_fine, teardown),

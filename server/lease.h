@@ -1,0 +1,37 @@
+/* lease.h - the pool's address owners kept across restarts, in a text file
+ * under state_dir: one "sha256:<64 hex> <IPv4>" line per owner. Loading
+ * feeds pool_remember; saving is atomic (temp file, fsync, rename, fsync of
+ * the directory), so a crash leaves the old file or the new one. Saving is
+ * split so the server renders on the loop thread and writes on libuv's
+ * thread pool. Never prints. */
+#ifndef VPND_LEASE_H
+#define VPND_LEASE_H
+
+#include <stddef.h>
+
+struct pool;
+
+#define LEASE_FILE "leases"	/* the file's name inside state_dir */
+
+/* Read path into p with pool_remember. Blank lines and lines starting with
+ * '#' are ignored; a line that is malformed, or that the pool refuses (an
+ * address outside the network, or reserved for another fingerprint), is
+ * skipped. Returns the number of lines skipped (>= 0; a missing file is 0),
+ * or -errno if the file cannot be read. Fingerprints may be in any case. */
+int   lease_load(struct pool *p, const char *path);
+
+/* lease_render then lease_write. 0 or -errno. */
+int   lease_save(const struct pool *p, const char *path);
+
+/* The file's text for every owner in p (pool_foreach_owner order); the
+ * caller frees it. NULL if out of memory. Reads p: call it where p lives. */
+char *lease_render(const struct pool *p, size_t *len);
+
+/* Replace path atomically with buf (mode 0600): a temp file in the same
+ * directory is written, synced and renamed over path, then the directory is
+ * synced. On failure the temp file is removed and -errno returned. Touches
+ * only its arguments and the file system: safe on a uv_queue_work thread.
+ * buf is borrowed. */
+int   lease_write(const char *path, const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,210 @@
+/* dchan.c - one session's DTLS channel: handshake, records in and out,
+ * probes, roaming. The server creates the DTLS SSL when a ClientHello for
+ * the channel arrives (a new client random starts over; a retransmitted one
+ * goes to the handshake in progress); the client creates it on connect. */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#include "tunnel/dchan.h"
+
+int dchan_init(struct dchan *dc, struct dtls_ctx *ctx, bool server, SSL *tls,
+    const uint8_t id[DTLS_ID_LEN], int link_mtu,
+    int (*send)(void *arg, const struct sockaddr_storage *dst, const void *buf, size_t len),
+    const struct dchan_cb *cb, void *arg)
+{
+	memset(dc, 0, sizeof(*dc));
+	dc->dc_ctx = ctx;
+	dc->dc_server = server;
+	dc->dc_cb = cb;
+	dc->dc_arg = arg;
+	dc->dc_io.send = send;
+	dc->dc_io.arg = arg;
+	dc->dc_io.link_mtu = link_mtu;
+	memcpy(dc->dc_io.id, id, DTLS_ID_LEN);
+	return dtls_derive_psk(tls, &dc->dc_io);
+}
+
+void dchan_reset(struct dchan *dc)
+{
+	SSL_free(dc->dc_ssl);
+	dc->dc_ssl = NULL;
+	dc->dc_state = DC_IDLE;
+	dc->dc_last_rx = 0;
+}
+
+void dchan_free(struct dchan *dc)
+{
+	dchan_reset(dc);
+	OPENSSL_cleanse(dc->dc_io.psk, sizeof(dc->dc_io.psk));
+}
+
+static void dchan_fail(struct dchan *dc, const char *why)
+{
+	bool was_up = dc->dc_state == DC_UP;
+
+	ERR_clear_error();
+	dchan_reset(dc);
+	if (was_up || dc->dc_server == false)
+		dc->dc_cb->state(dc->dc_arg, false, why);
+}
+
+static int dchan_new_ssl(struct dchan *dc, uint64_t now)
+{
+	SSL_free(dc->dc_ssl);
+	if ((dc->dc_ssl = dtls_ssl_new(dc->dc_ctx, &dc->dc_io)) == NULL)
+		return -ENOMEM;
+	dc->dc_state = DC_HANDSHAKE;
+	dc->dc_started = now;
+	dc->dc_last_rx = 0;
+	return 0;
+}
+
+/* Drive the handshake; on completion the client probes at once, so both
+ * ends have heard an authenticated record before either sends data. */
+static void dchan_handshake(struct dchan *dc, uint64_t now)
+{
+	int r = SSL_do_handshake(dc->dc_ssl), e;
+
+	if (r == 1) {
+		dc->dc_state = DC_UP;
+		dc->dc_cb->state(dc->dc_arg, true, NULL);
+		if (!dc->dc_server) {
+			dc->dc_last_probe = now;
+			dchan_send(dc, DC_PROBE, NULL, 0);
+		}
+		return;
+	}
+	e = SSL_get_error(dc->dc_ssl, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		dchan_fail(dc, "DTLS handshake failed");
+}
+
+int dchan_connect(struct dchan *dc, const struct sockaddr_storage *dst, uint64_t now)
+{
+	int err;
+
+	dc->dc_io.dst = *dst;
+	if ((err = dchan_new_ssl(dc, now)) < 0)
+		return err;
+	dchan_handshake(dc, now);
+	return 0;
+}
+
+static void dchan_deliver(struct dchan *dc, const uint8_t *p, size_t n,
+    const struct sockaddr_storage *from, uint64_t now)
+{
+	if (n == 0)
+		return;
+	dc->dc_last_rx = now;
+	if (memcmp(from, &dc->dc_io.dst, sizeof(*from)) != 0) {
+		dc->dc_io.dst = *from;	/* authenticated: follow the peer */
+		dc->dc_cb->roamed(dc->dc_arg, from);
+	}
+	if (p[0] == DC_PROBE && dc->dc_server)
+		dchan_send(dc, DC_PROBE_ACK, NULL, 0);
+	else if (p[0] == DC_DATA)
+		dc->dc_rx_pkts++;
+	dc->dc_cb->msg(dc->dc_arg, p[0], p + 1, n - 1);
+}
+
+/* Read every record of the fed datagram. A record that does not
+ * authenticate (forged, replayed, or for an old session) is dropped by
+ * OpenSSL without a word; it counts here. */
+static void dchan_read(struct dchan *dc, const struct sockaddr_storage *from,
+    uint64_t now, uint8_t *buf, size_t cap)
+{
+	bool any = false;
+	int n, e;
+
+	for (;;) {
+		n = SSL_read(dc->dc_ssl, buf, (int)cap);
+		if (n > 0) {
+			any = true;
+			dchan_deliver(dc, buf, (size_t)n, from, now);
+			if (dc->dc_ssl == NULL)
+				return;
+			continue;
+		}
+		e = SSL_get_error(dc->dc_ssl, n);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			if (!any)
+				dc->dc_dropped++;
+			ERR_clear_error();
+			return;
+		}
+		dchan_fail(dc, e == SSL_ERROR_ZERO_RETURN ? "DTLS closed by peer" :
+		    "DTLS error");
+		return;
+	}
+}
+
+void dchan_input(struct dchan *dc, const uint8_t *rec, size_t len,
+    const struct sockaddr_storage *from, uint64_t now, uint8_t *scratch,
+    size_t scratch_len)
+{
+	const uint8_t *random;
+
+	if (dc->dc_server && dtls_is_client_hello(rec, len, &random) &&
+	    (dc->dc_ssl == NULL || memcmp(random, dc->dc_hello, 32) != 0)) {
+		/* A new handshake: the client starts over (for instance after
+		 * it lost its state). The cookie round keeps it stateless. */
+		memcpy(dc->dc_hello, random, 32);
+		dc->dc_io.dst = *from;
+		if (dchan_new_ssl(dc, now) < 0)
+			return;
+	}
+	if (dc->dc_ssl == NULL) {
+		dc->dc_dropped++;
+		return;
+	}
+	dc->dc_io.src = *from;
+	dc->dc_io.in = rec;
+	dc->dc_io.in_len = len;
+	if (dc->dc_state == DC_HANDSHAKE) {
+		if (dc->dc_server)
+			dc->dc_io.dst = *from;	/* answer where the handshake is */
+		dchan_handshake(dc, now);
+	}
+	if (dc->dc_state == DC_UP)
+		dchan_read(dc, from, now, scratch, scratch_len);
+	dc->dc_io.in = NULL;
+	dc->dc_io.in_len = 0;
+}
+
+int dchan_send(struct dchan *dc, uint8_t type, const void *p, size_t len)
+{
+	uint8_t buf[UDP_MSG_MAX];
+	int n;
+
+	if (dc->dc_state != DC_UP)
+		return -ENOTCONN;
+	if (len + 1 > sizeof(buf))
+		return -EMSGSIZE;
+	buf[0] = type;
+	if (len > 0)
+		memcpy(buf + 1, p, len);
+	if ((n = SSL_write(dc->dc_ssl, buf, (int)(len + 1))) <= 0) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	if (type == DC_DATA)
+		dc->dc_tx_pkts++;
+	return 0;
+}
+
+void dchan_tick(struct dchan *dc, uint64_t now, uint64_t probe_ms)
+{
+	if (dc->dc_state == DC_HANDSHAKE) {
+		if (DTLSv1_handle_timeout(dc->dc_ssl) < 0)
+			dchan_fail(dc, "DTLS handshake timed out");
+		return;
+	}
+	if (dc->dc_state == DC_UP && !dc->dc_server &&
+	    now - dc->dc_last_rx >= probe_ms && now - dc->dc_last_probe >= probe_ms) {
+		dc->dc_last_probe = now;
+		dchan_send(dc, DC_PROBE, NULL, 0);
+	}
+}

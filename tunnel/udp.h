@@ -1,0 +1,42 @@
+/* udp.h - batched datagram I/O for the DTLS data channel: sendmmsg of
+ * whatever a loop turn produced, recvmmsg of up to UDP_RX_BATCH datagrams
+ * per wakeup. A full socket buffer drops (and counts) datagrams, as UDP
+ * would anyway. */
+#ifndef VPND_UDP_H
+#define VPND_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define UDP_TX_BATCH  64
+#define UDP_RX_BATCH  32
+#define UDP_DGRAM_MAX 9216	/* a 9000-byte packet and its overhead */
+
+struct udp_tx;
+struct udp_rx;
+
+int  udp_tx_new(struct udp_tx **out, int fd);		/* 0 or -ENOMEM */
+void udp_tx_free(struct udp_tx *tx);
+/* Copy one datagram into the batch (flushing first if it is full). */
+void udp_tx_add(struct udp_tx *tx, const struct sockaddr_storage *dst,
+                const void *buf, size_t len);
+void udp_tx_flush(struct udp_tx *tx);
+uint64_t udp_tx_drops(const struct udp_tx *tx);
+
+int  udp_rx_new(struct udp_rx **out);
+void udp_rx_free(struct udp_rx *rx);
+/* Receive up to UDP_RX_BATCH datagrams from fd; returns how many (0 when
+ * none are waiting). */
+int  udp_rx_recv(struct udp_rx *rx, int fd);
+/* Datagram i of the last receive. */
+const uint8_t *udp_rx_dgram(const struct udp_rx *rx, int i, size_t *len,
+                            const struct sockaddr_storage **from);
+
+/* A UDP socket bound to addr (non-blocking, close-on-exec, IP fragmentation
+ * allowed so large records still pass a smaller path). fd or -errno. */
+int  udp_bind(const struct sockaddr_storage *addr);
+/* A UDP socket connected to addr (the client's). fd or -errno. */
+int  udp_connect(const struct sockaddr_storage *addr);
+
+#endif
