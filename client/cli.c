@@ -181,16 +181,16 @@ static void cli_up(struct cli *c, const struct frame *f)
 
 /* ---- the DTLS channel ---- */
 
-static uint64_t cli_dead_ms(const struct cli *c)
+static unsigned cli_dead_s(const struct cli *c)
 {
-	return (c->c_cfg.mc_dead_peer_timeout ? c->c_cfg.mc_dead_peer_timeout :
-	    (unsigned)c->c_conf->c_dead_peer_timeout) * 1000ull;
+	return c->c_cfg.mc_dead_peer_timeout ? c->c_cfg.mc_dead_peer_timeout :
+	    (unsigned)c->c_conf->c_dead_peer_timeout;
 }
 
 static bool cli_on_dtls(const struct cli *c)
 {
 	return c->c_dc_on && c->c_state == CLI_UP &&
-	    dchan_usable(&c->c_dc, uv_now(c->c_loop), cli_dead_ms(c) / 3);
+	    dchan_usable(&c->c_dc, uv_now(c->c_loop), dchan_window_ms(cli_dead_s(c)));
 }
 
 static int cli_udp_send(void *arg, const struct sockaddr_storage *dst,
@@ -314,14 +314,13 @@ static void cli_dtls_offer(struct cli *c, const struct frame *f)
  * say when data changes transport. */
 static void cli_dtls_tick(struct cli *c, uint64_t now)
 {
-	uint64_t probe = cli_dead_ms(c) / 6;
 	bool on;
 
 	if (!c->c_dc_on)
 		return;
 	if (c->c_dc.dc_state == DC_IDLE && now >= c->c_dc_retry)
 		dchan_connect(&c->c_dc, &c->c_peer, now);
-	dchan_tick(&c->c_dc, now, probe < 500 ? 500 : probe);
+	dchan_tick(&c->c_dc, now, dchan_probe_ms(cli_dead_s(c)));
 	if ((on = cli_on_dtls(c)) != c->c_on_dtls) {
 		c->c_on_dtls = on;
 		log_info("transport %s", on ? "dtls" : "tls (DTLS silent)");

@@ -23,7 +23,7 @@
  * dead_peer_timeout (SPEC "Transport"); otherwise on the TLS stream. */
 uint64_t srv_dtls_window(const struct srv *s)
 {
-	return (uint64_t)s->s_conf->c_dead_peer_timeout * 1000 / 3;
+	return dchan_window_ms((unsigned)s->s_conf->c_dead_peer_timeout);
 }
 
 bool peer_on_dtls(const struct peer *pe)
@@ -375,6 +375,8 @@ static int peer_on_established(void *arg)
 		peer_deny(pe, err == -ENOSPC ? "address pool exhausted" : "address in use");
 		return 0;
 	}
+	if (pool_changed(s->s_pool))
+		srv_save_leases(s);
 	*addr_slot(s, pe->pe_addr) = pe;
 	pe->pe_state = PE_UP;
 	pe->pe_since = time(NULL);

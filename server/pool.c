@@ -136,7 +136,11 @@ static struct slot *slot_free(struct pool *p)
 int pool_lease(struct pool *p, const char *fp, struct in_addr *out)
 {
 	struct slot *s;
+	unsigned i;
 
+	for (i = 0; i < p->p_n; i++)	/* one address per fingerprint at a time */
+		if (p->p_slots[i].s_in_use && strcmp(p->p_slots[i].s_fp, fp) == 0)
+			return -EBUSY;
 	if ((s = slot_of_fp(p, fp, true)) == NULL &&
 	    (s = slot_of_fp(p, fp, false)) == NULL &&
 	    (s = slot_free(p)) == NULL)

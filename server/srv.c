@@ -11,12 +11,14 @@
 #include <string.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/dtls.h"
 #include "crypto/tls.h"
 #include "server/ctl.h"
 #include "server/log.h"
+#include "server/lease.h"
 #include "server/nat.h"
 #include "server/pool.h"
 #include "server/srv.h"
@@ -124,8 +126,8 @@ static void srv_stop_finish(struct srv *s, uint64_t now)
 		stream_close(&pe->pe_st);
 	if (s->s_peers != NULL)
 		return;		/* their close callbacks are pending */
-	if (s->s_jobs != NULL)
-		return;		/* an allow-list write is finishing */
+	if (s->s_jobs != NULL || s->s_lease_busy)
+		return;		/* a file write is finishing */
 	for (i = 0; i < s->s_nudp; i++)
 		uv_close((uv_handle_t *)&s->s_udp_poll[i], NULL);
 	uv_close((uv_handle_t *)&s->s_timer, NULL);
@@ -273,6 +275,93 @@ static int srv_nat_up(struct srv *s)
 	return 0;
 }
 
+/* ---- leases in state_dir: written on the thread pool, one at a time ---- */
+
+struct lease_job {
+	uv_work_t   lj_work;
+	struct srv *lj_srv;
+	char       *lj_buf;
+	size_t      lj_len;
+	int         lj_rc;
+};
+
+static void lease_work(uv_work_t *w)
+{
+	struct lease_job *j = w->data;
+
+	j->lj_rc = lease_write(j->lj_srv->s_lease_path, j->lj_buf, j->lj_len);
+}
+
+static void lease_done(uv_work_t *w, int status)
+{
+	struct lease_job *j = w->data;
+	struct srv *s = j->lj_srv;
+
+	if (status == 0 && j->lj_rc < 0) {
+		errno = -j->lj_rc;
+		log_warn("leases: cannot write %s", s->s_lease_path);
+	}
+	free(j->lj_buf);
+	free(j);
+	s->s_lease_busy = false;
+	if (s->s_lease_again) {
+		s->s_lease_again = false;
+		srv_save_leases(s);
+	}
+}
+
+void srv_save_leases(struct srv *s)
+{
+	struct lease_job *j;
+
+	pool_clear_changed(s->s_pool);
+	if (s->s_lease_path[0] == '\0')
+		return;
+	if (s->s_lease_busy) {
+		s->s_lease_again = true;
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->lj_buf = lease_render(s->s_pool, &j->lj_len)) == NULL) {
+		free(j);
+		log_warnx("leases: out of memory");
+		return;
+	}
+	j->lj_srv = s;
+	j->lj_work.data = j;
+	if (uv_queue_work(s->s_loop, &j->lj_work, lease_work, lease_done) < 0) {
+		free(j->lj_buf);
+		free(j);
+		return;
+	}
+	s->s_lease_busy = true;
+}
+
+static int srv_load_leases(struct srv *s)
+{
+	const struct conf *c = s->s_conf;
+	int n;
+
+	if (c->c_state_dir[0] == '\0')
+		return 0;
+	if (mkdir(c->c_state_dir, 0700) < 0 && errno != EEXIST) {
+		log_warn("state_dir %s", c->c_state_dir);
+		return -errno;
+	}
+	if (snprintf(s->s_lease_path, sizeof(s->s_lease_path), "%s/%s",
+	    c->c_state_dir, LEASE_FILE) >= (int)sizeof(s->s_lease_path))
+		return -ENAMETOOLONG;
+	if ((n = lease_load(s->s_pool, s->s_lease_path)) < 0) {
+		errno = -n;
+		log_warn("leases: cannot read %s", s->s_lease_path);
+		return n;
+	}
+	if (n > 0)
+		log_warnx("leases: %s: %d line(s) skipped", s->s_lease_path, n);
+	pool_clear_changed(s->s_pool);
+	return 0;
+}
+
 static int srv_load(struct srv *s)
 {
 	const struct conf *c = s->s_conf;
@@ -298,7 +387,7 @@ static int srv_load(struct srv *s)
 	s->s_rules.fr_server = pool_server_addr(s->s_pool);
 	s->s_rules.fr_c2c = c->c_client_to_client;
 	srv_apply_allow(s, "");
-	return 0;
+	return srv_load_leases(s);
 }
 
 static int srv_start(struct srv *s)

@@ -114,6 +114,9 @@ struct srv {
 	bool               s_nat_up;
 	bool               s_stopping;
 	struct admin_job  *s_jobs;		/* allow-list reads/writes, FIFO */
+	char               s_lease_path[PATH_MAX];	/* "" without state_dir */
+	bool               s_lease_busy;	/* a lease write is running */
+	bool               s_lease_again;	/* and another is due after it */
 	uint64_t           s_stop_deadline;
 	struct srv_stats   s_stats;
 	uint8_t            s_pkt[UDP_MSG_MAX];	/* one packet, TUN or DTLS */
@@ -121,6 +124,7 @@ struct srv {
 
 /* srv.c */
 int  srv_run(const struct conf *c);		/* exit status */
+void srv_save_leases(struct srv *s);
 
 /* peer.c */
 void peer_accept(struct srv *s, int fd, const struct sockaddr_storage *ss);

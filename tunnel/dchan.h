@@ -69,6 +69,21 @@ static inline bool dchan_usable(const struct dchan *dc, uint64_t now, uint64_t w
 	return dc->dc_state == DC_UP && dc->dc_last_rx != 0 &&
 	    now - dc->dc_last_rx < window_ms;
 }
+/* The usability window: SPEC says data leaves a silent DTLS channel within
+ * dead_peer_timeout/3, so the window is a tenth shorter than that to leave
+ * room for the tick that notices. The client probes twice per window. */
+static inline uint64_t dchan_window_ms(unsigned dead_peer_timeout)
+{
+	return (uint64_t)dead_peer_timeout * 1000 / 3 * 9 / 10;
+}
+
+static inline uint64_t dchan_probe_ms(unsigned dead_peer_timeout)
+{
+	uint64_t ms = (uint64_t)dead_peer_timeout * 1000 / 6;
+
+	return ms < 500 ? 500 : ms;
+}
+
 /* Drop the SSL (back to idle); dchan_init is not needed again. */
 void dchan_reset(struct dchan *dc);
 void dchan_free(struct dchan *dc);		/* wipes the PSK */

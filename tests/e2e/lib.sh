@@ -174,6 +174,45 @@ start_client() {
 	eval "PID_$1=$CLIENT_PID"
 }
 
+# fw NS RULES...: firewall rules of the test's own (table inet vpndtest), to
+# block or lose packets; fw_clear NS removes them.
+fw() {
+	local ns=$1; shift
+	in_ns "$ns" nft -f - <<-NFT
+	table inet vpndtest {
+		chain in { type filter hook input priority -50; policy accept; }
+		chain out { type filter hook output priority -50; policy accept; }
+	}
+	NFT
+	local r
+	for r in "$@"; do in_ns "$ns" nft add rule inet vpndtest $r; done
+}
+fw_clear() { in_ns "$1" nft delete table inet vpndtest 2>/dev/null || true; }
+block_udp() { fw "$NS_S" "in udp dport 4433 drop" "out udp sport 4433 drop"; }
+
+transport_of() { ctl_c "$1" status --json | jq -r .transport; }
+on_dtls() { [[ $(transport_of "$1") == dtls ]]; }
+on_tls() { [[ $(transport_of "$1") == tls ]]; }
+
+# xfer_serve: the transfer server on the internet host, port 8080.
+xfer_serve() {
+	bg_ns "$NS_I" python3 "$E2E_DIR/xfer.py" serve 8080 >/dev/null 2>&1
+	PIDS+=($!)
+	wait_until 10 in_ns "$NS_I" python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8080), 1)' ||
+		fail "transfer server did not start"
+}
+# upload NAME N BYTES: send BYTES random bytes from client NAME (namespace
+# N) to the internet host; fails unless the sha256 matches. Sets XFER_MS.
+upload() {
+	local f=$T/blob.$3 want got t0
+	[[ -f $f ]] || head -c "$3" /dev/urandom > "$f"
+	want=$(sha256sum "$f" | cut -d' ' -f1)
+	t0=$(now_ms)
+	got=$(in_ns "$TAG-c$2" python3 "$E2E_DIR/xfer.py" up "$INET_IP" 8080 "$f")
+	XFER_MS=$(( $(now_ms) - t0 ))
+	[[ ${got#* } == "$want" ]] || fail "upload of $3 bytes: got '$got', want '$want'"
+}
+
 peer_count() { ctl_s peers --json | jq length; }
 client_up() { [[ $(ctl_c "$1" status --json | jq -r .state) == connected ]]; }
 client_addr() { ctl_c "$1" status --json | jq -r .address; }
