@@ -267,11 +267,18 @@ static void peer_row_json(struct ctl_buf *b, const struct peer *pe, time_t last)
 	ctl_printf(b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
 	    "\"endpoint\":\"%s\",\"transport\":\"%s\",\"rx_bytes\":%llu,"
 	    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu,"
-	    "\"connected_since\":\"%s\",\"last_seen\":\"%s\"}",
+	    "\"connected_since\":\"%s\",\"last_seen\":\"%s\",\"dtls_id\":",
 	    pe->pe_fp, a, a, peer_endpoint(pe), peer_on_dtls(pe) ? "dtls" : "tls",
 	    (unsigned long long)pe->pe_rx_bytes, (unsigned long long)pe->pe_tx_bytes,
 	    (unsigned long long)pe->pe_rx_pkts, (unsigned long long)pe->pe_tx_pkts,
 	    since, seen);
+	if (pe->pe_dc_on) {	/* the channel id, as it appears on the wire */
+		ctl_printf(b, "\"");
+		for (int i = 0; i < DTLS_ID_LEN; i++)
+			ctl_printf(b, "%02x", pe->pe_dc.dc_io.id[i]);
+		ctl_printf(b, "\"}");
+	} else
+		ctl_printf(b, "null}");
 }
 
 static void admin_peers(struct srv *s, struct ctl_req *rq)
