@@ -710,9 +710,6 @@ static int cli_start(struct cli *c)
 		log_warnx("%s: %s", cf->c_path, msg);
 		return err;
 	}
-	if (cf->c_transport == CONF_TRANSPORT_DTLS)
-		log_warnx("%s: transport \"dtls\": this version carries data over TLS only",
-		    cf->c_path);
 	if ((err = dtls_ctx_new(&c->c_dtls, 0)) < 0 || (err = udp_rx_new(&c->c_udp_rx)) < 0) {
 		log_warnx("DTLS: cannot set up: %s", strerror(-err));
 		return err;
