@@ -352,18 +352,20 @@ static void admin_status(struct srv *s, struct ctl_req *rq)
 		ctl_printf(&b, "mode: server\nversion: %s\nuptime: %lds\nlisten:", VPND_VERSION, up);
 		for (i = 0; i < c->c_nlisten; i++)
 			ctl_printf(&b, " %s", conf_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
-		ctl_printf(&b, "\ntun: %s\nnetwork: %s/%d\npeers: %u connected, %zu allowed\n"
-		    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n"
-		    "dropped: %llu spoofed, %llu isolated, %llu malformed, %llu no route, "
-		    "%llu tun full, %llu peer full, %llu bad frames, %llu unknown datagrams, "
-		    "%llu bad DTLS records\nhandshakes: %llu denied, %llu failed, "
-		    "%llu timed out\n", s->s_tun_name, a, c->c_network.plen,
-		    s->s_npeers_up, s->s_allow.al_n, U(t.ss_rx_bytes), U(t.ss_tx_bytes),
-		    U(t.ss_rx_pkts), U(t.ss_tx_pkts), U(t.ss_drop_spoof),
-		    U(t.ss_drop_isolated), U(t.ss_drop_malformed), U(t.ss_drop_noroute),
-		    U(t.ss_drop_tun_full), U(t.ss_drop_peer_full), U(t.ss_bad_frames),
-		    U(t.ss_udp_unknown), U(t.ss_dtls_dropped),
-		    U(t.ss_denied), U(t.ss_handshake_failed), U(t.ss_handshake_timeout));
+		ctl_printf(&b, "\ntun: %s\nnetwork: %s/%d\npeers: %u connected, %zu allowed\n",
+		    s->s_tun_name, a, c->c_network.plen, s->s_npeers_up, s->s_allow.al_n);
+		ctl_printf(&b, "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
+		    U(t.ss_rx_bytes), U(t.ss_tx_bytes), U(t.ss_rx_pkts), U(t.ss_tx_pkts));
+		ctl_printf(&b, "dropped: %llu spoofed, %llu isolated, %llu malformed, "
+		    "%llu no route, %llu tun full, %llu peer full, %llu bad frames, "
+		    "%llu unknown datagrams, %llu bad DTLS records\n",
+		    U(t.ss_drop_spoof), U(t.ss_drop_isolated), U(t.ss_drop_malformed),
+		    U(t.ss_drop_noroute), U(t.ss_drop_tun_full), U(t.ss_drop_peer_full),
+		    U(t.ss_bad_frames), U(t.ss_udp_unknown), U(t.ss_dtls_dropped));
+		ctl_printf(&b, "handshakes: %u pending, %llu denied, %llu failed, %llu timed out, "
+		    "%llu throttled, %llu refused as busy\n", s->s_pending, U(t.ss_denied),
+		    U(t.ss_handshake_failed), U(t.ss_handshake_timeout), U(t.ss_throttled),
+		    U(t.ss_busy));
 		ctl_reply_buf(rq, 0, &b);
 		return;
 	}
@@ -378,13 +380,14 @@ static void admin_status(struct srv *s, struct ctl_req *rq)
 	    "\"isolated\":%llu,\"malformed\":%llu,\"no_route\":%llu,\"tun_full\":%llu,"
 	    "\"peer_full\":%llu,\"bad_frames\":%llu,\"udp_unknown\":%llu,"
 	    "\"dtls_bad\":%llu},\"handshakes\":{\"accepted\":%llu,\"denied\":%llu,"
-	    "\"failed\":%llu,\"timed_out\":%llu}}\n",
+	    "\"failed\":%llu,\"timed_out\":%llu,\"throttled\":%llu,\"busy\":%llu,"
+	    "\"pending\":%u}}\n",
 	    s->s_tun_name, a, c->c_network.plen, s->s_npeers_up, s->s_allow.al_n,
 	    U(t.ss_rx_bytes), U(t.ss_tx_bytes), U(t.ss_rx_pkts), U(t.ss_tx_pkts),
 	    U(t.ss_drop_spoof), U(t.ss_drop_isolated), U(t.ss_drop_malformed),
 	    U(t.ss_drop_noroute), U(t.ss_drop_tun_full), U(t.ss_drop_peer_full),
 	    U(t.ss_bad_frames), U(t.ss_udp_unknown), U(t.ss_dtls_dropped), U(t.ss_accepted), U(t.ss_denied), U(t.ss_handshake_failed),
-	    U(t.ss_handshake_timeout));
+	    U(t.ss_handshake_timeout), U(t.ss_throttled), U(t.ss_busy), s->s_pending);
 	ctl_reply_buf(rq, 0, &b);
 }
 

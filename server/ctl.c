@@ -46,29 +46,39 @@ static void conn_close(struct ctl_conn *cc)
 		uv_close((uv_handle_t *)&cc->cc_pipe, on_conn_closed);
 }
 
-/* Split the request line into words at tabs; "--json" anywhere is a flag. */
+int ctl_parse_request(char *line, struct ctl_req *rq)
+{
+	struct ctl_req r = { .rq_argc = 0 };
+	char *save = NULL, *w;
+
+	for (w = strtok_r(line, "\t", &save); w != NULL;
+	     w = strtok_r(NULL, "\t", &save)) {
+		if (strcmp(w, "--json") == 0)
+			r.rq_json = true;
+		else if (r.rq_argc < CTL_MAX_ARGS)
+			r.rq_argv[r.rq_argc++] = w;
+		else
+			return -E2BIG;
+	}
+	if (r.rq_argc == 0)
+		return -ENODATA;
+	rq->rq_argc = r.rq_argc;
+	memcpy(rq->rq_argv, r.rq_argv, sizeof(r.rq_argv));
+	rq->rq_json = r.rq_json;
+	return 0;
+}
+
 static void conn_dispatch(struct ctl_conn *cc)
 {
 	struct ctl_req *rq = &cc->cc_req;
-	char *save = NULL, *w;
+	int err;
 
 	rq->rq_conn = cc;
-	for (w = strtok_r(cc->cc_in, "\t", &save); w != NULL;
-	     w = strtok_r(NULL, "\t", &save)) {
-		if (strcmp(w, "--json") == 0)
-			rq->rq_json = true;
-		else if (rq->rq_argc < CTL_MAX_ARGS)
-			rq->rq_argv[rq->rq_argc++] = w;
-		else {
-			ctl_replyf(rq, 2, "too many arguments");
-			return;
-		}
-	}
-	if (rq->rq_argc == 0) {
-		ctl_replyf(rq, 2, "empty request");
-		return;
-	}
-	cc->cc_ctl->c_fn(cc->cc_ctl->c_arg, rq);
+	if ((err = ctl_parse_request(cc->cc_in, rq)) < 0)
+		ctl_replyf(rq, 2, "%s", err == -E2BIG ? "too many arguments" :
+		    "empty request");
+	else
+		cc->cc_ctl->c_fn(cc->cc_ctl->c_arg, rq);
 }
 
 static void on_conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)

@@ -14,6 +14,7 @@
 
 #include "crypto/dtls.h"
 #include "crypto/tls.h"
+#include "server/limit.h"
 #include "server/log.h"
 #include "server/pool.h"
 #include "server/srv.h"
@@ -307,11 +308,25 @@ static void peer_dtls_tick(struct peer *pe, uint64_t now)
 	}
 }
 
+/* The handshake of pe is over, one way or the other: release its place
+ * in the pending counts; a failure costs its source a token. */
+static void peer_handshake_over(struct peer *pe, bool failed)
+{
+	struct srv *s = pe->pe_srv;
+
+	if (!pe->pe_pending)
+		return;
+	pe->pe_pending = false;
+	s->s_pending--;
+	limit_done(s->s_limit, &pe->pe_src, failed, uv_now(s->s_loop));
+}
+
 static void peer_deny(struct peer *pe, const char *why)
 {
 	struct srv *s = pe->pe_srv;
 
 	s->s_stats.ss_denied++;
+	peer_handshake_over(pe, true);
 	log_info("peer %s %s denied: %s", pe->pe_fp, pe->pe_endpoint, why);
 	stream_queue(&pe->pe_st, FRAME_DENY, why, strlen(why));
 	pe->pe_state = PE_CLOSING;
@@ -375,6 +390,7 @@ static int peer_on_established(void *arg)
 		peer_deny(pe, err == -ENOSPC ? "address pool exhausted" : "address in use");
 		return 0;
 	}
+	peer_handshake_over(pe, false);
 	if (pool_changed(s->s_pool))
 		srv_save_leases(s);
 	*addr_slot(s, pe->pe_addr) = pe;
@@ -393,6 +409,29 @@ static int peer_on_established(void *arg)
 	return 0;
 }
 
+/* Failed handshakes are logged, but at most SRV_LOG_BURST lines every
+ * SRV_LOG_BURST seconds: a flood must not flood the journal. What is held
+ * back is counted and said once the budget returns. */
+static bool srv_log_budget(struct srv *s)
+{
+	uint64_t now = uv_now(s->s_loop);
+
+	if (now - s->s_log_refilled >= SRV_LOG_BURST * 1000) {
+		if (s->s_log_suppressed > 0)
+			log_info("%llu more handshake failures not logged",
+			    (unsigned long long)s->s_log_suppressed);
+		s->s_log_tokens = SRV_LOG_BURST;
+		s->s_log_refilled = now;
+		s->s_log_suppressed = 0;
+	}
+	if (s->s_log_tokens == 0) {
+		s->s_log_suppressed++;
+		return false;
+	}
+	s->s_log_tokens--;
+	return true;
+}
+
 static void peer_on_failed(void *arg, const char *reason, int err)
 {
 	struct peer *pe = arg;
@@ -401,7 +440,8 @@ static void peer_on_failed(void *arg, const char *reason, int err)
 		pe->pe_srv->s_stats.ss_bad_frames++;
 	if (pe->pe_state == PE_HANDSHAKE) {
 		pe->pe_srv->s_stats.ss_handshake_failed++;
-		log_info("peer %s TLS handshake failed: %s", pe->pe_endpoint, reason);
+		if (srv_log_budget(pe->pe_srv))
+			log_info("peer %s TLS handshake failed: %s", pe->pe_endpoint, reason);
 	}
 	peer_close(pe, reason, NULL);
 }
@@ -441,6 +481,7 @@ void peer_close(struct peer *pe, const char *why, const char *bye)
 	struct srv *s = pe->pe_srv;
 	struct peer **slot;
 
+	peer_handshake_over(pe, true);	/* no-op once admitted or denied */
 	if (pe->pe_state == PE_UP) {
 		peer_dtls_close(pe);
 		if ((slot = addr_slot(s, pe->pe_addr)) != NULL && *slot == pe)
@@ -494,29 +535,48 @@ void peer_tick(struct peer *pe, uint64_t now)
 
 void peer_accept(struct srv *s, int fd, const struct sockaddr_storage *ss)
 {
+	uint64_t now = uv_now(s->s_loop);
 	struct peer *pe;
 	SSL *ssl;
 
+	if (s->s_pending >= SRV_MAX_PENDING) {
+		s->s_stats.ss_busy++;
+		close(fd);
+		return;
+	}
+	if (!limit_admit(s->s_limit, ss, now)) {
+		s->s_stats.ss_throttled++;
+		close(fd);
+		return;
+	}
 	if ((pe = calloc(1, sizeof(*pe))) == NULL ||
 	    (ssl = tls_ssl_new(s->s_tls, fd)) == NULL) {
+		limit_done(s->s_limit, ss, false, now);
 		free(pe);
 		close(fd);
 		return;
 	}
 	pe->pe_srv = s;
 	pe->pe_state = PE_HANDSHAKE;
+	pe->pe_src = *ss;
+	pe->pe_pending = true;
+	s->s_pending++;
 	conf_sockaddr_str(ss, pe->pe_endpoint, sizeof(pe->pe_endpoint));
-	pe->pe_last_rx = uv_now(s->s_loop);
-	pe->pe_deadline = pe->pe_last_rx + SRV_HANDSHAKE_MS;
-	if (stream_init(&pe->pe_st, s->s_loop, fd, ssl, &peer_stream_cb, pe) < 0) {
-		free(pe);
-		return;
-	}
-	s->s_stats.ss_accepted++;
+	pe->pe_last_rx = now;
+	pe->pe_deadline = now + SRV_HANDSHAKE_MS;
 	pe->pe_next = s->s_peers;
 	if (s->s_peers != NULL)
 		s->s_peers->pe_prev = pe;
 	s->s_peers = pe;
+	if (stream_init(&pe->pe_st, s->s_loop, fd, ssl, &peer_stream_cb, pe) < 0) {
+		peer_handshake_over(pe, false);
+		s->s_peers = pe->pe_next;
+		if (pe->pe_next != NULL)
+			pe->pe_next->pe_prev = NULL;
+		free(pe);
+		return;
+	}
+	s->s_stats.ss_accepted++;
 }
 
 struct peer *srv_peer_by_name(struct srv *s, const char *name)

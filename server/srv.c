@@ -19,6 +19,7 @@
 #include "server/ctl.h"
 #include "server/log.h"
 #include "server/lease.h"
+#include "server/limit.h"
 #include "server/nat.h"
 #include "server/pool.h"
 #include "server/srv.h"
@@ -377,7 +378,8 @@ static int srv_load(struct srv *s)
 		log_warnx("%s", conf_err_str(&ce, msg, sizeof(msg)));
 		return err;
 	}
-	if ((err = pool_new(&s->s_pool, &c->c_network)) < 0)
+	if ((err = pool_new(&s->s_pool, &c->c_network)) < 0 ||
+	    (err = limit_new(&s->s_limit)) < 0)
 		return err;
 	s->s_net_base = ntohl(c->c_network.addr.s_addr);
 	s->s_by_addr_n = 1u << (32 - c->c_network.plen);
@@ -451,6 +453,7 @@ static void srv_cleanup(struct srv *s)
 		close(s->s_tun_fd);	/* removes the device */
 	nl_close(s->s_nl);
 	pool_free(s->s_pool);
+	limit_free(s->s_limit);
 	allow_free(&s->s_allow);
 	tls_ctx_free(s->s_tls);
 	free(s->s_by_addr);

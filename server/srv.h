@@ -24,6 +24,8 @@
 #define SRV_LINGER_MS    2000	/* time to deliver a BYE/DENY before closing */
 #define SRV_TICK_MS      250
 #define SRV_ID_BUCKETS   1024	/* DTLS channel id -> peer */
+#define SRV_MAX_PENDING  1024	/* handshakes in flight, all sources */
+#define SRV_LOG_BURST    10	/* failure lines per 10 s */
 
 struct tls_ctx;
 struct nl;
@@ -34,6 +36,7 @@ struct admin_job;
 struct dtls_ctx;
 struct udp_tx;
 struct udp_rx;
+struct limit;
 
 enum peer_state { PE_HANDSHAKE, PE_UP, PE_CLOSING };
 
@@ -48,6 +51,8 @@ struct srv_stats {
 	uint64_t ss_dtls_dropped;		/* records that did not authenticate */
 	uint64_t ss_denied, ss_handshake_failed, ss_handshake_timeout;
 	uint64_t ss_accepted;
+	uint64_t ss_throttled;		/* closed at accept: per-source limits */
+	uint64_t ss_busy;		/* closed at accept: too many pending */
 };
 
 struct peer {
@@ -55,6 +60,7 @@ struct peer {
 	struct peer    *pe_dirty_next;		/* srv->s_dirty, tx to flush */
 	struct peer    *pe_id_next;		/* srv->s_by_id bucket */
 	bool            pe_dirty;
+	bool            pe_pending;		/* counted in s_pending and s_limit */
 	bool            pe_dc_on;		/* DTLS channel offered */
 	bool            pe_on_dtls;		/* last transport logged */
 	int             pe_udp;			/* socket index the channel uses */
@@ -66,6 +72,7 @@ struct peer {
 	char            pe_name[ALLOW_NAME_MAX];
 	struct in_addr  pe_addr;
 	char            pe_endpoint[64];	/* "198.18.0.2:51820", TCP */
+	struct sockaddr_storage pe_src;		/* the TCP peer, for s_limit */
 	char            pe_udp_endpoint[64];	/* where DTLS goes, "" before */
 	time_t          pe_since;
 	uint64_t        pe_last_rx, pe_last_tx;	/* uv_now() ms */
@@ -103,6 +110,11 @@ struct srv {
 	uv_signal_t        s_sig[3];
 
 	struct peer       *s_peers;
+	struct limit      *s_limit;
+	unsigned           s_pending;		/* handshakes in flight */
+	unsigned           s_log_tokens;	/* handshake-failure lines left */
+	uint64_t           s_log_refilled;
+	uint64_t           s_log_suppressed;
 	unsigned           s_npeers_up;
 	struct peer      **s_by_addr;		/* indexed by host offset in net */
 	uint32_t           s_net_base;		/* host order */

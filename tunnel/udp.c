@@ -8,6 +8,8 @@
 
 #include "tunnel/udp.h"
 
+#define UDP_SOCKBUF (4 * 1024 * 1024)
+
 struct udp_tx {
 	int                     t_fd;
 	unsigned                t_n;
@@ -144,11 +146,17 @@ const uint8_t *udp_rx_dgram(const struct udp_rx *rx, int i, size_t *len,
 
 static int udp_socket(int family)
 {
-	int fd, v = IP_PMTUDISC_DONT;
+	int fd, v = IP_PMTUDISC_DONT, bufsz = UDP_SOCKBUF;
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* Room for bursts: a batch of full-size datagrams per peer. FORCE
+	 * passes net.core.[rw]mem_max when we have CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
 	if (family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
 	else {
