@@ -3,22 +3,22 @@
 #   make check      unit + e2e tests under ASan+UBSan, warnings as errors
 #   make demo       client -> server (NAT) -> internet, in network namespaces
 #   make deps       install the Debian packages the build, tests and demo need
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each; fuzz-smoke: 5 s
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = openssl libuv libconfig libmnl libnftables
+PKGS     = openssl libuv libconfig libmnl libnftables libcap-ng
 VERSION  = 0.1.0
 
-CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
-	  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla \
-	  -MMD -MP -I. -D_GNU_SOURCE -DVPND_VERSION='"$(VERSION)"'
-CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ifeq ($(WERROR),1)
-CFLAGS += -Werror
-endif
+WARN     = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla \
+	   $(if $(filter 1,$(WERROR)),-Werror)
+INCS     = -I. -D_GNU_SOURCE -DVPND_VERSION='"$(VERSION)"' \
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS  += $(WARN) -MMD -MP $(INCS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # SAN=1 builds everything under ASan+UBSan into build/asan (make check uses it).
 ifeq ($(SAN),1)
@@ -90,11 +90,42 @@ install: all
 	install -m 0644 docs/vpnd.8 docs/vpnctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 docs/vpnd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
+# make fuzz: each harness fuzz/fuzz_T.c is compiled with the sources it
+# tests by clang into build/fuzz/T, then run for FUZZ_SECONDS on
+# build/fuzz/corpus/T (fuzz/corpus/T's seeds plus earlier finds), FUZZ_JOBS
+# at a time; fuzz/run.sh prints each one's final stats line.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_CFLAGS   = -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) $(INCS)
+FUZZ_TARGETS  = $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+
+FUZZ_CONF     = conf/conf.c conf/allow.c conf/include.c
+
+build/fuzz/fuzz_frame:    tunnel/frame.c
+build/fuzz/fuzz_dtls_msg: tunnel/frame.c server/filter.c $(FUZZ_CONF)
+build/fuzz/fuzz_ip:       server/filter.c $(FUZZ_CONF)
+build/fuzz/fuzz_conf:     $(FUZZ_CONF) fuzz/scratch.c
+build/fuzz/fuzz_allow:    $(FUZZ_CONF) fuzz/scratch.c
+build/fuzz/fuzz_ctl:      server/ctl.c
+
+build/fuzz/%: fuzz/%.c $(wildcard */*.h)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
+	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
+
 analyze:
 	scan-build $(MAKE) clean all
 
 clean:
 	rm -rf build bin
 
-.PHONY: all unit check demo deps install analyze clean
+.PHONY: all unit check demo deps install fuzz fuzz-smoke analyze clean
 -include $(DEPS)

@@ -22,6 +22,7 @@
 #include "crypto/tls.h"
 #include "server/ctl.h"
 #include "server/log.h"
+#include "server/priv.h"
 #include "tunnel/dchan.h"
 #include "tunnel/nl.h"
 #include "tunnel/stream.h"
@@ -122,6 +123,27 @@ static void cli_schedule(struct cli *c, bool next_server)
 	uv_timer_start(&c->c_retry, on_retry, delay, 0);
 }
 
+/* The TUN device, created on first use; or at start when vpnd drops
+ * privileges, since /dev/net/tun may be root's alone. */
+static int cli_tun_open(struct cli *c)
+{
+	int err;
+
+	if (c->c_tun_fd >= 0)
+		return 0;
+	if ((c->c_tun_fd = tun_open(c->c_conf->c_tun_name, c->c_tun_name)) < 0) {
+		err = c->c_tun_fd;
+		c->c_tun_fd = -1;
+		return err;
+	}
+	if ((err = nl_ifindex(c->c_tun_name)) < 0)
+		return err;
+	c->c_tun_ifindex = err;
+	uv_poll_init(c->c_loop, &c->c_tun_poll, c->c_tun_fd);
+	c->c_tun_poll.data = c;
+	return 0;
+}
+
 static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 {
 	const struct conf *cf = c->c_conf;
@@ -129,15 +151,8 @@ static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 	int mtu = cf->c_tun_mtu ? cf->c_tun_mtu : m->mc_mtu;
 	int err;
 
-	if (c->c_tun_fd < 0) {
-		if ((c->c_tun_fd = tun_open(cf->c_tun_name, c->c_tun_name)) < 0)
-			return c->c_tun_fd;
-		if ((err = nl_ifindex(c->c_tun_name)) < 0)
-			return err;
-		c->c_tun_ifindex = err;
-		uv_poll_init(c->c_loop, &c->c_tun_poll, c->c_tun_fd);
-		c->c_tun_poll.data = c;
-	}
+	if ((err = cli_tun_open(c)) < 0)
+		return err;
 	if (c->c_cfg_applied && c->c_cfg.mc_addr.s_addr != m->mc_addr.s_addr)
 		nl_addr_del(c->c_nl, c->c_tun_ifindex, c->c_cfg.mc_addr, c->c_cfg.mc_plen);
 	net.plen = m->mc_plen;
@@ -320,6 +335,15 @@ static void cli_dtls_tick(struct cli *c, uint64_t now)
 		return;
 	if (c->c_dc.dc_state == DC_IDLE && now >= c->c_dc_retry)
 		dchan_connect(&c->c_dc, &c->c_peer, now);
+	else if (c->c_dc.dc_state == DC_UP && now - (c->c_dc.dc_last_rx ?
+	    c->c_dc.dc_last_rx : c->c_dc.dc_started) >= 3 * dchan_window_ms(cli_dead_s(c)) &&
+	    now >= c->c_dc_retry) {
+		/* Probes go unanswered: the server may have lost the channel.
+		 * Start over; its old session, silent too, gives way. */
+		log_info("DTLS unanswered: new handshake");
+		c->c_dc_retry = now + 3 * dchan_window_ms(cli_dead_s(c));
+		dchan_connect(&c->c_dc, &c->c_peer, now);
+	}
 	dchan_tick(&c->c_dc, now, dchan_probe_ms(cli_dead_s(c)));
 	if ((on = cli_on_dtls(c)) != c->c_on_dtls) {
 		c->c_on_dtls = on;
@@ -600,6 +624,8 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 	json_str_or_null(&b, a);
 	ctl_printf(&b, ",\"network\":");
 	json_str_or_null(&b, n);
+	ctl_printf(&b, ",\"dtls_bad\":%llu", (unsigned long long)(c->c_dc_on ?
+	    c->c_dc.dc_dropped : 0));
 	ctl_printf(&b, ",\"transport\":%s,\"peers_connected\":%d,\"bytes_in\":%llu,"
 	    "\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu}\n",
 	    on ? (cli_on_dtls(c) ? "\"dtls\"" : "\"tls\"") : "null", on ? 1 : 0, (unsigned long long)c->c_rx_bytes,
@@ -724,6 +750,18 @@ static int cli_start(struct cli *c)
 		log_warn("control socket %s", cf->c_control_socket);
 		return err;
 	}
+	if (cf->c_user[0] != '\0' && (err = cli_tun_open(c)) < 0) {
+		errno = -err;
+		log_warn("tun %s: cannot create", cf->c_tun_name);
+		return err;
+	}
+	if ((err = priv_drop(cf)) < 0) {
+		errno = -err;
+		log_warn("cannot drop privileges to %s", cf->c_user);
+		return err;
+	}
+	if (cf->c_user[0] != '\0')
+		log_info("running as %s with CAP_NET_ADMIN only", cf->c_user);
 	uv_timer_init(c->c_loop, &c->c_timer);
 	uv_timer_init(c->c_loop, &c->c_retry);
 	uv_check_init(c->c_loop, &c->c_flush);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf/allow.h"
+#include "conf/include.h"
 
 #define FP_PREFIX     "sha256:"
 #define FP_PREFIX_LEN 7
@@ -353,6 +354,8 @@ int allow_load(struct allow_list *al, const char *path, const struct cidr *net,
 
 	memset(al, 0, sizeof(*al));
 	memset(err, 0, sizeof(*err));
+	if ((rc = include_check(path, NULL, err)) < 0)
+		return rc;
 	if ((f = fopen(path, "r")) == NULL)
 		return load_fail(&l, NULL, errno, "%s", strerror(errno));
 	config_init(&cf);

@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,6 +30,7 @@
 
 #include "conf/allow.h"
 #include "conf/conf.h"
+#include "conf/include.h"
 
 #define M_SERVER 0x1
 #define M_CLIENT 0x2
@@ -582,6 +585,41 @@ static int h_transport(struct parse *p, const config_setting_t *s)
 	    "dtls", v);
 }
 
+/* user, group: whom the daemon runs as once set up; they must exist now. */
+static int h_user(struct parse *p, const config_setting_t *s)
+{
+	const struct passwd *pw;
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, "user", &v)) < 0)
+		return err;
+	if ((pw = getpwnam(v)) == NULL)
+		return fail(p, s, EINVAL, "user: no such user \"%.64s\"", v);
+	if (snprintf(p->p_c->c_user, sizeof(p->p_c->c_user), "%s", v) >=
+	    (int)sizeof(p->p_c->c_user))
+		return fail(p, s, EINVAL, "user: name too long");
+	p->p_c->c_uid = pw->pw_uid;
+	if (!p->p_c->c_has_group)
+		p->p_c->c_gid = pw->pw_gid;
+	return 0;
+}
+
+static int h_group(struct parse *p, const config_setting_t *s)
+{
+	const struct group *gr;
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, "group", &v)) < 0)
+		return err;
+	if ((gr = getgrnam(v)) == NULL)
+		return fail(p, s, EINVAL, "group: no such group \"%.64s\"", v);
+	p->p_c->c_gid = gr->gr_gid;
+	p->p_c->c_has_group = true;
+	return 0;
+}
+
 static const struct key keys[] = {
 	{ "mode",               M_BOTH,   h_mode },
 	{ "listen",             M_SERVER, h_listen },
@@ -601,6 +639,8 @@ static const struct key keys[] = {
 	{ "servers",            M_CLIENT, h_servers },
 	{ "server_fingerprint", M_CLIENT, h_server_fingerprint },
 	{ "transport",          M_CLIENT, h_transport },
+	{ "user",               M_BOTH,   h_user },
+	{ "group",              M_BOTH,   h_group },
 };
 
 static const char *mode_name(int mode)
@@ -768,6 +808,10 @@ static int read_file(struct parse *p, config_t *cf)
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(f);
 		return fail(p, NULL, EISDIR, "%s", strerror(EISDIR));
+	}
+	if ((ok = include_check(p->p_path, p->p_dir, p->p_err)) < 0) {
+		fclose(f);
+		return ok;
 	}
 	config_set_include_dir(cf, p->p_dir);
 	ok = config_read(cf, f);

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #define CONF_MAX_LISTEN  8
 #define CONF_MAX_ROUTES  64
@@ -45,6 +46,10 @@ struct conf {
 	char c_tun_name[IFNAMSIZ];	/* default "vpn0" */
 	int  c_tun_mtu;			/* 576..9000; 0 on a client = take the server's */
 	char c_control_socket[PATH_MAX];/* default /run/vpnd/{server,client}.sock */
+	char c_user[64];		/* "" = stay root */
+	uid_t c_uid;
+	gid_t c_gid;			/* group, else the user's primary group */
+	bool c_has_group;
 	int  c_keepalive;		/* seconds, 1..3600, default 10 */
 	int  c_dead_peer_timeout;	/* seconds, > keepalive, <= 86400, default 30 */
 

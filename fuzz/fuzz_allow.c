@@ -20,6 +20,11 @@
 
 static char in_path[PATH_MAX], out_path[PATH_MAX];
 
+const char *__lsan_default_suppressions(void)
+{
+	return FUZZ_LSAN_LIBCONFIG;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -79,7 +84,8 @@ static void round_trip(const struct allow_list *al)
 	allow_free(&back);
 }
 
-/* The input's words: runs of bytes that are not libconfig punctuation. */
+/* The input's words: runs of bytes that are not libconfig punctuation
+ * (nor NUL, which strchr finds too). */
 static int cut_words(const uint8_t *data, size_t size, char *buf,
     char *words[MAX_WORDS])
 {

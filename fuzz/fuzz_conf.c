@@ -17,6 +17,11 @@
 
 static char conf_path[PATH_MAX];
 
+const char *__lsan_default_suppressions(void)
+{
+	return FUZZ_LSAN_LIBCONFIG;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char pem[] = "-----BEGIN PRIVATE KEY-----\n"

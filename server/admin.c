@@ -11,9 +11,11 @@
 
 #include "server/ctl.h"
 #include "server/log.h"
+#include "server/priv.h"
 #include "server/srv.h"
+#include "tunnel/udp.h"
 
-enum job_op { JOB_RELOAD, JOB_ADD, JOB_REMOVE };
+enum job_op { JOB_RELOAD = PRIV_RELOAD, JOB_ADD = PRIV_ADD, JOB_REMOVE = PRIV_REMOVE };
 
 struct admin_job {
 	uv_work_t          j_work;
@@ -26,8 +28,6 @@ struct admin_job {
 	bool               j_has_addr;
 	struct in_addr     j_addr;
 	/* filled on the thread pool */
-	const char        *j_path;
-	struct cidr        j_net;
 	struct allow_list  j_list;
 	struct conf_err    j_err;
 	int                j_rc;
@@ -40,22 +40,18 @@ static const char *ip_str(struct in_addr a, char buf[INET_ADDRSTRLEN])
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-/* Thread pool: the file is the truth; edits start from what it says now. */
+/* Thread pool: the file is the truth; edits start from what it says now.
+ * The privileged side (a helper process when vpnd runs as a user) reads,
+ * edits and rewrites it. */
 static void job_work(uv_work_t *w)
 {
 	struct admin_job *j = w->data;
+	struct priv_allow_req rq = { .pa_op = (int)j->j_op, .pa_has_addr = j->j_has_addr,
+	    .pa_addr = j->j_addr };
 
-	j->j_rc = allow_load(&j->j_list, j->j_path, &j->j_net, &j->j_err);
-	if (j->j_rc < 0 || j->j_op == JOB_RELOAD)
-		return;
-	if (j->j_op == JOB_ADD)
-		j->j_rc = allow_add(&j->j_list, j->j_name, j->j_fp,
-		    j->j_has_addr ? &j->j_addr : NULL, &j->j_err);
-	else if ((j->j_rc = allow_remove(&j->j_list, j->j_name)) < 0)
-		snprintf(j->j_err.msg, sizeof(j->j_err.msg),
-		    "no peer named %s on the allow-list", j->j_name);
-	if (j->j_rc == 0)
-		j->j_rc = allow_save(&j->j_list, j->j_path, &j->j_err);
+	memcpy(rq.pa_name, j->j_name, sizeof(rq.pa_name));
+	memcpy(rq.pa_fp, j->j_fp, sizeof(rq.pa_fp));
+	j->j_rc = priv_allow(j->j_srv->s_priv, &rq, &j->j_list, &j->j_err);
 }
 
 static void job_reply(struct admin_job *j, int n)
@@ -116,8 +112,6 @@ static void job_start(struct srv *s)
 	int err;
 
 	j->j_work.data = j;
-	j->j_path = s->s_conf->c_allow_list;
-	j->j_net = s->s_conf->c_network;
 	/* j_rc belongs to the worker once queued: never write it here after. */
 	if ((err = uv_queue_work(s->s_loop, &j->j_work, job_work, job_done)) < 0) {
 		j->j_rc = err;
@@ -321,8 +315,11 @@ static void admin_peers(struct srv *s, struct ctl_req *rq)
 static void srv_totals(struct srv *s, struct srv_stats *t)
 {
 	const struct peer *pe;
+	int i;
 
 	*t = s->s_stats;
+	for (i = 0; i < s->s_nudp; i++)
+		t->ss_udp_tx_drops += udp_tx_drops(s->s_udp_tx[i]);
 	for (pe = s->s_peers; pe != NULL; pe = pe->pe_next)
 		if (pe->pe_state == PE_UP) {
 			t->ss_rx_bytes += pe->pe_rx_bytes;
@@ -358,10 +355,11 @@ static void admin_status(struct srv *s, struct ctl_req *rq)
 		    U(t.ss_rx_bytes), U(t.ss_tx_bytes), U(t.ss_rx_pkts), U(t.ss_tx_pkts));
 		ctl_printf(&b, "dropped: %llu spoofed, %llu isolated, %llu malformed, "
 		    "%llu no route, %llu tun full, %llu peer full, %llu bad frames, "
-		    "%llu unknown datagrams, %llu bad DTLS records\n",
+		    "%llu unknown datagrams, %llu bad DTLS records, %llu UDP sends\n",
 		    U(t.ss_drop_spoof), U(t.ss_drop_isolated), U(t.ss_drop_malformed),
 		    U(t.ss_drop_noroute), U(t.ss_drop_tun_full), U(t.ss_drop_peer_full),
-		    U(t.ss_bad_frames), U(t.ss_udp_unknown), U(t.ss_dtls_dropped));
+		    U(t.ss_bad_frames), U(t.ss_udp_unknown), U(t.ss_dtls_dropped),
+		    U(t.ss_udp_tx_drops));
 		ctl_printf(&b, "handshakes: %u pending, %llu denied, %llu failed, %llu timed out, "
 		    "%llu throttled, %llu refused as busy\n", s->s_pending, U(t.ss_denied),
 		    U(t.ss_handshake_failed), U(t.ss_handshake_timeout), U(t.ss_throttled),
@@ -379,14 +377,14 @@ static void admin_status(struct srv *s, struct ctl_req *rq)
 	    "\"packets_in\":%llu,\"packets_out\":%llu,\"dropped\":{\"spoofed\":%llu,"
 	    "\"isolated\":%llu,\"malformed\":%llu,\"no_route\":%llu,\"tun_full\":%llu,"
 	    "\"peer_full\":%llu,\"bad_frames\":%llu,\"udp_unknown\":%llu,"
-	    "\"dtls_bad\":%llu},\"handshakes\":{\"accepted\":%llu,\"denied\":%llu,"
+	    "\"dtls_bad\":%llu,\"udp_send\":%llu},\"handshakes\":{\"accepted\":%llu,\"denied\":%llu,"
 	    "\"failed\":%llu,\"timed_out\":%llu,\"throttled\":%llu,\"busy\":%llu,"
 	    "\"pending\":%u}}\n",
 	    s->s_tun_name, a, c->c_network.plen, s->s_npeers_up, s->s_allow.al_n,
 	    U(t.ss_rx_bytes), U(t.ss_tx_bytes), U(t.ss_rx_pkts), U(t.ss_tx_pkts),
 	    U(t.ss_drop_spoof), U(t.ss_drop_isolated), U(t.ss_drop_malformed),
 	    U(t.ss_drop_noroute), U(t.ss_drop_tun_full), U(t.ss_drop_peer_full),
-	    U(t.ss_bad_frames), U(t.ss_udp_unknown), U(t.ss_dtls_dropped), U(t.ss_accepted), U(t.ss_denied), U(t.ss_handshake_failed),
+	    U(t.ss_bad_frames), U(t.ss_udp_unknown), U(t.ss_dtls_dropped), U(t.ss_udp_tx_drops), U(t.ss_accepted), U(t.ss_denied), U(t.ss_handshake_failed),
 	    U(t.ss_handshake_timeout), U(t.ss_throttled), U(t.ss_busy), s->s_pending);
 	ctl_reply_buf(rq, 0, &b);
 }

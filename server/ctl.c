@@ -114,6 +114,20 @@ static void on_conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	conn_dispatch(cc);
 }
 
+/* Only root and the daemon's own user may administer it (SO_PEERCRED),
+ * whatever the socket file's mode says. */
+static bool ctl_peer_trusted(struct ctl_conn *cc)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)&cc->cc_pipe, &fd) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return false;
+	return cr.uid == 0 || cr.uid == geteuid();
+}
+
 static void on_ctl_connection(uv_stream_t *server, int status)
 {
 	struct ctl *c = server->data;
@@ -124,8 +138,17 @@ static void on_ctl_connection(uv_stream_t *server, int status)
 	cc->cc_ctl = c;
 	uv_pipe_init(server->loop, &cc->cc_pipe, 0);
 	cc->cc_pipe.data = cc;
-	if (uv_accept(server, (uv_stream_t *)&cc->cc_pipe) < 0 ||
-	    uv_read_start((uv_stream_t *)&cc->cc_pipe, on_conn_alloc, on_conn_read) < 0)
+	if (uv_accept(server, (uv_stream_t *)&cc->cc_pipe) < 0) {
+		conn_close(cc);
+		return;
+	}
+	if (!ctl_peer_trusted(cc)) {
+		cc->cc_handled = true;
+		cc->cc_req.rq_conn = cc;
+		ctl_replyf(&cc->cc_req, 1, "permission denied");
+		return;
+	}
+	if (uv_read_start((uv_stream_t *)&cc->cc_pipe, on_conn_alloc, on_conn_read) < 0)
 		conn_close(cc);
 }
 

@@ -35,9 +35,10 @@ struct ctl_buf {
 /* Split one request line (the newline already cut off) into words at
  * tabs; "--json" anywhere sets rq_json instead of being a word. The words
  * point into line, which is modified (tabs become NULs). On success sets
- * rq_argc (1..CTL_MAX_ARGS), rq_argv and rq_json and returns 0; on failure
- * rq is left untouched and the result is -E2BIG (more than CTL_MAX_ARGS
- * words) or -ENODATA (no word). rq_conn is never touched. */
+ * rq_argc (1..CTL_MAX_ARGS), rq_argv (unused slots NULL) and rq_json and
+ * returns 0; on failure rq is left untouched and the result is -E2BIG
+ * (more than CTL_MAX_ARGS words) or -ENODATA (no word). rq_conn is never
+ * touched. */
 int ctl_parse_request(char *line, struct ctl_req *rq);
 
 /* The handler must answer every request exactly once with ctl_reply, now

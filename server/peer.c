@@ -262,6 +262,7 @@ static void peer_offer_dtls(struct peer *pe)
 	    peer_udp_send, &peer_dc_cb, pe) < 0)
 		return;
 	pe->pe_dc_on = true;
+	pe->pe_dc.dc_window = srv_dtls_window(s);
 	pe->pe_id_next = s->s_by_id[id_bucket(id)];
 	s->s_by_id[id_bucket(id)] = pe;
 	stream_queue(&pe->pe_st, FRAME_DTLS, id, sizeof(id));
@@ -278,6 +279,8 @@ void srv_udp_in(struct srv *s, int sock, const uint8_t *dg, size_t len,
 		return;
 	}
 	s->s_udp_cur = sock;
+	if (pe->pe_dc.dc_state != DC_UP)
+		pe->pe_udp = sock;	/* answer the handshake where it came */
 	dchan_input(&pe->pe_dc, dg + DTLS_HDR, len - DTLS_HDR, from,
 	    uv_now(s->s_loop), s->s_pkt, sizeof(s->s_pkt));
 }

@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "server/lease.h"
 #include "server/limit.h"
 #include "server/nat.h"
+#include "server/priv.h"
 #include "server/pool.h"
 #include "server/srv.h"
 #include "tunnel/nl.h"
@@ -276,6 +279,26 @@ static int srv_nat_up(struct srv *s)
 	return 0;
 }
 
+/* A kill -9 between writing a temp file and renaming it over PATH leaves
+ * ".NAME.XXXXXX" beside it (allow_save, lease_write); remove such leftovers
+ * at start, before anything new is written. */
+static void srv_clean_temps(const char *path)
+{
+	char d[PATH_MAX], b[PATH_MAX], pat[PATH_MAX];
+	glob_t g;
+	size_t i;
+
+	snprintf(d, sizeof(d), "%s", path);
+	snprintf(b, sizeof(b), "%s", path);
+	if (snprintf(pat, sizeof(pat), "%s/.%s.??????", dirname(d), basename(b)) >=
+	    (int)sizeof(pat) || glob(pat, GLOB_NOSORT, NULL, &g) != 0)
+		return;
+	for (i = 0; i < g.gl_pathc; i++)
+		if (unlink(g.gl_pathv[i]) == 0)
+			log_info("removed %s, left by an interrupted write", g.gl_pathv[i]);
+	globfree(&g);
+}
+
 /* ---- leases in state_dir: written on the thread pool, one at a time ---- */
 
 struct lease_job {
@@ -290,7 +313,7 @@ static void lease_work(uv_work_t *w)
 {
 	struct lease_job *j = w->data;
 
-	j->lj_rc = lease_write(j->lj_srv->s_lease_path, j->lj_buf, j->lj_len);
+	j->lj_rc = priv_leases(j->lj_srv->s_priv, j->lj_buf, j->lj_len);
 }
 
 static void lease_done(uv_work_t *w, int status)
@@ -352,6 +375,7 @@ static int srv_load_leases(struct srv *s)
 	if (snprintf(s->s_lease_path, sizeof(s->s_lease_path), "%s/%s",
 	    c->c_state_dir, LEASE_FILE) >= (int)sizeof(s->s_lease_path))
 		return -ENAMETOOLONG;
+	srv_clean_temps(s->s_lease_path);
 	if ((n = lease_load(s->s_pool, s->s_lease_path)) < 0) {
 		errno = -n;
 		log_warn("leases: cannot read %s", s->s_lease_path);
@@ -374,6 +398,7 @@ static int srv_load(struct srv *s)
 		log_warnx("%s: %s", c->c_path, msg);
 		return err;
 	}
+	srv_clean_temps(c->c_allow_list);
 	if ((err = allow_load(&s->s_allow, c->c_allow_list, &c->c_network, &ce)) < 0) {
 		log_warnx("%s", conf_err_str(&ce, msg, sizeof(msg)));
 		return err;
@@ -407,6 +432,15 @@ static int srv_start(struct srv *s)
 		log_warn("control socket %s", c->c_control_socket);
 		return err;
 	}
+	if ((err = priv_start(&s->s_priv, c)) < 0 || (err = priv_drop(c)) < 0) {
+		errno = -err;
+		log_warn("cannot drop privileges to %s", c->c_user);
+		return err;
+	}
+	if (c->c_user[0] != '\0')
+		log_info("running as %s (uid %u, gid %u) with CAP_NET_ADMIN only; "
+		    "file writes through a privileged helper", c->c_user,
+		    (unsigned)c->c_uid, (unsigned)c->c_gid);
 	uv_timer_init(s->s_loop, &s->s_timer);
 	s->s_timer.data = s;
 	uv_timer_start(&s->s_timer, on_tick, SRV_TICK_MS, SRV_TICK_MS);
@@ -452,6 +486,7 @@ static void srv_cleanup(struct srv *s)
 	if (s->s_tun_fd > 0)
 		close(s->s_tun_fd);	/* removes the device */
 	nl_close(s->s_nl);
+	priv_stop(s->s_priv);		/* unlinks the control socket */
 	pool_free(s->s_pool);
 	limit_free(s->s_limit);
 	allow_free(&s->s_allow);

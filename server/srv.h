@@ -37,6 +37,7 @@ struct dtls_ctx;
 struct udp_tx;
 struct udp_rx;
 struct limit;
+struct priv;
 
 enum peer_state { PE_HANDSHAKE, PE_UP, PE_CLOSING };
 
@@ -49,6 +50,7 @@ struct srv_stats {
 	uint64_t ss_bad_frames;		/* skipped, or broke a session */
 	uint64_t ss_udp_unknown;		/* datagrams for no channel */
 	uint64_t ss_dtls_dropped;		/* records that did not authenticate */
+	uint64_t ss_udp_tx_drops;		/* datagrams the socket would not take */
 	uint64_t ss_denied, ss_handshake_failed, ss_handshake_timeout;
 	uint64_t ss_accepted;
 	uint64_t ss_throttled;		/* closed at accept: per-source limits */
@@ -87,6 +89,7 @@ struct srv {
 	struct nl         *s_nl;
 	struct pool       *s_pool;
 	struct ctl        *s_ctl;
+	struct priv       *s_priv;		/* file writes, maybe in a helper */
 	struct allow_list  s_allow;
 	struct filt_rules  s_rules;
 

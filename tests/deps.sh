@@ -3,7 +3,8 @@
 # those missing; quiet when everything is there already.
 pkgs="gcc make pkg-config libssl-dev libuv1-dev libconfig-dev libcmocka-dev
 libmnl-dev libnftables-dev nftables iproute2 iputils-ping python3 jq openssl
-conntrack
+conntrack libcap-ng-dev
+clang libclang-rt-14-dev
 procps coreutils"
 missing=
 for p in $pkgs; do

@@ -3,6 +3,7 @@
  * the channel arrives (a new client random starts over; a retransmitted one
  * goes to the handshake in progress); the client creates it on connect. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -93,13 +94,28 @@ int dchan_connect(struct dchan *dc, const struct sockaddr_storage *dst, uint64_t
 	return 0;
 }
 
+/* Family, address and port: the rest of a sockaddr_storage is padding that
+ * recvmmsg need not have cleared. */
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+}
+
 static void dchan_deliver(struct dchan *dc, const uint8_t *p, size_t n,
     const struct sockaddr_storage *from, uint64_t now)
 {
 	if (n == 0)
 		return;
 	dc->dc_last_rx = now;
-	if (memcmp(from, &dc->dc_io.dst, sizeof(*from)) != 0) {
+	if (!same_addr(from, &dc->dc_io.dst)) {
 		dc->dc_io.dst = *from;	/* authenticated: follow the peer */
 		dc->dc_cb->roamed(dc->dc_arg, from);
 	}
@@ -146,11 +162,16 @@ void dchan_input(struct dchan *dc, const uint8_t *rec, size_t len,
     size_t scratch_len)
 {
 	const uint8_t *random;
+	bool was_up = dc->dc_state == DC_UP;
 
+	dc->dc_now = now;
 	if (dc->dc_server && dtls_is_client_hello(rec, len, &random) &&
-	    (dc->dc_ssl == NULL || memcmp(random, dc->dc_hello, 32) != 0)) {
+	    (dc->dc_ssl == NULL || memcmp(random, dc->dc_hello, 32) != 0) &&
+	    !(dc->dc_window && dchan_usable(dc, now, dc->dc_window))) {
 		/* A new handshake: the client starts over (for instance after
-		 * it lost its state). The cookie round keeps it stateless. */
+		 * it lost its state). The cookie round keeps it stateless. The
+		 * id is on the wire, so while the channel is live a ClientHello
+		 * (anyone could send one) does not replace it. */
 		memcpy(dc->dc_hello, random, 32);
 		dc->dc_io.dst = *from;
 		if (dchan_new_ssl(dc, now) < 0)
@@ -168,7 +189,8 @@ void dchan_input(struct dchan *dc, const uint8_t *rec, size_t len,
 			dc->dc_io.dst = *from;	/* answer where the handshake is */
 		dchan_handshake(dc, now);
 	}
-	if (dc->dc_state == DC_UP)
+	/* unless the handshake just took the whole datagram */
+	if (dc->dc_state == DC_UP && (was_up || SSL_has_pending(dc->dc_ssl)))
 		dchan_read(dc, from, now, scratch, scratch_len);
 	dc->dc_io.in = NULL;
 	dc->dc_io.in_len = 0;
@@ -192,6 +214,7 @@ int dchan_send(struct dchan *dc, uint8_t type, const void *p, size_t len)
 	}
 	if (type == DC_DATA)
 		dc->dc_tx_pkts++;
+	dc->dc_last_tx = dc->dc_now;
 	return 0;
 }
 
@@ -202,8 +225,10 @@ void dchan_tick(struct dchan *dc, uint64_t now, uint64_t probe_ms)
 			dchan_fail(dc, "DTLS handshake timed out");
 		return;
 	}
+	dc->dc_now = now;
 	if (dc->dc_state == DC_UP && !dc->dc_server &&
-	    now - dc->dc_last_rx >= probe_ms && now - dc->dc_last_probe >= probe_ms) {
+	    (now - dc->dc_last_rx >= probe_ms || now - dc->dc_last_tx >= probe_ms) &&
+	    now - dc->dc_last_probe >= probe_ms) {
 		dc->dc_last_probe = now;
 		dchan_send(dc, DC_PROBE, NULL, 0);
 	}

@@ -3,8 +3,9 @@
  * payload): DATA packets, and PROBE/PROBE_ACK that tell each end the path
  * still works. An end uses the channel for data only while it has heard an
  * authenticated record on it within the usability window (dead_peer_timeout
- * / 3); otherwise data goes on the TLS stream. The client probes an idle
- * channel, the server answers; a record that authenticates from a new
+ * / 3); otherwise data goes on the TLS stream. The client probes when
+ * either direction has been idle for a third of that window, the server
+ * answers; a record that authenticates from a new
  * address moves the channel there (roaming). */
 #ifndef VPND_DCHAN_H
 #define VPND_DCHAN_H
@@ -38,7 +39,11 @@ struct dchan {
 	bool             dc_server;
 	uint8_t          dc_hello[32];		/* server: random that began it */
 	uint64_t         dc_last_rx;		/* ms of the last authenticated record */
+	uint64_t         dc_last_tx;		/* ms of the last record sent */
+	uint64_t         dc_now;		/* the latest time we were given */
 	uint64_t         dc_last_probe;
+	uint64_t         dc_window;		/* ms; a server keeps a live channel
+						 * against a new ClientHello (0: off) */
 	uint64_t         dc_started;		/* handshake start, ms */
 	uint64_t         dc_dropped;		/* records that failed to authenticate */
 	uint64_t         dc_rx_pkts, dc_tx_pkts;
@@ -79,7 +84,7 @@ static inline uint64_t dchan_window_ms(unsigned dead_peer_timeout)
 
 static inline uint64_t dchan_probe_ms(unsigned dead_peer_timeout)
 {
-	uint64_t ms = (uint64_t)dead_peer_timeout * 1000 / 6;
+	uint64_t ms = dchan_window_ms(dead_peer_timeout) / 3;
 
 	return ms < 500 ? 500 : ms;
 }

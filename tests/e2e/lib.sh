@@ -127,7 +127,7 @@ server_conf() {
 	key = "server.key";
 	cert = "server.crt";
 	tun = { name = "vpn0"; mtu = 1400; };
-	network = "10.8.0.0/24";
+	network = "${NETWORK:-10.8.0.0/24}";
 	routes = [ "0.0.0.0/0" ];
 	nat = { out_interface = "s0"; };
 	allow_list = "peers.conf";

@@ -81,6 +81,12 @@ for seq in range(50):
     s.sendto(b"\xd1" + ident + rec + len(body).to_bytes(2, "big") + body, ("198.18.3.2", 4433))
 for _ in range(20):
     s.sendto(b"\xd1" + os.urandom(8) + os.urandom(60), ("198.18.3.2", 4433))
+# ClientHellos for the live channel: must not replace it
+for seq in range(5):
+    body = bytes([0xfe, 0xfd]) + os.urandom(32) + bytes([0, 0, 0x00, 0x02, 0xc0, 0x2c, 1, 0])
+    hs = bytes([1]) + len(body).to_bytes(3, "big") + bytes([0, 0, 0, 0, 0]) + len(body).to_bytes(3, "big")
+    rec = bytes([22, 0xfe, 0xff, 0, 0]) + seq.to_bytes(6, "big") + (len(hs) + len(body)).to_bytes(2, "big")
+    s.sendto(b"\xd1" + ident + rec + hs + body, ("198.18.3.2", 4433))
 PY
 wait_until 5 eval '(( $(ctl_s status --json | jq .dropped.dtls_bad) >= before + 50 ))' ||
 	fail "forged records not counted: $before -> $(ctl_s status --json | jq .dropped.dtls_bad)"
@@ -89,4 +95,9 @@ wait_until 5 eval '(( $(ctl_s status --json | jq .dropped.udp_unknown) >= unknow
 [[ $(endpoint) == 198.18.3.1:41??? ]] || fail "a forged datagram moved the peer to $(endpoint)"
 in_ns "$TAG-c1" ping -c 2 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "traffic broken by forgeries"
 on_dtls alice || fail "forgeries knocked the client off dtls"
-ok "50 forged records and 20 unknown datagrams dropped and counted; endpoint unchanged"
+# a window later, both ends must still be on dtls (forged ClientHellos ignored)
+in_ns "$TAG-c1" ping -c 10 -i 0.3 -W 2 "$INET_IP" >/dev/null || fail "traffic broken after forged hellos"
+on_dtls alice && [[ $(ctl_s peers --json | jq -r '.[0].transport') == dtls ]] ||
+	fail "forged ClientHellos knocked the session off dtls"
+! grep -q "DTLS channel closed" "$T/server.log" || fail "server dropped its DTLS channel"
+ok "50 forged records, 5 forged ClientHellos and 20 unknown datagrams: dropped, counted; endpoint and dtls unchanged"

@@ -1,0 +1,312 @@
+/* priv.c - the privileged helper and the privilege drop (see priv.h).
+ * Messages on the socketpair are a header {type, length} and a payload;
+ * every length is checked against what the type allows before anything is
+ * read into memory, on both sides. The helper takes no path from the
+ * worker: it acts on the configuration it was forked with. */
+#include <cap-ng.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "server/lease.h"
+#include "server/priv.h"
+
+#define PRIV_MAX_MSG (4u << 20)
+
+enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3 };
+
+struct msg_hdr {
+	uint32_t mh_type;
+	uint32_t mh_len;
+};
+
+struct reply_hdr {
+	int32_t  rh_rc;
+	uint32_t rh_len;
+};
+
+struct priv {
+	int                p_fd;		/* -1: no helper, run in-process */
+	pid_t              p_pid;
+	uv_mutex_t         p_lock;
+	const struct conf *p_conf;
+};
+
+/* ---- the work itself, shared by both modes ---- */
+
+static int allow_edit(const struct conf *c, const struct priv_allow_req *rq,
+    struct allow_list *out, struct conf_err *err)
+{
+	int rc;
+
+	if ((rc = allow_load(out, c->c_allow_list, &c->c_network, err)) < 0 ||
+	    rq->pa_op == PRIV_RELOAD)
+		return rc;
+	if (rq->pa_op == PRIV_ADD)
+		rc = allow_add(out, rq->pa_name, rq->pa_fp,
+		    rq->pa_has_addr ? &rq->pa_addr : NULL, err);
+	else if ((rc = allow_remove(out, rq->pa_name)) < 0) {
+		memset(err, 0, sizeof(*err));
+		snprintf(err->msg, sizeof(err->msg), "no peer named %s on the allow-list",
+		    rq->pa_name);
+	}
+	if (rc == 0)
+		rc = allow_save(out, c->c_allow_list, err);
+	if (rc < 0)
+		allow_free(out);
+	return rc;
+}
+
+static int leases_write(const struct conf *c, const char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	if (c->c_state_dir[0] == '\0')
+		return -ENOENT;
+	if (snprintf(path, sizeof(path), "%s/%s", c->c_state_dir, LEASE_FILE) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return lease_write(path, buf, len);
+}
+
+/* ---- socket I/O ---- */
+
+static int io_full(int fd, void *buf, size_t len, bool wr)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = wr ? write(fd, p, len) : read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? -EPIPE : -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_msg(int fd, uint32_t type, int32_t rc, const void *a, size_t alen,
+    const void *b, size_t blen, bool reply)
+{
+	struct msg_hdr mh = { type, (uint32_t)(alen + blen) };
+	struct reply_hdr rh = { rc, (uint32_t)(alen + blen) };
+	int err;
+
+	if ((err = reply ? io_full(fd, &rh, sizeof(rh), true) :
+	    io_full(fd, &mh, sizeof(mh), true)) < 0 ||
+	    (alen && (err = io_full(fd, (void *)(uintptr_t)a, alen, true)) < 0) ||
+	    (blen && (err = io_full(fd, (void *)(uintptr_t)b, blen, true)) < 0))
+		return err;
+	return 0;
+}
+
+/* ---- the helper process ---- */
+
+/* What the worker sent may be anything: terminate the strings and check
+ * the op before acting. */
+static int helper_allow(int fd, const struct conf *c, struct priv_allow_req *rq)
+{
+	struct allow_list al = { 0 };
+	struct conf_err err = { 0 };
+	int rc = -EINVAL;
+
+	rq->pa_name[sizeof(rq->pa_name) - 1] = '\0';
+	rq->pa_fp[sizeof(rq->pa_fp) - 1] = '\0';
+	if (rq->pa_op >= PRIV_RELOAD && rq->pa_op <= PRIV_REMOVE)
+		rc = allow_edit(c, rq, &al, &err);
+	else
+		snprintf(err.msg, sizeof(err.msg), "bad request");
+	rc = send_msg(fd, MSG_ALLOW, rc, &err, sizeof(err), al.al_e,
+	    rc < 0 ? 0 : al.al_n * sizeof(al.al_e[0]), true);
+	allow_free(&al);
+	return rc;
+}
+
+static void helper_loop(int fd, const struct conf *c)
+{
+	struct priv_allow_req rq;
+	struct msg_hdr h;
+	char *buf;
+
+	for (;;) {
+		if (io_full(fd, &h, sizeof(h), false) < 0)
+			_exit(0);		/* the worker is gone */
+		if (h.mh_type == MSG_ALLOW && h.mh_len == sizeof(rq)) {
+			if (io_full(fd, &rq, sizeof(rq), false) < 0 ||
+			    helper_allow(fd, c, &rq) < 0)
+				_exit(1);
+		} else if (h.mh_type == MSG_LEASES && h.mh_len <= PRIV_MAX_MSG) {
+			if ((buf = malloc(h.mh_len + 1)) == NULL ||
+			    io_full(fd, buf, h.mh_len, false) < 0 ||
+			    send_msg(fd, MSG_LEASES, leases_write(c, buf, h.mh_len),
+			    NULL, 0, NULL, 0, true) < 0)
+				_exit(1);
+			free(buf);
+		} else if (h.mh_type == MSG_EXIT && h.mh_len == 0) {
+			unlink(c->c_control_socket);
+			send_msg(fd, MSG_EXIT, 0, NULL, 0, NULL, 0, true);
+			_exit(0);
+		} else
+			_exit(1);		/* not a request we serve */
+	}
+}
+
+static void helper_run(int fd, const struct conf *c)
+{
+	signal(SIGINT, SIG_IGN);	/* a terminal's ^C is the worker's to act on */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_NAME, "vpnd-priv");
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (dup2(fd, 3) < 0)
+		_exit(1);
+	close_range(4, ~0u, 0);	/* TUN, sockets, the loop: none of ours */
+	helper_loop(3, c);
+}
+
+int priv_start(struct priv **out, const struct conf *c)
+{
+	struct priv *p;
+	int sp[2];
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -ENOMEM;
+	p->p_fd = -1;
+	p->p_conf = c;
+	uv_mutex_init(&p->p_lock);
+	if (c->c_user[0] != '\0') {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
+		    (p->p_pid = fork()) < 0) {
+			int err = -errno;
+
+			uv_mutex_destroy(&p->p_lock);
+			free(p);
+			return err;
+		}
+		if (p->p_pid == 0)
+			helper_run(sp[1], c);
+		close(sp[1]);
+		p->p_fd = sp[0];
+	}
+	*out = p;
+	return 0;
+}
+
+int priv_drop(const struct conf *c)
+{
+	if (c->c_user[0] == '\0')
+		return 0;
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN) < 0 ||
+	    capng_change_id((int)c->c_uid, (int)c->c_gid,
+	    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) < 0)
+		return -EPERM;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* One request and its reply header; the payload is read by the caller. */
+static int call(struct priv *p, uint32_t type, const void *a, size_t alen,
+    struct reply_hdr *rh)
+{
+	int err;
+
+	if ((err = send_msg(p->p_fd, type, 0, a, alen, NULL, 0, false)) < 0 ||
+	    (err = io_full(p->p_fd, rh, sizeof(*rh), false)) < 0)
+		return err;
+	return rh->rh_len > PRIV_MAX_MSG ? -EPROTO : 0;
+}
+
+/* The helper's allow-list reply: conf_err, then the entries. */
+static int read_allow_reply(struct priv *p, const struct reply_hdr *rh,
+    struct allow_list *out, struct conf_err *err)
+{
+	size_t n;
+	int rc;
+
+	if (rh->rh_len < sizeof(*err) ||
+	    (rh->rh_len - sizeof(*err)) % sizeof(out->al_e[0]) != 0)
+		return -EPROTO;
+	if ((rc = io_full(p->p_fd, err, sizeof(*err), false)) < 0)
+		return rc;
+	err->file[sizeof(err->file) - 1] = '\0';
+	err->msg[sizeof(err->msg) - 1] = '\0';
+	n = (rh->rh_len - sizeof(*err)) / sizeof(out->al_e[0]);
+	if (n > 0 && (out->al_e = calloc(n, sizeof(out->al_e[0]))) == NULL)
+		return -ENOMEM;		/* the stream is now out of step */
+	out->al_n = out->al_cap = n;
+	if (n > 0 && (rc = io_full(p->p_fd, out->al_e, n * sizeof(out->al_e[0]), false)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		out->al_e[i].ae_name[ALLOW_NAME_MAX - 1] = '\0';
+		out->al_e[i].ae_fp[CONF_FP_LEN - 1] = '\0';
+	}
+	return rh->rh_rc;
+}
+
+int priv_allow(struct priv *p, const struct priv_allow_req *rq,
+    struct allow_list *out, struct conf_err *err)
+{
+	struct reply_hdr rh;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(err, 0, sizeof(*err));
+	if (p->p_fd < 0)
+		return allow_edit(p->p_conf, rq, out, err);
+	uv_mutex_lock(&p->p_lock);
+	if ((rc = call(p, MSG_ALLOW, rq, sizeof(*rq), &rh)) == 0)
+		rc = read_allow_reply(p, &rh, out, err);
+	uv_mutex_unlock(&p->p_lock);
+	if (rc < 0) {
+		allow_free(out);
+		if (err->msg[0] == '\0')
+			snprintf(err->msg, sizeof(err->msg), "privileged helper: %s",
+			    strerror(-rc));
+	}
+	return rc;
+}
+
+int priv_leases(struct priv *p, const char *buf, size_t len)
+{
+	struct reply_hdr rh;
+	int rc;
+
+	if (p->p_fd < 0)
+		return leases_write(p->p_conf, buf, len);
+	if (len > PRIV_MAX_MSG)
+		return -EMSGSIZE;
+	uv_mutex_lock(&p->p_lock);
+	if ((rc = call(p, MSG_LEASES, buf, len, &rh)) == 0)
+		rc = rh.rh_len == 0 ? rh.rh_rc : -EPROTO;
+	uv_mutex_unlock(&p->p_lock);
+	return rc;
+}
+
+void priv_stop(struct priv *p)
+{
+	struct reply_hdr rh;
+
+	if (p == NULL)
+		return;
+	if (p->p_fd >= 0) {
+		call(p, MSG_EXIT, NULL, 0, &rh);
+		close(p->p_fd);
+		waitpid(p->p_pid, NULL, 0);
+	}
+	uv_mutex_destroy(&p->p_lock);
+	free(p);
+}

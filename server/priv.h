@@ -1,0 +1,44 @@
+/* priv.h - least privilege. With `user` set, vpnd sets up as root, then
+ * drops to that user keeping one capability, CAP_NET_ADMIN (TUN, routes,
+ * nftables, its own sysctl), and forks a privileged helper first: a small
+ * process that serves exactly three requests over a socketpair - edit the
+ * allow-list file, write the leases file, and at exit unlink the control
+ * socket - on the paths fixed by the configuration, never on paths it is
+ * sent. Without `user` the same requests run in-process. */
+#ifndef VPND_PRIV_H
+#define VPND_PRIV_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf/allow.h"
+#include "conf/conf.h"
+
+enum priv_allow_op { PRIV_RELOAD, PRIV_ADD, PRIV_REMOVE };
+
+struct priv_allow_req {
+	int            pa_op;			/* enum priv_allow_op */
+	char           pa_name[ALLOW_NAME_MAX];
+	char           pa_fp[CONF_FP_LEN];
+	bool           pa_has_addr;
+	struct in_addr pa_addr;
+};
+
+struct priv;
+
+/* Start: with c->c_user set, fork the helper (call before any thread
+ * exists). 0 or -errno. */
+int  priv_start(struct priv **out, const struct conf *c);
+/* Become c->c_user keeping only CAP_NET_ADMIN (no-op without user). */
+int  priv_drop(const struct conf *c);
+/* Read the allow-list, apply the edit, write it atomically; the result in
+ * *out (initialised here). Thread-safe. 0 or -errno with err filled. */
+int  priv_allow(struct priv *p, const struct priv_allow_req *rq,
+                struct allow_list *out, struct conf_err *err);
+/* Atomically replace state_dir/leases with buf. Thread-safe. */
+int  priv_leases(struct priv *p, const char *buf, size_t len);
+/* Unlink the control socket, end the helper and wait for it. */
+void priv_stop(struct priv *p);			/* NULL is fine */
+
+#endif

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""loadgen.py - many authenticated vpnd sessions without a TUN device.
+
+  loadgen.py HOST PORT KEYDIR N HOLD REVOKE_CMD VICTIM
+Opens N TLS sessions with keys KEYDIR/pI.key|crt (I = 0..N-1), at most 32
+handshakes at a time, speaks vpnd's framing (waits for CONFIG, answers
+nothing else, sends KEEPALIVE every 2 s), holds them HOLD seconds, then runs
+REVOKE_CMD (which removes pVICTIM) and times how long until that session is
+told (BYE) or closed. Prints "key=value" lines; exits 1 on any failure.
+Everything is bounded by timeouts.
+"""
+import asyncio, os, ssl, struct, subprocess, sys, time
+
+host, port, keydir, n, hold, revoke, victim = sys.argv[1:8]
+port, n, hold, victim = int(port), int(n), float(hold), int(victim)
+
+
+async def read_frame(r):
+    hdr = await r.readexactly(4)
+    body = await r.readexactly(struct.unpack(">H", hdr[2:])[0])
+    return hdr[0], body
+
+
+class Session:
+    def __init__(self, i):
+        self.i, self.alive, self.bye_at = i, False, None
+
+    async def open(self, sem):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_cert_chain(f"{keydir}/p{self.i}.crt", f"{keydir}/p{self.i}.key")
+        async with sem:
+            self.r, self.w = await asyncio.wait_for(
+                asyncio.open_connection(host, port, ssl=ctx), 20)
+            t, _ = await asyncio.wait_for(read_frame(self.r), 20)
+            if t != 2:
+                raise RuntimeError(f"p{self.i}: frame {t}, not CONFIG")
+        self.alive = True
+
+    async def run(self):
+        try:
+            while True:
+                t, _ = await read_frame(self.r)
+                if t == 5:                      # BYE
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        self.alive, self.bye_at = False, time.monotonic()
+
+    async def keepalive(self):
+        while self.alive:
+            self.w.write(bytes([4, 0, 0, 0]))
+            try:
+                await self.w.drain()
+            except ConnectionError:
+                return
+            await asyncio.sleep(2)
+
+
+async def main():
+    sessions = [Session(i) for i in range(n)]
+    sem = asyncio.Semaphore(32)
+    t0 = time.monotonic()
+    res = await asyncio.gather(*(s.open(sem) for s in sessions), return_exceptions=True)
+    dt = time.monotonic() - t0
+    bad = [r for r in res if isinstance(r, Exception)]
+    print(f"sessions={n - len(bad)}")
+    print(f"handshake_seconds={dt:.2f}")
+    print(f"handshakes_per_second={(n - len(bad)) / dt:.0f}")
+    if bad:
+        print(f"error={bad[0]!r}")
+        return 1
+    readers = [asyncio.create_task(s.run()) for s in sessions]
+    kas = [asyncio.create_task(s.keepalive()) for s in sessions]
+    await asyncio.sleep(hold)
+    alive = sum(s.alive for s in sessions)
+    print(f"alive_after_hold={alive}")
+    t1 = time.monotonic()
+    subprocess.run(revoke, shell=True, check=True, stdout=subprocess.DEVNULL)
+    v = sessions[victim]
+    for _ in range(500):
+        if v.bye_at:
+            break
+        await asyncio.sleep(0.01)
+    print(f"revocation_ms={(v.bye_at - t1) * 1000:.0f}" if v.bye_at else "revocation_ms=none")
+    others = sum(s.alive for s in sessions)
+    print(f"alive_after_revoke={others}")
+    for s in sessions:
+        s.w.close()
+    for t in kas + readers:
+        t.cancel()
+    await asyncio.gather(*kas, *readers, return_exceptions=True)
+    return 0 if alive == n and v.bye_at and others == n - 1 else 1
+
+
+sys.exit(asyncio.run(main()))
