@@ -757,6 +757,9 @@ static int finish(struct parse *p, const config_setting_t *root)
 
 	err = p->p_mode == M_SERVER ? finish_server(p, root) :
 	    finish_client(p, root);
+	if (err == 0 && c->c_has_group && c->c_user[0] == '\0')
+		return fail(p, config_setting_get_member(root, "group"), EINVAL,
+		    "group: has no effect without user");
 	if (err < 0 || c->c_dead_peer_timeout > c->c_keepalive)
 		return err;
 	if (dpt != NULL || ka == NULL)

@@ -95,7 +95,8 @@ char *lease_render(const struct pool *p, size_t *len)
 	return buf;
 }
 
-/* dir = the directory of path, tmp = "dir/.base.XXXXXX". */
+/* dir = the directory of path, tmp = "dir/.base.vpnd-XXXXXX": a name of
+ * our own, so a crash's leftovers can be told from anyone else's files. */
 static int lease_temp_name(const char *path, char dir[PATH_MAX],
     char tmp[PATH_MAX])
 {
@@ -108,7 +109,7 @@ static int lease_temp_name(const char *path, char dir[PATH_MAX],
 		n = snprintf(dir, PATH_MAX, "/");
 	else
 		n = snprintf(dir, PATH_MAX, "%.*s", (int)(slash - path), path);
-	m = snprintf(tmp, PATH_MAX, "%s/.%s.XXXXXX", dir,
+	m = snprintf(tmp, PATH_MAX, "%s/.%s.vpnd-XXXXXX", dir,
 	    slash != NULL ? slash + 1 : path);
 	if (n < 0 || n >= PATH_MAX || m < 0 || m >= PATH_MAX)
 		return -ENAMETOOLONG;

@@ -19,7 +19,7 @@
 #include "server/lease.h"
 #include "server/priv.h"
 
-#define PRIV_MAX_MSG (4u << 20)
+#define PRIV_MAX_MSG (64u << 20)	/* a /16's leases, ~500k allow-list entries */
 
 enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3 };
 
@@ -218,6 +218,14 @@ int priv_drop(const struct conf *c)
 	return 0;
 }
 
+/* The channel is out of step or gone: close it, so later requests fail
+ * plainly instead of reading someone else's reply. */
+static void priv_broken(struct priv *p)
+{
+	close(p->p_fd);
+	p->p_fd = -2;
+}
+
 /* One request and its reply header; the payload is read by the caller. */
 static int call(struct priv *p, uint32_t type, const void *a, size_t alen,
     struct reply_hdr *rh)
@@ -265,11 +273,16 @@ int priv_allow(struct priv *p, const struct priv_allow_req *rq,
 
 	memset(out, 0, sizeof(*out));
 	memset(err, 0, sizeof(*err));
-	if (p->p_fd < 0)
+	if (p->p_fd == -1)
 		return allow_edit(p->p_conf, rq, out, err);
 	uv_mutex_lock(&p->p_lock);
-	if ((rc = call(p, MSG_ALLOW, rq, sizeof(*rq), &rh)) == 0)
-		rc = read_allow_reply(p, &rh, out, err);
+	if (p->p_fd < 0)
+		rc = -EPIPE;
+	else if ((rc = call(p, MSG_ALLOW, rq, sizeof(*rq), &rh)) == 0 &&
+	    (rc = read_allow_reply(p, &rh, out, err)) < 0 && rh.rh_rc == 0)
+		priv_broken(p);		/* the reply was not read whole */
+	else if (rc < 0)
+		priv_broken(p);
 	uv_mutex_unlock(&p->p_lock);
 	if (rc < 0) {
 		allow_free(out);
@@ -285,13 +298,18 @@ int priv_leases(struct priv *p, const char *buf, size_t len)
 	struct reply_hdr rh;
 	int rc;
 
-	if (p->p_fd < 0)
+	if (p->p_fd == -1)
 		return leases_write(p->p_conf, buf, len);
 	if (len > PRIV_MAX_MSG)
 		return -EMSGSIZE;
 	uv_mutex_lock(&p->p_lock);
-	if ((rc = call(p, MSG_LEASES, buf, len, &rh)) == 0)
-		rc = rh.rh_len == 0 ? rh.rh_rc : -EPROTO;
+	if (p->p_fd < 0)
+		rc = -EPIPE;
+	else if ((rc = call(p, MSG_LEASES, buf, len, &rh)) < 0 || rh.rh_len != 0) {
+		priv_broken(p);
+		rc = rc < 0 ? rc : -EPROTO;
+	} else
+		rc = rh.rh_rc;
 	uv_mutex_unlock(&p->p_lock);
 	return rc;
 }
@@ -305,8 +323,9 @@ void priv_stop(struct priv *p)
 	if (p->p_fd >= 0) {
 		call(p, MSG_EXIT, NULL, 0, &rh);
 		close(p->p_fd);
-		waitpid(p->p_pid, NULL, 0);
 	}
+	if (p->p_pid > 0)
+		waitpid(p->p_pid, NULL, 0);	/* exits on EOF if not asked */
 	uv_mutex_destroy(&p->p_lock);
 	free(p);
 }

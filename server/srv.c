@@ -280,8 +280,8 @@ static int srv_nat_up(struct srv *s)
 }
 
 /* A kill -9 between writing a temp file and renaming it over PATH leaves
- * ".NAME.XXXXXX" beside it (allow_save, lease_write); remove such leftovers
- * at start, before anything new is written. */
+ * ".NAME.vpnd-XXXXXX" beside it (allow_save, lease_write); remove such
+ * leftovers at start, before anything new is written. */
 static void srv_clean_temps(const char *path)
 {
 	char d[PATH_MAX], b[PATH_MAX], pat[PATH_MAX];
@@ -290,7 +290,7 @@ static void srv_clean_temps(const char *path)
 
 	snprintf(d, sizeof(d), "%s", path);
 	snprintf(b, sizeof(b), "%s", path);
-	if (snprintf(pat, sizeof(pat), "%s/.%s.??????", dirname(d), basename(b)) >=
+	if (snprintf(pat, sizeof(pat), "%s/.%s.vpnd-??????", dirname(d), basename(b)) >=
 	    (int)sizeof(pat) || glob(pat, GLOB_NOSORT, NULL, &g) != 0)
 		return;
 	for (i = 0; i < g.gl_pathc; i++)
@@ -432,6 +432,8 @@ static int srv_start(struct srv *s)
 		log_warn("control socket %s", c->c_control_socket);
 		return err;
 	}
+	if (c->c_user[0] != '\0' && chown(c->c_control_socket, c->c_uid, c->c_gid) < 0)
+		log_warn("control socket %s: chown", c->c_control_socket);
 	if ((err = priv_start(&s->s_priv, c)) < 0 || (err = priv_drop(c)) < 0) {
 		errno = -err;
 		log_warn("cannot drop privileges to %s", c->c_user);

@@ -3,6 +3,7 @@
  * answer; this program sends the words, prints the answer and exits with
  * the status the daemon gave (0 ok, 1 runtime failure, 2 usage). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,11 +180,11 @@ static int cmd_remote(const char *sock, int argc, char **argv)
 	}
 	if ((fd = ctl_connect(sock)) < 0)
 		return 1;
-	if (send_all(fd, req, n) < 0) {
+	if (send_all(fd, req, n) < 0 && errno != EPIPE) {
 		fprintf(stderr, "vpnctl: %s: %s\n", sock, strerror(errno));
 		close(fd);
 		return 1;
-	}
+	}	/* EPIPE: the daemon answered early (a refusal); read it */
 	shutdown(fd, SHUT_WR);
 	rc = read_answer(fd);
 	close(fd);
@@ -203,6 +204,7 @@ int main(int argc, char **argv)
 		default:  usage(stderr); return 2;
 		}
 	}
+	signal(SIGPIPE, SIG_IGN);
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {

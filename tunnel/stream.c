@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -178,8 +179,13 @@ static void on_stream_poll(uv_poll_t *h, int status, int events)
 
 	if (st->st_closing)
 		return;
-	if (status < 0) {
-		stream_fail(st, uv_strerror(status), status);
+	if (status < 0) {	/* libuv says EBADF for POLLERR: ask the socket */
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+
+		if (getsockopt(st->st_fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr)
+			status = -soerr;
+		stream_fail(st, strerror(-status), status);
 		return;
 	}
 	if (!st->st_up) {

@@ -45,6 +45,8 @@ bad() { { cat "$T/server.conf"; echo "$1"; } > "$T/bad.conf"; }
 bad 'network2 = 1;';               check_bad 7 network2 ""
 bad 'keepalive = "x";';            check_bad 7 keepalive ""
 bad 'dead_peer_timeout = 0;';      check_bad 7 dead_peer_timeout "range"
+bad 'group = "nogroup";';          check_bad 7 group "without user"
+bad 'user = "no-such-user-here";'; check_bad 7 user "no such user"
 sed 's|10.8.0.0/24|10.8.0.0/33|' "$T/server.conf" > "$T/bad.conf"
 check_bad 5 network '"10.8.0.0/33" is not a CIDR prefix'
 sed 's|server.key|missing.key|' "$T/server.conf" > "$T/bad.conf"

@@ -49,10 +49,18 @@ kill -HUP "$SERVER_PID"
 wait_until 15 client_up alice || fail "SIGHUP reload as nobody"
 ok "allow remove and SIGHUP reload work unprivileged"
 
-rc=0; setpriv --reuid="$nobody" --regid="$nobody" --clear-groups "$VPNCTL" -s "$T/server.sock" status \
-	>/dev/null 2>&1 || rc=$?
-[[ $rc == 1 ]] || fail "an unprivileged vpnctl got in (rc $rc)"
-ok "unprivileged vpnctl refused"
+as() { local u; u=$(id -u "$1"); shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+chmod 711 "$T"
+as nobody "$VPNCTL" -s "$T/server.sock" status >/dev/null || fail "vpnd's own user cannot use vpnctl"
+[[ $(stat -c %a "$T/server.sock") == 600 ]] || fail "socket mode $(stat -c %a "$T/server.sock")"
+rc=0; as daemon "$VPNCTL" -s "$T/server.sock" status >/dev/null 2>&1 || rc=$?
+[[ $rc == 1 ]] || fail "another user got in through mode 0600 (rc $rc)"
+chmod 666 "$T/server.sock"	# even so, SO_PEERCRED keeps others out
+rc=0; out=$(as daemon "$VPNCTL" -s "$T/server.sock" status 2>&1) || rc=$?
+[[ $rc == 1 && $out == *"permission denied"* ]] || fail "SO_PEERCRED let another user in (rc $rc: $out)"
+chmod 600 "$T/server.sock"
+chmod 700 "$T"
+ok "control socket: root and vpnd's user get in; others are refused by mode and by SO_PEERCRED"
 
 stop_pid "$PID_alice"
 [[ $STOP_RC == 0 ]] || fail "client exit $STOP_RC"
