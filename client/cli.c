@@ -571,14 +571,6 @@ static const char *cli_state_name(enum cli_state st)
 	return names[st];
 }
 
-static void cli_time_str(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* A JSON string, or null when s is empty. */
 static void json_str_or_null(struct ctl_buf *b, const char *s)
 {
@@ -638,38 +630,21 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 static void cli_peers(struct cli *c, struct ctl_req *rq)
 {
 	struct ctl_buf b = { 0 };
-	uint64_t ago = (uv_now(c->c_loop) - c->c_last_rx) / 1000;
-	char gw[INET_ADDRSTRLEN], since[32], seen[32];
+	struct ctl_peer row = {
+		.cp_name = cur_server(c)->host, .cp_fp = c->c_conf->c_server_fp,
+		.cp_addr = c->c_cfg.mc_gateway, .cp_endpoint = c->c_peer_str,
+		.cp_transport = cli_on_dtls(c) ? "dtls" : "tls",
+		.cp_rx_bytes = c->c_rx_bytes, .cp_tx_bytes = c->c_tx_bytes,
+		.cp_rx_pkts = c->c_rx_pkts, .cp_tx_pkts = c->c_tx_pkts,
+		.cp_since = c->c_since,
+		.cp_last_seen = time(NULL) - (time_t)((uv_now(c->c_loop) - c->c_last_rx) / 1000),
+		.cp_dtls_id = c->c_dc_on ? c->c_dc.dc_io.id : NULL,
+	};
 
-	inet_ntop(AF_INET, &c->c_cfg.mc_gateway, gw, sizeof(gw));
-	cli_time_str(c->c_since, since, sizeof(since));
-	cli_time_str(time(NULL) - (time_t)ago, seen, sizeof(seen));
-	if (rq->rq_json)
-		ctl_printf(&b, "[");
-	else
-		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12s %12s %10s %10s %-20s %s\n",
-		    "NAME", "FINGERPRINT", "ADDRESS", "ENDPOINT", "TRANSPORT",
-		    "RX-BYTES", "TX-BYTES", "RX-PKTS", "TX-PKTS", "SINCE", "LAST-SEEN");
-	if (c->c_state == CLI_UP && rq->rq_json) {
-		ctl_printf(&b, "{\"name\":");
-		ctl_json_str(&b, cur_server(c)->host);
-		ctl_printf(&b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
-		    "\"endpoint\":\"%s\",\"transport\":\"%s\",\"rx_bytes\":%llu,"
-		    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu,"
-		    "\"connected_since\":\"%s\",\"last_seen\":\"%s\"}",
-		    c->c_conf->c_server_fp, gw, gw, c->c_peer_str,
-		    cli_on_dtls(c) ? "dtls" : "tls", (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes,
-		    (unsigned long long)c->c_rx_pkts, (unsigned long long)c->c_tx_pkts,
-		    since, seen);
-	} else if (c->c_state == CLI_UP)
-		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12llu %12llu %10llu %10llu %-20s %llus ago\n",
-		    cur_server(c)->host, c->c_conf->c_server_fp, gw, c->c_peer_str,
-		    cli_on_dtls(c) ? "dtls" : "tls",
-		    (unsigned long long)c->c_rx_bytes, (unsigned long long)c->c_tx_bytes,
-		    (unsigned long long)c->c_rx_pkts, (unsigned long long)c->c_tx_pkts,
-		    since, (unsigned long long)ago);
-	if (rq->rq_json)
-		ctl_printf(&b, "]\n");
+	ctl_peers_begin(&b, rq->rq_json);
+	if (c->c_state == CLI_UP)
+		ctl_peers_row(&b, rq->rq_json, 0, &row);
+	ctl_peers_end(&b, rq->rq_json);
 	ctl_reply_buf(rq, 0, &b);
 }
 

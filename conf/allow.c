@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/afile.h"
 #include "conf/allow.h"
 #include "conf/include.h"
 
@@ -393,105 +394,29 @@ static int write_list(const struct allow_list *al, FILE *f)
 		fprintf(f, " }%s\n", i + 1 < al->al_n ? "," : "");
 	}
 	fprintf(f, ");\n");
-	if (fflush(f) == EOF || ferror(f))
-		return -errno;
-	return fsync(fileno(f)) < 0 ? -errno : 0;
-}
-
-/* The mode to give the new file: the old file's, else 0644. */
-static int old_mode(const char *path, mode_t *mode)
-{
-	struct stat st;
-
-	*mode = 0644;
-	if (stat(path, &st) == 0) {
-		*mode = st.st_mode & 07777;
-		return 0;
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-/* dir = the directory of path, tmp = "dir/.base.vpnd-XXXXXX": a name of
- * our own, so a crash's leftovers can be told from anyone else's files. */
-static int temp_name(const char *path, char dir[PATH_MAX], char tmp[PATH_MAX])
-{
-	const char *slash = strrchr(path, '/');
-	int n, m;
-
-	if (slash == NULL)
-		n = snprintf(dir, PATH_MAX, ".");
-	else if (slash == path)
-		n = snprintf(dir, PATH_MAX, "/");
-	else
-		n = snprintf(dir, PATH_MAX, "%.*s", (int)(slash - path), path);
-	m = snprintf(tmp, PATH_MAX, "%s/.%s.vpnd-XXXXXX", dir,
-	    slash != NULL ? slash + 1 : path);
-	if (n < 0 || n >= PATH_MAX || m < 0 || m >= PATH_MAX)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static int sync_dir(const char *dir)
-{
-	int fd, rc = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-/* Write into the open temp file fd and rename it over path; "what" names
- * the step that failed. fd is closed. */
-static int write_temp(const struct allow_list *al, int fd, const char *tmp,
-    const char *path, mode_t mode, const char **what)
-{
-	FILE *f;
-	int rc;
-
-	*what = "cannot write";
-	if ((f = fdopen(fd, "w")) == NULL) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	if ((rc = write_list(al, f)) == 0 && fchmod(fileno(f), mode) < 0)
-		rc = -errno;
-	if (fclose(f) == EOF && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0) {
-		*what = "cannot rename the temp file";
-		rc = -errno;
-	}
-	return rc;
+	return fflush(f) == EOF || ferror(f) ? -ENOMEM : 0;
 }
 
 int allow_save(const struct allow_list *al, const char *path,
     struct conf_err *err)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX];
-	const char *what = "path too long";
-	mode_t mode;
-	int fd, rc;
+	const char *what;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
-	if ((rc = temp_name(path, dir, tmp)) < 0)
-		return set_err(err, path, 0, -rc, "%s", what);
-	if ((rc = old_mode(path, &mode)) < 0)
-		return set_err(err, path, 0, -rc, "cannot stat: %s",
-		    strerror(-rc));
-	if ((fd = mkstemp(tmp)) < 0)
-		return set_err(err, path, 0, errno, "cannot create a temp file "
-		    "in %s: %s", dir, strerror(errno));
-	if ((rc = write_temp(al, fd, tmp, path, mode, &what)) < 0) {
-		unlink(tmp);
-		return set_err(err, path, 0, -rc, "%s: %s", what, strerror(-rc));
-	}
-	if ((rc = sync_dir(dir)) < 0)
-		return set_err(err, path, 0, -rc, "cannot sync %s: %s", dir,
-		    strerror(-rc));
-	return 0;
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return set_err(err, path, 0, errno, "%s", strerror(errno));
+	rc = write_list(al, f);
+	if (fclose(f) == EOF && rc == 0)
+		rc = -errno;
+	if (rc == 0 && (rc = afile_write(path, buf, len, 0644, true, &what)) < 0)
+		set_err(err, path, 0, -rc, "%s: %s", what, strerror(-rc));
+	else if (rc < 0)
+		set_err(err, path, 0, -rc, "%s", strerror(-rc));
+	free(buf);
+	return rc;
 }

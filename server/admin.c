@@ -241,74 +241,30 @@ static const char *peer_endpoint(const struct peer *pe)
 	    pe->pe_endpoint;
 }
 
-static void time_str(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void peer_row_json(struct ctl_buf *b, const struct peer *pe, time_t last)
-{
-	char a[INET_ADDRSTRLEN], since[32], seen[32];
-
-	time_str(pe->pe_since, since, sizeof(since));
-	time_str(last, seen, sizeof(seen));
-	ctl_printf(b, "{\"name\":");
-	ctl_json_str(b, pe->pe_name);
-	ip_str(pe->pe_addr, a);
-	ctl_printf(b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
-	    "\"endpoint\":\"%s\",\"transport\":\"%s\",\"rx_bytes\":%llu,"
-	    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu,"
-	    "\"connected_since\":\"%s\",\"last_seen\":\"%s\",\"dtls_id\":",
-	    pe->pe_fp, a, a, peer_endpoint(pe), peer_on_dtls(pe) ? "dtls" : "tls",
-	    (unsigned long long)pe->pe_rx_bytes, (unsigned long long)pe->pe_tx_bytes,
-	    (unsigned long long)pe->pe_rx_pkts, (unsigned long long)pe->pe_tx_pkts,
-	    since, seen);
-	if (pe->pe_dc_on) {	/* the channel id, as it appears on the wire */
-		ctl_printf(b, "\"");
-		for (int i = 0; i < DTLS_ID_LEN; i++)
-			ctl_printf(b, "%02x", pe->pe_dc.dc_io.id[i]);
-		ctl_printf(b, "\"}");
-	} else
-		ctl_printf(b, "null}");
-}
-
 static void admin_peers(struct srv *s, struct ctl_req *rq)
 {
 	struct ctl_buf b = { 0 };
 	uint64_t now = uv_now(s->s_loop);
 	const struct peer *pe;
-	char a[INET_ADDRSTRLEN], since[32];
 	int n = 0;
 
-	if (rq->rq_json)
-		ctl_printf(&b, "[");
-	else
-		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12s %12s %10s %10s %-20s %s\n",
-		    "NAME", "FINGERPRINT", "ADDRESS", "ENDPOINT", "TRANSPORT",
-		    "RX-BYTES", "TX-BYTES", "RX-PKTS", "TX-PKTS", "SINCE", "LAST-SEEN");
+	ctl_peers_begin(&b, rq->rq_json);
 	for (pe = s->s_peers; pe != NULL; pe = pe->pe_next) {
-		time_t last = time(NULL) - (time_t)((now - pe->pe_last_rx) / 1000);
+		struct ctl_peer row = {
+			.cp_name = pe->pe_name, .cp_fp = pe->pe_fp, .cp_addr = pe->pe_addr,
+			.cp_endpoint = peer_endpoint(pe),
+			.cp_transport = peer_on_dtls(pe) ? "dtls" : "tls",
+			.cp_rx_bytes = pe->pe_rx_bytes, .cp_tx_bytes = pe->pe_tx_bytes,
+			.cp_rx_pkts = pe->pe_rx_pkts, .cp_tx_pkts = pe->pe_tx_pkts,
+			.cp_since = pe->pe_since,
+			.cp_last_seen = time(NULL) - (time_t)((now - pe->pe_last_rx) / 1000),
+			.cp_dtls_id = pe->pe_dc_on ? pe->pe_dc.dc_io.id : NULL,
+		};
 
-		if (pe->pe_state != PE_UP)
-			continue;
-		if (rq->rq_json) {
-			ctl_printf(&b, "%s", n++ ? "," : "");
-			peer_row_json(&b, pe, last);
-			continue;
-		}
-		time_str(pe->pe_since, since, sizeof(since));
-		ctl_printf(&b, "%-12s %-71s %-15s %-21s %-9s %12llu %12llu %10llu %10llu %-20s %llus ago\n",
-		    pe->pe_name, pe->pe_fp, ip_str(pe->pe_addr, a), peer_endpoint(pe),
-		    peer_on_dtls(pe) ? "dtls" : "tls",
-		    (unsigned long long)pe->pe_rx_bytes, (unsigned long long)pe->pe_tx_bytes,
-		    (unsigned long long)pe->pe_rx_pkts, (unsigned long long)pe->pe_tx_pkts,
-		    since, (unsigned long long)((now - pe->pe_last_rx) / 1000));
+		if (pe->pe_state == PE_UP)
+			ctl_peers_row(&b, rq->rq_json, n++, &row);
 	}
-	if (rq->rq_json)
-		ctl_printf(&b, "]\n");
+	ctl_peers_end(&b, rq->rq_json);
 	ctl_reply_buf(rq, 0, &b);
 }
 

@@ -2,6 +2,7 @@
  * to the daemon's handler, write the answer, close. Answers may come later
  * (an allow-list write runs on the thread pool), so a connection lives
  * until its reply is written. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -335,4 +336,65 @@ void ctl_close(struct ctl *c)
 		return;
 	unlink(c->c_path);
 	uv_close((uv_handle_t *)&c->c_pipe, on_ctl_closed);
+}
+
+void ctl_time_str(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void ctl_peers_begin(struct ctl_buf *b, bool json)
+{
+	if (json)
+		ctl_printf(b, "[");
+	else
+		ctl_printf(b, "%-12s %-71s %-15s %-21s %-9s %12s %12s %10s %10s %-20s %s\n",
+		    "NAME", "FINGERPRINT", "ADDRESS", "ENDPOINT", "TRANSPORT",
+		    "RX-BYTES", "TX-BYTES", "RX-PKTS", "TX-PKTS", "SINCE", "LAST-SEEN");
+}
+
+void ctl_peers_row(struct ctl_buf *b, bool json, int n, const struct ctl_peer *p)
+{
+	char a[INET_ADDRSTRLEN], since[32], seen[32];
+	int i;
+
+	inet_ntop(AF_INET, &p->cp_addr, a, sizeof(a));
+	ctl_time_str(p->cp_since, since, sizeof(since));
+	if (!json) {
+		ctl_printf(b, "%-12s %-71s %-15s %-21s %-9s %12llu %12llu %10llu %10llu "
+		    "%-20s %llds ago\n", p->cp_name, p->cp_fp, a, p->cp_endpoint,
+		    p->cp_transport, (unsigned long long)p->cp_rx_bytes,
+		    (unsigned long long)p->cp_tx_bytes, (unsigned long long)p->cp_rx_pkts,
+		    (unsigned long long)p->cp_tx_pkts, since,
+		    (long long)(time(NULL) - p->cp_last_seen));
+		return;
+	}
+	ctl_time_str(p->cp_last_seen, seen, sizeof(seen));
+	ctl_printf(b, "%s{\"name\":", n > 0 ? "," : "");
+	ctl_json_str(b, p->cp_name);
+	ctl_printf(b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
+	    "\"endpoint\":\"%s\",\"transport\":\"%s\",\"rx_bytes\":%llu,"
+	    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu,"
+	    "\"connected_since\":\"%s\",\"last_seen\":\"%s\",\"dtls_id\":",
+	    p->cp_fp, a, a, p->cp_endpoint, p->cp_transport,
+	    (unsigned long long)p->cp_rx_bytes, (unsigned long long)p->cp_tx_bytes,
+	    (unsigned long long)p->cp_rx_pkts, (unsigned long long)p->cp_tx_pkts,
+	    since, seen);
+	if (p->cp_dtls_id == NULL) {
+		ctl_printf(b, "null}");
+		return;
+	}
+	ctl_printf(b, "\"");
+	for (i = 0; i < 8; i++)
+		ctl_printf(b, "%02x", p->cp_dtls_id[i]);
+	ctl_printf(b, "\"}");
+}
+
+void ctl_peers_end(struct ctl_buf *b, bool json)
+{
+	if (json)
+		ctl_printf(b, "]\n");
 }

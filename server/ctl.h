@@ -2,13 +2,17 @@
  * mode 0600). One request per connection: the command's words separated by
  * tabs, ended by a newline; the answer is "ok\n" and the body, or
  * "error N\n" and a message, N being vpnctl's exit status; then EOF.
- * The daemon (server or client) supplies one handler; this module only
- * moves bytes, and renders nothing itself. */
+ * The daemon (server or client) supplies one handler; this module moves
+ * bytes and offers the renderers both daemons share (JSON strings, the
+ * peers table). */
 #ifndef VPND_CTL_H
 #define VPND_CTL_H
 
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 #include <uv.h>
 
 #define CTL_MAX_ARGS 16
@@ -59,6 +63,26 @@ void ctl_replyf(struct ctl_req *rq, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 void ctl_printf(struct ctl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One row of `vpnctl peers`: the same fields, text and JSON, whether the
+ * daemon is a server (its peers) or a client (its server). */
+struct ctl_peer {
+	const char    *cp_name;
+	const char    *cp_fp;
+	struct in_addr cp_addr;			/* tunnel address */
+	const char    *cp_endpoint;		/* "ip:port" data comes from */
+	const char    *cp_transport;		/* "dtls" or "tls" */
+	uint64_t       cp_rx_bytes, cp_tx_bytes, cp_rx_pkts, cp_tx_pkts;
+	time_t         cp_since, cp_last_seen;
+	const uint8_t *cp_dtls_id;		/* 8 bytes, or NULL */
+};
+
+/* Rows between ctl_peers_begin and ctl_peers_end; n counts rows so far. */
+void ctl_peers_begin(struct ctl_buf *b, bool json);
+void ctl_peers_row(struct ctl_buf *b, bool json, int n, const struct ctl_peer *p);
+void ctl_peers_end(struct ctl_buf *b, bool json);
+/* UTC "2026-11-25T08:00:00Z". */
+void ctl_time_str(time_t t, char *buf, size_t len);
 /* A JSON string literal, quoted and escaped. */
 void ctl_json_str(struct ctl_buf *b, const char *s);
 void ctl_buf_free(struct ctl_buf *b);

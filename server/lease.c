@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf/allow.h"
+#include "conf/afile.h"
 #include "server/lease.h"
 #include "server/pool.h"
 
@@ -95,88 +96,11 @@ char *lease_render(const struct pool *p, size_t *len)
 	return buf;
 }
 
-/* dir = the directory of path, tmp = "dir/.base.vpnd-XXXXXX": a name of
- * our own, so a crash's leftovers can be told from anyone else's files. */
-static int lease_temp_name(const char *path, char dir[PATH_MAX],
-    char tmp[PATH_MAX])
-{
-	const char *slash = strrchr(path, '/');
-	int n, m;
-
-	if (slash == NULL)
-		n = snprintf(dir, PATH_MAX, ".");
-	else if (slash == path)
-		n = snprintf(dir, PATH_MAX, "/");
-	else
-		n = snprintf(dir, PATH_MAX, "%.*s", (int)(slash - path), path);
-	m = snprintf(tmp, PATH_MAX, "%s/.%s.vpnd-XXXXXX", dir,
-	    slash != NULL ? slash + 1 : path);
-	if (n < 0 || n >= PATH_MAX || m < 0 || m >= PATH_MAX)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static int lease_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Fill and sync the temp file fd, close it, rename it over path. */
-static int lease_write_temp(int fd, const char *tmp, const char *path,
-    const char *buf, size_t len)
-{
-	int rc = 0;
-
-	if (fchmod(fd, 0600) < 0)	/* mkstemp's mode is subject to umask */
-		rc = -errno;
-	if (rc == 0)
-		rc = lease_write_all(fd, buf, len);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	return rc;
-}
-
-static int lease_sync_dir(const char *dir)
-{
-	int fd, rc = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int lease_write(const char *path, const char *buf, size_t len)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX];
-	int fd, rc;
+	const char *what;
 
-	if ((rc = lease_temp_name(path, dir, tmp)) < 0)
-		return rc;
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		return -errno;
-	if ((rc = lease_write_temp(fd, tmp, path, buf, len)) < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	return lease_sync_dir(dir);
+	return afile_write(path, buf, len, 0600, false, &what);
 }
 
 int lease_save(const struct pool *p, const char *path)

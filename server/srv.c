@@ -5,8 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/afile.h"
 #include "crypto/dtls.h"
 #include "crypto/tls.h"
 #include "server/ctl.h"
@@ -279,24 +278,17 @@ static int srv_nat_up(struct srv *s)
 	return 0;
 }
 
-/* A kill -9 between writing a temp file and renaming it over PATH leaves
- * ".NAME.vpnd-XXXXXX" beside it (allow_save, lease_write); remove such
- * leftovers at start, before anything new is written. */
+static void on_temp_removed(void *arg, const char *name)
+{
+	(void)arg;
+	log_info("removed %s, left by an interrupted write", name);
+}
+
+/* A kill -9 between writing a temp file and renaming it leaves one beside
+ * the file; remove such leftovers at start, before anything is written. */
 static void srv_clean_temps(const char *path)
 {
-	char d[PATH_MAX], b[PATH_MAX], pat[PATH_MAX];
-	glob_t g;
-	size_t i;
-
-	snprintf(d, sizeof(d), "%s", path);
-	snprintf(b, sizeof(b), "%s", path);
-	if (snprintf(pat, sizeof(pat), "%s/.%s.vpnd-??????", dirname(d), basename(b)) >=
-	    (int)sizeof(pat) || glob(pat, GLOB_NOSORT, NULL, &g) != 0)
-		return;
-	for (i = 0; i < g.gl_pathc; i++)
-		if (unlink(g.gl_pathv[i]) == 0)
-			log_info("removed %s, left by an interrupted write", g.gl_pathv[i]);
-	globfree(&g);
+	afile_clean(path, on_temp_removed, NULL);
 }
 
 /* ---- leases in state_dir: written on the thread pool, one at a time ---- */
