@@ -30,7 +30,9 @@ struct priv;
 /* Start: with c->c_user set, fork the helper (call before any thread
  * exists). 0 or -errno. */
 int  priv_start(struct priv **out, const struct conf *c);
-/* Become c->c_user keeping only CAP_NET_ADMIN (no-op without user). */
+/* Become c->c_user keeping only CAP_NET_ADMIN, with no_new_privs and a
+ * seccomp filter denying exec, ptrace, mounts, modules, id changes and the
+ * like (no-op without user). */
 int  priv_drop(const struct conf *c);
 /* Read the allow-list, apply the edit, write it atomically; the result in
  * *out (initialised here). Thread-safe. 0 or -errno with err filled. */

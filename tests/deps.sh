@@ -3,7 +3,7 @@
 # those missing; quiet when everything is there already.
 pkgs="gcc make pkg-config libssl-dev libuv1-dev libconfig-dev libcmocka-dev
 libmnl-dev libnftables-dev nftables iproute2 iputils-ping python3 jq openssl
-conntrack libcap-ng-dev
+conntrack libcap-ng-dev libseccomp-dev
 clang libclang-rt-14-dev
 procps coreutils"
 missing=

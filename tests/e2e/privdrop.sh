@@ -24,16 +24,18 @@ status_of() { awk -v k="$2:" '$1 == k { $1 = ""; print substr($0, 2) }' "/proc/$
 [[ $(status_of "$SERVER_PID" CapEff) == 0000000000001000 && $(status_of "$SERVER_PID" CapPrm) == 0000000000001000 ]] ||
 	fail "server caps: eff $(status_of "$SERVER_PID" CapEff) prm $(status_of "$SERVER_PID" CapPrm)"
 [[ $(status_of "$SERVER_PID" NoNewPrivs) == 1 ]] || fail "no_new_privs not set"
+[[ $(status_of "$SERVER_PID" Seccomp) == 2 ]] || fail "no seccomp filter"
 helper=$(pgrep -P "$SERVER_PID" -x vpnd-priv) || fail "no privileged helper"
 [[ $(status_of "$helper" Uid | cut -d' ' -f1) == 0 ]] || fail "helper not root"
-ok "server runs as nobody with CAP_NET_ADMIN only; helper $helper stays root"
+ok "server runs as nobody with CAP_NET_ADMIN only, no_new_privs, seccomp; helper $helper stays root"
 
 allow alice "$("$VPNCTL" fingerprint "$T/alice.crt")"
 grep -q 'name = "alice"' "$T/peers.conf" || fail "allow add did not reach the 0600 root file"
 [[ $(stat -c '%U %a' "$T/peers.conf") == "root 600" ]] || fail "file owner/mode changed: $(stat -c '%U %a' "$T/peers.conf")"
 start_client alice 1
 wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "alice not up on dtls"
-[[ $(status_of "$PID_alice" Uid | cut -d' ' -f1) == "$nobody" && $(status_of "$PID_alice" CapEff) == 0000000000001000 ]] ||
+[[ $(status_of "$PID_alice" Uid | cut -d' ' -f1) == "$nobody" && $(status_of "$PID_alice" CapEff) == 0000000000001000 &&
+   $(status_of "$PID_alice" Seccomp) == 2 ]] ||
 	fail "client not dropped"
 in_ns "$TAG-c1" ping -c 2 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "no traffic"
 wait_until 5 grep -q 10.8.0.2 "$T/state/leases" || fail "lease not written"
