@@ -37,9 +37,10 @@ LIBSRC  = $(filter-out $(MAINS), $(wildcard conf/*.c crypto/*.c tunnel/*.c serve
 LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
 UNITSRC = $(wildcard tests/unit/test_*.c)
 UNITBIN = $(UNITSRC:tests/unit/%.c=$(O)/tests/%)
+UNITOBJ = $(UNITSRC:%.c=$(O)/%.o)
 FAKEOBJ = $(patsubst %.c,$(O)/%.o,$(filter-out $(UNITSRC),$(wildcard tests/unit/*.c)))
 DEPS    = $(LIBOBJ:.o=.d) $(O)/server/vpnd.d $(O)/server/vpnctl.d $(FAKEOBJ:.o=.d) \
-	  $(UNITBIN:=.d)
+	  $(UNITOBJ:.o=.d)
 
 ifeq ($(V),1)
 Q =
@@ -64,10 +65,10 @@ $(BIN)/vpnctl: $(O)/server/vpnctl.o $(LIBOBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/tests/%: tests/unit/%.c $(LIBOBJ) $(FAKEOBJ)
+$(O)/tests/%: $(O)/tests/unit/%.o $(LIBOBJ) $(FAKEOBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 unit: all $(UNITBIN)
 
@@ -128,4 +129,5 @@ clean:
 	rm -rf build bin
 
 .PHONY: all unit check demo deps install fuzz fuzz-smoke analyze clean
+.SECONDARY: $(UNITOBJ)
 -include $(DEPS)

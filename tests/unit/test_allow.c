@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf/allow.h"
+#include "fixture.h"
 
 #define HEX_A "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90"
 #define HEX_B "81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9"
@@ -29,26 +30,22 @@
 _Static_assert(sizeof(FP_A) == CONF_FP_LEN, "FP_A is 64 hex digits");
 
 struct fixture {
-	char dir[64];		/* "/tmp/test_allow.XXXXXX" */
-	char path[PATH_MAX];	/* of the last file put() wrote */
+	char dir[FX_DIR_MAX];	/* "/tmp/vpnd-test-allow.XXXXXX" */
 	struct cidr net;	/* 10.8.0.0/24 */
 };
 
+/* dir/NAME (fx_path: four buffers in turn). */
 static const char *path_of(struct fixture *f, const char *name)
 {
-	assert_true(snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name) <
-	    (int)sizeof(f->path));
-	return f->path;
+	return fx_path(f->dir, name);
 }
 
+/* Write TEXT to dir/NAME; returns its path. */
 static const char *put(struct fixture *f, const char *name, const char *text)
 {
 	const char *path = path_of(f, name);
-	FILE *fp;
 
-	assert_non_null(fp = fopen(path, "w"));
-	assert_true(fputs(text, fp) >= 0);
-	assert_int_equal(fclose(fp), 0);
+	fx_write(path, text);
 	return path;
 }
 
@@ -67,32 +64,14 @@ static int count_files(struct fixture *f)
 	return n;
 }
 
-static void remove_all(struct fixture *f)
-{
-	char p[PATH_MAX];
-	struct dirent *d;
-	DIR *dir;
-
-	if ((dir = opendir(f->dir)) == NULL)
-		return;
-	while ((d = readdir(dir)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", f->dir, d->d_name);
-		if (unlink(p) < 0)
-			rmdir(p);
-	}
-	closedir(dir);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_allow.XXXXXX");
-	if (mkdtemp(f->dir) == NULL || conf_parse_cidr("10.8.0.0/24", &f->net))
+	if (fx_tmpdir(f->dir, sizeof(f->dir), "allow") < 0 ||
+	    conf_parse_cidr("10.8.0.0/24", &f->net))
 		return -1;
 	*state = f;
 	return 0;
@@ -102,8 +81,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	remove_all(f);
-	rmdir(f->dir);
+	fx_rmtree(f->dir);
 	free(f);
 	return 0;
 }

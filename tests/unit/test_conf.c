@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "fixture.h"
 
 #define HEX_A "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90"
 #define FP_A  "sha256:" HEX_A
@@ -37,24 +38,16 @@
 	"cert = \"client.crt\";\n"
 
 struct fixture {
-	char dir[64];		/* "/tmp/test_conf.XXXXXX" */
-	char path[PATH_MAX];	/* of the last file put() wrote */
+	char dir[FX_DIR_MAX];	/* "/tmp/vpnd-test-conf.XXXXXX" */
 };
 
-static const char *const made[] = { "server.key", "server.crt", "client.key",
-	"client.crt", "peers.conf", "t.conf", "server.conf", NULL };
-
-/* Write TEXT to dir/NAME; returns its path (in f->path). */
+/* Write TEXT to dir/NAME; returns its path (fx_path: four buffers in turn). */
 static const char *put(struct fixture *f, const char *name, const char *text)
 {
-	FILE *fp;
+	const char *path = fx_path(f->dir, name);
 
-	assert_true(snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name) <
-	    (int)sizeof(f->path));
-	assert_non_null(fp = fopen(f->path, "w"));
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
-	return f->path;
+	fx_write(path, text);
+	return path;
 }
 
 static int setup(void **state)
@@ -63,8 +56,7 @@ static int setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_conf.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (fx_tmpdir(f->dir, sizeof(f->dir), "conf") < 0)
 		return -1;
 	put(f, "server.key", "k\n");
 	put(f, "server.crt", "c\n");
@@ -78,13 +70,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[PATH_MAX];
 
-	for (const char *const *n = made; *n != NULL; n++) {
-		snprintf(p, sizeof(p), "%s/%s", f->dir, *n);
-		unlink(p);
-	}
-	rmdir(f->dir);
+	fx_rmtree(f->dir);
 	free(f);
 	return 0;
 }

@@ -8,7 +8,6 @@
  * reads the real clock: the loss tests sleep for it (about 2 s in all).
  * Callbacks only count and copy; assertions run outside OpenSSL. */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -22,7 +21,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <openssl/err.h>
@@ -33,6 +31,7 @@
 #include "crypto/tls.h"
 #include "tunnel/dchan.h"
 #include "tunnel/udp.h"
+#include "fixture.h"
 
 #define NET_CAP    128			/* datagrams in flight */
 #define DGRAM_CAP  (DTLS_HDR + UDP_DGRAM_MAX)
@@ -57,7 +56,7 @@ enum { SRV = 0, CLI = 1 };
 
 static const uint8_t chan_id[DTLS_ID_LEN] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
 
-static char dir[64];
+static char dir[FX_DIR_MAX];
 static struct tls_ctx *tls_srv, *tls_cli;
 static struct dtls_ctx *dtls_srv, *dtls_cli;
 
@@ -85,13 +84,8 @@ struct dgram {
 	uint8_t buf[DGRAM_CAP];
 };
 
-struct tls_pair {
-	int  fds[2];				/* [0] server, [1] client */
-	SSL *srv, *cli;
-};
-
 struct net {
-	struct tls_pair tls, tls_other;
+	struct fx_tls_pair tls, tls_other;
 	struct side     side[2];
 	struct dgram    q[NET_CAP];
 	int             head, tail;
@@ -111,15 +105,6 @@ struct net {
 
 /* ---- fixture: keys, contexts, a TLS session ---- */
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int group_teardown(void **state)
 {
 	(void)state;
@@ -127,76 +112,36 @@ static int group_teardown(void **state)
 	dtls_ctx_free(dtls_srv);
 	tls_ctx_free(tls_cli);
 	tls_ctx_free(tls_srv);
-	return dir[0] ? nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) : 0;
+	return fx_rmtree(dir);
 }
 
 static int group_setup(void **state)
 {
-	char fp_srv[FP_STRLEN], fp_cli[FP_STRLEN], k[128], c[128], err[160];
+	char fp_srv[FP_STRLEN], fp_cli[FP_STRLEN];
 
-	snprintf(dir, sizeof(dir), "/tmp/vpnd-test-dchan.XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		dir[0] = '\0';
+	if (fx_tmpdir(dir, sizeof(dir), "dchan") < 0)
+		return -1;
+	if (key_generate(dir, "server", fp_srv) < 0 ||
+	    key_generate(dir, "client", fp_cli) < 0 ||
+	    fx_tls_server(&tls_srv, dir, "server") < 0 ||
+	    fx_tls_client(&tls_cli, dir, "client", fp_srv) < 0 ||
+	    dtls_ctx_new(&dtls_srv, 1) < 0 || dtls_ctx_new(&dtls_cli, 0) < 0) {
+		group_teardown(state);
 		return -1;
 	}
-	if (key_generate(dir, "server", fp_srv) < 0 ||
-	    key_generate(dir, "client", fp_cli) < 0)
-		goto fail;
-	snprintf(k, sizeof(k), "%s/server.key", dir);
-	snprintf(c, sizeof(c), "%s/server.crt", dir);
-	if (tls_ctx_server(&tls_srv, k, c, err, sizeof(err)) < 0)
-		goto fail;
-	snprintf(k, sizeof(k), "%s/client.key", dir);
-	snprintf(c, sizeof(c), "%s/client.crt", dir);
-	if (tls_ctx_client(&tls_cli, k, c, fp_srv, err, sizeof(err)) < 0 ||
-	    dtls_ctx_new(&dtls_srv, 1) < 0 || dtls_ctx_new(&dtls_cli, 0) < 0)
-		goto fail;
 	return 0;
-fail:
-	group_teardown(state);
-	return -1;
-}
-
-/* One handshake step; 1 done, -1 failed, 0 wants I/O. */
-static int tls_step(SSL *ssl)
-{
-	int r = SSL_do_handshake(ssl), e;
-
-	if (r == 1)
-		return 1;
-	e = SSL_get_error(ssl, r);
-	return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
 }
 
 /* A finished TLS 1.3 session between the two contexts. */
-static void tls_pair_open(struct tls_pair *p)
+static void tls_pair_open(struct fx_tls_pair *p)
 {
-	int i, rs = 0, rc = 0;
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0, p->fds), 0);
+	fx_tls_pair_open(p);
 	assert_non_null(p->srv = tls_ssl_new(tls_srv, p->fds[0]));
 	assert_non_null(p->cli = tls_ssl_new(tls_cli, p->fds[1]));
-	for (i = 0; i < 64 && (rs == 0 || rc == 0); i++) {
-		if (rc == 0)
-			rc = tls_step(p->cli);
-		if (rs == 0)
-			rs = tls_step(p->srv);
-	}
-	assert_int_equal(rc, 1);
-	assert_int_equal(rs, 1);
+	fx_tls_handshake(p);
+	assert_int_equal(p->cli_rc, 1);
+	assert_int_equal(p->srv_rc, 1);
 	assert_int_equal(SSL_version(p->srv), TLS1_3_VERSION);
-}
-
-static void tls_pair_close(struct tls_pair *p)
-{
-	SSL_free(p->srv);
-	SSL_free(p->cli);
-	if (p->fds[0] > 0)
-		close(p->fds[0]);
-	if (p->fds[1] > 0)
-		close(p->fds[1]);
-	memset(p, 0, sizeof(*p));
 }
 
 /* ---- the in-memory network ---- */
@@ -419,8 +364,8 @@ static int net_teardown(void **state)
 	for (i = 0; i < 2; i++)
 		if (n->side[i].dc_on)
 			dchan_free(&n->side[i].dc);
-	tls_pair_close(&n->tls);
-	tls_pair_close(&n->tls_other);
+	fx_tls_pair_close(&n->tls);
+	fx_tls_pair_close(&n->tls_other);
 	free(n);
 	ERR_clear_error();
 	return 0;

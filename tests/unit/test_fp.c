@@ -3,7 +3,6 @@
  * and each fingerprint is checked against the spec's reference pipeline
  * `openssl pkey -pubout -outform DER | sha256sum`. */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,33 +18,14 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/fp.h"
+#include "fixture.h"
 
-static char dir[64];
+static char dir[FX_DIR_MAX];
 
+/* NAME in the group's directory (fx_path: four buffers in turn). */
 static const char *path(const char *name)
 {
-	static char buf[4][256];
-	static int n;
-	char *p = buf[n++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
-	return p;
-}
-
-/* Run a shell command; 0 if it exited 0. */
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) == 0)
-		return 0;
-	print_error("command failed: %s\n", cmd);
-	return -1;
+	return fx_path(dir, name);
 }
 
 /* The reference: sha256 of `openssl pkey -pubout -outform DER`. */
@@ -64,46 +44,25 @@ static void reference_fp(const char *key, char out[FP_STRLEN])
 	memcpy(out + 7, hex, 65);
 }
 
-static void write_text(const char *p, const char *text)
-{
-	FILE *f = fopen(p, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 /* Keys made once for the whole group: NAME.key, NAME.crt, NAME.pub. */
 static int make_set(const char *name, const char *genopts)
 {
 	const char *p = path(name);
 
-	return sh("openssl genpkey %s -out %s.key 2>/dev/null", genopts, p) ||
-	    sh("openssl req -x509 -new -key %s.key -subj /CN=%s -days 1 "
-	    "-out %s.crt 2>/dev/null", p, name, p) ||
-	    sh("openssl pkey -in %s.key -pubout -out %s.pub", p, p) ? -1 : 0;
+	return fx_keypair(dir, name, genopts) ||
+	    fx_sh("openssl pkey -in %s.key -pubout -out %s.pub", p, p) ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return fx_rmtree(dir);
 }
 
 static int group_setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/vpnd-test-fp.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (fx_tmpdir(dir, sizeof(dir), "fp") < 0)
 		return -1;
 	if (make_set("ed", "-algorithm ed25519") ||
 	    make_set("ec", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256") ||
@@ -113,13 +72,13 @@ static int group_setup(void **state)
 	    make_set("k1", "-algorithm EC -pkeyopt "
 	    "ec_paramgen_curve:secp256k1") ||
 	    make_set("ed448", "-algorithm ed448") ||
-	    sh("openssl pkey -in %s -traditional -out %s", path("rsa.key"),
+	    fx_sh("openssl pkey -in %s -traditional -out %s", path("rsa.key"),
 	    path("rsa-trad.key")) ||
-	    sh("openssl pkey -in %s -traditional -out %s", path("ec.key"),
+	    fx_sh("openssl pkey -in %s -traditional -out %s", path("ec.key"),
 	    path("ec-trad.key")) ||
-	    sh("openssl pkey -in %s -aes256 -passout pass:x -out %s",
+	    fx_sh("openssl pkey -in %s -aes256 -passout pass:x -out %s",
 	    path("ed.key"), path("ed-enc.key")) ||
-	    sh("cat %s %s > %s", path("ec.crt"), path("ec.key"),
+	    fx_sh("cat %s %s > %s", path("ec.crt"), path("ec.key"),
 	    path("ec.pem"))) {
 		group_teardown(state);
 		return -1;
@@ -194,9 +153,9 @@ static void test_fp_of_file_rejects_garbage_and_missing(void **state)
 	char got[FP_STRLEN];
 
 	(void)state;
-	write_text(path("garbage"), "-----BEGIN CERTIFICATE-----\nnope\n"
+	fx_write(path("garbage"), "-----BEGIN CERTIFICATE-----\nnope\n"
 	    "-----END CERTIFICATE-----\nhello\n");
-	write_text(path("empty"), "");
+	fx_write(path("empty"), "");
 	assert_int_equal(fp_of_file(path("garbage"), got), -EINVAL);
 	assert_int_equal(fp_of_file(path("empty"), got), -EINVAL);
 	assert_int_equal(fp_of_file(path("missing"), got), -ENOENT);
@@ -234,7 +193,7 @@ static void test_key_load_rejects_weak_and_unsupported(void **state)
 	size_t i;
 
 	(void)state;
-	write_text(path("garbage2"), "not a key\n");
+	fx_write(path("garbage2"), "not a key\n");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(key_load(&pk, path(bad[i])), -EINVAL);
 	assert_null(pk);
@@ -310,7 +269,7 @@ static void test_key_generate_writes_key_and_cert(void **state)
 	assert_int_equal(key_load(&pk, path("alice.example-1.key")), 0);
 	assert_int_equal(EVP_PKEY_get_base_id(pk), EVP_PKEY_ED25519);
 	EVP_PKEY_free(pk);
-	assert_int_equal(sh("grep -q 'BEGIN PRIVATE KEY' %s",
+	assert_int_equal(fx_sh("grep -q 'BEGIN PRIVATE KEY' %s",
 	    path("alice.example-1.key")), 0);
 	check_generated_crt(path("alice.example-1.crt"), "alice.example-1");
 }
@@ -326,16 +285,16 @@ static void test_key_generate_refuses_to_overwrite(void **state)
 	assert_int_equal(fp_of_file(path("bob.key"), again), 0);
 	assert_string_equal(again, fp);
 	/* Only the certificate is there: no key file may appear. */
-	write_text(path("carol.crt"), "mine\n");
+	fx_write(path("carol.crt"), "mine\n");
 	assert_int_equal(key_generate(dir, "carol", fp), -EEXIST);
 	assert_int_equal(stat(path("carol.key"), &st), -1);
 	assert_int_equal(errno, ENOENT);
-	assert_int_equal(sh("grep -qx mine %s", path("carol.crt")), 0);
+	assert_int_equal(fx_sh("grep -qx mine %s", path("carol.crt")), 0);
 	/* Only the key is there. */
-	write_text(path("dave.key"), "mine\n");
+	fx_write(path("dave.key"), "mine\n");
 	assert_int_equal(key_generate(dir, "dave", fp), -EEXIST);
 	assert_int_equal(stat(path("dave.crt"), &st), -1);
-	assert_int_equal(sh("grep -qx mine %s", path("dave.key")), 0);
+	assert_int_equal(fx_sh("grep -qx mine %s", path("dave.key")), 0);
 }
 
 static void test_key_generate_validates_name_and_dir(void **state)

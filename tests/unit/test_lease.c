@@ -22,6 +22,7 @@
 
 #include "server/lease.h"
 #include "server/pool.h"
+#include "fixture.h"
 
 #define FP(hex2) "sha256:" hex2 \
 	"00000000000000000000000000000000000000000000000000000000000000"
@@ -31,7 +32,7 @@
 #define FP_DAVE  FP("da")
 
 struct dir {
-	char d_path[64];		/* the directory */
+	char d_path[FX_DIR_MAX];	/* the directory */
 	char d_file[PATH_MAX];		/* d_path/leases */
 };
 
@@ -62,15 +63,6 @@ static void assert_lease(struct pool *p, const char *fp, const char *want)
 	assert_string_equal(got, want);
 }
 
-static void write_text(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* The names in dir, "." and ".." left out, space-separated and sorted
  * well enough for the one or two names these tests expect. */
 static void list_dir(const char *path, char *out, size_t len)
@@ -96,8 +88,7 @@ static int setup(void **state)
 
 	if (d == NULL)
 		return -1;
-	snprintf(d->d_path, sizeof(d->d_path), "/tmp/test_lease.XXXXXX");
-	if (mkdtemp(d->d_path) == NULL) {
+	if (fx_tmpdir(d->d_path, sizeof(d->d_path), "lease") < 0) {
 		free(d);
 		return -1;
 	}
@@ -106,24 +97,12 @@ static int setup(void **state)
 	return 0;
 }
 
-/* Remove whatever a test left (files, one level of directories). */
+/* Remove the directory and whatever a test left in it. */
 static int teardown(void **state)
 {
 	struct dir *d = *state;
-	struct dirent *e;
-	char path[PATH_MAX];
-	DIR *dh = opendir(d->d_path);
 
-	while (dh != NULL && (e = readdir(dh)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", d->d_path, e->d_name);
-		if (unlink(path) < 0)
-			rmdir(path);
-	}
-	if (dh != NULL)
-		closedir(dh);
-	rmdir(d->d_path);
+	fx_rmtree(d->d_path);
 	free(d);
 	return 0;
 }
@@ -202,7 +181,7 @@ static void test_lease_malformed_lines_skipped_and_counted(void **state)
 	struct dir *d = *state;
 	struct pool *p = pool_24();
 
-	write_text(d->d_file, text, sizeof(text) - 1);
+	fx_write_buf(d->d_file, text, sizeof(text) - 1);
 	assert_int_equal(lease_load(p, d->d_file), 10);
 	assert_lease(p, FP_DAVE, "10.8.0.2");
 	assert_lease(p, FP_ALICE, "10.8.0.20");
@@ -220,7 +199,7 @@ static void test_lease_line_with_nul_is_malformed(void **state)
 	struct dir *d = *state;
 	struct pool *p = pool_24();
 
-	write_text(d->d_file, text, sizeof(text) - 1);
+	fx_write_buf(d->d_file, text, sizeof(text) - 1);
 	assert_int_equal(lease_load(p, d->d_file), 1);
 	assert_lease(p, FP_ALICE, "10.8.0.2");
 	assert_lease(p, FP_BOB, "10.8.0.30");
@@ -250,7 +229,7 @@ static void test_lease_save_is_atomic_and_0600(void **state)
 	char names[256];
 	mode_t old;
 
-	write_text(d->d_file, "# old\n", 6);
+	fx_write_buf(d->d_file, "# old\n", 6);
 	assert_int_equal(chmod(d->d_file, 0666), 0);
 	assert_lease(p, FP_ALICE, "10.8.0.2");
 	old = umask(0277);		/* mkstemp alone would make it 0400 */
@@ -327,7 +306,7 @@ static void test_lease_load_refuses_reserved_and_in_use(void **state)
 	assert_lease(p, FP_DAVE, "10.8.0.2");		/* reserved wins */
 	assert_int_equal(pool_reserve(p, ip("10.8.0.4"), FP_CAROL), 0);
 	assert_int_equal(pool_reserve(p, ip("10.8.0.6"), FP("f4")), 0);
-	write_text(d->d_file, text, sizeof(text) - 1);
+	fx_write_buf(d->d_file, text, sizeof(text) - 1);
 	assert_int_equal(lease_load(p, d->d_file), 2);	/* .2 and .6 */
 	assert_int_equal(pool_lease(p, FP_DAVE, &a), -EBUSY);
 	assert_lease(p, FP_BOB, "10.8.0.3");

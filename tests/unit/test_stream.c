@@ -5,7 +5,6 @@
  * leaves a handle open. A watchdog timer closes everything if a test stalls,
  * and every test ends with uv_loop_close() == 0. */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <openssl/err.h>
@@ -25,11 +22,12 @@
 #include "crypto/fp.h"
 #include "crypto/tls.h"
 #include "tunnel/stream.h"
+#include "fixture.h"
 
 #define WATCHDOG_MS 5000
 #define NDATA       100
 
-static char dir[64];
+static char dir[FX_DIR_MAX];
 static char fp_srv[FP_STRLEN], fp_cli[FP_STRLEN];
 static struct tls_ctx *ctx_srv, *ctx_cli, *ctx_cli_wrong_pin;
 
@@ -65,51 +63,33 @@ struct lt {
 
 /* ---- fixture: keys and contexts ---- */
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int group_teardown(void **state)
 {
 	(void)state;
 	tls_ctx_free(ctx_srv);
 	tls_ctx_free(ctx_cli);
 	tls_ctx_free(ctx_cli_wrong_pin);
-	return dir[0] ? nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) : 0;
+	return fx_rmtree(dir);
 }
 
 static int group_setup(void **state)
 {
-	char key[128], crt[128], pin[FP_STRLEN], other[FP_STRLEN], err[160];
+	char pin[FP_STRLEN], other[FP_STRLEN];
 
-	snprintf(dir, sizeof(dir), "/tmp/vpnd-test-stream.XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		dir[0] = '\0';
+	if (fx_tmpdir(dir, sizeof(dir), "stream") < 0)
 		return -1;
-	}
-	snprintf(key, sizeof(key), "%s/server.key", dir);
-	snprintf(crt, sizeof(crt), "%s/server.crt", dir);
 	if (key_generate(dir, "server", fp_srv) < 0 ||
 	    key_generate(dir, "client", fp_cli) < 0 ||
 	    key_generate(dir, "other", other) < 0 ||
-	    fp_of_file(crt, pin) < 0 || strcmp(pin, fp_srv) != 0 ||
-	    tls_ctx_server(&ctx_srv, key, crt, err, sizeof(err)) < 0)
-		goto fail;
-	snprintf(key, sizeof(key), "%s/client.key", dir);
-	snprintf(crt, sizeof(crt), "%s/client.crt", dir);
-	if (tls_ctx_client(&ctx_cli, key, crt, pin, err, sizeof(err)) < 0 ||
-	    tls_ctx_client(&ctx_cli_wrong_pin, key, crt, other, err,
-	    sizeof(err)) < 0)
-		goto fail;
+	    fp_of_file(fx_path(dir, "server.crt"), pin) < 0 ||
+	    strcmp(pin, fp_srv) != 0 ||
+	    fx_tls_server(&ctx_srv, dir, "server") < 0 ||
+	    fx_tls_client(&ctx_cli, dir, "client", pin) < 0 ||
+	    fx_tls_client(&ctx_cli_wrong_pin, dir, "client", other) < 0) {
+		group_teardown(state);
+		return -1;
+	}
 	return 0;
-fail:
-	group_teardown(state);
-	return -1;
 }
 
 /* ---- the loop test harness ---- */
@@ -186,8 +166,7 @@ static void lt_start(struct lt *t, struct tls_ctx *cli_ctx)
 	int fds[2];
 	SSL *s, *c;
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0, fds), 0);
+	fx_socketpair(fds);
 	assert_non_null(s = tls_ssl_new(ctx_srv, fds[0]));
 	assert_non_null(c = tls_ssl_new(cli_ctx, fds[1]));
 	assert_int_equal(uv_timer_start(&t->watchdog, on_watchdog, WATCHDOG_MS,

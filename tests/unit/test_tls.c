@@ -4,151 +4,52 @@
  * TLS 1.2 only, a weak key) are raw SSL_CTXs made here. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "crypto/tls.h"
+#include "fixture.h"
 
-#define HANDSHAKE_ROUNDS 64
-
-static char dir[64];
+static char dir[FX_DIR_MAX];
 static char fp_srv[FP_STRLEN], fp_cli[FP_STRLEN], fp_other[FP_STRLEN];
 
+/* NAME in the group's directory (fx_path: four buffers in turn). */
 static const char *path(const char *name)
 {
-	static char buf[4][256];
-	static int n;
-	char *p = buf[n++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
-	return p;
-}
-
-/* Run a shell command; 0 if it exited 0. */
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) == 0)
-		return 0;
-	print_error("command failed: %s\n", cmd);
-	return -1;
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
+	return fx_path(dir, name);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* An identity made by the openssl command, as an operator might. */
-static int openssl_identity(const char *name, const char *genopts)
-{
-	const char *p = path(name);
-
-	return sh("openssl genpkey %s -out %s.key 2>/dev/null", genopts, p) ||
-	    sh("openssl req -x509 -new -key %s.key -subj /CN=%s -days 1 "
-	    "-out %s.crt 2>/dev/null", p, name, p) ? -1 : 0;
+	return fx_rmtree(dir);
 }
 
 static int group_setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/vpnd-test-tls.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (fx_tmpdir(dir, sizeof(dir), "tls") < 0)
 		return -1;
 	if (key_generate(dir, "server", fp_srv) < 0 ||
 	    key_generate(dir, "client", fp_cli) < 0 ||
 	    key_generate(dir, "other", fp_other) < 0 ||
-	    openssl_identity("ec", "-algorithm EC -pkeyopt "
+	    fx_keypair(dir, "ec", "-algorithm EC -pkeyopt "
 	    "ec_paramgen_curve:P-256") ||
-	    openssl_identity("rsa", "-algorithm RSA -pkeyopt "
+	    fx_keypair(dir, "rsa", "-algorithm RSA -pkeyopt "
 	    "rsa_keygen_bits:2048") ||
-	    openssl_identity("rsa1024", "-algorithm RSA -pkeyopt "
+	    fx_keypair(dir, "rsa1024", "-algorithm RSA -pkeyopt "
 	    "rsa_keygen_bits:1024")) {
 		group_teardown(state);
 		return -1;
 	}
 	return 0;
-}
-
-struct pair {
-	int  fds[2];		/* [0] server, [1] client */
-	SSL *srv, *cli;
-	int  srv_rc, cli_rc;	/* 1 done, -1 failed, 0 still going */
-};
-
-static void pair_open(struct pair *p)
-{
-	memset(p, 0, sizeof(*p));
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0, p->fds), 0);
-}
-
-static void pair_close(struct pair *p)
-{
-	SSL_free(p->srv);
-	SSL_free(p->cli);
-	close(p->fds[0]);
-	close(p->fds[1]);
-	ERR_clear_error();
-}
-
-/* One handshake step; 1 done, -1 failed, 0 wants I/O. */
-static int step(SSL *ssl)
-{
-	int r = SSL_do_handshake(ssl);
-
-	if (r == 1)
-		return 1;
-	switch (SSL_get_error(ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return 0;
-	default:
-		return -1;
-	}
-}
-
-/* Drive both ends until each has finished or failed, or the round budget is
- * spent (a side left waiting on a peer that gave up stays at 0). */
-static void pair_handshake(struct pair *p)
-{
-	int i;
-
-	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
-		if (p->cli_rc == 0)
-			p->cli_rc = step(p->cli);
-		if (p->srv_rc == 0)
-			p->srv_rc = step(p->srv);
-		if (p->cli_rc != 0 && p->srv_rc != 0)
-			break;
-	}
 }
 
 static struct tls_ctx *server_ctx(void)
@@ -175,7 +76,7 @@ static struct tls_ctx *client_ctx(const char *name, const char *pin)
 }
 
 /* Send one message each way over an established pair. */
-static void exchange(struct pair *p)
+static void exchange(struct fx_tls_pair *p)
 {
 	char buf[16];
 
@@ -191,15 +92,15 @@ static void test_tls_pinned_handshake_succeeds(void **state)
 {
 	struct tls_ctx *s = server_ctx(), *c = client_ctx("client", fp_srv);
 	char fp[FP_STRLEN];
-	struct pair p;
+	struct fx_tls_pair p;
 
 	(void)state;
-	pair_open(&p);
+	fx_tls_pair_open(&p);
 	assert_non_null(p.srv = tls_ssl_new(s, p.fds[0]));
 	assert_non_null(p.cli = tls_ssl_new(c, p.fds[1]));
 	assert_int_equal(tls_peer_fp(p.srv, fp), -ENOKEY);
 	assert_string_equal(tls_seen_fp(p.cli), "");
-	pair_handshake(&p);
+	fx_tls_handshake(&p);
 	assert_int_equal(p.cli_rc, 1);
 	assert_int_equal(p.srv_rc, 1);
 	assert_int_equal(SSL_version(p.srv), TLS1_3_VERSION);
@@ -211,7 +112,7 @@ static void test_tls_pinned_handshake_succeeds(void **state)
 	assert_false(tls_pin_mismatch(p.cli));
 	assert_string_equal(tls_seen_fp(p.cli), fp_srv);
 	exchange(&p);
-	pair_close(&p);
+	fx_tls_pair_close(&p);
 	tls_ctx_free(c);
 	tls_ctx_free(s);
 }
@@ -220,13 +121,13 @@ static void test_tls_wrong_pin_fails_and_names_server(void **state)
 {
 	struct tls_ctx *s = server_ctx(), *c = client_ctx("client", fp_other);
 	char why[256], fp[FP_STRLEN];
-	struct pair p;
+	struct fx_tls_pair p;
 
 	(void)state;
-	pair_open(&p);
+	fx_tls_pair_open(&p);
 	assert_non_null(p.srv = tls_ssl_new(s, p.fds[0]));
 	assert_non_null(p.cli = tls_ssl_new(c, p.fds[1]));
-	pair_handshake(&p);
+	fx_tls_handshake(&p);
 	assert_int_equal(p.cli_rc, -1);
 	assert_int_equal(p.srv_rc, -1);		/* it got the alert */
 	assert_true(tls_pin_mismatch(p.cli));
@@ -236,7 +137,7 @@ static void test_tls_wrong_pin_fails_and_names_server(void **state)
 	assert_int_equal(tls_peer_fp(p.srv, fp), -ENOKEY);
 	assert_string_not_equal(tls_errstr(why, sizeof(why)), "unknown error");
 	assert_string_equal(tls_errstr(why, sizeof(why)), "unknown error");
-	pair_close(&p);
+	fx_tls_pair_close(&p);
 	tls_ctx_free(c);
 	tls_ctx_free(s);
 }
@@ -245,7 +146,7 @@ static void test_tls_pin_is_case_insensitive(void **state)
 {
 	char upper[FP_STRLEN];
 	struct tls_ctx *s = server_ctx(), *c;
-	struct pair p;
+	struct fx_tls_pair p;
 	size_t i;
 
 	(void)state;
@@ -253,13 +154,13 @@ static void test_tls_pin_is_case_insensitive(void **state)
 		upper[i] = (char)(fp_srv[i] >= 'a' && fp_srv[i] <= 'z' ?
 		    fp_srv[i] - 'a' + 'A' : fp_srv[i]);
 	c = client_ctx("client", upper);
-	pair_open(&p);
+	fx_tls_pair_open(&p);
 	assert_non_null(p.srv = tls_ssl_new(s, p.fds[0]));
 	assert_non_null(p.cli = tls_ssl_new(c, p.fds[1]));
-	pair_handshake(&p);
+	fx_tls_handshake(&p);
 	assert_int_equal(p.cli_rc, 1);
 	assert_int_equal(p.srv_rc, 1);
-	pair_close(&p);
+	fx_tls_pair_close(&p);
 	tls_ctx_free(c);
 	tls_ctx_free(s);
 }
@@ -270,7 +171,7 @@ static void test_tls_openssl_made_keys_work(void **state)
 	const char *names[] = { "ec", "rsa" };
 	char want[FP_STRLEN], fp[FP_STRLEN], crt[256];
 	struct tls_ctx *s = server_ctx(), *c;
-	struct pair p;
+	struct fx_tls_pair p;
 	size_t i;
 
 	(void)state;
@@ -278,15 +179,15 @@ static void test_tls_openssl_made_keys_work(void **state)
 		snprintf(crt, sizeof(crt), "%s.crt", path(names[i]));
 		assert_int_equal(fp_of_file(crt, want), 0);
 		c = client_ctx(names[i], fp_srv);
-		pair_open(&p);
+		fx_tls_pair_open(&p);
 		assert_non_null(p.srv = tls_ssl_new(s, p.fds[0]));
 		assert_non_null(p.cli = tls_ssl_new(c, p.fds[1]));
-		pair_handshake(&p);
+		fx_tls_handshake(&p);
 		assert_int_equal(p.cli_rc, 1);
 		assert_int_equal(p.srv_rc, 1);
 		assert_int_equal(tls_peer_fp(p.srv, fp), 0);
 		assert_string_equal(fp, want);
-		pair_close(&p);
+		fx_tls_pair_close(&p);
 		tls_ctx_free(c);
 	}
 	tls_ctx_free(s);
@@ -319,20 +220,20 @@ static void server_refuses(SSL_CTX *raw)
 {
 	struct tls_ctx *s = server_ctx();
 	char fp[FP_STRLEN];
-	struct pair p;
+	struct fx_tls_pair p;
 
-	pair_open(&p);
+	fx_tls_pair_open(&p);
 	assert_non_null(p.srv = tls_ssl_new(s, p.fds[0]));
 	assert_non_null(p.cli = SSL_new(raw));
 	assert_int_equal(SSL_set_fd(p.cli, p.fds[1]), 1);
 	SSL_set_connect_state(p.cli);
-	pair_handshake(&p);
+	fx_tls_handshake(&p);
 	assert_int_equal(p.srv_rc, -1);
 	assert_int_equal(tls_peer_fp(p.srv, fp), -ENOKEY);
 	/* A foreign SSL has no record: no mismatch, nothing seen. */
 	assert_false(tls_pin_mismatch(p.cli));
 	assert_string_equal(tls_seen_fp(p.cli), "");
-	pair_close(&p);
+	fx_tls_pair_close(&p);
 	SSL_CTX_free(raw);
 	tls_ctx_free(s);
 }
@@ -407,13 +308,13 @@ static void test_tls_contexts_disable_tickets_and_cache(void **state)
 	struct tls_ctx *both[] = { s, c };
 	const uint64_t opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_TICKET;
-	struct pair p;
+	struct fx_tls_pair p;
 	SSL_CTX *ctx;
 	SSL *ssl;
 	size_t i;
 
 	(void)state;
-	pair_open(&p);
+	fx_tls_pair_open(&p);
 	for (i = 0; i < 2; i++) {
 		assert_non_null(ssl = tls_ssl_new(both[i], p.fds[i]));
 		ctx = SSL_get_SSL_CTX(ssl);
@@ -429,7 +330,7 @@ static void test_tls_contexts_disable_tickets_and_cache(void **state)
 		assert_int_equal(SSL_is_server(ssl), i == 0);
 		SSL_free(ssl);
 	}
-	pair_close(&p);
+	fx_tls_pair_close(&p);
 	tls_ctx_free(c);
 	tls_ctx_free(s);
 }

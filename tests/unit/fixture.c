@@ -1,0 +1,186 @@
+/* fixture.c - fixtures shared by the unit tests; see fixture.h. */
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "crypto/tls.h"
+#include "fixture.h"
+
+/* ---- files ---- */
+
+int fx_tmpdir(char *dir, size_t len, const char *tag)
+{
+	if (snprintf(dir, len, "/tmp/vpnd-test-%s.XXXXXX", tag) >= (int)len ||
+	    mkdtemp(dir) == NULL) {
+		if (len > 0)
+			dir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+int fx_rmtree(const char *dir)
+{
+	if (dir[0] == '\0')
+		return 0;
+	return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+const char *fx_path(const char *dir, const char *name)
+{
+	static char buf[4][PATH_MAX];
+	static unsigned n;
+	char *p = buf[n++ % 4];
+
+	assert_true(snprintf(p, PATH_MAX, "%s/%s", dir, name) < PATH_MAX);
+	return p;
+}
+
+void fx_write_buf(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+void fx_write(const char *path, const char *text)
+{
+	fx_write_buf(path, text, strlen(text));
+}
+
+/* ---- commands and identities ---- */
+
+int fx_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) == 0)
+		return 0;
+	print_error("command failed: %s\n", cmd);
+	return -1;
+}
+
+int fx_keypair(const char *dir, const char *name, const char *genopts)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return fx_sh("openssl genpkey %s -out %s.key 2>/dev/null", genopts, p) ||
+	    fx_sh("openssl req -x509 -new -key %s.key -subj /CN=%s -days 1 "
+	    "-out %s.crt 2>/dev/null", p, name, p) ? -1 : 0;
+}
+
+/* ---- TLS ---- */
+
+/* DIR/NAME.key and DIR/NAME.crt. */
+static void identity_paths(const char *dir, const char *name,
+    char key[PATH_MAX], char crt[PATH_MAX])
+{
+	snprintf(key, PATH_MAX, "%s/%s.key", dir, name);
+	snprintf(crt, PATH_MAX, "%s/%s.crt", dir, name);
+}
+
+int fx_tls_server(struct tls_ctx **out, const char *dir, const char *name)
+{
+	char key[PATH_MAX], crt[PATH_MAX], err[160] = "";
+	int rc;
+
+	identity_paths(dir, name, key, crt);
+	rc = tls_ctx_server(out, key, crt, err, sizeof(err));
+	if (rc < 0)
+		print_error("tls_ctx_server %s: %s\n", name, err);
+	return rc;
+}
+
+int fx_tls_client(struct tls_ctx **out, const char *dir, const char *name,
+    const char *pin)
+{
+	char key[PATH_MAX], crt[PATH_MAX], err[160] = "";
+	int rc;
+
+	identity_paths(dir, name, key, crt);
+	rc = tls_ctx_client(out, key, crt, pin, err, sizeof(err));
+	if (rc < 0)
+		print_error("tls_ctx_client %s: %s\n", name, err);
+	return rc;
+}
+
+void fx_socketpair(int fds[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, fds), 0);
+}
+
+void fx_tls_pair_open(struct fx_tls_pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	fx_socketpair(p->fds);
+}
+
+void fx_tls_pair_close(struct fx_tls_pair *p)
+{
+	SSL_free(p->srv);
+	SSL_free(p->cli);
+	if (p->fds[0] > 0)
+		close(p->fds[0]);
+	if (p->fds[1] > 0)
+		close(p->fds[1]);
+	ERR_clear_error();
+	memset(p, 0, sizeof(*p));
+}
+
+int fx_tls_step(SSL *ssl)
+{
+	int r = SSL_do_handshake(ssl);
+
+	if (r == 1)
+		return 1;
+	switch (SSL_get_error(ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+void fx_tls_handshake(struct fx_tls_pair *p)
+{
+	int i;
+
+	for (i = 0; i < FX_HANDSHAKE_ROUNDS; i++) {
+		if (p->cli_rc == 0)
+			p->cli_rc = fx_tls_step(p->cli);
+		if (p->srv_rc == 0)
+			p->srv_rc = fx_tls_step(p->srv);
+		if (p->cli_rc != 0 && p->srv_rc != 0)
+			break;
+	}
+}
