@@ -13,9 +13,11 @@ int rt_expand(const struct cidr *in, int n, const struct cidr *tunnet,
 {
 	int i, k = 0;
 
-	for (i = 0; i < n && k < CONF_MAX_ROUTES; i++) {
+	for (i = 0; i < n; i++) {
 		if (in[i].plen == tunnet->plen && in[i].addr.s_addr == tunnet->addr.s_addr)
 			continue;
+		if (k + (in[i].plen == 0 ? 2 : 1) > CONF_MAX_ROUTES + 1)
+			break;
 		if (in[i].plen == 0) {
 			out[k].addr.s_addr = htonl(0);
 			out[k++].plen = 1;

@@ -1,7 +1,7 @@
 /* afile.c - atomic file replacement; see afile.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,14 +104,24 @@ int afile_write(const char *path, const void *buf, size_t len, mode_t mode,
 
 void afile_clean(const char *path, void (*fn)(void *arg, const char *name), void *arg)
 {
-	char dir[PATH_MAX], pat[PATH_MAX];
-	glob_t g;
-	size_t i;
+	char dir[PATH_MAX], pre[PATH_MAX], full[PATH_MAX];
+	const char *slash;
+	struct dirent *d;
+	size_t plen;
+	DIR *dp;
 
-	if (split(path, "??????", dir, pat) < 0 || glob(pat, GLOB_NOSORT, NULL, &g) != 0)
+	if (split(path, "", dir, pre) < 0 || (dp = opendir(dir)) == NULL)
 		return;
-	for (i = 0; i < g.gl_pathc; i++)
-		if (unlink(g.gl_pathv[i]) == 0 && fn != NULL)
-			fn(arg, g.gl_pathv[i]);
-	globfree(&g);
+	slash = strrchr(pre, '/');
+	plen = strlen(slash + 1);		/* ".NAME.vpnd-" */
+	while ((d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, slash + 1, plen) != 0 ||
+		    strlen(d->d_name) != plen + 6)
+			continue;
+		if (snprintf(full, sizeof(full), "%s/%s", dir, d->d_name) >= (int)sizeof(full))
+			continue;
+		if (unlink(full) == 0 && fn != NULL)
+			fn(arg, full);
+	}
+	closedir(dp);
 }

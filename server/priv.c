@@ -51,7 +51,12 @@ static int allow_edit(const struct conf *c, const struct priv_allow_req *rq,
 	if ((rc = allow_load(out, c->c_allow_list, &c->c_network, err)) < 0 ||
 	    rq->pa_op == PRIV_RELOAD)
 		return rc;
-	if (rq->pa_op == PRIV_ADD)
+	if (rq->pa_op == PRIV_ADD && rq->pa_has_addr &&
+	    !cidr_contains(&c->c_network, rq->pa_addr)) {
+		memset(err, 0, sizeof(*err));
+		snprintf(err->msg, sizeof(err->msg), "address: not in the tunnel network");
+		rc = -EINVAL;
+	} else if (rq->pa_op == PRIV_ADD)
 		rc = allow_add(out, rq->pa_name, rq->pa_fp,
 		    rq->pa_has_addr ? &rq->pa_addr : NULL, err);
 	else if ((rc = allow_remove(out, rq->pa_name)) < 0) {
@@ -299,7 +304,7 @@ static int read_allow_reply(struct priv *p, const struct reply_hdr *rh,
 		out->al_e[i].ae_name[ALLOW_NAME_MAX - 1] = '\0';
 		out->al_e[i].ae_fp[CONF_FP_LEN - 1] = '\0';
 	}
-	return rh->rh_rc;
+	return 0;
 }
 
 int priv_allow(struct priv *p, const struct priv_allow_req *rq,
@@ -310,16 +315,20 @@ int priv_allow(struct priv *p, const struct priv_allow_req *rq,
 
 	memset(out, 0, sizeof(*out));
 	memset(err, 0, sizeof(*err));
-	if (p->p_fd == -1)
-		return allow_edit(p->p_conf, rq, out, err);
+	if (p->p_fd == -1) {		/* in-process: still one edit at a time */
+		uv_mutex_lock(&p->p_lock);
+		rc = allow_edit(p->p_conf, rq, out, err);
+		uv_mutex_unlock(&p->p_lock);
+		return rc;
+	}
 	uv_mutex_lock(&p->p_lock);
 	if (p->p_fd < 0)
 		rc = -EPIPE;
-	else if ((rc = call(p, MSG_ALLOW, rq, sizeof(*rq), &rh)) == 0 &&
-	    (rc = read_allow_reply(p, &rh, out, err)) < 0 && rh.rh_rc == 0)
+	else if ((rc = call(p, MSG_ALLOW, rq, sizeof(*rq), &rh)) < 0 ||
+	    (rc = read_allow_reply(p, &rh, out, err)) < 0)
 		priv_broken(p);		/* the reply was not read whole */
-	else if (rc < 0)
-		priv_broken(p);
+	else
+		rc = rh.rh_rc;
 	uv_mutex_unlock(&p->p_lock);
 	if (rc < 0) {
 		allow_free(out);
@@ -335,8 +344,12 @@ int priv_leases(struct priv *p, const char *buf, size_t len)
 	struct reply_hdr rh;
 	int rc;
 
-	if (p->p_fd == -1)
-		return leases_write(p->p_conf, buf, len);
+	if (p->p_fd == -1) {
+		uv_mutex_lock(&p->p_lock);
+		rc = leases_write(p->p_conf, buf, len);
+		uv_mutex_unlock(&p->p_lock);
+		return rc;
+	}
 	if (len > PRIV_MAX_MSG)
 		return -EMSGSIZE;
 	uv_mutex_lock(&p->p_lock);

@@ -1,0 +1,1156 @@
+/* test_ctl.c - the control socket: request parsing, the output buffer and
+ * the renderers both daemons share (JSON strings, the peers table in text
+ * and JSON, timestamps), then the socket itself on a real libuv loop with a
+ * plain AF_UNIX client: one request and its answer per connection, limits,
+ * the socket file's mode, a live or stale socket at the path, and a clean
+ * close (uv_loop_close returns 0). JSON output is checked by a small
+ * validating reader, so a stray or missing comma fails. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "server/ctl.h"
+#include "fixture.h"
+
+/* ---- a small JSON reader: enough to validate and pick fields ---- */
+
+static const char *js_value(const char *p);
+
+static const char *js_ws(const char *p)
+{
+	while (p != NULL && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static const char *js_string(const char *p)
+{
+	int i;
+
+	if (*p++ != '"')
+		return NULL;
+	for (;;) {
+		unsigned char c = (unsigned char)*p++;
+
+		if (c == '"')
+			return p;
+		if (c < 0x20)		/* NUL and raw control characters */
+			return NULL;
+		if (c != '\\')
+			continue;
+		c = (unsigned char)*p++;
+		if (c == 'u') {
+			for (i = 0; i < 4; i++)
+				if (strchr("0123456789abcdefABCDEF", *p) == NULL || *p++ == '\0')
+					return NULL;
+		} else if (c == '\0' || strchr("\"\\/bfnrt", c) == NULL)
+			return NULL;
+	}
+}
+
+static const char *js_digits(const char *p)
+{
+	const char *s = p;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p == s ? NULL : p;
+}
+
+static const char *js_number(const char *p)
+{
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if ((p = js_digits(p)) == NULL)
+		return NULL;
+	if (*p == '.' && (p = js_digits(p + 1)) == NULL)
+		return NULL;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		p = js_digits(p);
+	}
+	return p;
+}
+
+/* Object or array from the opening bracket; members are "key":value in an
+ * object, values in an array. */
+static const char *js_container(const char *p, char close, bool obj)
+{
+	p = js_ws(p + 1);
+	if (*p == close)
+		return p + 1;
+	for (;;) {
+		if (obj) {
+			if ((p = js_ws(js_string(p))) == NULL || *p != ':')
+				return NULL;
+			p++;
+		}
+		if ((p = js_ws(js_value(p))) == NULL)
+			return NULL;
+		if (*p == close)
+			return p + 1;
+		if (*p != ',')
+			return NULL;
+		p = js_ws(p + 1);
+	}
+}
+
+static const char *js_value(const char *p)
+{
+	if ((p = js_ws(p)) == NULL)
+		return NULL;
+	switch (*p) {
+	case '{': return js_container(p, '}', true);
+	case '[': return js_container(p, ']', false);
+	case '"': return js_string(p);
+	case 't': return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
+	case 'f': return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
+	case 'n': return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
+	default:  return js_number(p);
+	}
+}
+
+static void assert_json(const char *doc)
+{
+	const char *end = js_ws(js_value(doc));
+
+	if (end == NULL || *end != '\0')
+		fail_msg("not one JSON value: %s", doc);
+}
+
+/* The I-th element of the array DOC, copied into out. */
+static void js_element(const char *doc, int i, char *out, size_t len)
+{
+	const char *p = js_ws(doc), *end;
+
+	assert_int_equal(*p, '[');
+	p = js_ws(p + 1);
+	for (;;) {
+		assert_non_null(end = js_value(p));
+		if (i-- == 0)
+			break;
+		p = js_ws(end);
+		assert_int_equal(*p, ',');
+		p = js_ws(p + 1);
+	}
+	assert_true((size_t)(end - p) < len);
+	memcpy(out, p, (size_t)(end - p));
+	out[end - p] = '\0';
+}
+
+/* The raw text of KEY's value in the flat object OBJ (keys unique). */
+static void js_field(const char *obj, const char *key, char *out, size_t len)
+{
+	char k[64];
+	const char *p, *end;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	if ((p = strstr(obj, k)) == NULL)
+		fail_msg("no %s in %s", k, obj);
+	p += strlen(k);
+	assert_non_null(end = js_value(p));
+	assert_true((size_t)(end - p) < len);
+	memcpy(out, p, (size_t)(end - p));
+	out[end - p] = '\0';
+}
+
+static void assert_field(const char *obj, const char *key, const char *want)
+{
+	char got[256];
+
+	js_field(obj, key, got, sizeof(got));
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: got %s, want %s", key, got, want);
+}
+
+static void test_json_reader_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"[,]", "[1,]", "[{}{}]", "{\"a\":1,}", "{\"a\" 1}", "\"a\nb\"",
+		"\"\\x\"", "\"\\u12\"", "[1", "nul", "[]x", "{1:2}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *end = js_ws(js_value(bad[i]));
+
+		if (end != NULL && *end == '\0')
+			fail_msg("accepted %s", bad[i]);
+	}
+	assert_json("[{\"a\":[1,-2.5e3,\"\\u00e9\\\"\"],\"b\":null,\"c\":true}]\n");
+}
+
+/* ---- ctl_parse_request ---- */
+
+/* Parse a copy of TEXT into *rq, which starts out filled with junk. */
+static int parse(const char *text, char *line, size_t len, struct ctl_req *rq)
+{
+	assert_true(strlen(text) < len);
+	snprintf(line, len, "%s", text);
+	memset(rq, 0x5a, sizeof(*rq));
+	return ctl_parse_request(line, rq);
+}
+
+static void test_parse_words(void **state)
+{
+	struct ctl_req rq;
+	char line[256];
+	struct ctl_conn *conn;
+	int i;
+
+	(void)state;
+	assert_int_equal(parse("allow\tadd\talice\tsha256:ab", line, sizeof(line), &rq), 0);
+	assert_int_equal(rq.rq_argc, 4);
+	assert_string_equal(rq.rq_argv[0], "allow");
+	assert_string_equal(rq.rq_argv[1], "add");
+	assert_string_equal(rq.rq_argv[2], "alice");
+	assert_string_equal(rq.rq_argv[3], "sha256:ab");
+	for (i = 4; i < CTL_MAX_ARGS; i++)
+		assert_null(rq.rq_argv[i]);
+	assert_false(rq.rq_json);
+	/* words point into the line, which was cut at the tabs */
+	assert_ptr_equal(rq.rq_argv[0], line);
+	assert_ptr_equal(rq.rq_argv[1], line + 6);
+	/* rq_conn is never touched */
+	memset(&conn, 0x5a, sizeof(conn));
+	assert_ptr_equal(rq.rq_conn, conn);
+
+	/* spaces are part of a word */
+	assert_int_equal(parse("kick\tmy peer", line, sizeof(line), &rq), 0);
+	assert_int_equal(rq.rq_argc, 2);
+	assert_string_equal(rq.rq_argv[1], "my peer");
+}
+
+static void test_parse_json_anywhere(void **state)
+{
+	static const char *const lines[] = {
+		"--json\tpeers\tlist", "peers\t--json\tlist", "peers\tlist\t--json",
+		"--json\tpeers\t--json\tlist",
+	};
+	struct ctl_req rq;
+	char line[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		assert_int_equal(parse(lines[i], line, sizeof(line), &rq), 0);
+		assert_int_equal(rq.rq_argc, 2);
+		assert_string_equal(rq.rq_argv[0], "peers");
+		assert_string_equal(rq.rq_argv[1], "list");
+		assert_null(rq.rq_argv[2]);
+		assert_true(rq.rq_json);
+	}
+	/* only the exact word counts */
+	assert_int_equal(parse("status\t--json=1\t--JSON\t-json", line, sizeof(line), &rq), 0);
+	assert_int_equal(rq.rq_argc, 4);
+	assert_false(rq.rq_json);
+}
+
+static void test_parse_too_many_words(void **state)
+{
+	char text[256] = "", line[256];
+	struct ctl_req rq, junk;
+	int i;
+
+	(void)state;
+	for (i = 0; i < CTL_MAX_ARGS; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%sw%d",
+		    i ? "\t" : "", i);
+	assert_int_equal(parse(text, line, sizeof(line), &rq), 0);
+	assert_int_equal(rq.rq_argc, CTL_MAX_ARGS);
+	assert_string_equal(rq.rq_argv[CTL_MAX_ARGS - 1], "w15");
+
+	/* "--json" is not a word: the limit still holds with it */
+	strcat(text, "\t--json");
+	assert_int_equal(parse(text, line, sizeof(line), &rq), 0);
+	assert_int_equal(rq.rq_argc, CTL_MAX_ARGS);
+	assert_true(rq.rq_json);
+
+	/* one more: -E2BIG, rq untouched */
+	strcat(text, "\tw16");
+	assert_int_equal(parse(text, line, sizeof(line), &rq), -E2BIG);
+	memset(&junk, 0x5a, sizeof(junk));
+	assert_memory_equal(&rq, &junk, sizeof(rq));
+}
+
+static void test_parse_empty(void **state)
+{
+	static const char *const lines[] = { "", "\t", "\t\t\t", "--json", "--json\t--json" };
+	struct ctl_req rq, junk;
+	char line[64];
+	size_t i;
+
+	(void)state;
+	memset(&junk, 0x5a, sizeof(junk));
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		assert_int_equal(parse(lines[i], line, sizeof(line), &rq), -ENODATA);
+		assert_memory_equal(&rq, &junk, sizeof(rq));
+	}
+}
+
+/* ---- ctl_buf, ctl_printf, ctl_json_str ---- */
+
+static void assert_buf(struct ctl_buf *b, const char *want)
+{
+	assert_false(b->cb_oom);
+	assert_non_null(b->cb_p);
+	assert_int_equal(b->cb_len, strlen(want));
+	assert_string_equal(b->cb_p, want);
+	ctl_buf_free(b);
+	assert_null(b->cb_p);
+	assert_int_equal(b->cb_len, 0);
+	assert_int_equal(b->cb_cap, 0);
+}
+
+static void json_of(const char *s, const char *want)
+{
+	struct ctl_buf b = { 0 };
+
+	ctl_json_str(&b, s);
+	assert_json(b.cb_p);
+	assert_buf(&b, want);
+}
+
+static void test_json_str_escapes(void **state)
+{
+	(void)state;
+	json_of("", "\"\"");
+	json_of("alice", "\"alice\"");
+	json_of("a\"b", "\"a\\\"b\"");
+	json_of("back\\slash", "\"back\\\\slash\"");
+	json_of("\"\\\"", "\"\\\"\\\\\\\"\"");
+	json_of("\x01\t\n\r\x1f", "\"\\u0001\\u0009\\u000a\\u000d\\u001f\"");
+	json_of("x\x1b[31my", "\"x\\u001b[31my\"");
+	json_of(" ~/", "\" ~/\"");
+}
+
+static void test_json_str_utf8_passes_through(void **state)
+{
+	(void)state;
+	json_of("h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x94\x91",
+	    "\"h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x94\x91\"");
+}
+
+static void test_printf_grows(void **state)
+{
+	struct ctl_buf b = { 0 };
+	char want[16];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++)
+		ctl_printf(&b, "%05d,", i);
+	assert_false(b.cb_oom);
+	assert_int_equal(b.cb_len, 20000 * 6);
+	assert_true(b.cb_cap > b.cb_len);
+	assert_int_equal(b.cb_p[b.cb_len], '\0');
+	for (i = 0; i < 20000; i += 997) {
+		snprintf(want, sizeof(want), "%05d,", i);
+		assert_memory_equal(b.cb_p + i * 6, want, 6);
+	}
+	assert_memory_equal(b.cb_p + b.cb_len - 6, "19999,", 6);
+	ctl_buf_free(&b);
+}
+
+static void test_printf_one_big_append(void **state)
+{
+	struct ctl_buf b = { 0 };
+	char *big = malloc(10000);
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'q', 9999);
+	big[9999] = '\0';
+	ctl_printf(&b, "<");
+	ctl_printf(&b, "%s", big);		/* several doublings at once */
+	ctl_printf(&b, ">%d", 7);
+	assert_int_equal(b.cb_len, 10002);
+	assert_true(b.cb_cap >= 10003);
+	assert_int_equal(b.cb_p[0], '<');
+	assert_memory_equal(b.cb_p + 1, big, 9999);
+	assert_string_equal(b.cb_p + 10000, ">7");
+	free(big);
+	ctl_printf(&b, "%s", "");		/* nothing added */
+	assert_int_equal(b.cb_len, 10002);
+	ctl_buf_free(&b);
+}
+
+static void test_printf_stops_after_oom(void **state)
+{
+	struct ctl_buf b = { 0 };
+
+	(void)state;
+	ctl_printf(&b, "kept");
+	b.cb_oom = true;
+	ctl_printf(&b, "dropped");
+	assert_int_equal(b.cb_len, 4);
+	assert_string_equal(b.cb_p, "kept");
+	ctl_buf_free(&b);
+	assert_false(b.cb_oom);
+}
+
+/* ---- ctl_time_str and the peers table ---- */
+
+static void test_time_str(void **state)
+{
+	char buf[32], *tz = getenv("TZ"), *saved = tz ? strdup(tz) : NULL;
+
+	(void)state;
+	ctl_time_str(0, buf, sizeof(buf));
+	assert_string_equal(buf, "1970-01-01T00:00:00Z");
+	/* UTC whatever the local zone */
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	ctl_time_str(1795593600, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-25T08:00:00Z");
+	ctl_time_str(951868799, buf, sizeof(buf));
+	assert_string_equal(buf, "2000-02-29T23:59:59Z");
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
+#define FP_A "sha256:2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90"
+#define FP_B "sha256:81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9"
+
+static const uint8_t dtls_id[8] = { 0x00, 0x01, 0xab, 0xcd, 0xef, 0x10, 0x99, 0xff };
+
+static struct ctl_peer peer_alice(void)
+{
+	struct ctl_peer p = {
+		.cp_name = "alice", .cp_fp = FP_A, .cp_endpoint = "198.18.0.2:51820",
+		.cp_transport = "dtls", .cp_rx_bytes = 1234, .cp_tx_bytes = UINT64_MAX,
+		.cp_rx_pkts = 5, .cp_tx_pkts = 0, .cp_since = 1795593600,
+		.cp_last_seen = 1795593661, .cp_dtls_id = dtls_id,
+	};
+
+	assert_int_equal(inet_pton(AF_INET, "10.8.0.10", &p.cp_addr), 1);
+	return p;
+}
+
+static struct ctl_peer peer_bob(void)
+{
+	struct ctl_peer p = {
+		.cp_name = "b\"o\\b\n", .cp_fp = FP_B, .cp_endpoint = "203.0.113.9:40000",
+		.cp_transport = "tls", .cp_since = 0, .cp_last_seen = 0,
+	};
+
+	assert_int_equal(inet_pton(AF_INET, "10.8.0.11", &p.cp_addr), 1);
+	return p;
+}
+
+/* Split LINE at runs of spaces into at most MAX words. */
+static int words(char *line, char **w, int max)
+{
+	char *save = NULL, *t;
+	int n = 0;
+
+	for (t = strtok_r(line, " ", &save); t != NULL && n < max;
+	     t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	return t == NULL ? n : -1;
+}
+
+static void test_peers_text(void **state)
+{
+	static const char *const head[] = { "NAME", "FINGERPRINT", "ADDRESS",
+		"ENDPOINT", "TRANSPORT", "RX-BYTES", "TX-BYTES", "RX-PKTS", "TX-PKTS",
+		"SINCE", "LAST-SEEN" };
+	struct ctl_peer a = peer_alice();
+	struct ctl_buf b = { 0 };
+	char *nl, *row, *w[16];
+	long ago;
+	int i;
+
+	(void)state;
+	a.cp_last_seen = time(NULL) - 42;
+	ctl_peers_begin(&b, false);
+	ctl_peers_row(&b, false, 0, &a);
+	ctl_peers_end(&b, false);
+	assert_false(b.cb_oom);
+
+	/* two lines, the header's columns aligned with the row's */
+	assert_non_null(nl = strchr(b.cb_p, '\n'));
+	row = nl + 1;
+	assert_int_equal(strchr(row, '\n') - row + 1, (long)strlen(row));
+	assert_int_equal(strstr(row, "198.18.0.2") - row, strstr(b.cb_p, "ENDPOINT") - b.cb_p);
+	assert_int_equal(strstr(row, FP_A) - row, strstr(b.cb_p, "FINGERPRINT") - b.cb_p);
+
+	*nl = '\0';
+	assert_int_equal(words(b.cb_p, w, 16), 11);
+	for (i = 0; i < 11; i++)
+		assert_string_equal(w[i], head[i]);
+	row[strlen(row) - 1] = '\0';
+	assert_int_equal(words(row, w, 16), 12);
+	assert_string_equal(w[0], "alice");
+	assert_string_equal(w[1], FP_A);
+	assert_string_equal(w[2], "10.8.0.10");
+	assert_string_equal(w[3], "198.18.0.2:51820");
+	assert_string_equal(w[4], "dtls");
+	assert_string_equal(w[5], "1234");
+	assert_string_equal(w[6], "18446744073709551615");
+	assert_string_equal(w[7], "5");
+	assert_string_equal(w[8], "0");
+	assert_string_equal(w[9], "2026-11-25T08:00:00Z");
+	ago = strtol(w[10], &nl, 10);
+	assert_string_equal(nl, "s");
+	assert_true(ago >= 42 && ago <= 44);
+	assert_string_equal(w[11], "ago");
+	ctl_buf_free(&b);
+}
+
+static void test_peers_text_no_rows(void **state)
+{
+	struct ctl_buf b = { 0 };
+
+	(void)state;
+	ctl_peers_begin(&b, false);
+	ctl_peers_end(&b, false);
+	assert_int_equal(strncmp(b.cb_p, "NAME ", 5), 0);
+	assert_int_equal(strchr(b.cb_p, '\n') - b.cb_p + 1, (long)b.cb_len);
+	ctl_buf_free(&b);
+}
+
+static void test_peers_json_no_rows(void **state)
+{
+	struct ctl_buf b = { 0 };
+
+	(void)state;
+	ctl_peers_begin(&b, true);
+	ctl_peers_end(&b, true);
+	assert_json(b.cb_p);
+	assert_buf(&b, "[]\n");
+}
+
+static void test_peers_json_one_row(void **state)
+{
+	struct ctl_peer a = peer_alice();
+	struct ctl_buf b = { 0 };
+	char obj[1024];
+
+	(void)state;
+	ctl_peers_begin(&b, true);
+	ctl_peers_row(&b, true, 0, &a);
+	ctl_peers_end(&b, true);
+	assert_json(b.cb_p);
+	assert_int_equal(strncmp(b.cb_p, "[{", 2), 0);
+	assert_string_equal(b.cb_p + b.cb_len - 3, "}]\n");
+	js_element(b.cb_p, 0, obj, sizeof(obj));
+	assert_field(obj, "name", "\"alice\"");
+	assert_field(obj, "fingerprint", "\"" FP_A "\"");
+	assert_field(obj, "address", "\"10.8.0.10\"");
+	assert_field(obj, "addresses", "[\"10.8.0.10\"]");
+	assert_field(obj, "endpoint", "\"198.18.0.2:51820\"");
+	assert_field(obj, "transport", "\"dtls\"");
+	assert_field(obj, "rx_bytes", "1234");
+	assert_field(obj, "tx_bytes", "18446744073709551615");
+	assert_field(obj, "rx_packets", "5");
+	assert_field(obj, "tx_packets", "0");
+	assert_field(obj, "connected_since", "\"2026-11-25T08:00:00Z\"");
+	assert_field(obj, "last_seen", "\"2026-11-25T08:01:01Z\"");
+	assert_field(obj, "dtls_id", "\"0001abcdef1099ff\"");
+	ctl_buf_free(&b);
+}
+
+static void test_peers_json_two_rows(void **state)
+{
+	struct ctl_peer a = peer_alice(), bo = peer_bob();
+	struct ctl_buf b = { 0 };
+	char obj[1024];
+
+	(void)state;
+	ctl_peers_begin(&b, true);
+	ctl_peers_row(&b, true, 0, &bo);
+	ctl_peers_row(&b, true, 1, &a);
+	ctl_peers_end(&b, true);
+	assert_json(b.cb_p);
+	assert_non_null(strstr(b.cb_p, "null},{\"name\":\"alice\""));
+	js_element(b.cb_p, 0, obj, sizeof(obj));
+	assert_field(obj, "name", "\"b\\\"o\\\\b\\u000a\"");
+	assert_field(obj, "transport", "\"tls\"");
+	assert_field(obj, "dtls_id", "null");
+	assert_field(obj, "connected_since", "\"1970-01-01T00:00:00Z\"");
+	assert_field(obj, "rx_bytes", "0");
+	js_element(b.cb_p, 1, obj, sizeof(obj));
+	assert_field(obj, "name", "\"alice\"");
+	assert_field(obj, "dtls_id", "\"0001abcdef1099ff\"");
+	ctl_buf_free(&b);
+}
+
+/* ---- the socket on a real loop ---- */
+
+struct loopfx {
+	char             dir[FX_DIR_MAX];
+	char             path[PATH_MAX];	/* dir/ctl.sock */
+	uv_loop_t        loop;
+	bool             loop_open;
+	struct ctl      *ctl;
+	int              calls;			/* handler invocations */
+	char             seen[CTL_MAX_REQ + 1];	/* the last request, argv joined by ' ' */
+	bool             seen_json;
+	bool             defer;			/* keep the request in held */
+	struct ctl_req  *held;
+};
+
+/* Answers "ARGV... json=0|1" (status 0); "fail ... WORD" with error 2
+ * naming the last word. */
+static void on_request(void *arg, struct ctl_req *rq)
+{
+	struct loopfx *f = arg;
+	struct ctl_buf b = { 0 };
+	int i;
+
+	f->calls++;
+	f->seen[0] = '\0';
+	for (i = 0; i < rq->rq_argc; i++)
+		snprintf(f->seen + strlen(f->seen), sizeof(f->seen) - strlen(f->seen),
+		    "%s%s", i ? " " : "", rq->rq_argv[i]);
+	f->seen_json = rq->rq_json;
+	if (f->defer) {
+		f->held = rq;
+		return;
+	}
+	if (strcmp(rq->rq_argv[0], "fail") == 0) {
+		ctl_replyf(rq, 2, "unknown command: %s", rq->rq_argv[rq->rq_argc - 1]);
+		return;
+	}
+	for (i = 0; i < rq->rq_argc; i++)
+		ctl_printf(&b, "%s ", rq->rq_argv[i]);
+	ctl_printf(&b, "json=%d\n", rq->rq_json);
+	ctl_reply_buf(rq, 0, &b);
+	assert_null(b.cb_p);
+}
+
+static int loop_setup(void **state)
+{
+	struct loopfx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	*state = f;
+	if (fx_tmpdir(f->dir, sizeof(f->dir), "ctl") < 0 ||
+	    uv_loop_init(&f->loop) < 0)
+		return -1;
+	f->loop_open = true;
+	snprintf(f->path, sizeof(f->path), "%s/ctl.sock", f->dir);
+	return ctl_open(&f->ctl, &f->loop, f->path, on_request, f) < 0 ? -1 : 0;
+}
+
+/* Run the loop without blocking until nothing is left alive (bounded). */
+static void drain(struct loopfx *f)
+{
+	int i;
+
+	for (i = 0; i < 1000 && uv_loop_alive(&f->loop); i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+/* ctl_close, then every handle must be gone: uv_loop_close returns 0. */
+static void close_and_check(struct loopfx *f)
+{
+	ctl_close(f->ctl);
+	f->ctl = NULL;
+	drain(f);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	f->loop_open = false;
+}
+
+static int loop_teardown(void **state)
+{
+	struct loopfx *f = *state;
+
+	if (f == NULL)
+		return 0;
+	if (f->loop_open) {		/* a test failed half-way */
+		ctl_close(f->ctl);
+		drain(f);
+		uv_loop_close(&f->loop);
+	}
+	fx_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct sockaddr_un sun_of(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	return sun;
+}
+
+/* A non-blocking client connected to PATH, or -errno. */
+static int client_connect(const char *path)
+{
+	struct sockaddr_un sun = sun_of(path);
+	int fd;
+
+	assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	return fd;
+}
+
+static void client_send(int fd, const void *buf, size_t len)
+{
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+}
+
+/* Turn the loop and read FD until EOF; what came is in out (NUL-ended).
+ * Returns the length, or -1 if the connection was reset. Fails if it takes
+ * longer than a few seconds. */
+static ssize_t client_read_all(struct loopfx *f, int fd, char *out, size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		n = read(fd, out + got, len - 1 - got);
+		if (n > 0) {
+			got += (size_t)n;
+			assert_true(got < len - 1);
+			continue;
+		}
+		if (n == 0 || errno == ECONNRESET) {
+			out[got] = '\0';
+			return n == 0 ? (ssize_t)got : -1;
+		}
+		assert_int_equal(errno, EAGAIN);
+		poll(&pfd, 1, 1);
+	}
+	fail_msg("no EOF from the control socket");
+	return -1;
+}
+
+/* One request, its whole answer. */
+static void talk(struct loopfx *f, const char *req, char *out, size_t len)
+{
+	int fd;
+
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, req, strlen(req));
+	assert_true(client_read_all(f, fd, out, len) >= 0);
+	close(fd);
+}
+
+static void test_loop_request_and_answer(void **state)
+{
+	struct loopfx *f = *state;
+	char out[256];
+
+	talk(f, "status\t--json\n", out, sizeof(out));
+	assert_string_equal(out, "ok\nstatus json=1\n");
+	assert_int_equal(f->calls, 1);
+	assert_string_equal(f->seen, "status");
+	assert_true(f->seen_json);
+
+	/* one request per connection: what follows the newline is ignored */
+	talk(f, "peers\nstatus\n", out, sizeof(out));
+	assert_string_equal(out, "ok\npeers json=0\n");
+	assert_int_equal(f->calls, 2);
+
+	talk(f, "fail\tnow\n", out, sizeof(out));
+	assert_string_equal(out, "error 2\nunknown command: now\n");
+	assert_int_equal(f->calls, 3);
+	close_and_check(f);
+}
+
+/* An error message too long for ctl_replyf is cut, still ending in a
+ * newline. */
+static void test_loop_long_error_cut(void **state)
+{
+	struct loopfx *f = *state;
+	char req[1024] = "fail\t", out[2048];
+
+	memset(req + 5, 'x', 600);
+	strcpy(req + 605, "\n");
+	talk(f, req, out, sizeof(out));
+	assert_int_equal(strlen(out), strlen("error 2\n") + 511);
+	assert_int_equal(strncmp(out, "error 2\nunknown command: xxx", 28), 0);
+	assert_ptr_equal(strchr(out + 8, '\n'), out + strlen(out) - 1);
+	close_and_check(f);
+}
+
+/* Bad requests are answered by the module; the handler never sees them. */
+static void test_loop_bad_requests(void **state)
+{
+	struct loopfx *f = *state;
+	char req[256] = "", out[256];
+	int i;
+
+	talk(f, "\n", out, sizeof(out));
+	assert_string_equal(out, "error 2\nempty request\n");
+	talk(f, "--json\t\t\n", out, sizeof(out));
+	assert_string_equal(out, "error 2\nempty request\n");
+	for (i = 0; i <= CTL_MAX_ARGS; i++)
+		strcat(req, "w\t");
+	strcat(req, "\n");
+	talk(f, req, out, sizeof(out));
+	assert_string_equal(out, "error 2\ntoo many arguments\n");
+	assert_int_equal(f->calls, 0);
+	close_and_check(f);
+}
+
+/* A request may come in pieces; it is dispatched once, at the newline. */
+static void test_loop_request_in_pieces(void **state)
+{
+	struct loopfx *f = *state;
+	char out[256];
+	int fd, i;
+
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, "al", 2);
+	for (i = 0; i < 20; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	client_send(fd, "low\tli", 6);
+	for (i = 0; i < 20; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(f->calls, 0);
+	client_send(fd, "st\n", 3);
+	assert_true(client_read_all(f, fd, out, sizeof(out)) >= 0);
+	close(fd);
+	assert_string_equal(out, "ok\nallow list json=0\n");
+	assert_int_equal(f->calls, 1);
+	close_and_check(f);
+}
+
+/* CTL_MAX_REQ bytes with no newline: closed unanswered. One byte less and
+ * a newline is still a request. */
+static void test_loop_request_limit(void **state)
+{
+	struct loopfx *f = *state;
+	static char req[CTL_MAX_REQ];
+	char out[CTL_MAX_REQ + 64];
+	int fd;
+
+	memset(req, 'a', CTL_MAX_REQ);
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, req, CTL_MAX_REQ);
+	assert_int_equal(client_read_all(f, fd, out, sizeof(out)), 0);
+	close(fd);
+	assert_int_equal(f->calls, 0);
+
+	/* more than the limit: closed too (a reset, as data is left unread) */
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, req, CTL_MAX_REQ);
+	client_send(fd, "bbbb\n", 5);
+	assert_true(client_read_all(f, fd, out, sizeof(out)) <= 0);
+	close(fd);
+	assert_int_equal(f->calls, 0);
+
+	req[CTL_MAX_REQ - 1] = '\n';
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, req, CTL_MAX_REQ);
+	assert_int_equal(client_read_all(f, fd, out, sizeof(out)),
+	    3 + CTL_MAX_REQ - 1 + 8);
+	close(fd);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(strlen(f->seen), CTL_MAX_REQ - 1);
+	close_and_check(f);
+}
+
+/* A client that goes away before the newline costs nothing. */
+static void test_loop_client_hangs_up(void **state)
+{
+	struct loopfx *f = *state;
+	char out[256];
+	int fd, i;
+
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, "stat", 4);
+	for (i = 0; i < 20; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	close(fd);
+	for (i = 0; i < 20; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(f->calls, 0);
+	talk(f, "status\n", out, sizeof(out));
+	assert_string_equal(out, "ok\nstatus json=0\n");
+	close_and_check(f);
+}
+
+/* An answer may come later, even after ctl_close: the connection lives
+ * until its reply is written. */
+static void test_loop_deferred_reply(void **state)
+{
+	struct loopfx *f = *state;
+	char out[256];
+	int fd, i;
+
+	f->defer = true;
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, "allow\tadd\tbob\n", 14);
+	for (i = 0; i < 100 && f->calls == 0; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(f->calls, 1);
+	assert_non_null(f->held);
+	assert_string_equal(f->seen, "allow add bob");
+	/* argv stays valid until the reply */
+	assert_string_equal(f->held->rq_argv[2], "bob");
+	for (i = 0; i < 20; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(read(fd, out, sizeof(out)), -1);
+	assert_int_equal(errno, EAGAIN);
+
+	ctl_close(f->ctl);
+	f->ctl = NULL;
+	assert_int_equal(access(f->path, F_OK), -1);
+	assert_int_equal(client_connect(f->path), -ENOENT);
+	ctl_replyf(f->held, 1, "later: %s", f->held->rq_argv[2]);
+	assert_true(client_read_all(f, fd, out, sizeof(out)) >= 0);
+	close(fd);
+	assert_string_equal(out, "error 1\nlater: bob\n");
+	close_and_check(f);
+}
+
+static void test_loop_socket_mode(void **state)
+{
+	struct loopfx *f = *state;
+	struct stat st;
+	mode_t old;
+
+	assert_int_equal(lstat(f->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	close_and_check(f);
+
+	/* whatever the umask, which is left as it was */
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	f->loop_open = true;
+	old = umask(0);
+	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, on_request, f), 0);
+	assert_int_equal(umask(old), 0);
+	assert_int_equal(lstat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	close_and_check(f);
+}
+
+/* Only root and the daemon's user get an answer, whatever the file mode
+ * lets through: a child as nobody is refused. */
+static void test_loop_untrusted_peer(void **state)
+{
+	struct loopfx *f = *state;
+	char out[256];
+	pid_t pid;
+	int fd, st, i;
+
+	if (geteuid() != 0) {
+		close_and_check(f);
+		skip();
+	}
+	assert_int_equal(chmod(f->path, 0666), 0);
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0) {
+		ssize_t n, got = 0;
+
+		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		if ((fd = client_connect(f->path)) < 0)
+			_exit(3);
+		fcntl(fd, F_SETFL, 0);		/* blocking: the parent runs the loop */
+		if (write(fd, "status\n", 7) != 7)
+			_exit(4);
+		while ((n = read(fd, out + got, sizeof(out) - 1 - (size_t)got)) > 0)
+			got += n;
+		out[got] = '\0';
+		_exit(strcmp(out, "error 1\npermission denied\n") == 0 ? 0 : 5);
+	}
+	for (i = 0; i < 5000; i++) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(1000);
+	}
+	assert_int_not_equal(i, 5000);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(f->calls, 0);
+	close_and_check(f);
+}
+
+static void test_open_live_path_is_in_use(void **state)
+{
+	struct loopfx *f = *state;
+	struct ctl *c2 = (struct ctl *)&c2;
+	uv_loop_t loop2;
+	char out[256];
+
+	assert_int_equal(uv_loop_init(&loop2), 0);
+	assert_int_equal(ctl_open(&c2, &loop2, f->path, on_request, f), -EADDRINUSE);
+	assert_ptr_equal(c2, (struct ctl *)&c2);	/* *out untouched */
+	assert_int_equal(uv_loop_close(&loop2), 0);
+	/* the first one still answers */
+	talk(f, "status\n", out, sizeof(out));
+	assert_string_equal(out, "ok\nstatus json=0\n");
+	close_and_check(f);
+}
+
+/* A socket file nobody listens on (a daemon that crashed) is replaced. */
+static void test_open_replaces_stale_socket(void **state)
+{
+	struct loopfx *f = *state;
+	struct sockaddr_un sun = sun_of(f->path);
+	struct stat st;
+	char out[256];
+	int fd;
+
+	close_and_check(f);
+	assert_int_equal(access(f->path, F_OK), -1);
+	assert_true((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	assert_int_equal(lstat(f->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(client_connect(f->path), -ECONNREFUSED);
+
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	f->loop_open = true;
+	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, on_request, f), 0);
+	talk(f, "status\n", out, sizeof(out));
+	assert_string_equal(out, "ok\nstatus json=0\n");
+	close_and_check(f);
+	assert_int_equal(access(f->path, F_OK), -1);
+}
+
+/* Something else at the path is not ours to remove. */
+static void test_open_refuses_other_files(void **state)
+{
+	struct loopfx *f = *state;
+	const char *file = fx_path(f->dir, "file");
+	struct ctl *c2 = NULL;
+	char got[16] = "";
+	FILE *fp;
+
+	fx_write(file, "data\n");
+	assert_int_equal(ctl_open(&c2, &f->loop, file, on_request, f), -EEXIST);
+	assert_non_null(fp = fopen(file, "r"));
+	assert_non_null(fgets(got, sizeof(got), fp));
+	fclose(fp);
+	assert_string_equal(got, "data\n");
+	assert_int_equal(mkdir(fx_path(f->dir, "d"), 0700), 0);
+	assert_int_equal(ctl_open(&c2, &f->loop, fx_path(f->dir, "d"), on_request, f),
+	    -EEXIST);
+	assert_int_equal(access(fx_path(f->dir, "d"), F_OK), 0);
+	assert_null(c2);
+	close_and_check(f);
+}
+
+static void test_open_makes_parent_and_close_unlinks(void **state)
+{
+	struct loopfx *f = *state;
+	const char *sub = fx_path(f->dir, "run");
+	char path[PATH_MAX], out[256];
+	struct ctl *c2;
+	struct stat st;
+	mode_t um = umask(022);
+
+	umask(um);
+	snprintf(path, sizeof(path), "%s/x.sock", sub);
+	assert_int_equal(ctl_open(&c2, &f->loop, path, on_request, f), 0);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755 & ~um);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+
+	/* two sockets on one loop, each answering */
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	talk(f, "status\n", out, sizeof(out));
+	assert_string_equal(out, "ok\nstatus json=0\n");
+	ctl_close(c2);
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	snprintf(f->path, sizeof(f->path), "%s/ctl.sock", f->dir);
+	assert_int_equal(lstat(f->path, &st), 0);
+	close_and_check(f);
+	assert_int_equal(lstat(f->path, &st), -1);
+	ctl_close(NULL);
+}
+
+static void test_open_path_too_long(void **state)
+{
+	struct loopfx *f = *state;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	struct ctl *c2 = NULL;
+
+	snprintf(path, sizeof(path), "%s/", f->dir);
+	memset(path + strlen(path), 's', sizeof(path) - 1 - strlen(path));
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(ctl_open(&c2, &f->loop, path, on_request, f), -ENAMETOOLONG);
+	assert_null(c2);
+	close_and_check(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_reader_rejects),
+		cmocka_unit_test(test_parse_words),
+		cmocka_unit_test(test_parse_json_anywhere),
+		cmocka_unit_test(test_parse_too_many_words),
+		cmocka_unit_test(test_parse_empty),
+		cmocka_unit_test(test_json_str_escapes),
+		cmocka_unit_test(test_json_str_utf8_passes_through),
+		cmocka_unit_test(test_printf_grows),
+		cmocka_unit_test(test_printf_one_big_append),
+		cmocka_unit_test(test_printf_stops_after_oom),
+		cmocka_unit_test(test_time_str),
+		cmocka_unit_test(test_peers_text),
+		cmocka_unit_test(test_peers_text_no_rows),
+		cmocka_unit_test(test_peers_json_no_rows),
+		cmocka_unit_test(test_peers_json_one_row),
+		cmocka_unit_test(test_peers_json_two_rows),
+		cmocka_unit_test_setup_teardown(test_loop_request_and_answer, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_long_error_cut, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_bad_requests, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_request_in_pieces, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_request_limit, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_client_hangs_up, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_deferred_reply, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_socket_mode, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_untrusted_peer, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_open_live_path_is_in_use, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_open_replaces_stale_socket, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_other_files, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_open_makes_parent_and_close_unlinks, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_open_path_too_long, loop_setup, loop_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

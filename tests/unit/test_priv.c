@@ -1,0 +1,694 @@
+/* test_priv.c - the privileged side's three requests: allow-list edits
+ * (reload, add, remove) on the configured file, the leases file, and at
+ * stop the control socket's removal. First in-process (no user), with a
+ * struct conf filled by hand on a temp directory; then through the forked
+ * helper (user "root", so the test needs root; priv_drop is never called),
+ * whose answers must match the in-process ones, and whose stop must reap
+ * it. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "server/lease.h"
+#include "server/priv.h"
+#include "fixture.h"
+
+#define FP(hex2) "sha256:" hex2 \
+	"00000000000000000000000000000000000000000000000000000000000000"
+#define FP_A FP("a1")
+#define FP_B FP("b0")
+#define FP_C FP("ca")
+#define FP_D FP("da")
+#define FP_E FP("ee")
+
+#define LIST_ALICE "peers = (\n" \
+	"  { name = \"alice\"; fingerprint = \"" FP_A "\"; address = \"10.8.0.10\"; }\n" \
+	");\n"
+
+struct fixture {
+	char         dir[FX_DIR_MAX];
+	struct conf  c;
+	struct priv *p;
+};
+
+static struct in_addr ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+/* A server's conf on DIR as the config file would give it, USER as set. */
+static void conf_fill(struct conf *c, const char *dir, const char *user)
+{
+	memset(c, 0, sizeof(*c));
+	c->c_mode = CONF_SERVER;
+	snprintf(c->c_allow_list, sizeof(c->c_allow_list), "%s/peers.conf", dir);
+	snprintf(c->c_state_dir, sizeof(c->c_state_dir), "%s", dir);
+	snprintf(c->c_control_socket, sizeof(c->c_control_socket), "%s/ctl.sock", dir);
+	snprintf(c->c_user, sizeof(c->c_user), "%s", user);
+	assert_int_equal(conf_parse_cidr("10.8.0.0/24", &c->c_network), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	*state = f;
+	return fx_tmpdir(f->dir, sizeof(f->dir), "priv");
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc;
+
+	priv_stop(f->p);		/* a test that failed half-way */
+	rc = fx_rmtree(f->dir);
+	free(f);
+	return rc;
+}
+
+/* In-process: conf with no user, the allow-list holding alice (0640). */
+static void start(struct fixture *f, const char *user)
+{
+	conf_fill(&f->c, f->dir, user);
+	fx_write(f->c.c_allow_list, LIST_ALICE);
+	assert_int_equal(chmod(f->c.c_allow_list, 0640), 0);
+	assert_int_equal(priv_start(&f->p, &f->c), 0);
+}
+
+static struct priv_allow_req req(int op, const char *name, const char *fp,
+    const char *addr)
+{
+	struct priv_allow_req rq = { .pa_op = op };
+
+	snprintf(rq.pa_name, sizeof(rq.pa_name), "%s", name);
+	snprintf(rq.pa_fp, sizeof(rq.pa_fp), "%s", fp);
+	if (addr != NULL) {
+		rq.pa_has_addr = true;
+		rq.pa_addr = ip(addr);
+	}
+	return rq;
+}
+
+/* The whole file, in a static buffer. */
+static const char *slurp(const char *path)
+{
+	static char buf[8192];
+	FILE *fp;
+	size_t n;
+
+	assert_non_null(fp = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* "name[@addr] ..." of a list. */
+static void names(const struct allow_list *al, char *out, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < al->al_n; i++) {
+		const struct allow_entry *e = &al->al_e[i];
+
+		snprintf(out + strlen(out), len - strlen(out), "%s%s%s%s", i ? " " : "",
+		    e->ae_name, e->ae_has_addr ? "@" : "",
+		    e->ae_has_addr ? inet_ntop(AF_INET, &e->ae_addr, a, sizeof(a)) : "");
+	}
+}
+
+/* The list as the file now says, loaded independently of priv. */
+static void file_names(struct fixture *f, char *out, size_t len)
+{
+	struct allow_list al;
+	struct conf_err err;
+
+	assert_int_equal(allow_load(&al, f->c.c_allow_list, &f->c.c_network, &err), 0);
+	names(&al, out, len);
+	allow_free(&al);
+}
+
+/* One successful request: the list it returns and the file both say WANT. */
+static void expect_ok(struct fixture *f, struct priv_allow_req rq, const char *want)
+{
+	struct allow_list al;
+	struct conf_err err;
+	char got[512];
+	int rc;
+
+	if ((rc = priv_allow(f->p, &rq, &al, &err)) != 0)
+		fail_msg("op %d %s: %d %s", rq.pa_op, rq.pa_name, rc, err.msg);
+	names(&al, got, sizeof(got));
+	assert_string_equal(got, want);
+	allow_free(&al);
+	if (rq.pa_op != PRIV_RELOAD) {
+		file_names(f, got, sizeof(got));
+		assert_string_equal(got, want);
+	}
+}
+
+/* One failing request: RC, a message containing MSG, nothing returned,
+ * the file untouched. */
+static void expect_err(struct fixture *f, struct priv_allow_req rq, int rc,
+    const char *msg)
+{
+	struct allow_list al;
+	struct conf_err err;
+	char before[8192];
+
+	snprintf(before, sizeof(before), "%s", slurp(f->c.c_allow_list));
+	memset(&al, 0x5a, sizeof(al));
+	assert_int_equal(priv_allow(f->p, &rq, &al, &err), rc);
+	if (strstr(err.msg, msg) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\"", err.msg, msg);
+	assert_null(al.al_e);
+	assert_int_equal(al.al_n, 0);
+	assert_string_equal(slurp(f->c.c_allow_list), before);
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static int count_files(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	assert_non_null(dp = opendir(dir));
+	while ((d = readdir(dp)) != NULL)
+		n += strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+	closedir(dp);
+	return n;
+}
+
+/* ---- in-process ---- */
+
+static void test_inproc_edits(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, "");
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10");
+	expect_ok(f, req(PRIV_ADD, "bob", FP_B, NULL), "alice@10.8.0.10 bob");
+	expect_ok(f, req(PRIV_ADD, "carol", FP_C, "10.8.0.12"),
+	    "alice@10.8.0.10 bob carol@10.8.0.12");
+	expect_ok(f, req(PRIV_REMOVE, "alice", "", NULL), "bob carol@10.8.0.12");
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "bob carol@10.8.0.12");
+	/* the file's mode survives the rewrites, and no temp file is left */
+	assert_int_equal(mode_of(f->c.c_allow_list), 0640);
+	assert_int_equal(count_files(f->dir), 1);
+}
+
+/* Reload reads the file as it is now, edited by hand or not. */
+static void test_inproc_reload_sees_hand_edits(void **state)
+{
+	struct fixture *f = *state;
+	struct allow_list al;
+	struct conf_err err;
+
+	start(f, "");
+	fx_write(f->c.c_allow_list, "peers = (\n  { name = \"dave\"; fingerprint = \""
+	    FP_D "\"; }\n);\n");
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "dave");
+	fx_write(f->c.c_allow_list, "peers = (\n  { name = \"dave\"; fingerprint = \""
+	    FP_D "\"; address = \"10.9.0.1\"; }\n);\n");
+	assert_int_equal(priv_allow(f->p, &(struct priv_allow_req){ .pa_op = PRIV_RELOAD },
+	    &al, &err), -EINVAL);
+	assert_int_equal(err.line, 2);
+	assert_string_equal(err.file, f->c.c_allow_list);
+	assert_null(al.al_e);
+	/* an edit on a file that does not load is refused, the file kept */
+	expect_err(f, req(PRIV_ADD, "bob", FP_B, NULL), -EINVAL, "address");
+	assert_int_equal(unlink(f->c.c_allow_list), 0);
+	assert_int_equal(priv_allow(f->p, &(struct priv_allow_req){ .pa_op = PRIV_RELOAD },
+	    &al, &err), -ENOENT);
+	assert_int_equal(priv_allow(f->p, &(struct priv_allow_req){ .pa_op = PRIV_REMOVE },
+	    &al, &err), -ENOENT);
+	assert_int_equal(access(f->c.c_allow_list, F_OK), -1);
+}
+
+static void test_inproc_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, "");
+	expect_ok(f, req(PRIV_ADD, "bob", FP_B, NULL), "alice@10.8.0.10 bob");
+	expect_err(f, req(PRIV_ADD, "bob", FP_D, NULL), -EEXIST, "name: bob is already listed");
+	expect_err(f, req(PRIV_ADD, "dave", FP_A, NULL), -EEXIST, "fingerprint");
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.10"), -EEXIST,
+	    "address: 10.8.0.10 is already listed");
+	expect_err(f, req(PRIV_ADD, "bad name", FP_E, NULL), -EINVAL, "name");
+	expect_err(f, req(PRIV_ADD, "eve", "sha256:12", NULL), -EINVAL, "fingerprint");
+	expect_err(f, req(PRIV_REMOVE, "zed", "", NULL), -ENOENT,
+	    "no peer named zed");
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10 bob");
+}
+
+static void test_inproc_leases(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = fx_path(f->dir, LEASE_FILE);
+	const char *text = FP_A " 10.8.0.10\n" FP_B " 10.8.0.11\n";
+
+	start(f, "");
+	assert_int_equal(priv_leases(f->p, text, strlen(text)), 0);
+	assert_string_equal(slurp(path), text);
+	assert_int_equal(mode_of(path), 0600);
+	assert_int_equal(priv_leases(f->p, text, 10), 0);	/* replaced exactly */
+	assert_string_equal(slurp(path), "sha256:a10");
+	assert_int_equal(priv_leases(f->p, "", 0), 0);
+	assert_string_equal(slurp(path), "");
+	assert_int_equal(count_files(f->dir), 2);
+
+	/* no state_dir: nowhere to write */
+	f->c.c_state_dir[0] = '\0';
+	assert_int_equal(priv_leases(f->p, text, strlen(text)), -ENOENT);
+	snprintf(f->c.c_state_dir, sizeof(f->c.c_state_dir), "%s/gone", f->dir);
+	assert_int_equal(priv_leases(f->p, text, strlen(text)), -ENOENT);
+}
+
+/* Without a user nothing is forked, and stopping reaps nothing. */
+static void test_inproc_no_helper(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, "");
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	priv_stop(f->p);
+	f->p = NULL;
+	priv_stop(NULL);
+}
+
+/* ---- through the helper ---- */
+
+static void need_root(void)
+{
+	if (geteuid() != 0)
+		skip();
+}
+
+/* A transcript of SCRIPT's requests: rc, message and list for each. */
+struct step {
+	int         op;
+	const char *name, *fp, *addr;
+};
+
+static const struct step script_ok[] = {
+	{ PRIV_RELOAD, "", "", NULL },
+	{ PRIV_ADD, "bob", FP_B, NULL },
+	{ PRIV_ADD, "carol", FP_C, "10.8.0.12" },
+	{ PRIV_REMOVE, "alice", "", NULL },
+	{ PRIV_ADD, "dave", FP_D, "10.8.0.200" },
+	{ PRIV_RELOAD, "", "", NULL },
+};
+
+static void run_script(struct fixture *f, const struct step *s, size_t n,
+    char *out, size_t len)
+{
+	struct priv_allow_req rq;
+	struct allow_list al;
+	struct conf_err err;
+	char list[512];
+	size_t i;
+	int rc;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		rq = req(s[i].op, s[i].name, s[i].fp, s[i].addr);
+		rc = priv_allow(f->p, &rq, &al, &err);
+		names(&al, list, sizeof(list));
+		snprintf(out + strlen(out), len - strlen(out), "%d line %d [%s] %s\n",
+		    rc, err.line, err.msg, list);
+		allow_free(&al);
+	}
+}
+
+/* The in-process transcript of SCRIPT in a directory of its own. */
+static void reference(const struct step *s, size_t n, char *out, size_t len)
+{
+	struct fixture ref = { .p = NULL };
+
+	assert_int_equal(fx_tmpdir(ref.dir, sizeof(ref.dir), "priv-ref"), 0);
+	start(&ref, "");
+	run_script(&ref, s, n, out, len);
+	priv_stop(ref.p);
+	assert_int_equal(fx_rmtree(ref.dir), 0);
+}
+
+static void test_helper_same_results(void **state)
+{
+	struct fixture *f = *state;
+	char want[4096], got[4096], list[512];
+	struct stat st;
+
+	need_root();
+	reference(script_ok, sizeof(script_ok) / sizeof(script_ok[0]), want, sizeof(want));
+	start(f, "root");
+	run_script(f, script_ok, sizeof(script_ok) / sizeof(script_ok[0]), got, sizeof(got));
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, "] bob carol@10.8.0.12 dave@10.8.0.200\n"));
+	file_names(f, list, sizeof(list));
+	assert_string_equal(list, "bob carol@10.8.0.12 dave@10.8.0.200");
+	assert_int_equal(stat(f->c.c_allow_list, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+}
+
+/* The helper acts on the configuration it was forked with: changing the
+ * worker's copy afterwards moves nothing. */
+static void test_helper_paths_fixed_at_start(void **state)
+{
+	struct fixture *f = *state;
+	char list[512], other[PATH_MAX];
+
+	need_root();
+	start(f, "root");
+	snprintf(other, sizeof(other), "%s/other.conf", f->dir);
+	fx_write(other, "peers = ( );\n");
+	snprintf(f->c.c_allow_list, sizeof(f->c.c_allow_list), "%s", other);
+	snprintf(f->c.c_state_dir, sizeof(f->c.c_state_dir), "%s/nowhere", f->dir);
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10");
+	{
+		struct priv_allow_req rq = req(PRIV_ADD, "bob", FP_B, NULL);
+		struct allow_list al;
+		struct conf_err err;
+
+		assert_int_equal(priv_allow(f->p, &rq, &al, &err), 0);
+		allow_free(&al);
+	}
+	assert_string_equal(slurp(other), "peers = ( );\n");
+	snprintf(f->c.c_allow_list, sizeof(f->c.c_allow_list), "%s/peers.conf", f->dir);
+	file_names(f, list, sizeof(list));
+	assert_string_equal(list, "alice@10.8.0.10 bob");
+	assert_int_equal(priv_leases(f->p, "x\n", 2), 0);
+	assert_string_equal(slurp(fx_path(f->dir, LEASE_FILE)), "x\n");
+}
+
+static void test_helper_leases(void **state)
+{
+	struct fixture *f = *state;
+	const char *text = FP_A " 10.8.0.10\n";
+	const char *path = fx_path(f->dir, LEASE_FILE);
+	char *big;
+	struct stat st;
+	size_t n = 1u << 20;
+
+	need_root();
+	start(f, "root");
+	assert_int_equal(priv_leases(f->p, text, strlen(text)), 0);
+	assert_string_equal(slurp(path), text);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	/* a megabyte goes through whole */
+	assert_non_null(big = malloc(n));
+	memset(big, 'L', n);
+	assert_int_equal(priv_leases(f->p, big, n), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, (off_t)n);
+	free(big);
+	assert_int_equal(priv_leases(f->p, "", 0), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+}
+
+/* Each error comes back as in-process, and the channel stays usable. */
+static void test_helper_errors(void **state)
+{
+	static const struct step script_err[] = {
+		{ PRIV_ADD, "bob", FP_B, NULL },
+		{ PRIV_ADD, "bob", FP_D, NULL },
+		{ PRIV_RELOAD, "", "", NULL },
+		{ PRIV_ADD, "dave", FP_A, NULL },
+		{ PRIV_ADD, "eve", FP_E, "10.8.0.10" },
+		{ PRIV_ADD, "bad name", FP_E, NULL },
+		{ PRIV_REMOVE, "zed", "", NULL },
+		{ PRIV_RELOAD, "", "", NULL },
+	};
+	struct fixture *f = *state;
+	char want[4096], got[4096];
+
+	need_root();
+	reference(script_err, sizeof(script_err) / sizeof(script_err[0]), want, sizeof(want));
+	assert_non_null(strstr(want, "no peer named zed"));
+	start(f, "root");
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10");
+	expect_err(f, req(PRIV_REMOVE, "zed", "", NULL), -ENOENT,
+	    "no peer named zed on the allow-list");
+	{
+		struct priv_allow_req rq = req(PRIV_RELOAD, "", "", NULL);
+		struct allow_list al;
+		struct conf_err err;
+
+		/* an error reply must not break the channel */
+		assert_int_equal(priv_allow(f->p, &rq, &al, &err), 0);
+		allow_free(&al);
+	}
+	fx_write(f->c.c_allow_list, LIST_ALICE);
+	run_script(f, script_err, sizeof(script_err) / sizeof(script_err[0]), got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+/* A request the helper does not know is refused, and the next one served. */
+static void test_helper_bad_request(void **state)
+{
+	struct fixture *f = *state;
+	struct priv_allow_req rq = req(PRIV_REMOVE, "alice", "", NULL);
+	struct allow_list al;
+	struct conf_err err;
+
+	need_root();
+	start(f, "root");
+	rq.pa_op = 7;
+	assert_int_equal(priv_allow(f->p, &rq, &al, &err), -EINVAL);
+	assert_string_equal(err.msg, "bad request");
+	assert_null(al.al_e);
+	rq.pa_op = -1;
+	assert_int_equal(priv_allow(f->p, &rq, &al, &err) < 0, 1);
+	rq.pa_op = PRIV_RELOAD;
+	assert_int_equal(priv_allow(f->p, &rq, &al, &err), 0);
+	assert_int_equal(al.al_n, 1);
+	allow_free(&al);
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10");
+}
+
+/* A static address outside the tunnel network would make a file that no
+ * longer loads: the helper must not write it, whoever asks. */
+static void test_helper_refuses_address_outside_network(void **state)
+{
+	struct fixture *f = *state;
+	struct priv_allow_req rq = req(PRIV_ADD, "mallory", FP_E, "192.0.2.1");
+	struct allow_list al;
+	struct conf_err err;
+	char before[8192];
+
+	need_root();
+	start(f, "root");
+	snprintf(before, sizeof(before), "%s", slurp(f->c.c_allow_list));
+	assert_int_equal(priv_allow(f->p, &rq, &al, &err), -EINVAL);
+	assert_null(al.al_e);
+	assert_string_equal(slurp(f->c.c_allow_list), before);
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10");
+}
+
+struct adder {
+	struct fixture *f;
+	int             base, rc;
+};
+
+static void *add_many(void *arg)
+{
+	struct adder *a = arg;
+	struct priv_allow_req rq;
+	struct allow_list al;
+	struct conf_err err;
+	char name[16], fp[CONF_FP_LEN];
+	int i;
+
+	for (i = 0; i < 8 && a->rc == 0; i++) {
+		snprintf(name, sizeof(name), "p%d", a->base + i);
+		snprintf(fp, sizeof(fp), "sha256:%064x", a->base + i);
+		rq = req(PRIV_ADD, name, fp, NULL);
+		a->rc = priv_allow(a->f->p, &rq, &al, &err);
+		allow_free(&al);
+	}
+	return NULL;
+}
+
+/* Requests from several threads are served one at a time: no edit lost. */
+static void test_helper_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct adder a[4];
+	pthread_t t[4];
+	struct allow_list al;
+	struct conf_err err;
+	int i;
+
+	need_root();
+	start(f, "root");
+	for (i = 0; i < 4; i++) {
+		a[i] = (struct adder){ .f = f, .base = 100 + 10 * i };
+		assert_int_equal(pthread_create(&t[i], NULL, add_many, &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].rc, 0);
+	}
+	assert_int_equal(allow_load(&al, f->c.c_allow_list, &f->c.c_network, &err), 0);
+	assert_int_equal(al.al_n, 1 + 4 * 8);
+	allow_free(&al);
+}
+
+/* Stop: the helper removes the control socket's path (whatever is there)
+ * and exits; priv_stop waits for it, so no zombie is left. */
+static void test_helper_stop(void **state)
+{
+	struct fixture *f = *state;
+
+	need_root();
+	start(f, "root");
+	fx_write(f->c.c_control_socket, "not really a socket\n");
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), 0);	/* the helper runs */
+	priv_stop(f->p);
+	f->p = NULL;
+	assert_int_equal(access(f->c.c_control_socket, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	/* the allow-list and the directory are left alone */
+	assert_string_equal(slurp(f->c.c_allow_list), LIST_ALICE);
+}
+
+/* The helper: the test's only child, found through /proc. */
+static pid_t helper_pid(void)
+{
+	char path[64], buf[256] = "", comm[32] = "";
+	FILE *fp;
+	pid_t pid;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", getpid(), getpid());
+	assert_non_null(fp = fopen(path, "r"));
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_true((pid = (pid_t)strtol(buf, NULL, 10)) > 0);
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	for (i = 0; i < 1000; i++) {	/* the child names itself soon after fork */
+		assert_non_null(fp = fopen(path, "r"));
+		assert_non_null(fgets(comm, sizeof(comm), fp));
+		fclose(fp);
+		if (strcmp(comm, "vpnd-priv\n") == 0)
+			break;
+		usleep(1000);
+	}
+	assert_string_equal(comm, "vpnd-priv\n");
+	return pid;
+}
+
+/* The helper died on its own: requests fail plainly (no SIGPIPE death,
+ * no hang), and stop still reaps it. */
+static void test_helper_died(void **state)
+{
+	struct fixture *f = *state;
+	struct priv_allow_req rq = req(PRIV_RELOAD, "", "", NULL);
+	struct allow_list al;
+	struct conf_err err;
+	siginfo_t si;
+	pid_t pid;
+
+	need_root();
+	start(f, "root");
+	pid = helper_pid();
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	memset(&si, 0, sizeof(si));
+	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	assert_int_equal(si.si_pid, pid);
+	assert_true(priv_allow(f->p, &rq, &al, &err) < 0);
+	assert_non_null(strstr(err.msg, "privileged helper"));
+	assert_null(al.al_e);
+	assert_int_equal(priv_leases(f->p, "x", 1), -EPIPE);
+	priv_stop(f->p);
+	f->p = NULL;
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+/* The helper keeps nothing of the worker's but the channel: fds 0-2 and
+ * 3, not the TUN device, sockets or the loop the worker had open. */
+static void test_helper_keeps_no_fds(void **state)
+{
+	struct fixture *f = *state;
+	char path[64], fds[1024] = "";
+	struct dirent **names;
+	int pfd[2], i, n;
+
+	need_root();
+	assert_int_equal(pipe(pfd), 0);		/* inheritable: no CLOEXEC */
+	start(f, "root");
+	snprintf(path, sizeof(path), "/proc/%d/fd", helper_pid());
+	close(pfd[0]);
+	close(pfd[1]);
+	assert_true((n = scandir(path, &names, NULL, versionsort)) >= 0);
+	for (i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.')
+			snprintf(fds + strlen(fds), sizeof(fds) - strlen(fds), "%s ",
+			    names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+	assert_string_equal(fds, "0 1 2 3 ");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_inproc_edits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inproc_reload_sees_hand_edits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inproc_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inproc_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inproc_no_helper, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_same_results, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_paths_fixed_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_bad_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_refuses_address_outside_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_keeps_no_fds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_died, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);	/* as vpnd does: a dead helper is EPIPE */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,609 @@
+/* test_routes.c - the client's tunnel routes: rt_expand's rewriting (a
+ * default route becomes two /1s, the tunnel network is the kernel's, the
+ * cap), then rt_apply and rt_remove against the real kernel in a private
+ * network namespace. There a TUN device "ul0" plays the underlay
+ * (198.18.0.2/24, default route via 198.18.0.1) and "tn0" the tunnel
+ * (10.8.0.2/24); the server, 198.51.100.7, is reached through the default
+ * route. The route table is read from /proc/net/route, not through nl.c,
+ * and compared whole before and after. The rt_expand tests run anywhere;
+ * the namespace ones need root (else SKIP, exit 77). */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include <cmocka.h>
+
+#include "client/routes.h"
+#include "tunnel/nl.h"
+#include "tunnel/tun.h"
+
+static struct in_addr ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static struct cidr cidr(const char *s)
+{
+	struct cidr c;
+
+	assert_int_equal(conf_parse_cidr(s, &c), 0);
+	return c;
+}
+
+static void assert_cidr(const struct cidr *c, const char *want)
+{
+	char a[INET_ADDRSTRLEN], got[32];
+
+	assert_non_null(inet_ntop(AF_INET, &c->addr, a, sizeof(a)));
+	snprintf(got, sizeof(got), "%s/%d", a, c->plen);
+	assert_string_equal(got, want);
+}
+
+/* ---- rt_expand ---- */
+
+/* An output array of exactly the documented size on the heap, so ASan
+ * sees a write past it. */
+static struct cidr *out_array(void)
+{
+	struct cidr *out = calloc(CONF_MAX_ROUTES + 1, sizeof(*out));
+
+	assert_non_null(out);
+	return out;
+}
+
+static void test_expand_default_becomes_two_halves(void **state)
+{
+	struct cidr in[1] = { cidr("0.0.0.0/0") }, net = cidr("10.8.0.0/24");
+	struct cidr *out = out_array();
+
+	(void)state;
+	assert_int_equal(rt_expand(in, 1, &net, out), 2);
+	assert_cidr(&out[0], "0.0.0.0/1");
+	assert_cidr(&out[1], "128.0.0.0/1");
+	free(out);
+}
+
+static void test_expand_skips_tunnel_network(void **state)
+{
+	struct cidr in[4] = { cidr("10.8.0.0/24"), cidr("10.8.0.0/16"),
+		cidr("0.0.0.0/0"), cidr("10.8.0.0/25") };
+	struct cidr net = cidr("10.8.0.0/24");
+	struct cidr *out = out_array();
+
+	(void)state;
+	assert_int_equal(rt_expand(in, 4, &net, out), 4);
+	assert_cidr(&out[0], "10.8.0.0/16");	/* wider: not the same route */
+	assert_cidr(&out[1], "0.0.0.0/1");
+	assert_cidr(&out[2], "128.0.0.0/1");
+	assert_cidr(&out[3], "10.8.0.0/25");	/* narrower: kept too */
+	assert_int_equal(rt_expand(in, 1, &net, out), 0);
+	free(out);
+}
+
+static void test_expand_split_routes_pass_through(void **state)
+{
+	struct cidr in[3] = { cidr("192.0.2.0/24"), cidr("172.16.0.0/12"),
+		cidr("203.0.113.5/32") };
+	struct cidr net = cidr("10.8.0.0/24");
+	struct cidr *out = out_array();
+
+	(void)state;
+	assert_int_equal(rt_expand(in, 3, &net, out), 3);
+	assert_cidr(&out[0], "192.0.2.0/24");
+	assert_cidr(&out[1], "172.16.0.0/12");
+	assert_cidr(&out[2], "203.0.113.5/32");
+	assert_int_equal(rt_expand(in, 0, &net, out), 0);
+	free(out);
+}
+
+/* in[i] = 100.64.i.0/24 for i in [from, to). */
+static void fill_split(struct cidr *in, int from, int to)
+{
+	int i;
+
+	for (i = from; i < to; i++) {
+		in[i].addr.s_addr = htonl(0x64400000u | (uint32_t)i << 8);
+		in[i].plen = 24;
+	}
+}
+
+static void test_expand_cap(void **state)
+{
+	struct cidr in[2 * CONF_MAX_ROUTES], net = cidr("10.8.0.0/24");
+	struct cidr *out = out_array();
+	int i, n;
+
+	(void)state;
+	/* a full config's worth passes */
+	fill_split(in, 0, CONF_MAX_ROUTES);
+	assert_int_equal(rt_expand(in, CONF_MAX_ROUTES, &net, out), CONF_MAX_ROUTES);
+	assert_cidr(&out[CONF_MAX_ROUTES - 1], "100.64.63.0/24");
+
+	/* more than a config can hold: cut at the cap, in order, nothing
+	 * written past out (ASan) */
+	fill_split(in, 0, 2 * CONF_MAX_ROUTES);
+	n = rt_expand(in, 2 * CONF_MAX_ROUTES, &net, out);
+	assert_true(n >= CONF_MAX_ROUTES && n <= CONF_MAX_ROUTES + 1);
+	for (i = 0; i < n; i++)
+		assert_memory_equal(&out[i], &in[i], sizeof(in[i]));
+
+	/* every one a default: pairs up to the array's end, no further */
+	for (i = 0; i < 2 * CONF_MAX_ROUTES; i++)
+		in[i] = cidr("0.0.0.0/0");
+	assert_true(rt_expand(in, 2 * CONF_MAX_ROUTES, &net, out) <= CONF_MAX_ROUTES + 1);
+
+	/* routes then the default, one over CONF_MAX_ROUTES in all */
+	fill_split(in, 0, CONF_MAX_ROUTES - 1);
+	in[CONF_MAX_ROUTES - 1] = cidr("0.0.0.0/0");
+	assert_int_equal(rt_expand(in, CONF_MAX_ROUTES, &net, out), CONF_MAX_ROUTES + 1);
+	assert_cidr(&out[CONF_MAX_ROUTES - 2], "100.64.62.0/24");
+	assert_cidr(&out[CONF_MAX_ROUTES - 1], "0.0.0.0/1");
+	assert_cidr(&out[CONF_MAX_ROUTES], "128.0.0.0/1");
+	free(out);
+}
+
+/* The same routes in another order: the default first. Every route of a
+ * valid configuration must come out whatever the order. */
+static void test_expand_cap_default_first(void **state)
+{
+	struct cidr in[CONF_MAX_ROUTES], net = cidr("10.8.0.0/24");
+	struct cidr *out = out_array();
+	int n;
+
+	(void)state;
+	in[0] = cidr("0.0.0.0/0");
+	fill_split(in, 1, CONF_MAX_ROUTES);
+	n = rt_expand(in, CONF_MAX_ROUTES, &net, out);
+	assert_int_equal(n, CONF_MAX_ROUTES + 1);
+	assert_cidr(&out[0], "0.0.0.0/1");
+	assert_cidr(&out[1], "128.0.0.0/1");
+	assert_cidr(&out[CONF_MAX_ROUTES], "100.64.63.0/24");
+	free(out);
+}
+
+/* ---- rt_apply / rt_remove in a network namespace ---- */
+
+struct fixture {
+	struct nl *nl;
+	int        ul_fd, tn_fd;	/* underlay and tunnel TUN devices */
+	int        ul, tn;		/* their ifindexes */
+	struct cidr net;		/* 10.8.0.0/24 */
+	struct in_addr server;		/* 198.51.100.7 */
+	char       before[4096];	/* the table after setup */
+};
+
+/* The main table from /proc/net/route, one "dev dst/plen [via gw]" line a
+ * route, sorted, so two dumps compare as strings. */
+static void route_dump(char *out, size_t len)
+{
+	char lines[64][96], line[256], dev[IFNAMSIZ], a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	unsigned dst, gw, flags, mask;
+	int i, j, n = 0, metric;
+	FILE *fp;
+
+	assert_non_null(fp = fopen("/proc/net/route", "r"));
+	assert_non_null(fgets(line, sizeof(line), fp));		/* the header */
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		struct in_addr d, gwa;
+
+		assert_int_equal(sscanf(line, "%15s %x %x %x %*d %*d %d %x", dev, &dst,
+		    &gw, &flags, &metric, &mask), 6);
+		assert_true(n < 64);
+		d.s_addr = dst;
+		gwa.s_addr = gw;
+		inet_ntop(AF_INET, &d, a, sizeof(a));
+		inet_ntop(AF_INET, &gwa, g, sizeof(g));
+		snprintf(lines[n++], sizeof(lines[0]), "%s %s/%d%s%s%s", dev, a,
+		    __builtin_popcount(mask), gw ? " via " : "", gw ? g : "",
+		    metric ? " metric" : "");
+	}
+	fclose(fp);
+	for (i = 1; i < n; i++)			/* insertion sort: a few lines */
+		for (j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+			memcpy(line, lines[j], sizeof(lines[0]));
+			memcpy(lines[j], lines[j - 1], sizeof(lines[0]));
+			memcpy(lines[j - 1], line, sizeof(lines[0]));
+		}
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s\n", lines[i]);
+}
+
+/* The dump holds this exact line. */
+static bool has_route(const char *dump, const char *route)
+{
+	size_t n = strlen(route);
+	const char *p;
+
+	for (p = dump; (p = strstr(p, route)) != NULL; p++)
+		if ((p == dump || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+static int count_lines(const char *dump)
+{
+	int n = 0;
+
+	for (; *dump; dump++)
+		n += *dump == '\n';
+	return n;
+}
+
+static void assert_route(const char *dump, const char *route, bool want)
+{
+	if (has_route(dump, route) != want)
+		fail_msg("route \"%s\" %s in:\n%s", route, want ? "missing" : "present", dump);
+}
+
+/* A TUN device NAME, up, with ADDR/24; its fd, ifindex in *idx. */
+static int tun_dev(struct nl *nl, const char *name, const char *addr, int *idx)
+{
+	char got[IFNAMSIZ];
+	int fd;
+
+	assert_true((fd = tun_open(name, got)) >= 0);
+	assert_true((*idx = nl_ifindex(got)) > 0);
+	assert_int_equal(nl_link_up(nl, *idx, 1400), 0);
+	assert_int_equal(nl_addr_add(nl, *idx, ip(addr), 24), 0);
+	return fd;
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct in_addr gw;
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(nl_open(&f.nl), 0);
+	f.ul_fd = tun_dev(f.nl, "ul0", "198.18.0.2", &f.ul);
+	gw = ip("198.18.0.1");
+	assert_int_equal(nl_route_add(f.nl, ip("0.0.0.0"), 0, f.ul, &gw), 0);
+	f.tn_fd = tun_dev(f.nl, "tn0", "10.8.0.2", &f.tn);
+	f.net = cidr("10.8.0.0/24");
+	f.server = ip("198.51.100.7");
+	route_dump(f.before, sizeof(f.before));
+	assert_route(f.before, "ul0 0.0.0.0/0 via 198.18.0.1", true);
+	assert_route(f.before, "ul0 198.18.0.0/24", true);
+	assert_route(f.before, "tn0 10.8.0.0/24", true);
+	*state = &f;
+	return 0;
+}
+
+/* Closing the devices takes their routes along: the next test starts
+ * from an empty table whatever this one left. */
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->tn_fd >= 0)
+		close(f->tn_fd);
+	if (f->ul_fd >= 0)
+		close(f->ul_fd);
+	nl_close(f->nl);
+	return 0;
+}
+
+/* Where the kernel would send DST now: "dev" or "dev via gw". */
+static void assert_path(struct fixture *f, const char *dst, const char *want)
+{
+	char dev[IF_NAMESIZE], g[INET_ADDRSTRLEN], got[64];
+	struct in_addr gw;
+	bool has_gw;
+	int oif;
+
+	assert_int_equal(nl_route_get(f->nl, ip(dst), &oif, &gw, &has_gw), 0);
+	assert_non_null(if_indextoname((unsigned)oif, dev));
+	inet_ntop(AF_INET, &gw, g, sizeof(g));
+	snprintf(got, sizeof(got), "%s%s%s", dev, has_gw ? " via " : "", has_gw ? g : "");
+	if (strcmp(got, want) != 0)
+		fail_msg("%s goes %s, want %s", dst, got, want);
+}
+
+static int apply(struct fixture *f, struct rt_state *rs, const char *r0,
+    const char *r1, const struct in_addr *server)
+{
+	struct cidr r[2];
+	int n = 0;
+
+	if (r0 != NULL)
+		r[n++] = cidr(r0);
+	if (r1 != NULL)
+		r[n++] = cidr(r1);
+	return rt_apply(f->nl, rs, f->tn, r, n, &f->net, server);
+}
+
+static void assert_restored(struct fixture *f)
+{
+	char now[4096];
+
+	route_dump(now, sizeof(now));
+	assert_string_equal(now, f->before);
+}
+
+static void test_full_tunnel(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	char now[4096];
+
+	assert_path(f, "203.0.113.1", "ul0 via 198.18.0.1");
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.1", true);
+	assert_route(now, "tn0 0.0.0.0/1", true);
+	assert_route(now, "tn0 128.0.0.0/1", true);
+	assert_route(now, "ul0 0.0.0.0/0 via 198.18.0.1", true);	/* untouched */
+	assert_int_equal(count_lines(now), count_lines(f->before) + 3);
+	assert_true(rs.rs_host);
+	assert_int_equal(rs.rs_nroutes, 2);
+	assert_int_equal(rs.rs_tun, f->tn);
+
+	assert_path(f, "198.51.100.7", "ul0 via 198.18.0.1");
+	assert_path(f, "203.0.113.1", "tn0");
+	assert_path(f, "198.51.100.8", "tn0");
+	assert_path(f, "10.8.0.9", "tn0");
+	assert_path(f, "198.18.0.9", "ul0");
+
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+	assert_false(rs.rs_host);
+	assert_int_equal(rs.rs_nroutes, 0);
+	assert_path(f, "203.0.113.1", "ul0 via 198.18.0.1");
+	rt_remove(f->nl, &rs);		/* twice: nothing left to remove */
+	assert_restored(f);
+}
+
+/* A reconnect applies the routes again over the ones in place; the host
+ * route stays pinned to the underlay. */
+static void test_reconnect_keeps_host_route(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	char first[4096], now[4096];
+
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	route_dump(first, sizeof(first));
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	route_dump(now, sizeof(now));
+	assert_string_equal(now, first);
+	assert_true(rs.rs_host);
+	assert_int_equal(rs.rs_nroutes, 2);
+
+	/* the server pushes other routes this time */
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", "192.0.2.0/24", &f->server), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "tn0 192.0.2.0/24", true);
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.1", true);
+	assert_int_equal(count_lines(now), count_lines(first) + 1);
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	route_dump(now, sizeof(now));
+	assert_string_equal(now, first);
+
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+/* The next server in the list, while the tunnel routes are still up: the
+ * kernel would now send it into the tunnel, so its host route takes the
+ * underlay path the last one had. */
+static void test_reconnect_other_server(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct in_addr other = ip("198.51.100.8");
+	char now[4096];
+
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	assert_path(f, "198.51.100.8", "tn0");
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &other), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "ul0 198.51.100.8/32 via 198.18.0.1", true);
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.1", false);
+	assert_route(now, "tn0 0.0.0.0/1", true);
+	assert_route(now, "tn0 128.0.0.0/1", true);
+	assert_int_equal(count_lines(now), count_lines(f->before) + 3);
+	assert_path(f, "198.51.100.8", "ul0 via 198.18.0.1");
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+/* A new TUN device (the old one closed, its routes gone with it). */
+static void test_new_tunnel_device(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	char now[4096];
+	int old = f->tn;
+
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	close(f->tn_fd);
+	f->tn_fd = tun_dev(f->nl, "tn0", "10.8.0.2", &f->tn);
+	assert_int_not_equal(f->tn, old);
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.1", true);
+	assert_route(now, "tn0 0.0.0.0/1", true);
+	assert_route(now, "tn0 128.0.0.0/1", true);
+	assert_int_equal(count_lines(now), count_lines(f->before) + 3);
+	assert_int_equal(rs.rs_tun, f->tn);
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+static void test_split_routes_need_no_host_route(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	char now[4096];
+
+	assert_int_equal(apply(f, &rs, "192.0.2.0/24", "10.8.0.0/24", &f->server), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "tn0 192.0.2.0/24", true);
+	assert_int_equal(count_lines(now), count_lines(f->before) + 1);
+	assert_false(rs.rs_host);
+	assert_int_equal(rs.rs_nroutes, 1);
+	assert_path(f, "198.51.100.7", "ul0 via 198.18.0.1");
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+static void test_split_route_covering_server(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	char now[4096];
+
+	assert_int_equal(apply(f, &rs, "198.51.100.0/24", NULL, &f->server), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "tn0 198.51.100.0/24", true);
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.1", true);
+	assert_int_equal(count_lines(now), count_lines(f->before) + 2);
+	assert_path(f, "198.51.100.7", "ul0 via 198.18.0.1");
+	assert_path(f, "198.51.100.9", "tn0");
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+/* A server on the underlay's own subnet: the host route has no gateway. */
+static void test_server_on_link(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct in_addr near = ip("198.18.0.1");
+	char now[4096];
+
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &near), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "ul0 198.18.0.1/32", true);
+	assert_false(rs.rs_host_has_gw);
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+/* No IPv4 server address (an IPv6 underlay): nothing to pin. */
+static void test_no_server_address(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	char now[4096];
+
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, NULL), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "tn0 0.0.0.0/1", true);
+	assert_route(now, "tn0 128.0.0.0/1", true);
+	assert_int_equal(count_lines(now), count_lines(f->before) + 2);
+	assert_false(rs.rs_host);
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+/* The tunnel routes cannot go in: none of them stays, and rt_remove takes
+ * away whatever else rt_apply recorded. */
+static void test_failure_leaves_no_tunnel_routes(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct cidr r[2] = { cidr("192.0.2.0/24"), cidr("0.0.0.0/0") };
+	char now[4096];
+
+	assert_true(rt_apply(f->nl, &rs, 9999, r, 2, &f->net, &f->server) < 0);
+	route_dump(now, sizeof(now));
+	assert_int_equal(rs.rs_nroutes, 0);
+	assert_null(strstr(now, "tn0 192.0.2.0/24"));
+	assert_null(strstr(now, "/1\n"));
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+
+	/* the kernel refuses the second route (host bits set): the first,
+	 * already in, is taken out again */
+	assert_int_equal(apply(f, &rs, "192.0.2.0/24", NULL, NULL), 0);
+	r[1].addr = ip("198.51.100.5");
+	r[1].plen = 24;
+	assert_int_equal(rt_apply(f->nl, &rs, f->tn, r, 2, &f->net, NULL), -EINVAL);
+	assert_int_equal(rs.rs_nroutes, 0);
+	assert_restored(f);
+
+	/* routes in place from an earlier session go too */
+	assert_int_equal(apply(f, &rs, "192.0.2.0/24", NULL, &f->server), 0);
+	close(f->tn_fd);		/* the device is gone: every add fails */
+	f->tn_fd = -1;
+	assert_true(apply(f, &rs, "192.0.2.0/24", "0.0.0.0/0", &f->server) < 0);
+	assert_int_equal(rs.rs_nroutes, 0);
+	rt_remove(f->nl, &rs);
+	route_dump(now, sizeof(now));
+	assert_string_equal(now, "ul0 0.0.0.0/0 via 198.18.0.1\nul0 198.18.0.0/24\n");
+}
+
+/* No path to the server at all: an error, and nothing installed. */
+static void test_server_unreachable(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct in_addr gw = ip("198.18.0.1");
+	char before[4096];
+
+	assert_int_equal(nl_route_del(f->nl, ip("0.0.0.0"), 0, f->ul, &gw), 0);
+	route_dump(before, sizeof(before));
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), -ENETUNREACH);
+	assert_false(rs.rs_host);
+	assert_int_equal(rs.rs_nroutes, 0);
+	memcpy(f->before, before, sizeof(before));
+	assert_restored(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_expand_default_becomes_two_halves),
+		cmocka_unit_test(test_expand_skips_tunnel_network),
+		cmocka_unit_test(test_expand_split_routes_pass_through),
+		cmocka_unit_test(test_expand_cap),
+		cmocka_unit_test(test_expand_cap_default_first),
+	};
+	const struct CMUnitTest netns[] = {
+		cmocka_unit_test_setup_teardown(test_full_tunnel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_keeps_host_route, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_other_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_tunnel_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_routes_need_no_host_route, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_route_covering_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_on_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_server_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_leaves_no_tunnel_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_unreachable, setup, teardown),
+	};
+	struct nl *nl;
+	int rc, lo;
+
+	if ((rc = cmocka_run_group_tests_name("rt_expand", pure, NULL, NULL)) != 0)
+		return rc;
+	if (geteuid() != 0) {
+		printf("SKIP: the route tests need root\n");
+		return 77;
+	}
+	/* root from here: a namespace that cannot be made is a failure */
+	if (unshare(CLONE_NEWNET) < 0 || access("/dev/net/tun", R_OK | W_OK) < 0) {
+		printf("cannot make a network namespace with a TUN device: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	if (nl_open(&nl) < 0 || (lo = nl_ifindex("lo")) < 0 || nl_link_up(nl, lo, 0) < 0) {
+		printf("cannot bring up lo in the new namespace\n");
+		return 1;
+	}
+	nl_close(nl);
+	return cmocka_run_group_tests_name("rt_apply", netns, NULL, NULL);
+}
