@@ -149,6 +149,10 @@ def seeds():
         # libconfig 1.5 exit()ed on an included directory (conf/include.c)
         "include_dir": b'mode = "client";\nserver = "192.0.2.1:4433";\n'
         b'@include "d"\n',
+        # ... also when a NUL cuts the name short ("d") or it spans lines
+        "include_nul": b'mode = "server";\n@include "d\0junk\n"\n',
+        # ... or the include line follows a string that spans lines
+        "include_in_string": b'mode = "serv\n@include "\n@include "\0d"\n',
     }
     yield "fuzz_allow", {
         "list": ('peers = (\n  { name = "alice"; fingerprint = "%s"; address = "10.8.0.10"; },\n'
@@ -158,6 +162,7 @@ def seeds():
         "empty": b"# nobody yet\npeers = ( );\n",
         "one": ('peers = ( { name = "alice"; fingerprint = "%s"; } );\n' % FP_A).encode(),
         "include_dir": b'peers = ( );\n@include "/"\n',
+        "include_nul": b'peers = ( );\n@include "/\0\n"\n',
     }
     yield "fuzz_ctl", {
         "peers_json": b"peers\t--json\n",

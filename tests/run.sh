@@ -6,7 +6,7 @@
 set -u
 build=${1:-build/asan}
 export BIN_DIR=$build/bin
-mkdir -p "$build/unit" "$build/e2e"
+mkdir -p "$build/unit" "$build/e2e" "$build/fuzz"
 pass=0 failn=0 skip=0 failed=()
 e2e_timeout=${E2E_TIMEOUT:-180}
 
@@ -34,6 +34,8 @@ for t in tests/e2e/*.sh; do
 	[[ ${t##*/} == lib.sh ]] && continue
 	run_one "e2e/$(basename "$t" .sh)" timeout -k 5 "$e2e_timeout" bash "$t"
 done
+# A short pass of every libFuzzer harness (make fuzz runs them longer).
+run_one "fuzz/smoke" make --no-print-directory WERROR=1 fuzz-smoke
 [[ ${#failed[@]} -gt 0 ]] && echo "failed: ${failed[*]}"
 echo "$pass passed, $failn failed, $skip skipped"
 [[ $failn == 0 ]]

@@ -54,6 +54,10 @@ check_bad 3 key "missing.key"
 printf 'peers = ( { name = "x"; fingerprint = "sha256:00"; } );\n' > "$T/peers.conf"
 rc=0; out=$("$VPND" -t -c "$T/server.conf" 2>&1) || rc=$?
 [[ $rc == 2 && $out == *peers.conf:1:*fingerprint* ]] || fail "bad allow-list: $rc $out"
+mkdir "$T/sub"
+bad '@include "sub"'; rc=0; out=$("$VPND" -t -c "$T/bad.conf" 2>&1) || rc=$?
+[[ $rc == 2 && $out == *'bad.conf:7: @include: "sub" is a directory'* ]] ||
+	fail "@include of a directory: rc $rc: $out"
 ok "vpnd -t: 0 for valid, 2 with file:line: key for each error kind"
 
 say "usage and runtime exit codes"
