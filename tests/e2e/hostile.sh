@@ -24,13 +24,15 @@ start_server
 allow alice "$("$VPNCTL" fingerprint "$T/alice.crt")"
 allow mallet "$("$VPNCTL" fingerprint "$T/mallet.crt")" --address 10.8.0.50
 start_client alice 1
+xfer_serve
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$SERVER_PID/status"; }
 hs() { ctl_s status --json | jq ".handshakes.$1"; }
 legit() {	# legit WHAT: the server survived WHAT and still serves alice
 	kill -0 "$SERVER_PID" || fail "server died during $1"
 	wait_until 20 client_up alice || fail "alice not connected after $1"
 	wait_until 10 in_ns "$TAG-c1" ping -c 1 -W 1 "$INET_IP" || fail "alice's traffic broken after $1"
-	ok "$1: server alive (RSS $(rss) kB), alice connected and passing traffic"
+	upload alice 1 2000000		# fails unless the checksum matches
+	ok "$1: server alive (RSS $(rss) kB), alice connected, 2 MB intact in $XFER_MS ms"
 }
 legit "start"
 rss0=$(rss)
