@@ -35,7 +35,9 @@ wait_until 15 client_up alice || { show_logs; exit 1; }
 sed 's/^/    server: /' "$T/server.log"
 sed 's/^/    client: /' "$T/alice.log"
 
-step "vpnctl peers on the server"
+wait_until 10 on_dtls alice || say "(still on tls: UDP may be blocked)"
+
+step "vpnctl peers on the server: alice on dtls"
 show "$VPNCTL" -s "$T/server.sock" peers
 
 step "ping the internet host from the client, through the tunnel"
