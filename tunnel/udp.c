@@ -2,6 +2,8 @@
  * nothing is allocated per datagram. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,23 +12,44 @@
 
 #define UDP_SOCKBUF (4 * 1024 * 1024)
 
+#define GSO_MAX_BYTES 65000	/* one UDP_SEGMENT send: under 64 KiB of IP */
+
 struct udp_tx {
 	int                     t_fd;
 	unsigned                t_n;
+	bool                    t_gso;		/* UDP_SEGMENT works on this socket */
 	uint64_t                t_drops;
 	struct mmsghdr          t_msg[UDP_TX_BATCH];
+	struct mmsghdr          t_gmsg[UDP_TX_BATCH];	/* runs, for GSO */
+	union {
+		char            buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr  align;
+	}                       t_cmsg[UDP_TX_BATCH];
 	struct iovec            t_iov[UDP_TX_BATCH];
 	struct sockaddr_storage t_addr[UDP_TX_BATCH];
 	uint8_t                 t_buf[UDP_TX_BATCH][UDP_DGRAM_MAX];
+};
+
+#define RX_BUF    65536		/* one GRO super-datagram */
+#define RX_SEGS   (UDP_RX_BATCH * 64)
+
+struct udp_seg {
+	const uint8_t                 *sg_p;
+	size_t                         sg_len;
+	const struct sockaddr_storage *sg_from;
 };
 
 struct udp_rx {
 	struct mmsghdr          r_msg[UDP_RX_BATCH];
 	struct iovec            r_iov[UDP_RX_BATCH];
 	struct sockaddr_storage r_addr[UDP_RX_BATCH];
-	uint8_t                 r_buf[UDP_RX_BATCH][UDP_DGRAM_MAX];
+	union {
+		char            buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr  align;
+	}                       r_cmsg[UDP_RX_BATCH];
+	struct udp_seg          r_seg[RX_SEGS];
+	uint8_t                 r_buf[UDP_RX_BATCH][RX_BUF];
 };
-
 static socklen_t addr_len(const struct sockaddr_storage *a)
 {
 	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
@@ -40,6 +63,7 @@ int udp_tx_new(struct udp_tx **out, int fd)
 	if ((tx = calloc(1, sizeof(*tx))) == NULL)
 		return -ENOMEM;
 	tx->t_fd = fd;
+	tx->t_gso = true;
 	*out = tx;
 	return 0;
 }
@@ -49,27 +73,99 @@ void udp_tx_free(struct udp_tx *tx)
 	free(tx);
 }
 
-void udp_tx_flush(struct udp_tx *tx)
+/* Send msgs[0..n) with sendmmsg; a full socket buffer drops the rest.
+ * count[k] is how many datagrams message k holds (NULL: one each). With
+ * count, a message refused with EIO/EINVAL (GSO not possible) stops the
+ * send: returns -1 with *done the datagrams sent before it. Else 0. */
+static int send_all(struct udp_tx *tx, struct mmsghdr *msgs, unsigned n,
+    const unsigned *count, unsigned *done)
 {
-	unsigned off = 0;
-	int n;
+	unsigned off = 0, k;
+	int r;
 
-	while (off < tx->t_n) {
-		n = sendmmsg(tx->t_fd, tx->t_msg + off, tx->t_n - off, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != ENOBUFS)
-				off++;		/* skip the offending datagram */
-			else {
-				tx->t_drops += tx->t_n - off;
-				break;
-			}
-			tx->t_drops++;
+	*done = 0;
+	while (off < n) {
+		r = sendmmsg(tx->t_fd, msgs + off, n - off, 0);
+		if (r > 0) {
+			for (k = off; k < off + (unsigned)r; k++)
+				*done += count ? count[k] : 1;
+			off += (unsigned)r;
 			continue;
 		}
-		off += (unsigned)n;
+		if (errno == EINTR)
+			continue;
+		if (count != NULL && (errno == EIO || errno == EINVAL))
+			return -1;
+		if (errno == EAGAIN || errno == ENOBUFS) {
+			for (k = off; k < n; k++)
+				tx->t_drops += count ? count[k] : 1;
+			break;
+		}
+		tx->t_drops += count ? count[off] : 1;	/* skip the offending one */
+		off++;
 	}
+	return 0;
+}
+
+static bool same_dst(const struct udp_tx *tx, unsigned a, unsigned b)
+{
+	return tx->t_msg[a].msg_hdr.msg_namelen == tx->t_msg[b].msg_hdr.msg_namelen &&
+	    memcmp(&tx->t_addr[a], &tx->t_addr[b], tx->t_msg[a].msg_hdr.msg_namelen) == 0;
+}
+
+/* Runs of datagrams to one address, all of one size but the last, go out
+ * as one UDP_SEGMENT send: the stack is walked once per run, not once per
+ * datagram, and the device (or the kernel, late) cuts them. */
+static unsigned gso_group(struct udp_tx *tx, unsigned *count)
+{
+	unsigned i = 0, j, g = 0;
+	size_t seg;
+
+	while (i < tx->t_n) {
+		seg = tx->t_iov[i].iov_len;
+		for (j = i + 1; j < tx->t_n && same_dst(tx, i, j) &&
+		    (j - i + 1) * seg <= GSO_MAX_BYTES; j++) {
+			if (tx->t_iov[j].iov_len > seg)
+				break;
+			if (tx->t_iov[j].iov_len < seg) {
+				j++;		/* a shorter one may end the run */
+				break;
+			}
+		}
+		tx->t_gmsg[g] = tx->t_msg[i];
+		tx->t_gmsg[g].msg_hdr.msg_iovlen = j - i;
+		if (j - i > 1) {
+			struct cmsghdr *cm = (struct cmsghdr *)tx->t_cmsg[g].buf;
+			uint16_t gso = (uint16_t)seg;
+
+			tx->t_gmsg[g].msg_hdr.msg_control = tx->t_cmsg[g].buf;
+			tx->t_gmsg[g].msg_hdr.msg_controllen = sizeof(tx->t_cmsg[g].buf);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(gso));
+			memcpy(CMSG_DATA(cm), &gso, sizeof(gso));
+		}
+		count[g++] = j - i;
+		i = j;
+	}
+	return g;
+}
+
+void udp_tx_flush(struct udp_tx *tx)
+{
+	unsigned count[UDP_TX_BATCH], g, done = 0;
+
+	if (tx->t_n == 0)
+		return;
+	if (tx->t_gso && tx->t_n > 1) {
+		g = gso_group(tx, count);
+		if (send_all(tx, tx->t_gmsg, g, count, &done) == 0) {
+			tx->t_n = 0;
+			return;
+		}
+		tx->t_gso = false;	/* refused here: one datagram at a time */
+	}
+	send_all(tx, tx->t_msg + done, tx->t_n - done, NULL, &done);
 	tx->t_n = 0;
 }
 
@@ -110,7 +206,8 @@ int udp_rx_new(struct udp_rx **out)
 		return -ENOMEM;
 	for (i = 0; i < UDP_RX_BATCH; i++) {
 		rx->r_iov[i].iov_base = rx->r_buf[i];
-		rx->r_iov[i].iov_len = UDP_DGRAM_MAX;
+		rx->r_iov[i].iov_len = RX_BUF;
+		rx->r_msg[i].msg_hdr.msg_control = rx->r_cmsg[i].buf;
 		rx->r_msg[i].msg_hdr.msg_iov = &rx->r_iov[i];
 		rx->r_msg[i].msg_hdr.msg_iovlen = 1;
 		rx->r_msg[i].msg_hdr.msg_name = &rx->r_addr[i];
@@ -124,29 +221,60 @@ void udp_rx_free(struct udp_rx *rx)
 	free(rx);
 }
 
+/* The segment size the kernel's UDP GRO reports for message i, or 0. */
+static size_t gro_size(struct udp_rx *rx, int i)
+{
+	struct msghdr *mh = &rx->r_msg[i].msg_hdr;
+	struct cmsghdr *cm;
+	uint16_t g = 0;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(g)))
+			memcpy(&g, CMSG_DATA(cm), sizeof(g));
+	return g;
+}
+
 int udp_rx_recv(struct udp_rx *rx, int fd)
 {
-	int i, n;
+	size_t len, g, off;
+	int i, n, k = 0;
 
-	for (i = 0; i < UDP_RX_BATCH; i++)
+	for (i = 0; i < UDP_RX_BATCH; i++) {
 		rx->r_msg[i].msg_hdr.msg_namelen = sizeof(rx->r_addr[i]);
+		rx->r_msg[i].msg_hdr.msg_controllen = sizeof(rx->r_cmsg[i].buf);
+	}
 	do
 		n = recvmmsg(fd, rx->r_msg, UDP_RX_BATCH, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? 0 : n;	/* EAGAIN, or ICMP errors on a connected socket */
+	/* Split GRO super-datagrams back into the datagrams they were. */
+	for (i = 0; i < n; i++) {
+		len = rx->r_msg[i].msg_len;
+		g = gro_size(rx, i);
+		if (g == 0 || g > len)
+			g = len;
+		for (off = 0; (off < len || len == 0) && k < RX_SEGS; off += g) {
+			rx->r_seg[k].sg_p = rx->r_buf[i] + off;
+			rx->r_seg[k].sg_len = len - off < g ? len - off : g;
+			rx->r_seg[k++].sg_from = &rx->r_addr[i];
+			if (len == 0)
+				break;
+		}
+	}
+	return k;	/* 0 on EAGAIN, or ICMP errors on a connected socket */
 }
 
 const uint8_t *udp_rx_dgram(const struct udp_rx *rx, int i, size_t *len,
     const struct sockaddr_storage **from)
 {
-	*len = rx->r_msg[i].msg_len;
-	*from = &rx->r_addr[i];
-	return rx->r_buf[i];
+	*len = rx->r_seg[i].sg_len;
+	*from = rx->r_seg[i].sg_from;
+	return rx->r_seg[i].sg_p;
 }
 
 static int udp_socket(int family)
 {
-	int fd, v = IP_PMTUDISC_DONT, bufsz = UDP_SOCKBUF;
+	int fd, v = IP_PMTUDISC_DONT, bufsz = UDP_SOCKBUF, one = 1;
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -157,6 +285,8 @@ static int udp_socket(int family)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	/* Receive runs of datagrams coalesced (split again in udp_rx_recv). */
+	setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	if (family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
 	else {

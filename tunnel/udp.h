@@ -26,8 +26,9 @@ uint64_t udp_tx_drops(const struct udp_tx *tx);
 
 int  udp_rx_new(struct udp_rx **out);
 void udp_rx_free(struct udp_rx *rx);
-/* Receive up to UDP_RX_BATCH datagrams from fd; returns how many (0 when
- * none are waiting). */
+/* Receive up to UDP_RX_BATCH messages from fd, splitting any the kernel
+ * coalesced (UDP GRO) back into datagrams; returns how many datagrams
+ * (0 when none are waiting). */
 int  udp_rx_recv(struct udp_rx *rx, int fd);
 /* Datagram i of the last receive. */
 const uint8_t *udp_rx_dgram(const struct udp_rx *rx, int i, size_t *len,
