@@ -128,6 +128,17 @@ analyze:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit check demo deps install fuzz fuzz-smoke analyze clean
+# make bench: vpnd (DTLS and TLS) beside plain forwarding, OpenVPN,
+# wireguard-go and ocserv, in network namespaces; BENCH_SECONDS per
+# direction, default 5; JSON in build/bench/results.json (bench/README.md).
+BENCH_SECONDS ?= 5
+
+bench: all bench-deps
+	@BENCH_SECONDS=$(BENCH_SECONDS) bench/bench.sh
+
+bench-deps:
+	@bench/deps.sh
+
+.PHONY: all unit check demo deps install fuzz fuzz-smoke analyze clean bench bench-deps
 .SECONDARY: $(UNITOBJ)
 -include $(DEPS)
