@@ -19,6 +19,8 @@ allow alice "$("$VPNCTL" fingerprint "$T/alice.crt")"
 xfer_serve
 lose() { fw "$NS_S" 'in iifname "s1" numgen random mod 100 < 5 counter drop' \
 	'out oifname "s1" numgen random mod 100 < 5 counter drop'; }
+# Packets as the kernel sees them: with GSO a run of datagrams (or a TCP
+# burst) crosses the veth as one packet and is lost as one.
 lost() {	# packets the loss rules dropped
 	in_ns "$NS_S" nft list table inet vpndtest | grep -o 'packets [0-9]*' |
 		awk '{ n += $2 } END { print n + 0 }'
@@ -28,7 +30,7 @@ start_client alice 1
 wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "not up on dtls"
 lose
 upload alice 1 10000000
-(( $(lost) > 20 )) || fail "only $(lost) packets lost"
+(( $(lost) > 5 )) || fail "only $(lost) packets lost"
 ok "dtls, 5% loss: 10 MB intact in $XFER_MS ms ($(lost) packets dropped)"
 fw_clear "$NS_S"
 
@@ -38,5 +40,5 @@ start_client alice 1
 wait_until 15 client_up alice || fail "tls client not up"
 lose
 upload alice 1 10000000
-(( $(lost) > 20 )) || fail "only $(lost) packets lost"
+(( $(lost) > 5 )) || fail "only $(lost) packets lost"
 ok "tls, 5% loss: 10 MB intact in $XFER_MS ms ($(lost) packets dropped)"
