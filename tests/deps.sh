@@ -1,11 +1,12 @@
 #!/bin/sh
-# Install the Debian packages that vpnd's build, tests and demo need, only
-# those missing; quiet when everything is there already.
+# Install the Debian packages that vpnd's build, tests and demo need (or the
+# ones named as arguments), only those missing; quiet when all are there.
 pkgs="gcc make pkg-config libssl-dev libuv1-dev libconfig-dev libcmocka-dev
 libmnl-dev libnftables-dev nftables iproute2 iputils-ping python3 jq openssl
 conntrack libcap-ng-dev libseccomp-dev
 clang libclang-rt-14-dev
 procps coreutils"
+[ $# -gt 0 ] && pkgs="$*"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -213,6 +213,19 @@ upload() {
 	[[ ${got#* } == "$want" ]] || fail "upload of $3 bytes: got '$got', want '$want'"
 }
 
+# alice_up [server conf lines]: the usual start: the topology, one client
+# "alice" in namespace 1, allowed, connected and on DTLS.
+alice_up() {
+	topo_up
+	client_ns 1
+	server_conf "$@"
+	client_conf alice 1
+	start_server
+	allow alice "$("$VPNCTL" fingerprint "$T/alice.crt")"
+	start_client alice 1
+	wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "alice not up on dtls"
+}
+
 peer_count() { ctl_s peers --json | jq length; }
 client_up() { [[ $(ctl_c "$1" status --json | jq -r .state) == connected ]]; }
 client_addr() { ctl_c "$1" status --json | jq -r .address; }

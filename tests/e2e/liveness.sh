@@ -11,14 +11,7 @@ source "$(dirname "$0")/lib.sh"
 need_root
 trap cleanup EXIT
 
-topo_up
-client_ns 1
-server_conf
-client_conf alice 1
-start_server
-allow alice "$("$VPNCTL" fingerprint "$T/alice.crt")"
-start_client alice 1
-wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "not up on dtls"
+alice_up
 
 say "idle for longer than dead_peer_timeout"
 wait_until 10 eval '[[ $(ctl_s status --json | jq ".uptime") -ge 9 ]]'
