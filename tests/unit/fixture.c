@@ -1,4 +1,5 @@
 /* fixture.c - fixtures shared by the unit tests; see fixture.h. */
+#include <dirent.h>
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -183,4 +184,21 @@ void fx_tls_handshake(struct fx_tls_pair *p)
 		if (p->cli_rc != 0 && p->srv_rc != 0)
 			break;
 	}
+}
+
+void fx_list_dir(const char *dir, char *out, size_t len)
+{
+	struct dirent **names;
+	int i, n;
+
+	out[0] = '\0';
+	assert_true((n = scandir(dir, &names, NULL, alphasort)) >= 0);
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i]->d_name, ".") != 0 &&
+		    strcmp(names[i]->d_name, "..") != 0)
+			snprintf(out + strlen(out), len - strlen(out), "%s%s",
+			    out[0] != '\0' ? " " : "", names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
 }

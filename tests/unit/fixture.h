@@ -40,6 +40,9 @@ const char *fx_path(const char *dir, const char *name);
  * asserts every step. */
 void fx_write(const char *path, const char *text);
 void fx_write_buf(const char *path, const void *buf, size_t len);
+/* The names in DIR other than "." and "..", sorted, space-separated into
+ * out (fails the test if DIR cannot be read). */
+void fx_list_dir(const char *dir, char *out, size_t len);
 
 /* ---- commands and identities ---- */
 

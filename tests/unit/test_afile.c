@@ -3,7 +3,6 @@
  * is replaced byte for byte; no temp file survives a success or a failure;
  * afile_clean removes exactly the ".NAME.vpnd-XXXXXX" temp files of NAME.
  * Each test works in a fresh directory under /tmp made by the fixture. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -53,29 +52,11 @@ static int teardown(void **state)
 	return rc;
 }
 
-/* The names in DIR other than "." and "..", sorted, space-separated. */
-static void list_dir(const char *dir, char *out, size_t len)
-{
-	struct dirent **names;
-	int i, n;
-
-	out[0] = '\0';
-	assert_true((n = scandir(dir, &names, NULL, alphasort)) >= 0);
-	for (i = 0; i < n; i++) {
-		if (strcmp(names[i]->d_name, ".") != 0 &&
-		    strcmp(names[i]->d_name, "..") != 0)
-			snprintf(out + strlen(out), len - strlen(out), "%s%s",
-			    out[0] != '\0' ? " " : "", names[i]->d_name);
-		free(names[i]);
-	}
-	free(names);
-}
-
 static void assert_dir(const char *dir, const char *want)
 {
 	char got[1024];
 
-	list_dir(dir, got, sizeof(got));
+	fx_list_dir(dir, got, sizeof(got));
 	assert_string_equal(got, want);
 }
 
@@ -375,7 +356,7 @@ static void test_clean_name_with_glob_characters(void **state)
 	fx_write(fx_path(f->dir, ".peers[1].conf.vpnd-AbC123"), "temp\n");
 	fx_write(fx_path(f->dir, ".peers1.conf.vpnd-AbC123"), "other's\n");
 	afile_clean(fx_path(f->dir, "peers[1].conf"), on_removed, &s);
-	list_dir(f->dir, got, sizeof(got));
+	fx_list_dir(f->dir, got, sizeof(got));
 	assert_string_equal(got, ".peers1.conf.vpnd-AbC123 peers[1].conf");
 	assert_int_equal(s.n, 1);
 }

@@ -3,7 +3,6 @@
  * a missing file is an empty one, and saving is atomic (no temp file left,
  * mode 0600, the old file intact when the write fails). Each test works in a
  * fresh directory under /tmp made by the fixture. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -61,25 +60,6 @@ static void assert_lease(struct pool *p, const char *fp, const char *want)
 	assert_int_equal(pool_lease(p, fp, &a), 0);
 	assert_non_null(inet_ntop(AF_INET, &a, got, sizeof(got)));
 	assert_string_equal(got, want);
-}
-
-/* The names in dir, "." and ".." left out, space-separated and sorted
- * well enough for the one or two names these tests expect. */
-static void list_dir(const char *path, char *out, size_t len)
-{
-	struct dirent **names;
-	int i, n;
-
-	out[0] = '\0';
-	assert_true((n = scandir(path, &names, NULL, alphasort)) >= 0);
-	for (i = 0; i < n; i++) {
-		if (strcmp(names[i]->d_name, ".") != 0 &&
-		    strcmp(names[i]->d_name, "..") != 0)
-			snprintf(out + strlen(out), len - strlen(out), "%s%s",
-			    out[0] != '\0' ? " " : "", names[i]->d_name);
-		free(names[i]);
-	}
-	free(names);
 }
 
 static int setup(void **state)
@@ -237,10 +217,10 @@ static void test_lease_save_is_atomic_and_0600(void **state)
 	umask(old);
 	assert_int_equal(stat(d->d_file, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	list_dir(d->d_path, names, sizeof(names));
+	fx_list_dir(d->d_path, names, sizeof(names));
 	assert_string_equal(names, LEASE_FILE);
 	assert_int_equal(lease_save(p, d->d_file), 0);
-	list_dir(d->d_path, names, sizeof(names));
+	fx_list_dir(d->d_path, names, sizeof(names));
 	assert_string_equal(names, LEASE_FILE);
 	pool_free(p);
 }
@@ -257,7 +237,7 @@ static void test_lease_failed_save_leaves_no_temp(void **state)
 	assert_lease(p, FP_ALICE, "10.8.0.2");
 	assert_int_equal(mkdir(d->d_file, 0700), 0);
 	assert_int_equal(lease_save(p, d->d_file), -EISDIR);
-	list_dir(d->d_path, names, sizeof(names));
+	fx_list_dir(d->d_path, names, sizeof(names));
 	assert_string_equal(names, LEASE_FILE);
 	snprintf(path, sizeof(path), "%s/none/" LEASE_FILE, d->d_path);
 	assert_int_equal(lease_save(p, path), -ENOENT);
