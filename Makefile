@@ -32,14 +32,13 @@ O       := build/obj
 BIN     := bin
 endif
 
-MAINS   = server/vpnd.c server/vpnctl.c
-LIBSRC  = $(filter-out $(MAINS), $(wildcard conf/*.c crypto/*.c tunnel/*.c server/*.c client/*.c))
+LIBSRC  = $(wildcard conf/*.c crypto/*.c tunnel/*.c daemon/*.c server/*.c client/*.c)
 LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
 UNITSRC = $(wildcard tests/unit/test_*.c)
 UNITBIN = $(UNITSRC:tests/unit/%.c=$(O)/tests/%)
 UNITOBJ = $(UNITSRC:%.c=$(O)/%.o)
 FAKEOBJ = $(patsubst %.c,$(O)/%.o,$(filter-out $(UNITSRC),$(wildcard tests/unit/*.c)))
-DEPS    = $(LIBOBJ:.o=.d) $(O)/server/vpnd.d $(O)/server/vpnctl.d $(FAKEOBJ:.o=.d) \
+DEPS    = $(LIBOBJ:.o=.d) $(O)/cmd/vpnd.d $(O)/cmd/vpnctl.d $(FAKEOBJ:.o=.d) \
 	  $(UNITOBJ:.o=.d)
 
 ifeq ($(V),1)
@@ -55,12 +54,12 @@ $(O)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BIN)/vpnd: $(O)/server/vpnd.o $(LIBOBJ)
+$(BIN)/vpnd: $(O)/cmd/vpnd.o $(LIBOBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/vpnctl: $(O)/server/vpnctl.o $(LIBOBJ)
+$(BIN)/vpnctl: $(O)/cmd/vpnctl.o $(LIBOBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -109,7 +108,7 @@ build/fuzz/fuzz_dtls_msg: tunnel/frame.c server/filter.c $(FUZZ_CONF)
 build/fuzz/fuzz_ip:       server/filter.c $(FUZZ_CONF)
 build/fuzz/fuzz_conf:     $(FUZZ_CONF) fuzz/scratch.c
 build/fuzz/fuzz_allow:    $(FUZZ_CONF) fuzz/scratch.c
-build/fuzz/fuzz_ctl:      server/ctl.c
+build/fuzz/fuzz_ctl:      daemon/ctl.c
 
 build/fuzz/%: fuzz/%.c $(wildcard */*.h)
 	@mkdir -p $(@D)

@@ -4,6 +4,8 @@
 #ifndef VPND_CONF_H
 #define VPND_CONF_H
 
+#define CONF_LEASE_FILE "leases"	/* the lease file's name inside state_dir */
+
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -61,7 +63,7 @@ struct conf {
 	int  c_nroutes;
 	char c_nat_out[IFNAMSIZ];	/* "" = no masquerade */
 	char c_allow_list[PATH_MAX];	/* required */
-	char c_state_dir[PATH_MAX];	/* "" = none */
+	char c_state_dir[PATH_MAX];	/* "" = none; holds CONF_LEASE_FILE */
 	bool c_client_to_client;	/* default false */
 
 	/* client */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz/fuzz.h"
-#include "server/ctl.h"
+#include "daemon/ctl.h"
 
 /* Undo ctl_json_str: the quoted literal in b must decode to s. */
 static void check_json(const char *s)

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/ctl.h"
-#include "server/log.h"
-#include "server/priv.h"
+#include "daemon/ctl.h"
+#include "daemon/log.h"
+#include "daemon/priv.h"
 #include "server/srv.h"
 #include "tunnel/udp.h"
 

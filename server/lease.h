@@ -9,9 +9,11 @@
 
 #include <stddef.h>
 
+#include "conf/conf.h"
+
 struct pool;
 
-#define LEASE_FILE "leases"	/* the file's name inside state_dir */
+#define LEASE_FILE CONF_LEASE_FILE
 
 /* Read path into p with pool_remember. Blank lines and lines starting with
  * '#' are ignored; a line that is malformed, or that the pool refuses (an

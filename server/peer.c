@@ -15,7 +15,7 @@
 #include "crypto/dtls.h"
 #include "crypto/tls.h"
 #include "server/limit.h"
-#include "server/log.h"
+#include "daemon/log.h"
 #include "server/pool.h"
 #include "server/srv.h"
 #include "tunnel/udp.h"

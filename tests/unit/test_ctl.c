@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "server/ctl.h"
+#include "daemon/ctl.h"
 #include "fixture.h"
 
 /* ---- a small JSON reader: enough to validate and pick fields ---- */

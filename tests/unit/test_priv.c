@@ -25,7 +25,7 @@
 #include <cmocka.h>
 
 #include "server/lease.h"
-#include "server/priv.h"
+#include "daemon/priv.h"
 #include "fixture.h"
 
 #define FP(hex2) "sha256:" hex2 \

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server/log.h"
+#include "daemon/log.h"
 
 int log_verbosity = LOG_LVL_INFO;
 

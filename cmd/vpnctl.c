@@ -14,7 +14,7 @@
 
 #include "conf/conf.h"
 #include "crypto/fp.h"
-#include "server/ctl.h"
+#include "daemon/ctl.h"
 
 static void usage(FILE *f)
 {

@@ -12,7 +12,7 @@
 #include "conf/allow.h"
 #include "conf/conf.h"
 #include "crypto/tls.h"
-#include "server/log.h"
+#include "daemon/log.h"
 #include "server/srv.h"
 
 static void usage(FILE *f)

@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "server/lease.h"
-#include "server/priv.h"
+#include "conf/afile.h"
+#include "daemon/priv.h"
 
 #define PRIV_MAX_MSG (64u << 20)	/* a /16's leases, ~500k allow-list entries */
 
@@ -74,13 +74,14 @@ static int allow_edit(const struct conf *c, const struct priv_allow_req *rq,
 static int leases_write(const struct conf *c, const char *buf, size_t len)
 {
 	char path[PATH_MAX];
+	const char *what;
 
 	if (c->c_state_dir[0] == '\0')
 		return -ENOENT;
-	if (snprintf(path, sizeof(path), "%s/%s", c->c_state_dir, LEASE_FILE) >=
+	if (snprintf(path, sizeof(path), "%s/%s", c->c_state_dir, CONF_LEASE_FILE) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	return lease_write(path, buf, len);
+	return afile_write(path, buf, len, 0600, false, &what);
 }
 
 /* ---- socket I/O ---- */

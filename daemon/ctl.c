@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "server/ctl.h"
+#include "daemon/ctl.h"
 
 struct ctl {
 	uv_pipe_t       c_pipe;
