@@ -101,7 +101,7 @@ FUZZ_CFLAGS   = -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) $(INCS)
 FUZZ_TARGETS  = $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 
-FUZZ_CONF     = $(wildcard conf/*.c)	# conf/ links as a whole
+FUZZ_CONF     = $(wildcard conf/*.c) crypto/fp.c	# conf/ links as a whole, with the fingerprint syntax
 
 build/fuzz/fuzz_frame:    tunnel/frame.c
 build/fuzz/fuzz_dtls_msg: tunnel/frame.c server/filter.c $(FUZZ_CONF)

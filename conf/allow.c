@@ -22,10 +22,8 @@
 #include "conf/afile.h"
 #include "conf/allow.h"
 #include "conf/include.h"
+#include "crypto/fp.h"
 
-#define FP_PREFIX     "sha256:"
-#define FP_PREFIX_LEN 7
-#define FP_HEX_LEN    64
 
 static int set_err(struct conf_err *err, const char *file, int line,
     int errnum, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -46,41 +44,6 @@ static int set_err(struct conf_err *err, const char *file, int line,
 	return errnum > 0 ? -errnum : -EINVAL;
 }
 
-bool allow_name_valid(const char *name)
-{
-	size_t i;
-
-	if (name == NULL || name[0] == '\0')
-		return false;
-	for (i = 0; name[i] != '\0'; i++) {
-		if (i >= ALLOW_NAME_MAX - 1)
-			return false;
-		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&
-		    name[i] != '_' && name[i] != '-')
-			return false;
-	}
-	return true;
-}
-
-int allow_fp_normalise(const char *in, char out[CONF_FP_LEN])
-{
-	char fp[CONF_FP_LEN];
-	size_t i;
-
-	if (in == NULL || strncasecmp(in, FP_PREFIX, FP_PREFIX_LEN) != 0 ||
-	    strlen(in) != FP_PREFIX_LEN + FP_HEX_LEN)
-		return -EINVAL;
-	memcpy(fp, FP_PREFIX, FP_PREFIX_LEN);
-	for (i = FP_PREFIX_LEN; i < FP_PREFIX_LEN + FP_HEX_LEN; i++) {
-		if (!isxdigit((unsigned char)in[i]))
-			return -EINVAL;
-		fp[i] = (char)tolower((unsigned char)in[i]);
-	}
-	fp[i] = '\0';
-	memcpy(out, fp, sizeof(fp));
-	return 0;
-}
-
 const struct allow_entry *allow_find_name(const struct allow_list *al,
     const char *name)
 {
@@ -95,7 +58,7 @@ const struct allow_entry *allow_find_fp(const struct allow_list *al,
 {
 	char norm[CONF_FP_LEN];
 
-	if (allow_fp_normalise(fp, norm) < 0)
+	if (fp_normalise(fp, norm) < 0)
 		return NULL;
 	for (size_t i = 0; i < al->al_n; i++)
 		if (strcmp(al->al_e[i].ae_fp, norm) == 0)
@@ -162,11 +125,11 @@ static int add_entry(struct allow_list *al, const char *name, const char *fp,
 	char buf[INET_ADDRSTRLEN];
 
 	*key = "name";
-	if (!allow_name_valid(name))
+	if (!fp_name_valid(name))
 		return set_err(err, "", 0, EINVAL, "name: \"%.64s\" is not 1..63 "
 		    "of A-Z a-z 0-9 . _ -", name != NULL ? name : "");
 	*key = "fingerprint";
-	if (allow_fp_normalise(fp, e.ae_fp) < 0)
+	if (fp_normalise(fp, e.ae_fp) < 0)
 		return set_err(err, "", 0, EINVAL, "fingerprint: \"%.80s\" is not "
 		    "sha256: and 64 hex digits", fp != NULL ? fp : "");
 	snprintf(e.ae_name, sizeof(e.ae_name), "%s", name);

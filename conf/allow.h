@@ -11,7 +11,7 @@
 
 #include "conf/conf.h"
 
-#define ALLOW_NAME_MAX 64	/* [A-Za-z0-9._-], 1..63 chars, + NUL */
+#define ALLOW_NAME_MAX FP_NAME_MAX	/* fp_name_valid() */
 
 struct allow_entry {
 	char           ae_name[ALLOW_NAME_MAX];
@@ -44,8 +44,5 @@ int  allow_remove(struct allow_list *al, const char *name);
 const struct allow_entry *allow_find_fp(const struct allow_list *al, const char *fp);
 const struct allow_entry *allow_find_name(const struct allow_list *al, const char *name);
 
-bool allow_name_valid(const char *name);
-/* Accepts "sha256:" + 64 hex digits in any case; writes it lowercased. */
-int  allow_fp_normalise(const char *in, char out[CONF_FP_LEN]);
 
 #endif

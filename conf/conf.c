@@ -28,7 +28,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conf/allow.h"
 #include "conf/conf.h"
 #include "conf/include.h"
 
@@ -562,7 +561,7 @@ static int h_server_fingerprint(struct parse *p, const config_setting_t *s)
 
 	if ((err = get_string(p, s, "server_fingerprint", &v)) < 0)
 		return err;
-	if (allow_fp_normalise(v, p->p_c->c_server_fp) < 0)
+	if (fp_normalise(v, p->p_c->c_server_fp) < 0)
 		return fail(p, s, EINVAL, "server_fingerprint: \"%.80s\" is not "
 		    "sha256: and 64 hex digits", v);
 	return 0;

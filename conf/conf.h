@@ -13,10 +13,12 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "crypto/fp.h"
+
 #define CONF_MAX_LISTEN  8
 #define CONF_MAX_ROUTES  64
 #define CONF_MAX_SERVERS 8
-#define CONF_FP_LEN      72	/* "sha256:" + 64 hex + NUL */
+#define CONF_FP_LEN      FP_STRLEN	/* crypto/fp.h owns the syntax */
 
 /* Filled by every failing conf_ and allow_ call: "FILE:LINE: MSG", where MSG
  * starts with the key ("network: ..."). line is 0 when no line applies. */

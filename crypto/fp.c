@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -25,7 +26,6 @@
 #include "crypto/fp.h"
 
 #define FP_FILE_MAX	(1 << 20)	/* bigger than any PEM key or cert */
-#define FP_NAME_MAX	63
 
 int fp_of_pkey(const EVP_PKEY *pk, char out[FP_STRLEN])
 {
@@ -219,18 +219,30 @@ int key_check(const EVP_PKEY *pk)
 	return ok ? 0 : -EINVAL;
 }
 
+/* Read path and decode its first PEM object of kind; NULL with *err set
+ * (-errno for I/O, -EINVAL for content). */
+static void *load_pem(const char *path, enum pem_kind kind, int *err)
+{
+	void *obj;
+	size_t len;
+	char *buf;
+
+	if ((*err = read_file(path, &buf, &len)) < 0)
+		return NULL;
+	obj = pem_decode(buf, len, kind);
+	wipe_free(buf, len);
+	*err = obj != NULL ? 0 : -EINVAL;
+	return obj;
+}
+
 int key_load(EVP_PKEY **out, const char *path)
 {
 	EVP_PKEY *pk;
-	size_t len;
-	char *buf;
 	int err;
 
-	if ((err = read_file(path, &buf, &len)) < 0)
+	if ((pk = load_pem(path, PEM_PRIVKEY, &err)) == NULL)
 		return err;
-	pk = pem_decode(buf, len, PEM_PRIVKEY);
-	wipe_free(buf, len);
-	if (pk == NULL || key_check(pk) < 0) {
+	if (key_check(pk) < 0) {
 		EVP_PKEY_free(pk);
 		return -EINVAL;
 	}
@@ -241,15 +253,11 @@ int key_load(EVP_PKEY **out, const char *path)
 int crt_load(X509 **out, const char *path)
 {
 	X509 *crt;
-	size_t len;
-	char *buf;
 	int err;
 
-	if ((err = read_file(path, &buf, &len)) < 0)
+	if ((crt = load_pem(path, PEM_CRT, &err)) == NULL)
 		return err;
-	crt = pem_decode(buf, len, PEM_CRT);
-	wipe_free(buf, len);
-	if (crt == NULL || X509_get0_pubkey(crt) == NULL) {
+	if (X509_get0_pubkey(crt) == NULL) {
 		X509_free(crt);
 		ERR_clear_error();
 		return -EINVAL;
@@ -273,14 +281,30 @@ int key_matches_crt(EVP_PKEY *pk, X509 *crt)
 	return eq == 1 ? 0 : -EINVAL;
 }
 
-/* [A-Za-z0-9._-]{1,63}: safe in a path and in a CN. */
-static int name_ok(const char *name)
+bool fp_name_valid(const char *name)
 {
 	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
-	size_t n = strlen(name);
+	size_t n = name != NULL ? strlen(name) : 0;
 
-	return n >= 1 && n <= FP_NAME_MAX && strspn(name, ok) == n;
+	return n >= 1 && n < FP_NAME_MAX && strspn(name, ok) == n;
+}
+
+int fp_normalise(const char *in, char out[FP_STRLEN])
+{
+	static const char hex[] = "0123456789abcdefABCDEF";
+	char fp[FP_STRLEN];
+	size_t i;
+
+	if (in == NULL || strlen(in) != FP_STRLEN - 1 || strncasecmp(in, "sha256:", 7) != 0 ||
+	    strspn(in + 7, hex) != FP_STRLEN - 8)
+		return -EINVAL;
+	memcpy(fp, "sha256:", 7);
+	for (i = 7; i < FP_STRLEN - 1; i++)
+		fp[i] = (char)(in[i] | 0x20);	/* ASCII hex digits: lowercase */
+	fp[i] = '\0';
+	memcpy(out, fp, sizeof(fp));
+	return 0;
 }
 
 /* 128 random bits; a BIGNUM is never negative, so neither is the serial. */
@@ -428,7 +452,7 @@ int key_generate(const char *dir, const char *name, char fp[FP_STRLEN])
 
 	if (dir == NULL || *dir == '\0')
 		dir = ".";
-	if (name == NULL || !name_ok(name))
+	if (!fp_name_valid(name))
 		return -EINVAL;
 	n = snprintf(keypath, sizeof(keypath), "%s/%s.key", dir, name);
 	m = snprintf(crtpath, sizeof(crtpath), "%s/%s.crt", dir, name);

@@ -8,7 +8,18 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#define FP_STRLEN 72	/* "sha256:" + 64 + NUL */
+#include <stdbool.h>
+
+#define FP_STRLEN   72	/* "sha256:" + 64 + NUL */
+#define FP_NAME_MAX 64	/* a peer's name: [A-Za-z0-9._-], 1..63 chars, + NUL */
+
+/* Accept "sha256:" + 64 hex digits in either case; write it lowercased.
+ * 0 or -EINVAL (out untouched). The one parser of the syntax: the
+ * allow-list, server_fingerprint, leases and vpnctl all call it. */
+int  fp_normalise(const char *in, char out[FP_STRLEN]);
+/* A peer's name as an allow-list, a certificate's CN and a key file's name
+ * take it: 1..63 of [A-Za-z0-9._-], safe in a path and a log line. */
+bool fp_name_valid(const char *name);
 
 int fp_of_pkey(const EVP_PKEY *pk, char out[FP_STRLEN]);	/* 0 or -EINVAL */
 int fp_of_x509(X509 *crt, char out[FP_STRLEN]);

@@ -110,24 +110,6 @@ static int client_verify(X509_STORE_CTX *xs, void *arg)
 	return verr == X509_V_OK;
 }
 
-/* "sha256:" + 64 hex digits, either case; stored lowercase. */
-static int pin_parse(const char *pin, char out[FP_STRLEN])
-{
-	size_t i;
-
-	if (pin == NULL || strlen(pin) != FP_STRLEN - 1 ||
-	    strncasecmp(pin, "sha256:", 7) != 0)
-		return -EINVAL;
-	memcpy(out, "sha256:", 7);
-	for (i = 7; i < FP_STRLEN - 1; i++) {
-		if (strchr("0123456789abcdefABCDEF", pin[i]) == NULL)
-			return -EINVAL;
-		out[i] = (char)(pin[i] | 0x20);	/* ASCII lowercase */
-	}
-	out[FP_STRLEN - 1] = '\0';
-	return 0;
-}
-
 static int ctx_configure(SSL_CTX *ssl)
 {
 	/* No tickets, no cache: every connection proves its key afresh. */
@@ -231,7 +213,7 @@ int tls_ctx_client(struct tls_ctx **out, const char *key, const char *crt,
 	struct tls_ctx *t;
 	int rc;
 
-	if (pin_parse(pin, norm) < 0) {
+	if (fp_normalise(pin, norm) < 0) {
 		set_err(err, errlen, "server fingerprint must be sha256: and "
 		    "64 hex digits");
 		return -EINVAL;

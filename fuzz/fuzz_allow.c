@@ -59,8 +59,8 @@ static void check_valid(const struct allow_list *al)
 	for (size_t i = 0; i < al->al_n; i++) {
 		const struct allow_entry *e = &al->al_e[i];
 
-		if (!allow_name_valid(e->ae_name) ||
-		    allow_fp_normalise(e->ae_fp, fp) != 0 || strcmp(fp, e->ae_fp) != 0 ||
+		if (!fp_name_valid(e->ae_name) ||
+		    fp_normalise(e->ae_fp, fp) != 0 || strcmp(fp, e->ae_fp) != 0 ||
 		    allow_find_name(al, e->ae_name) != e ||
 		    allow_find_fp(al, e->ae_fp) != e)
 			abort();
@@ -126,8 +126,8 @@ static void try_add(struct allow_list *al, const char *name, const char *fp,
 	struct conf_err err = { .line = -1 };
 	const struct allow_entry *e;
 	char norm[CONF_FP_LEN];
-	bool name_ok = allow_name_valid(name);
-	bool fp_ok = allow_fp_normalise(fp, norm) == 0;
+	bool name_ok = fp_name_valid(name);
+	bool fp_ok = fp_normalise(fp, norm) == 0;
 	bool clash = name_ok && fp_ok && (allow_find_name(al, name) != NULL ||
 	    allow_find_fp(al, fp) != NULL);
 	int rc;

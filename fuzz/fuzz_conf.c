@@ -80,7 +80,7 @@ static void check_loaded(const struct conf *c)
 		if ((c->c_tun_mtu != 0 && (c->c_tun_mtu < 576 || c->c_tun_mtu > 9000)) ||
 		    c->c_nservers < 1 || c->c_nservers > CONF_MAX_SERVERS ||
 		    c->c_nlisten != 0 || c->c_nroutes != 0 ||
-		    allow_fp_normalise(c->c_server_fp, fp) != 0 ||
+		    fp_normalise(c->c_server_fp, fp) != 0 ||
 		    strcmp(fp, c->c_server_fp) != 0)
 			abort();
 		for (i = 0; i < c->c_nservers; i++)

@@ -164,9 +164,9 @@ static void admin_allow_add(struct srv *s, struct ctl_req *rq)
 
 	if (rq->rq_argc != 4 && !(rq->rq_argc == 6 && strcmp(rq->rq_argv[4], "--address") == 0))
 		{ ctl_replyf(rq, 2, "usage: allow add NAME FINGERPRINT [--address IP]"); return; }
-	if (!allow_name_valid(rq->rq_argv[2]))
+	if (!fp_name_valid(rq->rq_argv[2]))
 		{ ctl_replyf(rq, 2, "%s: invalid name (1-63 of A-Z a-z 0-9 . _ -)", rq->rq_argv[2]); return; }
-	if (allow_fp_normalise(rq->rq_argv[3], fp) < 0)
+	if (fp_normalise(rq->rq_argv[3], fp) < 0)
 		{ ctl_replyf(rq, 2, "%s: not a fingerprint (sha256: and 64 hex digits)",
 		    rq->rq_argv[3]); return; }
 	if (rq->rq_argc == 6) {

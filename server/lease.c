@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf/allow.h"
+#include "crypto/fp.h"
 #include "conf/afile.h"
 #include "server/lease.h"
 #include "server/pool.h"
@@ -39,7 +39,7 @@ static int lease_parse(char *line, size_t n, char fp[CONF_FP_LEN],
 	if ((tok_addr = strtok_r(NULL, LEASE_SPACE, &save)) == NULL ||
 	    strtok_r(NULL, LEASE_SPACE, &save) != NULL)
 		return -EINVAL;
-	if (allow_fp_normalise(tok_fp, fp) < 0 ||
+	if (fp_normalise(tok_fp, fp) < 0 ||
 	    inet_pton(AF_INET, tok_addr, a) != 1)
 		return -EINVAL;
 	return 1;
