@@ -1,8 +1,14 @@
 /* cli.c - the client's loop. States: WAIT (backoff timer) -> RESOLVE ->
- * CONNECT/HANDSHAKE (one stream, 10 s deadline) -> CONFIG (admitted, waiting
- * for the server's CONFIG) -> UP. The TUN device and routes stay in place
- * across reconnects, so traffic does not leak outside the tunnel while it
- * is down; they are removed on exit. */
+ * CONNECT/HANDSHAKE (one session, 10 s deadline) -> CONFIG (admitted,
+ * waiting for the server's CONFIG) -> UP. The session (tunnel/sess.c) moves
+ * the packets and chooses TLS or DTLS; the client's own part is policy:
+ * which server, when to reconnect, the TUN device, its address and routes,
+ * and the UDP socket the DTLS channel uses. The TUN device and routes stay
+ * in place across reconnects, so traffic does not leak outside the tunnel
+ * while it is down; they are removed on exit.
+ *
+ * Packets: TUN readable (on_cli_tun) -> sess_send; the session's sink
+ * (cli_to_tun) -> TUN; UDP readable (on_cli_udp) -> sess_datagram_in. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -11,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -23,9 +30,8 @@
 #include "daemon/ctl.h"
 #include "daemon/log.h"
 #include "daemon/priv.h"
-#include "tunnel/dchan.h"
 #include "tunnel/nl.h"
-#include "tunnel/stream.h"
+#include "tunnel/sess.h"
 #include "tunnel/tun.h"
 #include "tunnel/udp.h"
 
@@ -33,7 +39,6 @@
 #define CLI_CONNECT_MS   10000
 #define CLI_BACKOFF_MAX  60000
 #define CLI_TUN_BUDGET   64
-#define CLI_DTLS_RETRY   2000	/* ms between DTLS handshake attempts */
 
 enum cli_state { CLI_WAIT, CLI_RESOLVE, CLI_HANDSHAKE, CLI_CONFIG, CLI_UP, CLI_STOPPED };
 
@@ -48,14 +53,14 @@ struct cli {
 	int                c_tries;		/* failed attempts this round */
 	uint64_t           c_backoff;		/* ms before the next round */
 	uint64_t           c_deadline;
-	bool               c_stream_open;
+	bool               c_sess_open;
 	bool               c_denied;
-	struct stream      c_st;
+	struct sess        c_sess;
+	struct sess_batch  c_batch;
 	uv_getaddrinfo_t   c_gai;
 	uv_timer_t         c_timer, c_retry;
 	uv_check_t         c_flush;
 	uv_signal_t        c_sig[3];
-	bool               c_dirty;
 	struct sockaddr_storage c_peer;		/* server's address, connected */
 	char               c_peer_str[64];	/* numeric "ip:port" */
 	char               c_endpoint[300];
@@ -68,20 +73,15 @@ struct cli {
 	bool               c_cfg_applied;
 	struct rt_state    c_rt;
 
-	/* DTLS channel: offered by the server once admitted */
+	/* the UDP socket of the DTLS channel the server offered */
 	struct dtls_ctx   *c_dtls;
-	struct dchan       c_dc;
-	bool               c_dc_on;
-	bool               c_on_dtls;		/* last transport logged */
-	uint64_t           c_dc_retry;		/* ms: next handshake attempt */
-	int                c_udp_fd;
+	int                c_udp_fd;		/* -1: none */
 	uv_poll_t          c_udp_poll;
 	struct udp_tx     *c_udp_tx;
 	struct udp_rx     *c_udp_rx;
 
-	uint64_t           c_last_rx, c_last_tx;
-	uint64_t           c_rx_bytes, c_tx_bytes, c_rx_pkts, c_tx_pkts;
 	uint64_t           c_drop_down;		/* TUN packets while not UP */
+	struct sess_counts c_gone;		/* of sessions that have ended */
 	time_t             c_started, c_since;
 	uint8_t            c_pkt[UDP_MSG_MAX];
 };
@@ -168,203 +168,114 @@ static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 	return 0;
 }
 
+/* The session's sink: a packet from the server, to the TUN device. */
+static void cli_to_tun(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct cli *c = arg;
+
+	if (tun_fd_ops.write((void *)(intptr_t)c->c_tun_fd, pkt, len) < 0)
+		c->c_drop_down++;
+}
+
 static void cli_up(struct cli *c, const struct frame *f)
 {
+	const struct conf *cf = c->c_conf;
 	struct msg_config m;
 	char a[INET_ADDRSTRLEN];
 	int err;
 
 	if (msg_config_decode(f->f_payload, f->f_len, &m) < 0) {
 		log_warnx("server %s sent a malformed configuration", c->c_endpoint);
-		stream_close(&c->c_st);
+		sess_close(&c->c_sess);
 		return;
 	}
 	if ((err = cli_tun_setup(c, &m)) < 0) {
 		errno = -err;
-		log_warn("tun %s: cannot configure", c->c_conf->c_tun_name);
-		stream_close(&c->c_st);
+		log_warn("tun %s: cannot configure", cf->c_tun_name);
+		sess_close(&c->c_sess);
 		return;
 	}
 	c->c_state = CLI_UP;
 	c->c_since = time(NULL);
 	c->c_backoff = 1000;
 	c->c_tries = 0;
+	/* the server's timers, where it says them */
+	sess_set_timers(&c->c_sess, m.mc_keepalive ? m.mc_keepalive : (unsigned)cf->c_keepalive,
+	    m.mc_dead_peer_timeout ? m.mc_dead_peer_timeout : (unsigned)cf->c_dead_peer_timeout);
+	sess_set_sink(&c->c_sess, cli_to_tun, c);
 	uv_poll_start(&c->c_tun_poll, UV_READABLE, on_cli_tun);
 	log_info("connected to %s, %s %s/%d, tls", c->c_endpoint, c->c_tun_name,
 	    inet_ntop(AF_INET, &m.mc_addr, a, sizeof(a)), m.mc_plen);
 }
 
-/* ---- the DTLS channel ---- */
-
-static unsigned cli_dead_s(const struct cli *c)
-{
-	return c->c_cfg.mc_dead_peer_timeout ? c->c_cfg.mc_dead_peer_timeout :
-	    (unsigned)c->c_conf->c_dead_peer_timeout;
-}
-
-static bool cli_on_dtls(const struct cli *c)
-{
-	return c->c_dc_on && c->c_state == CLI_UP &&
-	    dchan_usable(&c->c_dc, uv_now(c->c_loop), dchan_window_ms(cli_dead_s(c)));
-}
-
-static int cli_udp_send(void *arg, const struct sockaddr_storage *dst,
-    const void *buf, size_t len)
-{
-	struct cli *c = arg;
-
-	udp_tx_add(c->c_udp_tx, dst, buf, len);
-	c->c_dirty = true;
-	return 0;
-}
-
-static void cli_dc_msg(void *arg, uint8_t type, const uint8_t *p, size_t len)
-{
-	struct cli *c = arg;
-
-	c->c_last_rx = uv_now(c->c_loop);
-	if (type != DC_DATA || len == 0 || c->c_state != CLI_UP)
-		return;
-	c->c_rx_pkts++;
-	c->c_rx_bytes += len;
-	if (write(c->c_tun_fd, p, len) < 0)
-		c->c_drop_down++;
-}
-
-static void cli_dc_state(void *arg, bool up, const char *why)
-{
-	struct cli *c = arg;
-
-	if (up)
-		log_debug("DTLS handshake with %s done", c->c_endpoint);
-	else {
-		log_info("DTLS channel to %s closed: %s", c->c_endpoint, why);
-		c->c_dc_retry = uv_now(c->c_loop) + CLI_DTLS_RETRY;
-	}
-}
-
-static void cli_dc_roamed(void *arg, const struct sockaddr_storage *from)
-{
-	(void)arg;
-	(void)from;	/* the client's socket is connected: nothing moves */
-}
-
-static const struct dchan_cb cli_dc_cb = {
-	.msg = cli_dc_msg,
-	.state = cli_dc_state,
-	.roamed = cli_dc_roamed,
-};
+/* ---- the DTLS channel's UDP socket ---- */
 
 static void on_cli_udp(uv_poll_t *h, int status, int events)
 {
 	struct cli *c = h->data;
 	const struct sockaddr_storage *from;
-	const uint8_t *dg, *id;
+	const uint8_t *dg;
 	size_t len;
 	int b, i, n;
 
 	(void)events;
-	if (status < 0 || !c->c_dc_on)
+	if (status < 0)
 		return;
-	for (b = 0; b < 4 && (n = udp_rx_recv(c->c_udp_rx, c->c_udp_fd)) > 0; b++)
-		for (i = 0; i < n && c->c_dc_on; i++) {
+	for (b = 0; b < 4 && c->c_udp_fd >= 0 && (n = udp_rx_recv(c->c_udp_rx, c->c_udp_fd)) > 0; b++)
+		for (i = 0; i < n; i++) {
 			dg = udp_rx_dgram(c->c_udp_rx, i, &len, &from);
-			if ((id = dtls_hdr_id(dg, len)) == NULL ||
-			    memcmp(id, c->c_dc.dc_io.id, DTLS_ID_LEN) != 0) {
-				c->c_dc.dc_dropped++;
-				continue;
-			}
-			dchan_input(&c->c_dc, dg + DTLS_HDR, len - DTLS_HDR, &c->c_peer,
-			    uv_now(c->c_loop), c->c_pkt, sizeof(c->c_pkt));
+			/* connected: whatever arrives is from the server */
+			sess_datagram_in(&c->c_sess, c->c_udp_tx, dg, len, &c->c_peer,
+			    c->c_pkt, sizeof(c->c_pkt));
 		}
 }
 
 static void cli_dtls_close(struct cli *c)
 {
-	if (!c->c_dc_on)
+	sess_dtls_stop(&c->c_sess);
+	if (c->c_udp_fd < 0)
 		return;
-	dchan_free(&c->c_dc);
 	uv_close((uv_handle_t *)&c->c_udp_poll, NULL);
 	udp_tx_free(c->c_udp_tx);
 	c->c_udp_tx = NULL;
 	close(c->c_udp_fd);
 	c->c_udp_fd = -1;
-	c->c_dc_on = false;
-	c->c_on_dtls = false;
 }
 
 /* The server offers a DTLS channel: open a UDP socket to the same address
- * and port as the TLS session, derive the PSK and say ClientHello. */
+ * and port as the TLS session and let the session say ClientHello. */
 static void cli_dtls_offer(struct cli *c, const struct frame *f)
 {
-	int mtu = c->c_cfg.mc_mtu + 100 > 1500 ? c->c_cfg.mc_mtu + 100 : 1500;
-	uint64_t now = uv_now(c->c_loop);
 	int fd;
 
 	if (c->c_conf->c_transport == CONF_TRANSPORT_TLS || f->f_len != DTLS_ID_LEN ||
-	    c->c_dc_on)
+	    c->c_udp_fd >= 0)
 		return;
 	if ((fd = udp_connect(&c->c_peer)) < 0) {
 		errno = -fd;
 		log_warn("DTLS: udp socket to %s", c->c_peer_str);
 		return;
 	}
-	if (udp_tx_new(&c->c_udp_tx, fd) < 0 ||
-	    dchan_init(&c->c_dc, c->c_dtls, false, c->c_st.st_ssl, f->f_payload,
-	    mtu, cli_udp_send, &cli_dc_cb, c) < 0) {
-		udp_tx_free(c->c_udp_tx);
-		c->c_udp_tx = NULL;
+	if (udp_tx_new(&c->c_udp_tx, fd) < 0) {
 		close(fd);
 		return;
 	}
 	c->c_udp_fd = fd;
-	c->c_dc_on = true;
 	uv_poll_init(c->c_loop, &c->c_udp_poll, fd);
 	c->c_udp_poll.data = c;
 	uv_poll_start(&c->c_udp_poll, UV_READABLE, on_cli_udp);
-	dchan_connect(&c->c_dc, &c->c_peer, now);
+	if (sess_dtls_start(&c->c_sess, c->c_dtls, f->f_payload, c->c_cfg.mc_mtu,
+	    c->c_udp_tx, &c->c_peer) < 0)
+		cli_dtls_close(c);
 }
 
-/* Each tick: retransmit or retry the handshake, probe an idle channel, and
- * say when data changes transport. */
-static void cli_dtls_tick(struct cli *c, uint64_t now)
-{
-	bool on;
+/* ---- the session's callbacks ---- */
 
-	if (!c->c_dc_on)
-		return;
-	if (c->c_dc.dc_state == DC_IDLE && now >= c->c_dc_retry)
-		dchan_connect(&c->c_dc, &c->c_peer, now);
-	else if (c->c_dc.dc_state == DC_UP && now - (c->c_dc.dc_last_rx ?
-	    c->c_dc.dc_last_rx : c->c_dc.dc_started) >= 3 * dchan_window_ms(cli_dead_s(c)) &&
-	    now >= c->c_dc_retry) {
-		/* Probes go unanswered: the server may have lost the channel.
-		 * Start over; its old session, silent too, gives way. */
-		log_info("DTLS unanswered: new handshake");
-		c->c_dc_retry = now + 3 * dchan_window_ms(cli_dead_s(c));
-		dchan_connect(&c->c_dc, &c->c_peer, now);
-	}
-	dchan_tick(&c->c_dc, now, dchan_probe_ms(cli_dead_s(c)));
-	if ((on = cli_on_dtls(c)) != c->c_on_dtls) {
-		c->c_on_dtls = on;
-		log_info("transport %s", on ? "dtls" : "tls (DTLS silent)");
-	}
-}
-
-static int cli_on_frame(void *arg, const struct frame *f)
+static int cli_on_control(void *arg, const struct frame *f)
 {
 	struct cli *c = arg;
 
-	c->c_last_rx = uv_now(c->c_loop);
 	switch (f->f_type) {
-	case FRAME_DATA:
-		if (c->c_state != CLI_UP)
-			return 0;
-		c->c_rx_pkts++;
-		c->c_rx_bytes += f->f_len;
-		if (write(c->c_tun_fd, f->f_payload, f->f_len) < 0)
-			c->c_drop_down++;
-		return 0;
 	case FRAME_CONFIG:
 		if (c->c_state == CLI_CONFIG)
 			cli_up(c, f);
@@ -373,7 +284,7 @@ static int cli_on_frame(void *arg, const struct frame *f)
 		log_warnx("denied by server %s: %.*s", c->c_endpoint, (int)f->f_len,
 		    (const char *)f->f_payload);
 		c->c_denied = true;
-		stream_close(&c->c_st);
+		sess_close(&c->c_sess);
 		return -1;
 	case FRAME_DTLS:
 		if (c->c_state == CLI_UP)
@@ -382,7 +293,7 @@ static int cli_on_frame(void *arg, const struct frame *f)
 	case FRAME_BYE:
 		log_info("server %s closed the session: %.*s", c->c_endpoint,
 		    (int)f->f_len, (const char *)f->f_payload);
-		stream_close(&c->c_st);
+		sess_close(&c->c_sess);
 		return -1;
 	default:
 		return 0;
@@ -399,28 +310,45 @@ static int cli_on_established(void *arg)
 	return 0;
 }
 
-static void cli_on_failed(void *arg, const char *reason, int err)
+static void cli_on_event(void *arg, enum sess_event ev, const char *why)
 {
 	struct cli *c = arg;
 
+	/* SESS_ROAMED: the client's socket is connected, nothing moves */
+	if (ev == SESS_ON_DTLS || ev == SESS_ON_TLS)
+		log_info("transport %s", ev == SESS_ON_DTLS ? "dtls" : "tls (DTLS silent)");
+	else if (ev == SESS_DTLS_DOWN)
+		log_info("DTLS channel to %s closed: %s", c->c_endpoint, why);
+	else if (ev == SESS_DTLS_UP)
+		log_debug("DTLS handshake with %s done", c->c_endpoint);
+}
+
+static void cli_on_failed(void *arg, const char *reason, int err)
+{
+	struct cli *c = arg;
+	SSL *ssl = sess_ssl(&c->c_sess);
+
 	(void)err;
-	if (tls_pin_mismatch(c->c_st.st_ssl))
+	if (tls_pin_mismatch(ssl))
 		log_warnx("server %s refused: its fingerprint %s is not server_fingerprint %s",
-		    c->c_endpoint, tls_seen_fp(c->c_st.st_ssl), c->c_conf->c_server_fp);
+		    c->c_endpoint, tls_seen_fp(ssl), c->c_conf->c_server_fp);
 	else if (c->c_state == CLI_UP)
 		log_warnx("lost server %s: %s", c->c_endpoint, reason);
 	else
 		log_warnx("cannot connect to %s: %s", c->c_endpoint, reason);
-	stream_close(&c->c_st);
+	sess_close(&c->c_sess);
 }
 
 static void cli_on_closed(void *arg)
 {
 	struct cli *c = arg;
 	bool was_up = c->c_state == CLI_UP;
+	struct sess_counts n;
 
-	c->c_stream_open = false;
+	c->c_sess_open = false;
 	cli_dtls_close(c);
+	sess_counts(&c->c_sess, &n);
+	sess_counts_add(&c->c_gone, &n);
 	if (c->c_tun_fd >= 0 && uv_is_active((uv_handle_t *)&c->c_tun_poll))
 		uv_poll_stop(&c->c_tun_poll);
 	if (c->c_state == CLI_STOPPED)
@@ -431,9 +359,10 @@ static void cli_on_closed(void *arg)
 	cli_schedule(c, !was_up);
 }
 
-static const struct stream_cb cli_stream_cb = {
+static const struct sess_cb cli_sess_cb = {
 	.established = cli_on_established,
-	.frame = cli_on_frame,
+	.control = cli_on_control,
+	.event = cli_on_event,
 	.failed = cli_on_failed,
 	.closed = cli_on_closed,
 };
@@ -441,6 +370,7 @@ static const struct stream_cb cli_stream_cb = {
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	struct cli *c = req->data;
+	const struct conf *cf = c->c_conf;
 	int fd, one = 1;
 	socklen_t len;
 	SSL *ssl;
@@ -471,12 +401,12 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->c_state = CLI_HANDSHAKE;
 	c->c_deadline = uv_now(c->c_loop) + CLI_CONNECT_MS;
-	if (stream_init(&c->c_st, c->c_loop, fd, ssl, &cli_stream_cb, c) < 0) {
+	if (sess_init(&c->c_sess, c->c_loop, &c->c_batch, fd, ssl, true,
+	    cf->c_transport != CONF_TRANSPORT_DTLS, &cli_sess_cb, c) < 0) {
 		cli_schedule(c, true);
 		return;
 	}
-	c->c_stream_open = true;
-	c->c_last_rx = c->c_last_tx = uv_now(c->c_loop);
+	c->c_sess_open = true;
 }
 
 static void cli_connect(struct cli *c)
@@ -491,20 +421,12 @@ static void cli_connect(struct cli *c)
 		cli_schedule(c, true);
 }
 
-/* One packet from TUN (in c_pkt) to the server: DTLS while it answers,
- * else the TLS stream, unless transport = "dtls" forbids that. */
-static int cli_send(struct cli *c, size_t n)
-{
-	if (cli_on_dtls(c))
-		return dchan_send(&c->c_dc, DC_DATA, c->c_pkt, n);
-	if (c->c_conf->c_transport == CONF_TRANSPORT_DTLS)
-		return -ENOTCONN;
-	return stream_queue(&c->c_st, FRAME_DATA, c->c_pkt, n);
-}
-
+/* TUN -> the session, which queues on DTLS while it answers, else on TLS
+ * (unless transport = "dtls" forbids that). */
 static void on_cli_tun(uv_poll_t *h, int status, int events)
 {
 	struct cli *c = h->data;
+	void *tun = (void *)(intptr_t)c->c_tun_fd;
 	ssize_t n;
 	int i;
 
@@ -512,15 +434,12 @@ static void on_cli_tun(uv_poll_t *h, int status, int events)
 	if (status < 0)
 		return;
 	for (i = 0; i < CLI_TUN_BUDGET; i++) {
-		if ((n = read(c->c_tun_fd, c->c_pkt, sizeof(c->c_pkt))) <= 0)
+		if ((n = tun_fd_ops.read(tun, c->c_pkt, sizeof(c->c_pkt))) <= 0)
 			break;
-		if (c->c_state != CLI_UP || cli_send(c, (size_t)n) < 0) {
+		if (c->c_state != CLI_UP)
 			c->c_drop_down++;
-			continue;
-		}
-		c->c_tx_pkts++;
-		c->c_tx_bytes += (uint64_t)n;
-		c->c_dirty = true;
+		else
+			sess_send(&c->c_sess, c->c_pkt, (size_t)n);	/* drops counted there */
 	}
 }
 
@@ -528,39 +447,31 @@ static void on_cli_flush(uv_check_t *h)
 {
 	struct cli *c = h->data;
 
-	if (c->c_dirty && c->c_stream_open) {
-		c->c_dirty = false;
-		if (c->c_dc_on)
-			udp_tx_flush(c->c_udp_tx);
-		if (stream_tx_pending(&c->c_st) > 0)
-			c->c_last_tx = uv_now(c->c_loop);
-		stream_flush(&c->c_st);
-	}
+	if (c->c_udp_tx != NULL)
+		udp_tx_flush(c->c_udp_tx);
+	sess_batch_flush(&c->c_batch);
 }
 
 static void on_cli_tick(uv_timer_t *h)
 {
 	struct cli *c = h->data;
 	uint64_t now = uv_now(c->c_loop);
-	uint64_t ka = (c->c_state == CLI_UP && c->c_cfg.mc_keepalive ?
-	    c->c_cfg.mc_keepalive : (unsigned)c->c_conf->c_keepalive) * 1000ull;
-	uint64_t dead = (c->c_state == CLI_UP && c->c_cfg.mc_dead_peer_timeout ?
-	    c->c_cfg.mc_dead_peer_timeout : (unsigned)c->c_conf->c_dead_peer_timeout) * 1000ull;
 
-	if (!c->c_stream_open || c->c_st.st_closing)
+	if (!c->c_sess_open || sess_closing(&c->c_sess))
 		return;
-	if (c->c_state == CLI_UP)
-		cli_dtls_tick(c, now);
 	if (c->c_state != CLI_UP && now >= c->c_deadline) {
 		log_warnx("cannot connect to %s: timed out", c->c_endpoint);
-		stream_close(&c->c_st);
-	} else if (c->c_state == CLI_UP && now - c->c_last_rx >= dead) {
+		sess_close(&c->c_sess);
+	} else if (c->c_state == CLI_UP && sess_tick(&c->c_sess, now) == SESS_DEAD) {
 		log_warnx("lost server %s: silent for %llus", c->c_endpoint,
-		    (unsigned long long)(dead / 1000));
-		stream_close(&c->c_st);
-	} else if (c->c_state == CLI_UP && now - c->c_last_tx >= ka &&
-	    stream_queue(&c->c_st, FRAME_KEEPALIVE, NULL, 0) == 0)
-		c->c_dirty = true;
+		    (unsigned long long)(c->c_sess.se_dead_ms / 1000));
+		sess_close(&c->c_sess);
+	}
+}
+
+static bool cli_on_dtls_now(const struct cli *c)
+{
+	return c->c_state == CLI_UP && sess_on_dtls(&c->c_sess);
 }
 
 static const char *cli_state_name(enum cli_state st)
@@ -580,13 +491,30 @@ static void json_str_or_null(struct ctl_buf *b, const char *s)
 		ctl_printf(b, "null");
 }
 
+/* What every session so far has moved. */
+static void cli_counts(const struct cli *c, struct sess_counts *out)
+{
+	*out = c->c_gone;
+	if (c->c_sess_open) {
+		struct sess_counts n;
+
+		sess_counts(&c->c_sess, &n);
+		sess_counts_add(out, &n);
+	}
+}
+
+#define U(x) ((unsigned long long)(x))
+
 static void cli_status(struct cli *c, struct ctl_req *rq)
 {
 	struct ctl_buf b = { 0 };
+	struct sess_counts t;
+	const char *tr = c->c_state != CLI_UP ? NULL : cli_on_dtls_now(c) ? "dtls" : "tls";
 	char a[INET_ADDRSTRLEN] = "", n[INET_ADDRSTRLEN + 4] = "", net_s[INET_ADDRSTRLEN];
 	long up = (long)(time(NULL) - c->c_started);
 	bool on = c->c_state == CLI_UP;
 
+	cli_counts(c, &t);
 	if (c->c_cfg_applied) {
 		struct in_addr net = { c->c_cfg.mc_addr.s_addr &
 		    htonl(0xffffffffu << (32 - c->c_cfg.mc_plen)) };
@@ -601,9 +529,8 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
 		    VPND_VERSION, up, cli_state_name(c->c_state), c->c_endpoint,
 		    c->c_tun_name[0] ? c->c_tun_name : "-", a[0] ? a : "-", n[0] ? n : "-",
-		    on ? (cli_on_dtls(c) ? "dtls" : "tls") : "-", (unsigned long long)c->c_rx_bytes,
-		    (unsigned long long)c->c_tx_bytes, (unsigned long long)c->c_rx_pkts,
-		    (unsigned long long)c->c_tx_pkts);
+		    tr ? tr : "-", U(t.sc_rx_bytes), U(t.sc_tx_bytes), U(t.sc_rx_pkts),
+		    U(t.sc_tx_pkts));
 		ctl_reply_buf(rq, 0, &b);
 		return;
 	}
@@ -616,13 +543,11 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 	json_str_or_null(&b, a);
 	ctl_printf(&b, ",\"network\":");
 	json_str_or_null(&b, n);
-	ctl_printf(&b, ",\"dtls_bad\":%llu", (unsigned long long)(c->c_dc_on ?
-	    c->c_dc.dc_dropped : 0));
-	ctl_printf(&b, ",\"transport\":%s,\"peers_connected\":%d,\"bytes_in\":%llu,"
+	ctl_printf(&b, ",\"dtls_bad\":%llu", U(t.sc_dtls_bad));
+	ctl_printf(&b, ",\"transport\":%s%s%s,\"peers_connected\":%d,\"bytes_in\":%llu,"
 	    "\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu}\n",
-	    on ? (cli_on_dtls(c) ? "\"dtls\"" : "\"tls\"") : "null", on ? 1 : 0, (unsigned long long)c->c_rx_bytes,
-	    (unsigned long long)c->c_tx_bytes, (unsigned long long)c->c_rx_pkts,
-	    (unsigned long long)c->c_tx_pkts);
+	    tr ? "\"" : "", tr ? tr : "null", tr ? "\"" : "", on ? 1 : 0, U(t.sc_rx_bytes),
+	    U(t.sc_tx_bytes), U(t.sc_rx_pkts), U(t.sc_tx_pkts));
 	ctl_reply_buf(rq, 0, &b);
 }
 
@@ -630,20 +555,25 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 static void cli_peers(struct cli *c, struct ctl_req *rq)
 {
 	struct ctl_buf b = { 0 };
-	struct ctl_peer row = {
-		.cp_name = cur_server(c)->host, .cp_fp = c->c_conf->c_server_fp,
-		.cp_addr = c->c_cfg.mc_gateway, .cp_endpoint = c->c_peer_str,
-		.cp_transport = cli_on_dtls(c) ? "dtls" : "tls",
-		.cp_rx_bytes = c->c_rx_bytes, .cp_tx_bytes = c->c_tx_bytes,
-		.cp_rx_pkts = c->c_rx_pkts, .cp_tx_pkts = c->c_tx_pkts,
-		.cp_since = c->c_since,
-		.cp_last_seen = time(NULL) - (time_t)((uv_now(c->c_loop) - c->c_last_rx) / 1000),
-		.cp_dtls_id = c->c_dc_on ? c->c_dc.dc_io.id : NULL,
-	};
+	struct sess_counts t;
 
+	cli_counts(c, &t);
 	ctl_peers_begin(&b, rq->rq_json);
-	if (c->c_state == CLI_UP)
+	if (c->c_state == CLI_UP) {
+		struct ctl_peer row = {
+			.cp_name = cur_server(c)->host, .cp_fp = c->c_conf->c_server_fp,
+			.cp_addr = c->c_cfg.mc_gateway, .cp_endpoint = c->c_peer_str,
+			.cp_transport = cli_on_dtls_now(c) ? "dtls" : "tls",
+			.cp_rx_bytes = t.sc_rx_bytes, .cp_tx_bytes = t.sc_tx_bytes,
+			.cp_rx_pkts = t.sc_rx_pkts, .cp_tx_pkts = t.sc_tx_pkts,
+			.cp_since = c->c_since,
+			.cp_last_seen = time(NULL) -
+			    (time_t)((uv_now(c->c_loop) - c->c_sess.se_last_rx) / 1000),
+			.cp_dtls_id = sess_dtls_id(&c->c_sess),
+		};
+
 		ctl_peers_row(&b, rq->rq_json, 0, &row);
+	}
 	ctl_peers_end(&b, rq->rq_json);
 	ctl_reply_buf(rq, 0, &b);
 }
@@ -670,11 +600,10 @@ static void cli_stop(struct cli *c, const char *why)
 	if (c->c_state == CLI_RESOLVE)
 		uv_cancel((uv_req_t *)&c->c_gai);
 	c->c_state = CLI_STOPPED;
-	if (c->c_stream_open && c->c_st.st_up && !c->c_st.st_closing &&
-	    stream_queue(&c->c_st, FRAME_BYE, "client stopping", 15) == 0)
-		stream_flush(&c->c_st);
-	if (c->c_stream_open)
-		stream_close(&c->c_st);
+	if (c->c_sess_open && sess_up(&c->c_sess) && !sess_closing(&c->c_sess))
+		sess_say_and_close(&c->c_sess, FRAME_BYE, "client stopping");
+	if (c->c_sess_open)
+		sess_close(&c->c_sess);	/* what the BYE did not get written loses */
 	uv_close((uv_handle_t *)&c->c_timer, NULL);
 	uv_close((uv_handle_t *)&c->c_retry, NULL);
 	uv_close((uv_handle_t *)&c->c_flush, NULL);
@@ -696,8 +625,8 @@ static void on_cli_signal(uv_signal_t *h, int signum)
 		return;
 	}
 	log_info("SIGHUP: reconnecting");
-	if (c->c_stream_open)
-		stream_close(&c->c_st);
+	if (c->c_sess_open)
+		sess_close(&c->c_sess);
 }
 
 static int cli_start(struct cli *c)
@@ -753,30 +682,28 @@ static int cli_start(struct cli *c)
 	return 0;
 }
 
-int cli_run(const struct conf *cf)
+int cli_run(uv_loop_t *loop, const struct conf *cf)
 {
 	struct cli *c;
-	uv_loop_t loop;
 	int rc = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
-	signal(SIGPIPE, SIG_IGN);
-	uv_loop_init(&loop);
-	c->c_loop = &loop;
+	c->c_loop = loop;
 	c->c_conf = cf;
 	c->c_tun_fd = -1;
+	c->c_udp_fd = -1;
 	c->c_backoff = 1000;
 	c->c_started = time(NULL);
 	if (cli_start(c) == 0) {
 		log_info("client %s starting, server %s:%s", VPND_VERSION,
 		    cf->c_servers[0].host, cf->c_servers[0].port);
 		cli_connect(c);
-		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_run(loop, UV_RUN_DEFAULT);
 		rc = 0;
 	} else {
 		ctl_close(c->c_ctl);
-		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_run(loop, UV_RUN_DEFAULT);
 	}
 	if (c->c_nl != NULL)
 		rt_remove(c->c_nl, &c->c_rt);
@@ -786,8 +713,6 @@ int cli_run(const struct conf *cf)
 	tls_ctx_free(c->c_tls);
 	dtls_ctx_free(c->c_dtls);
 	udp_rx_free(c->c_udp_rx);
-	if (uv_loop_close(&loop) != 0)
-		log_warnx("event loop: handles left open at exit");
 	if (rc == 0)
 		log_info("client stopped");
 	free(c);

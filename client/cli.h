@@ -5,8 +5,12 @@
 #ifndef VPND_CLI_H
 #define VPND_CLI_H
 
+#include <uv.h>
+
 struct conf;
 
-int cli_run(const struct conf *c);	/* exit status */
+/* Run the client on c in loop until SIGTERM/SIGINT; every handle it opened
+ * is closed when it returns the exit status. */
+int cli_run(uv_loop_t *loop, const struct conf *c);
 
 #endif

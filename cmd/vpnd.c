@@ -3,6 +3,7 @@
  * run the server or the client in the foreground, logging to stderr.
  * Exit status: 0 success, 1 runtime failure, 2 usage or configuration. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,22 @@ static int check_files(const struct conf *c)
 	return 0;
 }
 
+/* One loop for the whole run, in either mode; what is left open in it at
+ * the end is a bug worth a line. */
+static int run(const struct conf *c)
+{
+	uv_loop_t loop;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);	/* a closed peer is an error return, not a death */
+	if (uv_loop_init(&loop) != 0)
+		fatalx("cannot start the event loop");
+	rc = c->c_mode == CONF_SERVER ? srv_run(&loop, c) : cli_run(&loop, c);
+	if (uv_loop_close(&loop) != 0)
+		log_warnx("event loop: handles left open at exit");
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static struct conf conf;	/* large; lives for the whole run */
@@ -92,5 +109,5 @@ int main(int argc, char **argv)
 	}
 	if (check_files(&conf) < 0)
 		return 2;
-	return conf.c_mode == CONF_SERVER ? srv_run(&conf) : cli_run(&conf);
+	return run(&conf);
 }

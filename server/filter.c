@@ -2,6 +2,7 @@
  * A peer may only send from its own tunnel address (else it could inject
  * traffic as another peer, or as anything the NAT would masquerade), and
  * may reach other peers only when client_to_client is on. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -29,6 +30,14 @@ int filt_tun_dst(const uint8_t *pkt, size_t len, struct in_addr *dst)
 	return 0;
 }
 
+/* Inside the tunnel network? Its own arithmetic: this runs per packet. */
+static bool in_net(const struct filt_rules *r, struct in_addr a)
+{
+	uint32_t mask = r->fr_net.plen ? htonl(~0u << (32 - r->fr_net.plen)) : 0;
+
+	return ((a.s_addr ^ r->fr_net.addr.s_addr) & mask) == 0;
+}
+
 enum filt_verdict filt_from_peer(const struct filt_rules *r, struct in_addr src,
     const uint8_t *pkt, size_t len, struct in_addr *dst)
 {
@@ -40,7 +49,7 @@ enum filt_verdict filt_from_peer(const struct filt_rules *r, struct in_addr src,
 	memcpy(&dst->s_addr, pkt + 16, 4);
 	if (s.s_addr != src.s_addr)
 		return FILT_DROP_SPOOF;
-	if (dst->s_addr == r->fr_server.s_addr || !cidr_contains(&r->fr_net, *dst))
+	if (dst->s_addr == r->fr_server.s_addr || !in_net(r, *dst))
 		return FILT_TO_TUN;
 	return r->fr_c2c ? FILT_TO_PEER : FILT_DROP_ISOLATED;
 }

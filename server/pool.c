@@ -26,7 +26,7 @@ struct pool {
 	uint32_t     p_server;		/* host order */
 	uint64_t     p_clock;		/* last release order handed out */
 	bool         p_changed;		/* an address got a new owner */
-	struct slot *p_slots;
+	struct slot  p_slots[];		/* p_n, one allocation with the pool */
 };
 
 int pool_new(struct pool **out, const struct cidr *net)
@@ -38,11 +38,8 @@ int pool_new(struct pool **out, const struct cidr *net)
 	if (net->plen < 8 || net->plen > 30)
 		return -EINVAL;
 	hosts = (1u << (32 - net->plen)) - 2;	/* minus network, broadcast */
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->p_slots = calloc(hosts - 1, sizeof(*p->p_slots))) == NULL) {
-		free(p);
+	if ((p = calloc(1, sizeof(*p) + (size_t)(hosts - 1) * sizeof(p->p_slots[0]))) == NULL)
 		return -ENOMEM;
-	}
 	base = ntohl(net->addr.s_addr);
 	p->p_server = base + 1;
 	p->p_first = base + 2;
@@ -53,9 +50,6 @@ int pool_new(struct pool **out, const struct cidr *net)
 
 void pool_free(struct pool *p)
 {
-	if (p == NULL)
-		return;
-	free(p->p_slots);
 	free(p);
 }
 

@@ -12,37 +12,89 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "conf/afile.h"
+#include "conf/allow.h"
 #include "crypto/dtls.h"
 #include "crypto/tls.h"
 #include "daemon/ctl.h"
 #include "daemon/log.h"
-#include "server/lease.h"
+#include "daemon/priv.h"
+#include "server/admin.h"
+#include "server/fwd.h"
 #include "server/limit.h"
 #include "server/nat.h"
-#include "daemon/priv.h"
+#include "server/peer.h"
 #include "server/pool.h"
 #include "server/srv.h"
 #include "tunnel/nl.h"
 #include "tunnel/tun.h"
 #include "tunnel/udp.h"
 
-#define SRV_UDP_BATCHES 4	/* recvmmsg calls per wakeup */
+#define SRV_TICK_MS     250
+#define SRV_STOP_MS     1000	/* time given to BYEs at shutdown */
+#define SRV_MAX_PENDING 1024	/* handshakes in flight, all sources */
 
-#define SRV_STOP_MS 1000	/* time given to BYEs at shutdown */
+struct srv {
+	uv_loop_t         *s_loop;
+	const struct conf *s_conf;
+	struct tls_ctx    *s_tls;
+	struct dtls_ctx   *s_dtls;
+	struct nl         *s_nl;
+	struct pool       *s_pool;
+	struct limit      *s_limit;
+	struct ctl        *s_ctl;
+	struct priv       *s_priv;		/* file writes, maybe in a helper */
+	struct fwd        *s_fwd;		/* the data plane */
+	struct peers       s_peers;		/* the sessions */
+	struct admin       s_admin;		/* what vpnctl asks */
+
+	int                s_tun_fd;
+	int                s_tun_ifindex;
+	char               s_tun_name[IFNAMSIZ];
+	uv_poll_t          s_tun_poll;
+	int                s_lfd[CONF_MAX_LISTEN];
+	uv_poll_t          s_lpoll[CONF_MAX_LISTEN];
+	int                s_nlisten;
+	int                s_udp_fd[CONF_MAX_LISTEN];
+	uv_poll_t          s_udp_poll[CONF_MAX_LISTEN];
+	int                s_nudp;
+	uv_timer_t         s_timer;
+	uv_check_t         s_flush;		/* the data plane's end of turn */
+	uv_signal_t        s_sig[3];
+
+	time_t             s_started;
+	int                s_ipfwd_was;
+	bool               s_nat_up;
+	bool               s_stopping;
+	uint64_t           s_stop_deadline;
+};
 
 static void on_tun_readable(uv_poll_t *h, int status, int events)
 {
+	struct srv *s = h->data;
+
 	(void)events;
 	if (status == 0)
-		srv_tun_read(h->data);
+		fwd_tun_readable(s->s_fwd);
+}
+
+static void on_udp_readable(uv_poll_t *h, int status, int events)
+{
+	struct srv *s = h->data;
+
+	(void)events;
+	if (status == 0)
+		fwd_udp_readable(s->s_fwd, (int)(h - s->s_udp_poll));
 }
 
 static void on_flush_check(uv_check_t *h)
 {
-	srv_flush_dirty(h->data);
+	struct srv *s = h->data;
+
+	fwd_flush(s->s_fwd);
 }
 
 static void srv_accept(struct srv *s, int lfd)
@@ -60,7 +112,7 @@ static void srv_accept(struct srv *s, int lfd)
 			return;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		peer_accept(s, fd, &ss);
+		peer_accept(&s->s_peers, fd, &ss);
 	}
 }
 
@@ -73,64 +125,33 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
 		srv_accept(s, s->s_lfd[h - s->s_lpoll]);
 }
 
-static void on_udp_readable(uv_poll_t *h, int status, int events)
-{
-	struct srv *s = h->data;
-	int sock = (int)(h - s->s_udp_poll), fd = s->s_udp_fd[sock];
-	const struct sockaddr_storage *from;
-	const uint8_t *dg;
-	size_t len;
-	int b, i, n;
-
-	(void)events;
-	if (status < 0)
-		return;
-	for (b = 0; b < SRV_UDP_BATCHES; b++) {
-		if ((n = udp_rx_recv(s->s_udp_rx, fd)) == 0)
-			break;
-		for (i = 0; i < n; i++) {
-			dg = udp_rx_dgram(s->s_udp_rx, i, &len, &from);
-			srv_udp_in(s, sock, dg, len, from);
-		}
-	}
-}
-
 static void srv_stop(struct srv *s, const char *why)
 {
-	struct peer *pe, *next;
 	int i;
 
 	if (s->s_stopping)
 		return;
 	s->s_stopping = true;
+	s->s_admin.ad_stopping = true;
 	log_info("server stopping: %s", why);
 	for (i = 0; i < s->s_nlisten; i++)
 		uv_close((uv_handle_t *)&s->s_lpoll[i], NULL);
 	uv_close((uv_handle_t *)&s->s_tun_poll, NULL);
 	ctl_close(s->s_ctl);
 	s->s_ctl = NULL;
-	for (pe = s->s_peers; pe != NULL; pe = next) {
-		next = pe->pe_next;
-		peer_close(pe, "server shutting down", "server shutting down");
-	}
+	peers_close_all(&s->s_peers, "server shutting down");
 	s->s_stop_deadline = uv_now(s->s_loop) + SRV_STOP_MS;
 }
 
 /* The last step of a stop: once every session is closed (or the BYE time
- * is over), close the remaining handles so uv_run returns. */
+ * is over) and no file write runs, close the remaining handles so uv_run
+ * returns. */
 static void srv_stop_finish(struct srv *s, uint64_t now)
 {
-	struct peer *pe;
 	int i;
 
-	if (s->s_peers != NULL && now < s->s_stop_deadline)
+	if (!peers_gone(&s->s_peers, now >= s->s_stop_deadline) || admin_busy(&s->s_admin))
 		return;
-	for (pe = s->s_peers; pe != NULL; pe = pe->pe_next)
-		stream_close(&pe->pe_st);
-	if (s->s_peers != NULL)
-		return;		/* their close callbacks are pending */
-	if (s->s_jobs != NULL || s->s_lease_busy)
-		return;		/* a file write is finishing */
 	for (i = 0; i < s->s_nudp; i++)
 		uv_close((uv_handle_t *)&s->s_udp_poll[i], NULL);
 	uv_close((uv_handle_t *)&s->s_timer, NULL);
@@ -143,12 +164,8 @@ static void on_tick(uv_timer_t *h)
 {
 	struct srv *s = h->data;
 	uint64_t now = uv_now(s->s_loop);
-	struct peer *pe, *next;
 
-	for (pe = s->s_peers; pe != NULL; pe = next) {
-		next = pe->pe_next;
-		peer_tick(pe, now);
-	}
+	peers_tick(&s->s_peers, now);
 	if (s->s_stopping)
 		srv_stop_finish(s, now);
 }
@@ -158,7 +175,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	struct srv *s = h->data;
 
 	if (signum == SIGHUP)
-		srv_reload(s);
+		admin_reload(&s->s_admin);
 	else
 		srv_stop(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
@@ -195,7 +212,7 @@ static int srv_listen_udp(struct srv *s, const struct sockaddr_storage *ss)
 		log_warn("listen udp %s", conf_sockaddr_str(ss, a, sizeof(a)));
 		return fd;
 	}
-	if ((err = udp_tx_new(&s->s_udp_tx[i], fd)) < 0) {
+	if ((err = fwd_add_udp(s->s_fwd, fd)) < 0) {
 		close(fd);
 		return err;
 	}
@@ -213,9 +230,9 @@ static int srv_listen(struct srv *s)
 	char a[80];
 	int i, fd, err;
 
-	if ((err = dtls_ctx_new(&s->s_dtls, 1)) < 0 ||
-	    (err = udp_rx_new(&s->s_udp_rx)) < 0)
+	if ((err = dtls_ctx_new(&s->s_dtls, 1)) < 0)
 		return err;
+	s->s_peers.ps_dtls = s->s_dtls;
 	for (i = 0; i < c->c_nlisten; i++) {
 		if ((fd = listen_one(&c->c_listen[i])) < 0) {
 			errno = -fd;
@@ -233,10 +250,13 @@ static int srv_listen(struct srv *s)
 	return 0;
 }
 
-/* TUN device with the server's address on the tunnel network. */
+/* TUN device with the server's address on the tunnel network, and the data
+ * plane behind it. */
 static int srv_tun_up(struct srv *s)
 {
 	const struct conf *c = s->s_conf;
+	struct filt_rules r = { .fr_net = c->c_network,
+	    .fr_server = pool_server_addr(s->s_pool), .fr_c2c = c->c_client_to_client };
 	int err;
 
 	if ((s->s_tun_fd = tun_open(c->c_tun_name, s->s_tun_name)) < 0) {
@@ -246,13 +266,17 @@ static int srv_tun_up(struct srv *s)
 	}
 	if ((err = nl_open(&s->s_nl)) < 0 ||
 	    (err = s->s_tun_ifindex = nl_ifindex(s->s_tun_name)) < 0 ||
-	    (err = nl_addr_add(s->s_nl, s->s_tun_ifindex, pool_server_addr(s->s_pool),
+	    (err = nl_addr_add(s->s_nl, s->s_tun_ifindex, r.fr_server,
 	    c->c_network.plen)) < 0 ||
 	    (err = nl_link_up(s->s_nl, s->s_tun_ifindex, c->c_tun_mtu)) < 0) {
 		errno = -err;
 		log_warn("tun %s: cannot configure", s->s_tun_name);
 		return err;
 	}
+	if ((err = fwd_new(&s->s_fwd, &tun_fd_ops, (void *)(intptr_t)s->s_tun_fd, &r)) < 0)
+		return err;
+	s->s_peers.ps_fwd = s->s_fwd;
+	s->s_admin.ad_fwd = s->s_fwd;
 	uv_poll_init(s->s_loop, &s->s_tun_poll, s->s_tun_fd);
 	s->s_tun_poll.data = s;
 	uv_poll_start(&s->s_tun_poll, UV_READABLE, on_tun_readable);
@@ -284,104 +308,12 @@ static void on_temp_removed(void *arg, const char *name)
 	log_info("removed %s, left by an interrupted write", name);
 }
 
-/* A kill -9 between writing a temp file and renaming it leaves one beside
- * the file; remove such leftovers at start, before anything is written. */
-static void srv_clean_temps(const char *path)
-{
-	afile_clean(path, on_temp_removed, NULL);
-}
-
-/* ---- leases in state_dir: written on the thread pool, one at a time ---- */
-
-struct lease_job {
-	uv_work_t   lj_work;
-	struct srv *lj_srv;
-	char       *lj_buf;
-	size_t      lj_len;
-	int         lj_rc;
-};
-
-static void lease_work(uv_work_t *w)
-{
-	struct lease_job *j = w->data;
-
-	j->lj_rc = priv_leases(j->lj_srv->s_priv, j->lj_buf, j->lj_len);
-}
-
-static void lease_done(uv_work_t *w, int status)
-{
-	struct lease_job *j = w->data;
-	struct srv *s = j->lj_srv;
-
-	if (status == 0 && j->lj_rc < 0) {
-		errno = -j->lj_rc;
-		log_warn("leases: cannot write %s", s->s_lease_path);
-	}
-	free(j->lj_buf);
-	free(j);
-	s->s_lease_busy = false;
-	if (s->s_lease_again) {
-		s->s_lease_again = false;
-		srv_save_leases(s);
-	}
-}
-
-void srv_save_leases(struct srv *s)
-{
-	struct lease_job *j;
-
-	pool_clear_changed(s->s_pool);
-	if (s->s_lease_path[0] == '\0')
-		return;
-	if (s->s_lease_busy) {
-		s->s_lease_again = true;
-		return;
-	}
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->lj_buf = lease_render(s->s_pool, &j->lj_len)) == NULL) {
-		free(j);
-		log_warnx("leases: out of memory");
-		return;
-	}
-	j->lj_srv = s;
-	j->lj_work.data = j;
-	if (uv_queue_work(s->s_loop, &j->lj_work, lease_work, lease_done) < 0) {
-		free(j->lj_buf);
-		free(j);
-		return;
-	}
-	s->s_lease_busy = true;
-}
-
-static int srv_load_leases(struct srv *s)
-{
-	const struct conf *c = s->s_conf;
-	int n;
-
-	if (c->c_state_dir[0] == '\0')
-		return 0;
-	if (mkdir(c->c_state_dir, 0700) < 0 && errno != EEXIST) {
-		log_warn("state_dir %s", c->c_state_dir);
-		return -errno;
-	}
-	if (snprintf(s->s_lease_path, sizeof(s->s_lease_path), "%s/%s",
-	    c->c_state_dir, LEASE_FILE) >= (int)sizeof(s->s_lease_path))
-		return -ENAMETOOLONG;
-	srv_clean_temps(s->s_lease_path);
-	if ((n = lease_load(s->s_pool, s->s_lease_path)) < 0) {
-		errno = -n;
-		log_warn("leases: cannot read %s", s->s_lease_path);
-		return n;
-	}
-	if (n > 0)
-		log_warnx("leases: %s: %d line(s) skipped", s->s_lease_path, n);
-	pool_clear_changed(s->s_pool);
-	return 0;
-}
-
+/* Keys, the allow-list, the pool and the limits; the sessions' and the
+ * control socket's borrowed pointers. */
 static int srv_load(struct srv *s)
 {
 	const struct conf *c = s->s_conf;
+	struct peers *ps = &s->s_peers;
 	struct conf_err ce;
 	char msg[512];
 	int err;
@@ -390,23 +322,28 @@ static int srv_load(struct srv *s)
 		log_warnx("%s: %s", c->c_path, msg);
 		return err;
 	}
-	srv_clean_temps(c->c_allow_list);
-	if ((err = allow_load(&s->s_allow, c->c_allow_list, &c->c_network, &ce)) < 0) {
+	/* A kill -9 between writing a temp file and renaming it leaves one
+	 * beside the file; remove it before anything is written. */
+	afile_clean(c->c_allow_list, on_temp_removed, NULL);
+	if ((err = allow_load(&ps->ps_allow, c->c_allow_list, &c->c_network, &ce)) < 0) {
 		log_warnx("%s", conf_err_str(&ce, msg, sizeof(msg)));
 		return err;
 	}
 	if ((err = pool_new(&s->s_pool, &c->c_network)) < 0 ||
 	    (err = limit_new(&s->s_limit)) < 0)
 		return err;
-	s->s_net_base = ntohl(c->c_network.addr.s_addr);
-	s->s_by_addr_n = 1u << (32 - c->c_network.plen);
-	if ((s->s_by_addr = calloc(s->s_by_addr_n, sizeof(*s->s_by_addr))) == NULL)
-		return -ENOMEM;
-	s->s_rules.fr_net = c->c_network;
-	s->s_rules.fr_server = pool_server_addr(s->s_pool);
-	s->s_rules.fr_c2c = c->c_client_to_client;
-	srv_apply_allow(s, "");
-	return srv_load_leases(s);
+	ps->ps_loop = s->s_loop;
+	ps->ps_conf = c;
+	ps->ps_tls = s->s_tls;
+	ps->ps_pool = s->s_pool;
+	ps->ps_limit = s->s_limit;
+	ps->ps_max_pending = SRV_MAX_PENDING;
+	s->s_admin.ad_loop = s->s_loop;
+	s->s_admin.ad_conf = c;
+	s->s_admin.ad_peers = ps;
+	s->s_admin.ad_tun_name = s->s_tun_name;
+	s->s_admin.ad_started = s->s_started;
+	return peers_init(ps);
 }
 
 static int srv_start(struct srv *s)
@@ -419,7 +356,7 @@ static int srv_start(struct srv *s)
 	    (err = srv_nat_up(s)) < 0 || (err = srv_listen(s)) < 0)
 		return err;
 	if ((err = ctl_open(&s->s_ctl, s->s_loop, c->c_control_socket,
-	    srv_ctl_handle, s)) < 0) {
+	    admin_handle, &s->s_admin)) < 0) {
 		errno = -err;
 		log_warn("control socket %s", c->c_control_socket);
 		return err;
@@ -431,6 +368,8 @@ static int srv_start(struct srv *s)
 		log_warn("cannot drop privileges to %s", c->c_user);
 		return err;
 	}
+	s->s_peers.ps_priv = s->s_priv;
+	s->s_admin.ad_priv = s->s_priv;
 	if (c->c_user[0] != '\0')
 		log_info("running as %s (uid %u, gid %u) with CAP_NET_ADMIN only; "
 		    "file writes through a privileged helper", c->c_user,
@@ -467,11 +406,9 @@ static void srv_cleanup(struct srv *s)
 	}
 	for (i = 0; i < s->s_nlisten; i++)
 		close(s->s_lfd[i]);
-	for (i = 0; i < s->s_nudp; i++) {
+	fwd_free(s->s_fwd);
+	for (i = 0; i < s->s_nudp; i++)
 		close(s->s_udp_fd[i]);
-		udp_tx_free(s->s_udp_tx[i]);
-	}
-	udp_rx_free(s->s_udp_rx);
 	dtls_ctx_free(s->s_dtls);
 	if (s->s_nat_up && nat_teardown() < 0)
 		log_warnx("nftables: cannot remove table ip %s", NAT_TABLE);
@@ -483,37 +420,33 @@ static void srv_cleanup(struct srv *s)
 	priv_stop(s->s_priv);		/* unlinks the control socket */
 	pool_free(s->s_pool);
 	limit_free(s->s_limit);
-	allow_free(&s->s_allow);
+	peers_free(&s->s_peers);
 	tls_ctx_free(s->s_tls);
-	free(s->s_by_addr);
 }
 
-int srv_run(const struct conf *c)
+int srv_run(uv_loop_t *loop, const struct conf *c)
 {
 	struct srv *s;
-	uv_loop_t loop;
 	char a[80], b[INET_ADDRSTRLEN];
+	struct in_addr gw;
 	int rc = 1;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("calloc");
-	signal(SIGPIPE, SIG_IGN);
-	uv_loop_init(&loop);
-	s->s_loop = &loop;
+	s->s_loop = loop;
 	s->s_conf = c;
 	s->s_tun_fd = -1;
 	s->s_started = time(NULL);
 	if (srv_start(s) == 0) {
+		gw = pool_server_addr(s->s_pool);
 		log_info("server %s listening on %s, %s %s/%d, %zu peers allowed",
 		    VPND_VERSION, conf_sockaddr_str(&c->c_listen[0], a, sizeof(a)),
-		    s->s_tun_name, inet_ntop(AF_INET, &s->s_rules.fr_server, b, sizeof(b)),
-		    c->c_network.plen, s->s_allow.al_n);
-		uv_run(&loop, UV_RUN_DEFAULT);
+		    s->s_tun_name, inet_ntop(AF_INET, &gw, b, sizeof(b)),
+		    c->c_network.plen, s->s_peers.ps_allow.al_n);
+		uv_run(loop, UV_RUN_DEFAULT);
 		rc = 0;
 	}
 	srv_cleanup(s);
-	if (uv_loop_close(&loop) != 0)
-		log_warnx("event loop: handles left open at exit");
 	if (rc == 0)
 		log_info("server stopped");
 	free(s);

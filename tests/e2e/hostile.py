@@ -12,6 +12,7 @@
   hostile.py frames HOST PORT KEY CRT   authenticated: unknown, oversized and
                                         zero-length frames; print what happened
   hostile.py stall HOST PORT KEY CRT S  authenticated, then never read for S s
+                                        (keepalives go on: silence is not why it ends)
 Every loop is bounded; every socket has a timeout.
 """
 import os, random, select, socket, ssl, struct, sys, time
@@ -88,13 +89,14 @@ def hellos(host, port, n):
 
 
 def silent(host, port, srcs, n):
-    socks = []
+    socks, since = [], {}
     for i in range(n):
-        socks.append(connect(host, port, srcs[i % len(srcs)], timeout=30))
-    t0 = time.time()
+        s = connect(host, port, srcs[i % len(srcs)], timeout=30)
+        socks.append(s)
+        since[s.fileno()] = time.time()   # each its own: connects take time under load
     open_ = {s.fileno(): s for s in socks}
     closed = []
-    deadline = t0 + 20
+    deadline = time.time() + 20
     while open_ and time.time() < deadline:
         r, _, _ = select.select(list(open_.values()), [], [], 1)
         for s in r:
@@ -103,7 +105,7 @@ def silent(host, port, srcs, n):
             except OSError:
                 d = b""
             if not d:
-                closed.append(time.time() - t0)
+                closed.append(time.time() - since[s.fileno()])
                 del open_[s.fileno()]
                 s.close()
     for s in open_.values():
@@ -216,7 +218,10 @@ def stall(host, port, key, crt, secs):
     assert admitted(s), "not admitted"
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     print("stalling", flush=True)
-    time.sleep(float(secs))
+    end = time.time() + float(secs)
+    while time.time() < end:       # alive (keepalives), but never reading
+        s.sendall(b"\x04\x00\x00\x00")
+        time.sleep(1)
     s.close()
 
 

@@ -16,6 +16,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "crypto/dtls.h"
+#include "crypto/fp.h"
 #include "crypto/tls.h"
 #include "fixture.h"
 
@@ -201,4 +203,35 @@ void fx_list_dir(const char *dir, char *out, size_t len)
 		free(names[i]);
 	}
 	free(names);
+}
+
+/* ---- both ends ---- */
+
+int fx_ends_close(struct fx_ends *e)
+{
+	dtls_ctx_free(e->dtls_cli);
+	dtls_ctx_free(e->dtls_srv);
+	tls_ctx_free(e->tls_cli);
+	tls_ctx_free(e->tls_srv);
+	e->dtls_cli = e->dtls_srv = NULL;
+	e->tls_cli = e->tls_srv = NULL;
+	return fx_rmtree(e->dir);
+}
+
+int fx_ends_open(struct fx_ends *e, const char *tag)
+{
+	char fp_srv[FP_STRLEN], fp_cli[FP_STRLEN];
+
+	memset(e, 0, sizeof(*e));
+	if (fx_tmpdir(e->dir, sizeof(e->dir), tag) < 0)
+		return -1;
+	if (key_generate(e->dir, "server", fp_srv) < 0 ||
+	    key_generate(e->dir, "client", fp_cli) < 0 ||
+	    fx_tls_server(&e->tls_srv, e->dir, "server") < 0 ||
+	    fx_tls_client(&e->tls_cli, e->dir, "client", fp_srv) < 0 ||
+	    dtls_ctx_new(&e->dtls_srv, 1) < 0 || dtls_ctx_new(&e->dtls_cli, 0) < 0) {
+		fx_ends_close(e);
+		return -1;
+	}
+	return 0;
 }

@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 struct tls_ctx;
+struct dtls_ctx;
 
 /* Big enough for fx_tmpdir's directory names. */
 #define FX_DIR_MAX 64
@@ -90,5 +91,21 @@ int fx_tls_step(SSL *ssl);
  * FX_HANDSHAKE_ROUNDS are spent (a side left waiting on a peer that gave
  * up stays at 0); the results are in p->srv_rc and p->cli_rc. */
 void fx_tls_handshake(struct fx_tls_pair *p);
+
+/* ---- both ends ---- */
+
+/* What a test of a session needs at both ends: server.key/.crt and
+ * client.key/.crt made by key_generate in a fresh directory, their TLS
+ * contexts (the client pins the server) and DTLS contexts. */
+struct fx_ends {
+	char             dir[FX_DIR_MAX];
+	struct tls_ctx  *tls_srv, *tls_cli;
+	struct dtls_ctx *dtls_srv, *dtls_cli;
+};
+
+/* 0, or -1 with everything undone (safe in a group setup). */
+int fx_ends_open(struct fx_ends *e, const char *tag);
+/* Free the contexts and remove the directory: 0, or -1 if files stayed. */
+int fx_ends_close(struct fx_ends *e);
 
 #endif

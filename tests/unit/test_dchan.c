@@ -56,9 +56,7 @@ enum { SRV = 0, CLI = 1 };
 
 static const uint8_t chan_id[DTLS_ID_LEN] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
 
-static char dir[FX_DIR_MAX];
-static struct tls_ctx *tls_srv, *tls_cli;
-static struct dtls_ctx *dtls_srv, *dtls_cli;
+static struct fx_ends ends;
 
 struct net;
 
@@ -108,36 +106,21 @@ struct net {
 static int group_teardown(void **state)
 {
 	(void)state;
-	dtls_ctx_free(dtls_cli);
-	dtls_ctx_free(dtls_srv);
-	tls_ctx_free(tls_cli);
-	tls_ctx_free(tls_srv);
-	return fx_rmtree(dir);
+	return fx_ends_close(&ends);
 }
 
 static int group_setup(void **state)
 {
-	char fp_srv[FP_STRLEN], fp_cli[FP_STRLEN];
-
-	if (fx_tmpdir(dir, sizeof(dir), "dchan") < 0)
-		return -1;
-	if (key_generate(dir, "server", fp_srv) < 0 ||
-	    key_generate(dir, "client", fp_cli) < 0 ||
-	    fx_tls_server(&tls_srv, dir, "server") < 0 ||
-	    fx_tls_client(&tls_cli, dir, "client", fp_srv) < 0 ||
-	    dtls_ctx_new(&dtls_srv, 1) < 0 || dtls_ctx_new(&dtls_cli, 0) < 0) {
-		group_teardown(state);
-		return -1;
-	}
-	return 0;
+	(void)state;
+	return fx_ends_open(&ends, "dchan");
 }
 
 /* A finished TLS 1.3 session between the two contexts. */
 static void tls_pair_open(struct fx_tls_pair *p)
 {
 	fx_tls_pair_open(p);
-	assert_non_null(p->srv = tls_ssl_new(tls_srv, p->fds[0]));
-	assert_non_null(p->cli = tls_ssl_new(tls_cli, p->fds[1]));
+	assert_non_null(p->srv = tls_ssl_new(ends.tls_srv, p->fds[0]));
+	assert_non_null(p->cli = tls_ssl_new(ends.tls_cli, p->fds[1]));
 	fx_tls_handshake(p);
 	assert_int_equal(p->cli_rc, 1);
 	assert_int_equal(p->srv_rc, 1);
@@ -333,7 +316,7 @@ static void side_init(struct net *n, int who, SSL *tls)
 
 	s->net = n;
 	s->who = who;
-	assert_int_equal(dchan_init(&s->dc, who == SRV ? dtls_srv : dtls_cli,
+	assert_int_equal(dchan_init(&s->dc, who == SRV ? ends.dtls_srv : ends.dtls_cli,
 	    who == SRV, tls, chan_id, LINK_MTU, net_send, &side_cb, s), 0);
 	s->dc_on = true;
 	if (who == SRV)

@@ -1,0 +1,272 @@
+/* fwd.c - the server's data plane, top to bottom: a packet read from TUN
+ * goes to the session of the peer that holds its destination; a packet a
+ * peer sent (its session hands it here) passes the anti-spoof and
+ * isolation checks and goes to TUN or to another peer; a datagram goes to
+ * the session its channel id names. Sessions queue what they send, and
+ * fwd_flush writes it all once per loop turn: one sendmmsg per UDP socket,
+ * one TLS write per busy peer. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "conf/conf.h"
+#include "server/fwd.h"
+#include "tunnel/sess.h"
+#include "tunnel/tun.h"
+#include "tunnel/udp.h"
+
+#define FWD_TUN_BUDGET   64	/* packets read from TUN per wakeup */
+#define FWD_UDP_BATCHES  4	/* recvmmsg calls per wakeup */
+#define FWD_ID_BUCKETS   1024	/* DTLS channel id -> peer */
+
+struct fwd {
+	const struct tun_ops *fw_tun;
+	void                 *fw_tun_io;
+	struct filt_rules     fw_rules;
+	struct fwd_link     **fw_by_addr;	/* by host offset in the network */
+	uint32_t              fw_net_base;	/* host order */
+	uint32_t              fw_by_addr_n;
+	struct fwd_link      *fw_by_id[FWD_ID_BUCKETS];
+	int                   fw_udp_fd[CONF_MAX_LISTEN];
+	struct udp_tx        *fw_udp_tx[CONF_MAX_LISTEN];
+	int                   fw_nudp;
+	struct udp_rx        *fw_udp_rx;
+	struct sess_batch     fw_batch;
+	struct fwd_stats      fw_stats;
+	uint8_t               fw_pkt[UDP_MSG_MAX];	/* one packet, TUN or DTLS */
+};
+
+/* ---- lookups ---- */
+
+static struct fwd_link **addr_slot(struct fwd *f, struct in_addr a)
+{
+	uint32_t off = ntohl(a.s_addr) - f->fw_net_base;
+
+	return off < f->fw_by_addr_n ? &f->fw_by_addr[off] : NULL;
+}
+
+static struct sess *peer_at(struct fwd *f, struct in_addr a)
+{
+	struct fwd_link **slot = addr_slot(f, a);
+
+	return slot != NULL && *slot != NULL ? (*slot)->fl_sess : NULL;
+}
+
+static unsigned id_bucket(const uint8_t id[DTLS_ID_LEN])
+{
+	return ((unsigned)id[0] << 8 | id[1]) % FWD_ID_BUCKETS;
+}
+
+static struct fwd_link *id_lookup(struct fwd *f, const uint8_t id[DTLS_ID_LEN])
+{
+	struct fwd_link *l;
+	const uint8_t *lid;
+
+	for (l = f->fw_by_id[id_bucket(id)]; l != NULL; l = l->fl_id_next)
+		if ((lid = sess_dtls_id(l->fl_sess)) != NULL &&
+		    memcmp(lid, id, DTLS_ID_LEN) == 0)
+			return l;
+	return NULL;
+}
+
+/* ---- TUN -> peer ---- */
+
+void fwd_tun_readable(struct fwd *f)
+{
+	struct in_addr dst;
+	struct sess *to;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < FWD_TUN_BUDGET; i++) {
+		if ((n = f->fw_tun->read(f->fw_tun_io, f->fw_pkt, sizeof(f->fw_pkt))) <= 0)
+			break;
+		if (filt_tun_dst(f->fw_pkt, (size_t)n, &dst) < 0)
+			f->fw_stats.fs_drop_malformed++;
+		else if ((to = peer_at(f, dst)) == NULL)
+			f->fw_stats.fs_drop_noroute++;
+		else
+			sess_send(to, f->fw_pkt, (size_t)n);	/* drops counted there */
+	}
+}
+
+/* ---- peer -> TUN or another peer ---- */
+
+/* The sink of an attached peer's session: one inner packet it received. */
+static void fwd_from_peer(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct fwd_link *l = arg;
+	struct fwd *f = l->fl_fwd;
+	struct in_addr dst;
+	struct sess *to;
+
+	switch (filt_from_peer(&f->fw_rules, l->fl_addr, pkt, len, &dst)) {
+	case FILT_TO_TUN:
+		if (f->fw_tun->write(f->fw_tun_io, pkt, len) < 0)
+			f->fw_stats.fs_drop_tun_full++;
+		break;
+	case FILT_TO_PEER:
+		if ((to = peer_at(f, dst)) != NULL)
+			sess_send(to, pkt, len);
+		else
+			f->fw_stats.fs_drop_noroute++;
+		break;
+	case FILT_DROP_MALFORMED: f->fw_stats.fs_drop_malformed++; break;
+	case FILT_DROP_SPOOF:     f->fw_stats.fs_drop_spoof++; break;
+	case FILT_DROP_ISOLATED:  f->fw_stats.fs_drop_isolated++; break;
+	}
+}
+
+/* ---- datagrams -> their session ---- */
+
+void fwd_udp_readable(struct fwd *f, int sock)
+{
+	const struct sockaddr_storage *from;
+	const uint8_t *dg, *id;
+	struct fwd_link *l;
+	size_t len;
+	int b, i, n;
+
+	for (b = 0; b < FWD_UDP_BATCHES; b++) {
+		if ((n = udp_rx_recv(f->fw_udp_rx, f->fw_udp_fd[sock])) == 0)
+			break;
+		for (i = 0; i < n; i++) {
+			dg = udp_rx_dgram(f->fw_udp_rx, i, &len, &from);
+			if ((id = dtls_hdr_id(dg, len)) == NULL ||
+			    (l = id_lookup(f, id)) == NULL) {
+				f->fw_stats.fs_udp_unknown++;
+				continue;
+			}
+			sess_datagram_in(l->fl_sess, f->fw_udp_tx[sock], dg, len, from,
+			    f->fw_pkt, sizeof(f->fw_pkt));
+		}
+	}
+}
+
+/* ---- end of a loop turn ---- */
+
+void fwd_flush(struct fwd *f)
+{
+	int i;
+
+	for (i = 0; i < f->fw_nudp; i++)
+		udp_tx_flush(f->fw_udp_tx[i]);
+	sess_batch_flush(&f->fw_batch);
+}
+
+/* ---- attaching peers ---- */
+
+void fwd_attach(struct fwd *f, struct fwd_link *l)
+{
+	struct fwd_link **slot = addr_slot(f, l->fl_addr);
+	const uint8_t *id = sess_dtls_id(l->fl_sess);
+
+	l->fl_fwd = f;
+	if (slot != NULL)
+		*slot = l;
+	if (id != NULL) {
+		l->fl_id_next = f->fw_by_id[id_bucket(id)];
+		f->fw_by_id[id_bucket(id)] = l;
+	}
+	sess_set_sink(l->fl_sess, fwd_from_peer, l);
+}
+
+void fwd_detach(struct fwd_link *l)
+{
+	struct fwd *f = l->fl_fwd;
+	struct fwd_link **slot, **pp;
+	const uint8_t *id;
+
+	if (f == NULL)
+		return;
+	sess_set_sink(l->fl_sess, NULL, NULL);
+	if ((slot = addr_slot(f, l->fl_addr)) != NULL && *slot == l)
+		*slot = NULL;
+	if ((id = sess_dtls_id(l->fl_sess)) != NULL)
+		for (pp = &f->fw_by_id[id_bucket(id)]; *pp != NULL; pp = &(*pp)->fl_id_next)
+			if (*pp == l) {
+				*pp = l->fl_id_next;
+				break;
+			}
+	l->fl_fwd = NULL;
+}
+
+int fwd_new_dtls_id(struct fwd *f, uint8_t id[DTLS_ID_LEN])
+{
+	do {
+		if (RAND_bytes(id, DTLS_ID_LEN) != 1)
+			return -EIO;
+	} while (id_lookup(f, id) != NULL);
+	return 0;
+}
+
+/* ---- set-up ---- */
+
+int fwd_new(struct fwd **out, const struct tun_ops *tun,
+    void *tun_io, const struct filt_rules *rules)
+{
+	struct fwd *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -ENOMEM;
+	f->fw_tun = tun;
+	f->fw_tun_io = tun_io;
+	f->fw_rules = *rules;
+	f->fw_net_base = ntohl(rules->fr_net.addr.s_addr);
+	f->fw_by_addr_n = rules->fr_net.plen >= 16 ? 1u << (32 - rules->fr_net.plen) : 0;
+	if (f->fw_by_addr_n == 0 ||
+	    (f->fw_by_addr = calloc(f->fw_by_addr_n, sizeof(*f->fw_by_addr))) == NULL ||
+	    udp_rx_new(&f->fw_udp_rx) < 0) {
+		fwd_free(f);
+		return -ENOMEM;
+	}
+	*out = f;
+	return 0;
+}
+
+void fwd_free(struct fwd *f)
+{
+	int i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->fw_nudp; i++)
+		udp_tx_free(f->fw_udp_tx[i]);
+	udp_rx_free(f->fw_udp_rx);
+	free(f->fw_by_addr);
+	free(f);
+}
+
+int fwd_add_udp(struct fwd *f, int fd)
+{
+	int err;
+
+	if (f->fw_nudp >= CONF_MAX_LISTEN)
+		return -ENOSPC;
+	if ((err = udp_tx_new(&f->fw_udp_tx[f->fw_nudp], fd)) < 0)
+		return err;
+	f->fw_udp_fd[f->fw_nudp] = fd;
+	return f->fw_nudp++;
+}
+
+void fwd_set_c2c(struct fwd *f, bool on)
+{
+	f->fw_rules.fr_c2c = on;
+}
+
+struct sess_batch *fwd_batch(struct fwd *f)
+{
+	return &f->fw_batch;
+}
+
+void fwd_stats(const struct fwd *f, struct fwd_stats *out)
+{
+	int i;
+
+	*out = f->fw_stats;
+	for (i = 0; i < f->fw_nudp; i++)
+		out->fs_udp_tx_drops += udp_tx_drops(f->fw_udp_tx[i]);
+}

@@ -1,0 +1,323 @@
+/* test_fwd.c - the server's data plane on a fake TUN device (a SEQPACKET
+ * socketpair behind tun_fd_ops, so each write is one packet) and two
+ * attached peers whose sessions sit on socketpairs that never finish a
+ * handshake: a packet routed to a peer shows up as one more packet queued
+ * on its session. Packets are IPv4 headers built by hand. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "crypto/fp.h"
+#include "crypto/tls.h"
+#include "server/fwd.h"
+#include "tunnel/sess.h"
+#include "tunnel/tun.h"
+#include "tunnel/udp.h"
+#include "fixture.h"
+
+#define A_ADDR "10.8.0.10"
+#define B_ADDR "10.8.0.11"
+
+static struct fx_ends ends;
+
+static const struct sess_cb quiet_cb;	/* never called: nothing handshakes */
+
+struct peerx {
+	struct sess     se;
+	struct fwd_link link;
+};
+
+struct t {
+	uv_loop_t    loop;
+	int          tun[2];		/* [0] the device's fd, [1] the kernel's side */
+	struct fwd  *fwd;
+	int          udp_fd;		/* -1, or a socket fwd reads */
+	struct peerx a, b;
+};
+
+static struct in_addr ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+/* A 28-byte IPv4/UDP-ish packet from src to dst. */
+static size_t pkt4(uint8_t *p, const char *src, const char *dst)
+{
+	struct in_addr s = ip(src), d = ip(dst);
+
+	memset(p, 0, 28);
+	p[0] = 0x45;
+	p[3] = 28;
+	p[9] = 17;
+	memcpy(p + 12, &s, 4);
+	memcpy(p + 16, &d, 4);
+	return 28;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return fx_ends_open(&ends, "fwd");
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return fx_ends_close(&ends);
+}
+
+static void peer_open(struct t *t, struct peerx *p, const char *addr)
+{
+	int fds[2];
+	SSL *ssl;
+
+	fx_socketpair(fds);
+	close(fds[1]);
+	assert_non_null(ssl = tls_ssl_new(ends.tls_srv, fds[0]));
+	assert_int_equal(sess_init(&p->se, &t->loop, fwd_batch(t->fwd), fds[0], ssl,
+	    false, true, &quiet_cb, p), 0);
+	p->link.fl_sess = &p->se;
+	p->link.fl_addr = ip(addr);
+	fwd_attach(t->fwd, &p->link);
+}
+
+static int setup(void **state)
+{
+	struct t *t = calloc(1, sizeof(*t));
+	struct filt_rules r = { .fr_net = { .addr = ip("10.8.0.0"), .plen = 24 },
+	    .fr_server = ip("10.8.0.1") };
+
+	assert_non_null(t);
+	assert_int_equal(uv_loop_init(&t->loop), 0);
+	t->udp_fd = -1;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, t->tun), 0);
+	assert_int_equal(fwd_new(&t->fwd, &tun_fd_ops, (void *)(intptr_t)t->tun[0], &r), 0);
+	peer_open(t, &t->a, A_ADDR);
+	peer_open(t, &t->b, B_ADDR);
+	*state = t;
+	return 0;
+}
+
+static void closed_cb(void *arg)
+{
+	(void)arg;
+}
+
+static int teardown(void **state)
+{
+	struct t *t = *state;
+	static const struct sess_cb close_cb = { .closed = closed_cb };
+
+	fwd_detach(&t->a.link);
+	fwd_detach(&t->b.link);
+	t->a.se.se_cb = t->b.se.se_cb = &close_cb;
+	sess_close(&t->a.se);
+	sess_close(&t->b.se);
+	uv_run(&t->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&t->loop), 0);
+	fwd_free(t->fwd);
+	if (t->udp_fd >= 0)
+		close(t->udp_fd);
+	close(t->tun[0]);
+	close(t->tun[1]);
+	free(t);
+	return 0;
+}
+
+static uint64_t queued(const struct peerx *p)
+{
+	return p->se.se_n.sc_tx_pkts;
+}
+
+/* What the peer's session received goes through its sink: fwd's. */
+static void from_peer(struct peerx *p, const uint8_t *pkt, size_t len)
+{
+	assert_non_null(p->se.se_sink);
+	p->se.se_sink(p->se.se_sink_arg, pkt, len);
+}
+
+static ssize_t tun_read(struct t *t, uint8_t *buf, size_t len)
+{
+	return read(t->tun[1], buf, len);
+}
+
+/* ---- TUN -> peer ---- */
+
+static void test_tun_to_peer_by_destination(void **state)
+{
+	struct t *t = *state;
+	struct fwd_stats s;
+	uint8_t p[64];
+	size_t n;
+
+	n = pkt4(p, "198.19.0.2", A_ADDR);
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	n = pkt4(p, "198.19.0.2", B_ADDR);
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	fwd_tun_readable(t->fwd);
+	assert_int_equal(queued(&t->a), 1);
+	assert_int_equal(queued(&t->b), 2);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_noroute + s.fs_drop_malformed, 0);
+}
+
+static void test_tun_unknown_and_malformed_counted(void **state)
+{
+	struct t *t = *state;
+	struct fwd_stats s;
+	uint8_t p[64];
+	size_t n;
+
+	n = pkt4(p, "198.19.0.2", "10.8.0.99");		/* nobody holds it */
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	n = pkt4(p, "198.19.0.2", "10.9.0.10");		/* outside the network */
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	p[0] = 0x65;					/* not IPv4 */
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	assert_int_equal(write(t->tun[1], p, 10), 10);	/* truncated */
+	fwd_tun_readable(t->fwd);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_noroute, 2);
+	assert_int_equal(s.fs_drop_malformed, 2);
+	assert_int_equal(queued(&t->a) + queued(&t->b), 0);
+}
+
+static void test_detached_peer_gets_nothing(void **state)
+{
+	struct t *t = *state;
+	struct fwd_stats s;
+	uint8_t p[64];
+	size_t n = pkt4(p, "198.19.0.2", A_ADDR);
+
+	fwd_detach(&t->a.link);
+	assert_null(t->a.se.se_sink);
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	fwd_tun_readable(t->fwd);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_noroute, 1);
+	assert_int_equal(queued(&t->a), 0);
+}
+
+/* ---- peer -> TUN or another peer ---- */
+
+static void test_peer_to_tun(void **state)
+{
+	struct t *t = *state;
+	uint8_t p[64], got[64];
+	size_t n = pkt4(p, A_ADDR, "198.19.0.2");
+
+	from_peer(&t->a, p, n);
+	assert_int_equal(tun_read(t, got, sizeof(got)), (ssize_t)n);
+	assert_memory_equal(got, p, n);
+	n = pkt4(p, A_ADDR, "10.8.0.1");			/* the server itself */
+	from_peer(&t->a, p, n);
+	assert_int_equal(tun_read(t, got, sizeof(got)), (ssize_t)n);
+}
+
+static void test_peer_spoof_and_isolation(void **state)
+{
+	struct t *t = *state;
+	struct fwd_stats s;
+	uint8_t p[64], got[64];
+	size_t n;
+
+	n = pkt4(p, B_ADDR, "198.19.0.2");		/* A sends as B */
+	from_peer(&t->a, p, n);
+	n = pkt4(p, A_ADDR, B_ADDR);			/* A to B, isolated */
+	from_peer(&t->a, p, n);
+	p[0] = 0x46;					/* IHL says 24, fine; */
+	p[3] = 200;					/* but longer than it is */
+	from_peer(&t->a, p, n);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_spoof, 1);
+	assert_int_equal(s.fs_drop_isolated, 1);
+	assert_int_equal(s.fs_drop_malformed, 1);
+	assert_int_equal(queued(&t->b), 0);
+	assert_int_equal(tun_read(t, got, sizeof(got)), -1);	/* nothing reached TUN */
+	assert_int_equal(errno, EAGAIN);
+}
+
+static void test_peer_to_peer_with_c2c(void **state)
+{
+	struct t *t = *state;
+	uint8_t p[64];
+	size_t n = pkt4(p, A_ADDR, B_ADDR);
+
+	fwd_set_c2c(t->fwd, true);
+	from_peer(&t->a, p, n);
+	assert_int_equal(queued(&t->b), 1);
+	n = pkt4(p, A_ADDR, "10.8.0.77");		/* c2c, but nobody there */
+	from_peer(&t->a, p, n);
+	assert_int_equal(queued(&t->b), 1);
+}
+
+/* ---- datagrams ---- */
+
+static void test_datagram_for_no_channel(void **state)
+{
+	struct t *t = *state;
+	struct sockaddr_storage any, me;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&any;
+	socklen_t sl = sizeof(me);
+	struct fwd_stats s;
+	uint8_t dg[40] = { DTLS_MAGIC, 9, 9, 9, 9, 9, 9, 9, 9 };
+	int tx;
+
+	memset(&any, 0, sizeof(any));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((t->udp_fd = udp_bind(&any)) >= 0);
+	assert_int_equal(getsockname(t->udp_fd, (struct sockaddr *)&me, &sl), 0);
+	assert_int_equal(fwd_add_udp(t->fwd, t->udp_fd), 0);
+	assert_true((tx = udp_connect(&me)) >= 0);
+	assert_int_equal(send(tx, dg, sizeof(dg), 0), (ssize_t)sizeof(dg));
+	assert_int_equal(send(tx, "x", 1, 0), 1);		/* no header at all */
+	/* loopback: a datagram is in the receiver's queue when send returns */
+	fwd_udp_readable(t->fwd, 0);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_udp_unknown, 2);
+	close(tx);
+}
+
+static void test_new_dtls_ids_differ(void **state)
+{
+	struct t *t = *state;
+	uint8_t a[DTLS_ID_LEN], b[DTLS_ID_LEN];
+
+	assert_int_equal(fwd_new_dtls_id(t->fwd, a), 0);
+	assert_int_equal(fwd_new_dtls_id(t->fwd, b), 0);
+	assert_memory_not_equal(a, b, DTLS_ID_LEN);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tun_to_peer_by_destination, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tun_unknown_and_malformed_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detached_peer_gets_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_to_tun, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_spoof_and_isolation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_to_peer_with_c2c, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_datagram_for_no_channel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_dtls_ids_differ, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
