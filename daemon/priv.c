@@ -43,6 +43,9 @@ struct priv {
 
 /* ---- the work itself, shared by both modes ---- */
 
+/* The file is loaded and the entry checked with the network it is loaded
+ * with, by the same function (allow_add runs allow_load's entry check), so
+ * whatever the worker asks, the file written loads at the next start. */
 static int allow_edit(const struct conf *c, const struct priv_allow_req *rq,
     struct allow_list *out, struct conf_err *err)
 {
@@ -51,13 +54,8 @@ static int allow_edit(const struct conf *c, const struct priv_allow_req *rq,
 	if ((rc = allow_load(out, c->c_allow_list, &c->c_network, err)) < 0 ||
 	    rq->pa_op == PRIV_RELOAD)
 		return rc;
-	if (rq->pa_op == PRIV_ADD && rq->pa_has_addr &&
-	    !cidr_contains(&c->c_network, rq->pa_addr)) {
-		memset(err, 0, sizeof(*err));
-		snprintf(err->msg, sizeof(err->msg), "address: not in the tunnel network");
-		rc = -EINVAL;
-	} else if (rq->pa_op == PRIV_ADD)
-		rc = allow_add(out, rq->pa_name, rq->pa_fp,
+	if (rq->pa_op == PRIV_ADD)
+		rc = allow_add(out, &c->c_network, rq->pa_name, rq->pa_fp,
 		    rq->pa_has_addr ? &rq->pa_addr : NULL, err);
 	else if ((rc = allow_remove(out, rq->pa_name)) < 0) {
 		memset(err, 0, sizeof(*err));

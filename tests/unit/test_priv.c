@@ -35,6 +35,8 @@
 #define FP_C FP("ca")
 #define FP_D FP("da")
 #define FP_E FP("ee")
+#define FP_A_UPPER "SHA256:A1" \
+	"00000000000000000000000000000000000000000000000000000000000000"
 
 #define LIST_ALICE "peers = (\n" \
 	"  { name = \"alice\"; fingerprint = \"" FP_A "\"; address = \"10.8.0.10\"; }\n" \
@@ -501,23 +503,47 @@ static void test_helper_bad_request(void **state)
 	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10");
 }
 
-/* A static address outside the tunnel network would make a file that no
- * longer loads: the helper must not write it, whoever asks. */
-static void test_helper_refuses_address_outside_network(void **state)
+/* Each edit the loader would refuse (the network's, the server's or the
+ * broadcast address, one outside the network, a name, fingerprint or
+ * address already listed) is refused with the loader's message and the
+ * file left as it was, whoever asks; a good edit writes a file that loads
+ * (expect_ok loads it with allow_load). */
+static void refuses_what_load_refuses(struct fixture *f)
+{
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.0"), -EINVAL,
+	    "address: 10.8.0.0 is the network address of 10.8.0.0/24");
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.1"), -EINVAL,
+	    "address: 10.8.0.1 is the server's (the first host of 10.8.0.0/24)");
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.255"), -EINVAL,
+	    "address: 10.8.0.255 is the broadcast address of 10.8.0.0/24");
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "192.0.2.1"), -EINVAL,
+	    "address: 192.0.2.1 is outside 10.8.0.0/24");
+	expect_err(f, req(PRIV_ADD, "alice", FP_E, NULL), -EEXIST,
+	    "name: alice is already listed");
+	expect_err(f, req(PRIV_ADD, "eve", FP_A_UPPER, NULL), -EEXIST,
+	    "fingerprint: " FP_A " is already listed");
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.10"), -EEXIST,
+	    "address: 10.8.0.10 is already listed");
+	expect_ok(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.254"),
+	    "alice@10.8.0.10 eve@10.8.0.254");
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10 eve@10.8.0.254");
+}
+
+static void test_inproc_refuses_what_load_refuses(void **state)
 {
 	struct fixture *f = *state;
-	struct priv_allow_req rq = req(PRIV_ADD, "mallory", FP_E, "192.0.2.1");
-	struct allow_list al;
-	struct conf_err err;
-	char before[8192];
+
+	start(f, "");
+	refuses_what_load_refuses(f);
+}
+
+static void test_helper_refuses_what_load_refuses(void **state)
+{
+	struct fixture *f = *state;
 
 	need_root();
 	start(f, "root");
-	snprintf(before, sizeof(before), "%s", slurp(f->c.c_allow_list));
-	assert_int_equal(priv_allow(f->p, &rq, &al, &err), -EINVAL);
-	assert_null(al.al_e);
-	assert_string_equal(slurp(f->c.c_allow_list), before);
-	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10");
+	refuses_what_load_refuses(f);
 }
 
 struct adder {
@@ -675,6 +701,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inproc_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inproc_reload_sees_hand_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inproc_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inproc_refuses_what_load_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inproc_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inproc_no_helper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_same_results, setup, teardown),
@@ -682,7 +709,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_helper_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_bad_request, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_refuses_address_outside_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_refuses_what_load_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_keeps_no_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_stop, setup, teardown),
