@@ -173,11 +173,11 @@ static void helper_run(int fd, const struct conf *c)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	prctl(PR_SET_NAME, "vpnd-priv");
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (dup2(fd, 3) < 0)
 		_exit(1);
 	close_range(4, ~0u, 0);	/* TUN, sockets, the loop: none of ours */
+	prctl(PR_SET_NAME, "vpnd-priv");	/* last: the name says it is set up */
 	helper_loop(3, c);
 }
 

@@ -629,7 +629,9 @@ static pid_t helper_pid(void)
 	fclose(fp);
 	assert_true((pid = (pid_t)strtol(buf, NULL, 10)) > 0);
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	for (i = 0; i < 1000; i++) {	/* the child names itself soon after fork */
+	/* the child names itself once set up (its descriptors closed); 10 s
+	 * for a loaded machine, where 1 ms is the usual */
+	for (i = 0; i < 10000; i++) {
 		assert_non_null(fp = fopen(path, "r"));
 		assert_non_null(fgets(comm, sizeof(comm), fp));
 		fclose(fp);
