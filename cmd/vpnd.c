@@ -82,6 +82,12 @@ int main(int argc, char **argv)
 	char msg[512];
 	int ch, test = 0;
 
+	/* libuv 1.45 to 1.47 (and later ones asked to) make io_uring rings at
+	 * uv_loop_init, before the privilege drop, then need io_uring_enter,
+	 * which its seccomp filter denies (daemon/priv.c): epoll only. */
+	if (setenv("UV_USE_IO_URING", "0", 1) < 0)
+		fatal("setenv");
+
 	while ((ch = getopt(argc, argv, "c:tvqVh")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;

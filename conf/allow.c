@@ -1,7 +1,8 @@
 /* allow.c - the allow-list: an array of (name, fingerprint, optional static
  * address) entries, read from a libconfig file with libconfig and written
- * back by hand in the same format. Loading goes through the same checks as
- * allow_add, so a list in memory never holds a bad or duplicate entry.
+ * back by hand in the same format. Loading and allow_add go through one
+ * check (entry_check), so a list in memory never holds a bad or duplicate
+ * entry, and a list edited and saved always loads again.
  * Saving is atomic: a temp file in the same directory is written, synced,
  * given the old file's mode and renamed over it, then the directory is
  * synced, so a crash leaves either the old list or the new one. */
@@ -117,38 +118,91 @@ static const char *clash_value(const struct allow_entry *e, const char *k,
 	return inet_ntop(AF_INET, &e->ae_addr, buf, INET_ADDRSTRLEN);
 }
 
-/* allow_add, also telling which key (name, fingerprint, address) was bad. */
-static int add_entry(struct allow_list *al, const char *name, const char *fp,
-    const struct in_addr *addr, struct conf_err *err, const char **key)
+/* A static address must be a host of net (not its network or broadcast
+ * address, nor the first host, which the server takes). No net: no check. */
+static int check_addr(const struct cidr *net, struct in_addr a,
+    struct conf_err *err)
 {
-	struct allow_entry e = { .ae_has_addr = addr != NULL };
-	char buf[INET_ADDRSTRLEN];
+	char abuf[INET_ADDRSTRLEN], nbuf[INET_ADDRSTRLEN];
+	uint32_t host, last;
 
+	if (net == NULL)
+		return 0;
+	inet_ntop(AF_INET, &a, abuf, sizeof(abuf));
+	inet_ntop(AF_INET, &net->addr, nbuf, sizeof(nbuf));
+	if (!cidr_contains(net, a))
+		return set_err(err, "", 0, EINVAL, "address: %s is outside %s/%d",
+		    abuf, nbuf, net->plen);
+	if (net->plen > 30)		/* no room for those three */
+		return 0;
+	last = 0xffffffffu >> net->plen;
+	host = ntohl(a.s_addr) & last;
+	if (host == 0)
+		return set_err(err, "", 0, EINVAL, "address: %s is the network "
+		    "address of %s/%d", abuf, nbuf, net->plen);
+	if (host == 1)
+		return set_err(err, "", 0, EINVAL, "address: %s is the server's "
+		    "(the first host of %s/%d)", abuf, nbuf, net->plen);
+	if (host == last)
+		return set_err(err, "", 0, EINVAL, "address: %s is the broadcast "
+		    "address of %s/%d", abuf, nbuf, net->plen);
+	return 0;
+}
+
+/* The one check an entry passes before it joins a list, whether it comes
+ * from the file (allow_load) or from an edit (allow_add): so an edit can
+ * never write a file that the next start refuses. Fills *e, normalised;
+ * on error *key names the key at fault (name, fingerprint, address). */
+static int entry_check(const struct allow_list *al, const struct cidr *net,
+    const char *name, const char *fp, const struct in_addr *addr,
+    struct allow_entry *e, struct conf_err *err, const char **key)
+{
+	char buf[INET_ADDRSTRLEN];
+	int rc;
+
+	memset(e, 0, sizeof(*e));
 	*key = "name";
 	if (!fp_name_valid(name))
 		return set_err(err, "", 0, EINVAL, "name: \"%.64s\" is not 1..63 "
 		    "of A-Z a-z 0-9 . _ -", name != NULL ? name : "");
 	*key = "fingerprint";
-	if (fp_normalise(fp, e.ae_fp) < 0)
+	if (fp_normalise(fp, e->ae_fp) < 0)
 		return set_err(err, "", 0, EINVAL, "fingerprint: \"%.80s\" is not "
 		    "sha256: and 64 hex digits", fp != NULL ? fp : "");
-	snprintf(e.ae_name, sizeof(e.ae_name), "%s", name);
-	if (addr != NULL)
-		e.ae_addr = *addr;
-	if ((*key = clash(al, &e)) != NULL)
+	snprintf(e->ae_name, sizeof(e->ae_name), "%s", name);
+	if ((e->ae_has_addr = addr != NULL)) {
+		e->ae_addr = *addr;
+		*key = "address";
+		if ((rc = check_addr(net, *addr, err)) < 0)
+			return rc;
+	}
+	if ((*key = clash(al, e)) != NULL)
 		return set_err(err, "", 0, EEXIST, "%s: %s is already listed",
-		    *key, clash_value(&e, *key, buf));
+		    *key, clash_value(e, *key, buf));
+	return 0;
+}
+
+static int add_entry(struct allow_list *al, const struct cidr *net,
+    const char *name, const char *fp, const struct in_addr *addr,
+    struct conf_err *err, const char **key)
+{
+	struct allow_entry e;
+	int rc;
+
+	if ((rc = entry_check(al, net, name, fp, addr, &e, err, key)) < 0)
+		return rc;
+	*key = "name";			/* clash() left it NULL: the entry's line */
 	if (append(al, &e) < 0)
 		return set_err(err, "", 0, ENOMEM, "%s", strerror(ENOMEM));
 	return 0;
 }
 
-int allow_add(struct allow_list *al, const char *name, const char *fp,
-    const struct in_addr *addr, struct conf_err *err)
+int allow_add(struct allow_list *al, const struct cidr *net, const char *name,
+    const char *fp, const struct in_addr *addr, struct conf_err *err)
 {
 	const char *key;
 
-	return add_entry(al, name, fp, addr, err, &key);
+	return add_entry(al, net, name, fp, addr, err, &key);
 }
 
 int allow_remove(struct allow_list *al, const char *name)
@@ -217,30 +271,6 @@ static int member_string(struct load *l, const config_setting_t *g,
 	return 0;
 }
 
-/* A static address must be a host of net (not its network or broadcast
- * address, nor the first host, which the server takes). */
-static int check_addr(struct load *l, const config_setting_t *s,
-    const char *v, struct in_addr a)
-{
-	const struct cidr *net = l->l_net;
-	char nbuf[INET_ADDRSTRLEN];
-	uint32_t host;
-
-	if (net == NULL)
-		return 0;
-	if (!cidr_contains(net, a))
-		return load_fail(l, s, EINVAL, "address: %s is outside %s/%d",
-		    v, inet_ntop(AF_INET, &net->addr, nbuf, sizeof(nbuf)),
-		    net->plen);
-	if (net->plen > 30)
-		return 0;
-	host = ntohl(a.s_addr) & (0xffffffffu >> net->plen);
-	if (host == 0 || host == 1 || host == (0xffffffffu >> net->plen))
-		return load_fail(l, s, EINVAL, "address: %s is the network's, "
-		    "the server's or the broadcast address", v);
-	return 0;
-}
-
 static int check_keys(struct load *l, const config_setting_t *g)
 {
 	const config_setting_t *e;
@@ -274,14 +304,14 @@ static int load_entry(struct load *l, const config_setting_t *g)
 	if (addr != NULL && inet_pton(AF_INET, addr, &a) != 1)
 		return load_fail(l, sa, EINVAL, "address: \"%.64s\" is not an "
 		    "IPv4 address", addr);
-	if (addr != NULL && (err = check_addr(l, sa, addr, a)) < 0)
-		return err;
-	err = add_entry(l->l_al, name, fp, addr != NULL ? &a : NULL, l->l_err,
-	    &key);
+	err = add_entry(l->l_al, l->l_net, name, fp, addr != NULL ? &a : NULL,
+	    l->l_err, &key);
 	if (err < 0) {		/* add_entry knows no file: point at the key */
-		snprintf(l->l_err->file, sizeof(l->l_err->file), "%s", l->l_path);
 		at = strcmp(key, "name") == 0 ? sn :
 		    strcmp(key, "fingerprint") == 0 ? sf : sa;
+		snprintf(l->l_err->file, sizeof(l->l_err->file), "%s",
+		    config_setting_source_file(at) != NULL ?
+		    config_setting_source_file(at) : l->l_path);
 		l->l_err->line = (int)config_setting_source_line(at);
 	}
 	return err;

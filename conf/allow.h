@@ -27,18 +27,23 @@ struct allow_list {
 
 /* Load PATH into *al (initialised by this call). Duplicate names, duplicate
  * fingerprints, bad names/fingerprints/addresses are errors with the line.
- * If net is not NULL a static address must lie inside it. A missing file
- * is -ENOENT. */
+ * If net is not NULL a static address must be a peer address of it: inside
+ * it, and neither its network address, nor the server's (the first host),
+ * nor its broadcast address. A missing file is -ENOENT. */
 int  allow_load(struct allow_list *al, const char *path, const struct cidr *net,
                 struct conf_err *err);
 /* Write atomically; keeps the mode of an existing file, else 0644. */
 int  allow_save(const struct allow_list *al, const char *path, struct conf_err *err);
 void allow_free(struct allow_list *al);		/* leaves it empty, reusable */
 
-/* Validating edits. add: -EINVAL bad name/fp (msg in err), -EEXIST name or
- * fingerprint or address already listed. remove: -ENOENT unknown name. */
-int  allow_add(struct allow_list *al, const char *name, const char *fp,
-               const struct in_addr *addr, struct conf_err *err);
+/* Validating edits. add runs the very check allow_load runs on each entry,
+ * with the same net (NULL: no address check), so a list loaded and edited
+ * with one net saves as a file that loads with it: -EINVAL bad name,
+ * fingerprint or address (msg in err), -EEXIST name or fingerprint or
+ * address already listed; the list is unchanged on error. remove: -ENOENT
+ * unknown name. */
+int  allow_add(struct allow_list *al, const struct cidr *net, const char *name,
+               const char *fp, const struct in_addr *addr, struct conf_err *err);
 int  allow_remove(struct allow_list *al, const char *name);
 
 const struct allow_entry *allow_find_fp(const struct allow_list *al, const char *fp);

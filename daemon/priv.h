@@ -30,10 +30,17 @@ struct priv;
 /* Start: with c->c_user set, fork the helper (call before any thread
  * exists). 0 or -errno. */
 int  priv_start(struct priv **out, const struct conf *c);
-/* Become c->c_user keeping only CAP_NET_ADMIN, with no_new_privs and a
- * seccomp filter denying exec, ptrace, mounts, modules, id changes and the
- * like (no-op without user). */
+/* Become c->c_user keeping only CAP_NET_ADMIN, with no_new_privs and the
+ * seccomp filter of priv_seccomp (no-op without user). libuv must not
+ * use io_uring (see cmd/vpnd.c). */
 int  priv_drop(const struct conf *c);
+/* Load the seccomp filter priv_drop loads, for every thread of the process
+ * and those made later: exec, ptrace, mounts (old and new API), modules,
+ * id changes, bpf, keyrings, io_uring, namespaces (unshare, setns, clone
+ * with a CLONE_NEW* flag) fail with EPERM, clone3 with ENOSYS so that
+ * libcs fall back to clone. Needs no_new_privs or CAP_SYS_ADMIN; exported
+ * for the tests. 0 or -errno. */
+int  priv_seccomp(void);
 /* Read the allow-list, apply the edit, write it atomically; the result in
  * *out (initialised here). Thread-safe. 0 or -errno with err filled. */
 int  priv_allow(struct priv *p, const struct priv_allow_req *rq,

@@ -135,7 +135,7 @@ static void try_add(struct allow_list *al, const char *name, const char *fp,
 	for (size_t i = 0; addr != NULL && i < al->al_n; i++)
 		if (al->al_e[i].ae_has_addr && al->al_e[i].ae_addr.s_addr == addr->s_addr)
 			clash = true;
-	rc = allow_add(al, name, fp, addr, &err);
+	rc = allow_add(al, NULL, name, fp, addr, &err);
 	if (!name_ok || !fp_ok) {
 		if (rc != -EINVAL || al->al_n != n || err.msg[0] == '\0')
 			abort();

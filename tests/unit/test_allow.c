@@ -233,11 +233,109 @@ static void test_address_outside_net(void **state)
 	assert_int_equal(al.al_n, 1);
 	allow_free(&al);
 	expect_err(state, "peers = (\n  { name = \"a\"; fingerprint = \"" FP_A
+	    "\"; address = \"10.8.0.0\"; }\n);\n", -EINVAL, 2,
+	    "address: 10.8.0.0 is the network address of 10.8.0.0/24");
+	expect_err(state, "peers = (\n  { name = \"a\"; fingerprint = \"" FP_A
 	    "\"; address = \"10.8.0.1\"; }\n);\n", -EINVAL, 2,
-	    "address: 10.8.0.1 is the network's, the server's or the broadcast");
+	    "address: 10.8.0.1 is the server's (the first host of 10.8.0.0/24)");
 	expect_err(state, "peers = (\n  { name = \"a\"; fingerprint = \"" FP_A
 	    "\"; address = \"10.8.0.255\"; }\n);\n", -EINVAL, 2,
-	    "address: 10.8.0.255 is the network's");
+	    "address: 10.8.0.255 is the broadcast address of 10.8.0.0/24");
+}
+
+/* The list an edit starts from: alice with a static address, bob without. */
+#define LIST_AB "peers = (\n" \
+	"  { name = \"alice\"; fingerprint = \"" FP_A "\"; address = \"10.8.0.10\"; },\n" \
+	"  { name = \"bob\"; fingerprint = \"" FP_B "\"; }\n"
+
+/* allow_add on LIST_AB loaded, and allow_load of LIST_AB with the same
+ * entry appended, agree: same rc, same message; on success the saved list
+ * loads back as the file with the entry appended does. */
+static void add_vs_load(struct fixture *f, const char *name, const char *fp,
+    const char *addr)
+{
+	struct allow_list al, back;
+	struct conf_err err, lerr;
+	struct in_addr a;
+	char text[1024], saved[8192];
+	int rc, lrc;
+
+	if (addr != NULL)
+		assert_int_equal(inet_pton(AF_INET, addr, &a), 1);
+	snprintf(text, sizeof(text), LIST_AB ",  { name = \"%s\"; fingerprint = "
+	    "\"%s\";%s%s%s }\n);\n", name, fp, addr != NULL ? " address = \"" : "",
+	    addr != NULL ? addr : "", addr != NULL ? "\";" : "");
+	lrc = allow_load(&back, put(f, "as-loaded.conf", text), &f->net, &lerr);
+	assert_int_equal(allow_load(&al, put(f, "peers.conf", LIST_AB ");\n"),
+	    &f->net, &err), 0);
+	memset(&err, 0, sizeof(err));
+	rc = allow_add(&al, &f->net, name, fp, addr != NULL ? &a : NULL, &err);
+	if (rc != lrc || strcmp(err.msg, lerr.msg) != 0)
+		fail_msg("%s %s: add %d \"%s\", load %d \"%s\"", name,
+		    addr != NULL ? addr : "-", rc, err.msg, lrc, lerr.msg);
+	if (rc < 0) {
+		assert_int_equal(al.al_n, 2);	/* the list is unchanged */
+		allow_free(&al);
+		return;
+	}
+	assert_int_equal(allow_save(&al, path_of(f, "peers.conf"), &err), 0);
+	snprintf(saved, sizeof(saved), "%s", path_of(f, "peers.conf"));
+	allow_free(&al);
+	assert_int_equal(allow_load(&al, saved, &f->net, &err), 0);
+	assert_int_equal(al.al_n, back.al_n);
+	for (size_t i = 0; i < al.al_n; i++) {
+		assert_string_equal(al.al_e[i].ae_name, back.al_e[i].ae_name);
+		assert_string_equal(al.al_e[i].ae_fp, back.al_e[i].ae_fp);
+		assert_int_equal(al.al_e[i].ae_has_addr, back.al_e[i].ae_has_addr);
+		assert_int_equal(al.al_e[i].ae_addr.s_addr, back.al_e[i].ae_addr.s_addr);
+	}
+	allow_free(&al);
+	allow_free(&back);
+}
+
+/* An edit is checked exactly as loading checks the entry: each entry the
+ * loader refuses (network, server or broadcast address, outside the
+ * network, a name, fingerprint or address listed) is refused with the
+ * loader's message, and what is accepted saves as a file that loads. */
+static void test_add_checks_as_load(void **state)
+{
+	struct fixture *f = *state;
+	struct allow_list al;
+	struct conf_err err;
+	char addr[INET_ADDRSTRLEN];
+
+	assert_int_equal(allow_load(&al, put(f, "peers.conf", LIST_AB ");\n"),
+	    &f->net, &err), 0);
+	assert_int_equal(allow_add(&al, &f->net, "carol", FP_C,
+	    &(struct in_addr){ ip("10.8.0.0").s_addr }, &err), -EINVAL);
+	assert_string_equal(err.msg, "address: 10.8.0.0 is the network address of 10.8.0.0/24");
+	assert_int_equal(allow_add(&al, &f->net, "carol", FP_C,
+	    &(struct in_addr){ ip("10.8.0.1").s_addr }, &err), -EINVAL);
+	assert_string_equal(err.msg, "address: 10.8.0.1 is the server's "
+	    "(the first host of 10.8.0.0/24)");
+	assert_int_equal(allow_add(&al, &f->net, "carol", FP_C,
+	    &(struct in_addr){ ip("10.8.0.255").s_addr }, &err), -EINVAL);
+	assert_string_equal(err.msg, "address: 10.8.0.255 is the broadcast "
+	    "address of 10.8.0.0/24");
+	assert_int_equal(allow_add(&al, &f->net, "carol", FP_C,
+	    &(struct in_addr){ ip("10.9.0.5").s_addr }, &err), -EINVAL);
+	assert_string_equal(err.msg, "address: 10.9.0.5 is outside 10.8.0.0/24");
+	assert_int_equal(al.al_n, 2);
+	allow_free(&al);
+
+	for (unsigned i = 0; i < 256; i++) {	/* every address of the network */
+		snprintf(addr, sizeof(addr), "10.8.0.%u", i & 0xff);
+		add_vs_load(f, "carol", FP_C, addr);
+	}
+	add_vs_load(f, "carol", FP_C, "10.7.255.255");
+	add_vs_load(f, "carol", FP_C, "10.8.1.0");
+	add_vs_load(f, "carol", FP_C, NULL);
+	add_vs_load(f, "alice", FP_C, NULL);
+	add_vs_load(f, "carol", FP_A, NULL);
+	add_vs_load(f, "carol", "SHA256:" HEX_B, "10.8.0.11");
+	add_vs_load(f, "carol", FP_C, "10.8.0.10");
+	add_vs_load(f, "carol.x", FP_C, NULL);
+	add_vs_load(f, "bob", FP_B, "10.8.0.10");
 }
 
 static void test_fingerprint(void **state)
@@ -283,20 +381,20 @@ static void test_add(void **state)
 	struct in_addr a = ip("10.8.0.10"), b = ip("10.8.0.11");
 
 	(void)state;
-	assert_int_equal(allow_add(&al, "alice", FP_A, &a, &err), 0);
-	assert_int_equal(allow_add(&al, "bob", FP_B, NULL, &err), 0);
-	assert_int_equal(allow_add(&al, "alice", FP_C, NULL, &err), -EEXIST);
+	assert_int_equal(allow_add(&al, NULL, "alice", FP_A, &a, &err), 0);
+	assert_int_equal(allow_add(&al, NULL, "bob", FP_B, NULL, &err), 0);
+	assert_int_equal(allow_add(&al, NULL, "alice", FP_C, NULL, &err), -EEXIST);
 	assert_string_equal(err.msg, "name: alice is already listed");
-	assert_int_equal(allow_add(&al, "carol", "SHA256:" HEX_B, NULL, &err),
+	assert_int_equal(allow_add(&al, NULL, "carol", "SHA256:" HEX_B, NULL, &err),
 	    -EEXIST);
 	assert_string_equal(err.msg, "fingerprint: " FP_B " is already listed");
-	assert_int_equal(allow_add(&al, "carol", FP_C, &a, &err), -EEXIST);
+	assert_int_equal(allow_add(&al, NULL, "carol", FP_C, &a, &err), -EEXIST);
 	assert_string_equal(err.msg, "address: 10.8.0.10 is already listed");
-	assert_int_equal(allow_add(&al, "carol/x", FP_C, NULL, &err), -EINVAL);
+	assert_int_equal(allow_add(&al, NULL, "carol/x", FP_C, NULL, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "name: \"carol/x\" is not"));
-	assert_int_equal(allow_add(&al, "carol", HEX_C, NULL, &err), -EINVAL);
+	assert_int_equal(allow_add(&al, NULL, "carol", HEX_C, NULL, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "fingerprint:"));
-	assert_int_equal(allow_add(&al, "carol", FP_C, &b, NULL), 0);
+	assert_int_equal(allow_add(&al, NULL, "carol", FP_C, &b, NULL), 0);
 	assert_int_equal(al.al_n, 3);
 	assert_int_equal(allow_find_name(&al, "carol")->ae_addr.s_addr, b.s_addr);
 	allow_free(&al);
@@ -312,7 +410,7 @@ static void test_add_many(void **state)
 	for (int i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "peer%d", i);
 		snprintf(fp, sizeof(fp), "sha256:%064x", i);
-		assert_int_equal(allow_add(&al, name, fp, NULL, NULL), 0);
+		assert_int_equal(allow_add(&al, NULL, name, fp, NULL, NULL), 0);
 	}
 	assert_int_equal(al.al_n, 100);
 	assert_string_equal(allow_find_name(&al, "peer99")->ae_fp,
@@ -326,9 +424,9 @@ static void test_remove_and_free(void **state)
 
 	(void)state;
 	assert_int_equal(allow_remove(&al, "alice"), -ENOENT);
-	assert_int_equal(allow_add(&al, "alice", FP_A, NULL, NULL), 0);
-	assert_int_equal(allow_add(&al, "bob", FP_B, NULL, NULL), 0);
-	assert_int_equal(allow_add(&al, "carol", FP_C, NULL, NULL), 0);
+	assert_int_equal(allow_add(&al, NULL, "alice", FP_A, NULL, NULL), 0);
+	assert_int_equal(allow_add(&al, NULL, "bob", FP_B, NULL, NULL), 0);
+	assert_int_equal(allow_add(&al, NULL, "carol", FP_C, NULL, NULL), 0);
 	assert_int_equal(allow_remove(&al, "dave"), -ENOENT);
 	assert_int_equal(allow_remove(&al, "bob"), 0);
 	assert_int_equal(al.al_n, 2);
@@ -338,7 +436,7 @@ static void test_remove_and_free(void **state)
 	allow_free(&al);
 	assert_int_equal(al.al_n, 0);
 	assert_null(al.al_e);
-	assert_int_equal(allow_add(&al, "bob", FP_B, NULL, NULL), 0);
+	assert_int_equal(allow_add(&al, NULL, "bob", FP_B, NULL, NULL), 0);
 	allow_free(&al);
 	allow_free(&al);
 	allow_free(NULL);
@@ -376,9 +474,9 @@ static void test_round_trip(void **state)
 	FILE *fp;
 	const char *path = path_of(f, "saved.conf");
 
-	assert_int_equal(allow_add(&al, "alice", FP_A, &a, &err), 0);
-	assert_int_equal(allow_add(&al, "bob", FP_B, NULL, &err), 0);
-	assert_int_equal(allow_add(&al, "carol", FP_C, &c, &err), 0);
+	assert_int_equal(allow_add(&al, &f->net, "alice", FP_A, &a, &err), 0);
+	assert_int_equal(allow_add(&al, &f->net, "bob", FP_B, NULL, &err), 0);
+	assert_int_equal(allow_add(&al, &f->net, "carol", FP_C, &c, &err), 0);
 	assert_int_equal(allow_save(&al, path, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
@@ -418,7 +516,7 @@ static void test_save_keeps_mode(void **state)
 
 	assert_int_equal(chmod(path, 0600), 0);
 	before = count_files(f);
-	assert_int_equal(allow_add(&al, "alice", FP_A, NULL, &err), 0);
+	assert_int_equal(allow_add(&al, NULL, "alice", FP_A, NULL, &err), 0);
 	assert_int_equal(allow_save(&al, path, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -437,7 +535,7 @@ static void test_save_failure(void **state)
 	char sub[PATH_MAX];
 	int before;
 
-	assert_int_equal(allow_add(&al, "alice", FP_A, NULL, &err), 0);
+	assert_int_equal(allow_add(&al, NULL, "alice", FP_A, NULL, &err), 0);
 	assert_int_equal(allow_save(&al, path_of(f, "nodir/peers.conf"), &err),
 	    -ENOENT);
 	assert_non_null(strstr(err.msg, "cannot create a temp file"));
@@ -467,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_load_duplicates),
 		cmocka_unit_test(test_load_bad_entries),
 		cmocka_unit_test(test_address_outside_net),
+		cmocka_unit_test(test_add_checks_as_load),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_uppercase_loaded_lowercase),
 		cmocka_unit_test(test_add),

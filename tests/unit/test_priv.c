@@ -4,12 +4,16 @@
  * struct conf filled by hand on a temp directory; then through the forked
  * helper (user "root", so the test needs root; priv_drop is never called),
  * whose answers must match the in-process ones, and whose stop must reap
- * it. */
+ * it. Last the seccomp filter, in forked children: each call it denies
+ * fails with its errno, threads and a libuv loop still work. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +23,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
+#include <uv.h>
 
 #include "server/lease.h"
 #include "daemon/priv.h"
@@ -35,6 +42,8 @@
 #define FP_C FP("ca")
 #define FP_D FP("da")
 #define FP_E FP("ee")
+#define FP_A_UPPER "SHA256:A1" \
+	"00000000000000000000000000000000000000000000000000000000000000"
 
 #define LIST_ALICE "peers = (\n" \
 	"  { name = \"alice\"; fingerprint = \"" FP_A "\"; address = \"10.8.0.10\"; }\n" \
@@ -501,23 +510,47 @@ static void test_helper_bad_request(void **state)
 	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10");
 }
 
-/* A static address outside the tunnel network would make a file that no
- * longer loads: the helper must not write it, whoever asks. */
-static void test_helper_refuses_address_outside_network(void **state)
+/* Each edit the loader would refuse (the network's, the server's or the
+ * broadcast address, one outside the network, a name, fingerprint or
+ * address already listed) is refused with the loader's message and the
+ * file left as it was, whoever asks; a good edit writes a file that loads
+ * (expect_ok loads it with allow_load). */
+static void refuses_what_load_refuses(struct fixture *f)
+{
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.0"), -EINVAL,
+	    "address: 10.8.0.0 is the network address of 10.8.0.0/24");
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.1"), -EINVAL,
+	    "address: 10.8.0.1 is the server's (the first host of 10.8.0.0/24)");
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.255"), -EINVAL,
+	    "address: 10.8.0.255 is the broadcast address of 10.8.0.0/24");
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "192.0.2.1"), -EINVAL,
+	    "address: 192.0.2.1 is outside 10.8.0.0/24");
+	expect_err(f, req(PRIV_ADD, "alice", FP_E, NULL), -EEXIST,
+	    "name: alice is already listed");
+	expect_err(f, req(PRIV_ADD, "eve", FP_A_UPPER, NULL), -EEXIST,
+	    "fingerprint: " FP_A " is already listed");
+	expect_err(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.10"), -EEXIST,
+	    "address: 10.8.0.10 is already listed");
+	expect_ok(f, req(PRIV_ADD, "eve", FP_E, "10.8.0.254"),
+	    "alice@10.8.0.10 eve@10.8.0.254");
+	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10 eve@10.8.0.254");
+}
+
+static void test_inproc_refuses_what_load_refuses(void **state)
 {
 	struct fixture *f = *state;
-	struct priv_allow_req rq = req(PRIV_ADD, "mallory", FP_E, "192.0.2.1");
-	struct allow_list al;
-	struct conf_err err;
-	char before[8192];
+
+	start(f, "");
+	refuses_what_load_refuses(f);
+}
+
+static void test_helper_refuses_what_load_refuses(void **state)
+{
+	struct fixture *f = *state;
 
 	need_root();
 	start(f, "root");
-	snprintf(before, sizeof(before), "%s", slurp(f->c.c_allow_list));
-	assert_int_equal(priv_allow(f->p, &rq, &al, &err), -EINVAL);
-	assert_null(al.al_e);
-	assert_string_equal(slurp(f->c.c_allow_list), before);
-	expect_ok(f, req(PRIV_RELOAD, "", "", NULL), "alice@10.8.0.10");
+	refuses_what_load_refuses(f);
 }
 
 struct adder {
@@ -603,7 +636,9 @@ static pid_t helper_pid(void)
 	fclose(fp);
 	assert_true((pid = (pid_t)strtol(buf, NULL, 10)) > 0);
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	for (i = 0; i < 1000; i++) {	/* the child names itself soon after fork */
+	/* the child names itself once set up (its descriptors closed); 10 s
+	 * for a loaded machine, where 1 ms is the usual */
+	for (i = 0; i < 10000; i++) {
 		assert_non_null(fp = fopen(path, "r"));
 		assert_non_null(fgets(comm, sizeof(comm), fp));
 		fclose(fp);
@@ -669,12 +704,310 @@ static void test_helper_keeps_no_fds(void **state)
 	assert_string_equal(fds, "0 1 2 3 ");
 }
 
+/* ---- the seccomp filter ---- */
+
+static int report_fd = -1;	/* in a checking child: the pipe to the test */
+
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line for the test to print: a call that did not do what it must. */
+static void report(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	n = n < (int)sizeof(line) - 2 ? n : (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(report_fd, line, (size_t)n) < 0)
+		_exit(3);
+}
+
+/* CALL's result must be -1 with WANT; an fd or a child it made unfiltered
+ * is closed or reaped, so that a failing run stays tidy. */
+static void expect_errno(const char *call, long rc, int want, bool is_fd)
+{
+	int got = errno;
+
+	if (rc == -1 && got == want)
+		return;
+	report("%s: %ld (%s), want %s", call, rc, rc == -1 ? strerror(got) : "no error",
+	    strerror(want));
+	if (rc >= 0 && is_fd)
+		close((int)rc);
+}
+
+/* The raw system calls, as an intruder would make them (no libc fallback).
+ * A child that one makes exits at once; the parent reaps it. */
+static long raw_clone(unsigned long flags)
+{
+	long rc;
+
+#if defined(__s390__) || defined(__s390x__)
+	rc = syscall(SYS_clone, 0UL, flags, 0UL, 0UL, 0UL);
+#else
+	rc = syscall(SYS_clone, flags, 0UL, 0UL, 0UL, 0UL);
+#endif
+	if (rc == 0)
+		_exit(0);
+	if (rc > 0)
+		waitpid((pid_t)rc, NULL, 0);
+	return rc;
+}
+
+static long raw_clone3(uint64_t flags)
+{
+	uint64_t args[8] = { flags };	/* struct clone_args, version 0 */
+	long rc;
+
+	args[4] = SIGCHLD;		/* .exit_signal */
+	rc = syscall(SYS_clone3, args, sizeof(args));
+	if (rc == 0)
+		_exit(0);
+	if (rc > 0)
+		waitpid((pid_t)rc, NULL, 0);
+	return rc;
+}
+
+/* Each call an intruder would want for a new namespace, a mount, io_uring
+ * or another process's descriptors, with arguments on which, as root and
+ * unfiltered, none fails with EPERM: so only the filter makes them. */
+static void check_denied(void)
+{
+	static const struct { const char *name; unsigned long flag; } ns[] = {
+		{ "clone(CLONE_NEWNS)", CLONE_NEWNS },
+		{ "clone(CLONE_NEWCGROUP)", CLONE_NEWCGROUP },
+		{ "clone(CLONE_NEWUTS)", CLONE_NEWUTS },
+		{ "clone(CLONE_NEWIPC)", CLONE_NEWIPC },
+		{ "clone(CLONE_NEWUSER)", CLONE_NEWUSER },
+		{ "clone(CLONE_NEWPID)", CLONE_NEWPID },
+		{ "clone(CLONE_NEWNET)", CLONE_NEWNET },
+		{ "clone(CLONE_NEWUSER|CLONE_NEWNET)", CLONE_NEWUSER | CLONE_NEWNET },
+	};
+	uint64_t uring_params[15] = { 0 };	/* struct io_uring_params */
+	uint32_t perf_attr[32] = { 0 };		/* struct perf_event_attr */
+	char *const argv[] = { (char *)(uintptr_t)"true", NULL };
+	long pidfd;
+	size_t i;
+
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		expect_errno(ns[i].name, raw_clone(ns[i].flag | SIGCHLD), EPERM, false);
+	expect_errno("clone3()", raw_clone3(0), ENOSYS, false);
+	expect_errno("clone3(CLONE_NEWUSER)", raw_clone3(CLONE_NEWUSER), ENOSYS, false);
+	expect_errno("unshare(CLONE_NEWUSER)", syscall(SYS_unshare, CLONE_NEWUSER),
+	    EPERM, false);
+	expect_errno("setns", syscall(SYS_setns, -1, 0), EPERM, false);
+	expect_errno("mount", syscall(SYS_mount, "none", "/nonexistent", "tmpfs",
+	    0UL, NULL), EPERM, false);
+	expect_errno("fsopen", syscall(SYS_fsopen, "tmpfs", 0U), EPERM, true);
+	expect_errno("fsconfig", syscall(SYS_fsconfig, -1, 0U, NULL, NULL, 0), EPERM,
+	    false);
+	expect_errno("fsmount", syscall(SYS_fsmount, -1, 0U, 0U), EPERM, true);
+	expect_errno("fspick", syscall(SYS_fspick, AT_FDCWD, "/", 0U), EPERM, true);
+	expect_errno("move_mount", syscall(SYS_move_mount, -1, "", -1, "", 0U),
+	    EPERM, false);
+	expect_errno("open_tree", syscall(SYS_open_tree, AT_FDCWD, "/", 0U), EPERM,
+	    true);
+	expect_errno("mount_setattr", syscall(SYS_mount_setattr, -1, "", 0U, NULL,
+	    (size_t)0), EPERM, false);
+	expect_errno("io_uring_setup", syscall(SYS_io_uring_setup, 4U, uring_params),
+	    EPERM, true);
+	expect_errno("io_uring_enter", syscall(SYS_io_uring_enter, -1, 0U, 0U, 0U,
+	    NULL, (size_t)0), EPERM, false);
+	expect_errno("io_uring_register", syscall(SYS_io_uring_register, -1, 0U,
+	    NULL, 0U), EPERM, false);
+	if ((pidfd = syscall(SYS_pidfd_open, getpid(), 0U)) < 0)
+		report("pidfd_open: %s (it must be allowed)", strerror(errno));
+	expect_errno("pidfd_getfd", syscall(SYS_pidfd_getfd, (int)pidfd, 0, 0U),
+	    EPERM, true);
+	expect_errno("userfaultfd", syscall(SYS_userfaultfd, O_CLOEXEC), EPERM, true);
+	perf_attr[1] = sizeof(perf_attr);	/* .size; .type 0, hardware */
+	expect_errno("perf_event_open", syscall(SYS_perf_event_open, perf_attr, 0,
+	    -1, -1, 0UL), EPERM, true);
+	expect_errno("execve", syscall(SYS_execve, "/nonexistent/true", argv, argv + 1),
+	    EPERM, false);
+	if (pidfd >= 0)
+		close((int)pidfd);
+}
+
+static void *thread_main(void *arg)
+{
+	*(int *)arg = 1;
+	return NULL;
+}
+
+static void on_work(uv_work_t *w)
+{
+	*(int *)w->data += 1;
+}
+
+static void on_work_done(uv_work_t *w, int status)
+{
+	*(int *)w->data += status == 0 ? 10 : 100;
+}
+
+/* What must keep working: a plain clone (fork), fork(), pthread_create
+ * (glibc tries clone3, gets ENOSYS, uses clone), and a libuv loop made
+ * before the filter, as srv_run and cli_run make theirs, whose thread pool
+ * starts after it. */
+static void check_allowed(uv_loop_t *loop)
+{
+	uv_work_t w;
+	pthread_t t;
+	pid_t pid;
+	int ran = 0, done = 0, rc, st;
+
+	if (raw_clone(SIGCHLD) <= 0)
+		report("clone(SIGCHLD): %s", strerror(errno));
+	if ((pid = fork()) == 0)
+		_exit(7);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 7)
+		report("fork: %s", pid < 0 ? strerror(errno) : "the child went wrong");
+	if ((rc = pthread_create(&t, NULL, thread_main, &ran)) != 0)
+		report("pthread_create: %s", strerror(rc));
+	else if ((rc = pthread_join(t, NULL)) != 0 || ran != 1)
+		report("pthread_join: %s, ran %d", strerror(rc), ran);
+	w.data = &done;
+	if ((rc = uv_queue_work(loop, &w, on_work, on_work_done)) < 0)
+		report("uv_queue_work: %s", uv_strerror(rc));
+	else if ((rc = uv_run(loop, UV_RUN_DEFAULT)) != 0 || done != 11)
+		report("uv_run: %d, work %d (want 11)", rc, done);
+	if ((rc = uv_loop_close(loop)) != 0)
+		report("uv_loop_close: %s", uv_strerror(rc));
+}
+
+/* A thread made before the filter, as a resolver or pool worker might be:
+ * released once it is loaded, it must be under it too. */
+static void *early_thread(void *arg)
+{
+	char go;
+
+	if (read(*(int *)arg, &go, 1) == 1)
+		expect_errno("clone(CLONE_NEWUSER) on a thread older than the "
+		    "filter", raw_clone(CLONE_NEWUSER | SIGCHLD), EPERM, false);
+	return NULL;
+}
+
+static void check_early_thread(pthread_t t, int go)
+{
+	if (write(go, "", 1) != 1)
+		report("early thread: %s", strerror(errno));
+	pthread_join(t, NULL);
+}
+
+/* Fork a child that makes a loop and a thread, runs LOAD(ARG) (which loads
+ * the filter), then the checks, reporting through a pipe; the test fails
+ * with each line it reports, or if it died. */
+static void run_filtered(int (*load)(void *), void *arg)
+{
+	char out[8192];
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+	int pfd[2], st, rc;
+
+	assert_int_equal(pipe(pfd), 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0) {
+		uv_loop_t loop;
+		pthread_t t;
+		int go[2];
+
+		close(pfd[0]);
+		report_fd = pfd[1];
+		alarm(60);		/* a hang ends as a failure, not a stuck run */
+		if (pipe(go) < 0)
+			report("pipe: %s", strerror(errno));
+		else if ((rc = pthread_create(&t, NULL, early_thread, &go[0])) != 0)
+			report("early thread: %s", strerror(rc));
+		else if ((rc = uv_loop_init(&loop)) < 0)
+			report("uv_loop_init: %s", uv_strerror(rc));
+		else if ((rc = load(arg)) < 0)
+			report("filter: %s", strerror(-rc));
+		else {
+			check_early_thread(t, go[1]);
+			check_denied();
+			check_allowed(&loop);
+		}
+		_exit(0);		/* not cmocka's atexit, nor LeakSanitizer's */
+	}
+	close(pfd[1]);
+	while (len < sizeof(out) - 1 &&
+	    (n = read(pfd[0], out + len, sizeof(out) - 1 - len)) != 0) {
+		if (n < 0 && errno != EINTR)
+			fail_msg("read: %s", strerror(errno));
+		len += n > 0 ? (size_t)n : 0;
+	}
+	out[len] = '\0';
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (len > 0)
+		print_error("under the filter:\n%s", out);	/* fail_msg cuts it */
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("the checking child ended with status %#x", st);
+	if (len > 0)
+		fail_msg("%zu bytes of complaints", len);
+}
+
+static int filter_only(void *arg)
+{
+	(void)arg;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return priv_seccomp();
+}
+
+/* The filter alone, on a process that keeps root's capabilities: each call
+ * would work without it. */
+static void test_seccomp_denies(void **state)
+{
+	(void)state;
+	need_root();
+	run_filtered(filter_only, NULL);
+}
+
+static int drop_to(void *arg)
+{
+	const struct conf *c = arg;
+	int rc;
+
+	if ((rc = priv_drop(c)) < 0)
+		return rc;
+	if (getuid() != c->c_uid || geteuid() != c->c_uid || getgid() != c->c_gid ||
+	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		report("priv_drop: uid %u gid %u, no_new_privs %d", (unsigned)getuid(),
+		    (unsigned)getgid(), prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+	return 0;
+}
+
+/* The way vpnd gets it: priv_drop to nobody loads the same filter. */
+static void test_seccomp_after_drop(void **state)
+{
+	struct fixture *f = *state;
+	struct passwd *pw;
+
+	need_root();
+	if ((pw = getpwnam("nobody")) == NULL)
+		skip();
+	conf_fill(&f->c, f->dir, "nobody");
+	f->c.c_uid = pw->pw_uid;
+	f->c.c_gid = pw->pw_gid;
+	run_filtered(drop_to, &f->c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_inproc_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inproc_reload_sees_hand_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inproc_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inproc_refuses_what_load_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inproc_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inproc_no_helper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_same_results, setup, teardown),
@@ -682,11 +1015,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_helper_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_bad_request, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_refuses_address_outside_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_refuses_what_load_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_keeps_no_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_died, setup, teardown),
+		cmocka_unit_test(test_seccomp_denies),
+		cmocka_unit_test_setup_teardown(test_seccomp_after_drop, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);	/* as vpnd does: a dead helper is EPIPE */
