@@ -120,7 +120,7 @@ static const char *clash_value(const struct allow_entry *e, const char *k,
 
 /* A static address must be a host of net (not its network or broadcast
  * address, nor the first host, which the server takes). No net: no check. */
-static int check_addr(const struct cidr *net, struct in_addr a,
+int allow_addr_check(const struct cidr *net, struct in_addr a,
     struct conf_err *err)
 {
 	char abuf[INET_ADDRSTRLEN], nbuf[INET_ADDRSTRLEN];
@@ -173,7 +173,7 @@ static int entry_check(const struct allow_list *al, const struct cidr *net,
 	if ((e->ae_has_addr = addr != NULL)) {
 		e->ae_addr = *addr;
 		*key = "address";
-		if ((rc = check_addr(net, *addr, err)) < 0)
+		if ((rc = allow_addr_check(net, *addr, err)) < 0)
 			return rc;
 	}
 	if ((*key = clash(al, e)) != NULL)

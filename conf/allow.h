@@ -42,6 +42,9 @@ void allow_free(struct allow_list *al);		/* leaves it empty, reusable */
  * fingerprint or address (msg in err), -EEXIST name or fingerprint or
  * address already listed; the list is unchanged on error. remove: -ENOENT
  * unknown name. */
+/* A static address a peer may hold in net: inside it, not its network, server
+ * (first host) or broadcast address. 0 or -EINVAL with err. NULL net: 0. */
+int  allow_addr_check(const struct cidr *net, struct in_addr a, struct conf_err *err);
 int  allow_add(struct allow_list *al, const struct cidr *net, const char *name,
                const char *fp, const struct in_addr *addr, struct conf_err *err);
 int  allow_remove(struct allow_list *al, const char *name);

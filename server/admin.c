@@ -164,6 +164,7 @@ static void admin_allow_add(struct admin *ad, struct ctl_req *rq)
 	struct admin_job *j;
 	char fp[CONF_FP_LEN];
 	struct in_addr a;
+	struct conf_err ce;
 	bool has_addr = false;
 
 	if (rq->rq_argc != 4 && !(rq->rq_argc == 6 && strcmp(rq->rq_argv[4], "--address") == 0))
@@ -173,17 +174,11 @@ static void admin_allow_add(struct admin *ad, struct ctl_req *rq)
 	if (fp_normalise(rq->rq_argv[3], fp) < 0)
 		{ ctl_replyf(rq, 2, "%s: not a fingerprint (sha256: and 64 hex digits)",
 		    rq->rq_argv[3]); return; }
-	if (rq->rq_argc == 6) {
-		uint32_t host = ~(0xffffffffu << (32 - c->c_network.plen));
-
-		/* not the network, the server (its first host), or broadcast */
-		if (inet_pton(AF_INET, rq->rq_argv[5], &a) != 1 ||
-		    !cidr_contains(&c->c_network, a) || (ntohl(a.s_addr) & host) <= 1 ||
-		    (ntohl(a.s_addr) & host) == host) {
-			ctl_replyf(rq, 2, "%s: not a peer address in the tunnel network",
-			    rq->rq_argv[5]);
-			return;
-		}
+	if (rq->rq_argc == 6) {		/* the helper checks again, as the loader does */
+		if (inet_pton(AF_INET, rq->rq_argv[5], &a) != 1)
+			{ ctl_replyf(rq, 2, "%s: not an IPv4 address", rq->rq_argv[5]); return; }
+		if (allow_addr_check(&c->c_network, a, &ce) < 0)
+			{ ctl_replyf(rq, 2, "%s", ce.msg); return; }
 		has_addr = true;
 	}
 	if ((j = job_new(ad, rq, JOB_ADD)) == NULL)
