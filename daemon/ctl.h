@@ -15,8 +15,12 @@
 #include <time.h>
 #include <uv.h>
 
-#define CTL_MAX_ARGS 16
-#define CTL_MAX_REQ  4096
+#define CTL_MAX_ARGS  16
+#define CTL_MAX_REQ   4096
+#define CTL_MAX_CONNS 64		/* open at once; more are closed at accept */
+#define CTL_IDLE_MS   5000		/* the request line must come within this */
+#define CTL_WRITE_MS  5000		/* the answer must be taken within this */
+#define CTL_GRACE_MS  1000		/* ... once ctl_close has been called */
 
 struct ctl;
 struct ctl_conn;
@@ -53,7 +57,11 @@ typedef void ctl_handler_fn(void *arg, struct ctl_req *rq);
  * is replaced, a live one is -EADDRINUSE). 0 or -errno. */
 int  ctl_open(struct ctl **out, uv_loop_t *loop, const char *path,
               ctl_handler_fn *fn, void *arg);
-/* Stop listening, unlink the socket; connections still open finish. */
+/* Stop listening and unlink the socket. Connections still reading their
+ * request are closed now; a request the handler holds is still answered
+ * (its reply, and one being written, get CTL_GRACE_MS). The struct is
+ * freed in a close callback once the last connection has gone, so the
+ * loop must run on; when it stops, no handle of this module is left. */
 void ctl_close(struct ctl *c);			/* NULL is fine */
 
 /* Answer: status 0 with body, or status 1/2 with an error message. */
