@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,7 @@ struct ctl {
 	uv_pipe_t        c_pipe;
 	ctl_handler_fn  *c_fn;
 	void            *c_arg;
+	gid_t            c_group;		/* control_group, or CTL_NO_GROUP */
 	struct ctl_conn *c_conns;		/* open connections */
 	unsigned         c_nconns;
 	bool             c_closing;		/* ctl_close was called */
@@ -168,9 +171,55 @@ static void on_conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	conn_dispatch(cc);
 }
 
-/* Only root and the daemon's own user may administer it (SO_PEERCRED),
- * whatever the socket file's mode says. */
-static bool ctl_peer_trusted(struct ctl_conn *cc)
+static bool gid_in(const gid_t *g, size_t n, gid_t group)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (g[i] == group)
+			return true;
+	return false;
+}
+
+/* For kernels before SO_PEERGROUPS: the group database's view of uid. */
+static bool user_in_group(uid_t uid, gid_t primary, gid_t group)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[4096];
+	gid_t g[256];
+	int n = (int)(sizeof(g) / sizeof(g[0]));
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL ||
+	    getgrouplist(pw.pw_name, primary, g, &n) < 0)
+		return false;
+	return gid_in(g, (size_t)n, group);
+}
+
+/* SO_PEERGROUPS (Linux 4.13): the caller's supplementary groups as the
+ * kernel held them when it connected - what a file's group check uses. */
+static bool peer_in_group(int fd, uid_t uid, gid_t primary, gid_t group)
+{
+	gid_t small[64], *g;
+	socklen_t len = sizeof(small);
+	bool in;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) == 0)
+		return gid_in(small, len / sizeof(gid_t), group);
+	if (errno == ENOPROTOOPT)
+		return user_in_group(uid, primary, group);
+	if (errno != ERANGE || (g = malloc(len)) == NULL)
+		return false;		/* ERANGE: len says how much it takes */
+	in = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0 &&
+	    gid_in(g, len / sizeof(gid_t), group);
+	free(g);
+	return in;
+}
+
+/* Root, and members of control_group, may administer the daemon - never
+ * the account the daemon itself runs as: that is what an attacker who
+ * broke into the daemon would hold. SO_PEERCRED, whatever the socket
+ * file's mode says. */
+static bool ctl_peer_trusted(const struct ctl *c, struct ctl_conn *cc)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
@@ -179,7 +228,11 @@ static bool ctl_peer_trusted(struct ctl_conn *cc)
 	if (uv_fileno((uv_handle_t *)&cc->cc_pipe, &fd) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
 		return false;
-	return cr.uid == 0 || cr.uid == geteuid();
+	if (cr.uid == 0)
+		return true;
+	if (cr.uid == geteuid() || cr.uid == getuid() || c->c_group == CTL_NO_GROUP)
+		return false;
+	return cr.gid == c->c_group || peer_in_group(fd, cr.uid, cr.gid, c->c_group);
 }
 
 static void conn_refuse(struct ctl_conn *cc)
@@ -211,7 +264,7 @@ static void on_ctl_connection(uv_stream_t *server, int status)
 		return;
 	}
 	conn_deadline(cc, CTL_IDLE_MS);
-	if (!ctl_peer_trusted(cc))
+	if (!ctl_peer_trusted(c, cc))
 		conn_refuse(cc);
 	else if (uv_read_start((uv_stream_t *)&cc->cc_pipe, on_conn_alloc,
 	    on_conn_read) < 0)
@@ -362,18 +415,24 @@ static int ctl_mkdir_parent(const char *path)
 	return 0;
 }
 
+/* The socket is born with its final mode (umask), so there is no moment
+ * when it is open wider; its group is set with lchown, which does not
+ * follow a link someone may have put at the path. */
 static int ctl_bind(struct ctl *c, const char *path)
 {
 	mode_t old;
 	int err;
 
-	old = umask(0177);		/* the socket is born 0600 */
+	old = umask(c->c_group == CTL_NO_GROUP ? 0177 : 0117);	/* 0600, 0660 */
 	err = uv_pipe_bind(&c->c_pipe, path);
 	umask(old);
+	if (err == 0 && c->c_group != CTL_NO_GROUP &&
+	    lchown(path, (uid_t)-1, c->c_group) < 0)
+		err = -errno;
 	return err;
 }
 
-int ctl_open(struct ctl **out, uv_loop_t *loop, const char *path,
+int ctl_open(struct ctl **out, uv_loop_t *loop, const char *path, gid_t group,
     ctl_handler_fn *fn, void *arg)
 {
 	struct ctl *c;
@@ -388,6 +447,7 @@ int ctl_open(struct ctl **out, uv_loop_t *loop, const char *path,
 	snprintf(c->c_path, sizeof(c->c_path), "%s", path);
 	c->c_fn = fn;
 	c->c_arg = arg;
+	c->c_group = group;
 	uv_pipe_init(loop, &c->c_pipe, 0);
 	c->c_pipe.data = c;
 	if ((err = ctl_bind(c, path)) == 0)

@@ -660,7 +660,7 @@ static int loop_setup(void **state)
 		return -1;
 	f->loop_open = true;
 	snprintf(f->path, sizeof(f->path), "%s/ctl.sock", f->dir);
-	return ctl_open(&f->ctl, &f->loop, f->path, on_request, f) < 0 ? -1 : 0;
+	return ctl_open(&f->ctl, &f->loop, f->path, CTL_NO_GROUP, on_request, f) < 0 ? -1 : 0;
 }
 
 /* Run the loop without blocking until nothing is left alive (bounded). */
@@ -956,7 +956,7 @@ static void test_loop_socket_mode(void **state)
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	f->loop_open = true;
 	old = umask(0);
-	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, on_request, f), 0);
+	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, CTL_NO_GROUP, on_request, f), 0);
 	assert_int_equal(umask(old), 0);
 	assert_int_equal(lstat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -1026,8 +1026,17 @@ static void ask_as(struct loopfx *f, const struct who *w, const char *req,
 	out[got] = '\0';
 }
 
-/* Only root and the daemon's user get an answer, whatever the file mode
- * lets through: a child as nobody is refused. */
+/* Reopen the fixture's socket with control group GROUP. */
+static void reopen_with_group(struct loopfx *f, gid_t group)
+{
+	ctl_close(f->ctl);
+	drain(f);
+	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, group, on_request, f), 0);
+	assert_int_equal(chmod(f->dir, 0755), 0);
+}
+
+/* Without a control group only root gets an answer, whatever the file
+ * mode lets through: a child as nobody is refused. */
 static void test_loop_untrusted_peer(void **state)
 {
 	struct loopfx *f = *state;
@@ -1043,6 +1052,68 @@ static void test_loop_untrusted_peer(void **state)
 	ask_as(f, &nobody, "status\n", out, sizeof(out));
 	assert_string_equal(out, "error 1\npermission denied\n");
 	assert_int_equal(f->calls, 0);
+	close_and_check(f);
+}
+
+/* With a control group: the socket is root's, group-owned, 0660; a member
+ * (by primary or supplementary group) is served, anyone else is kept out
+ * by the file mode and, if the mode is opened up, by SO_PEERCRED. */
+static void test_loop_control_group(void **state)
+{
+	struct loopfx *f = *state;
+	struct who primary = { UID_OTHER, GID_ADMIN, { 0 }, 0 };
+	struct who supp = { UID_OTHER, GID_OTHER, { GID_SPARE, GID_ADMIN }, 2 };
+	struct who outsider = { UID_OTHER, GID_OTHER, { GID_SPARE }, 1 };
+	struct stat st;
+	char out[256];
+
+	if (geteuid() != 0) {
+		close_and_check(f);
+		skip();
+	}
+	reopen_with_group(f, GID_ADMIN);
+	assert_int_equal(lstat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_gid, GID_ADMIN);
+
+	ask_as(f, &primary, "status\n", out, sizeof(out));
+	assert_string_equal(out, "ok\nstatus json=0\n");
+	ask_as(f, &supp, "peers\n", out, sizeof(out));
+	assert_string_equal(out, "ok\npeers json=0\n");
+	assert_int_equal(f->calls, 2);
+	talk(f, "status\n", out, sizeof(out));		/* root, as always */
+	assert_string_equal(out, "ok\nstatus json=0\n");
+
+	ask_as(f, &outsider, "status\n", out, sizeof(out));
+	assert_string_equal(out, "");			/* EACCES at connect */
+	assert_int_equal(chmod(f->path, 0666), 0);
+	ask_as(f, &outsider, "status\n", out, sizeof(out));
+	assert_string_equal(out, "error 1\npermission denied\n");
+	assert_int_equal(f->calls, 3);
+	close_and_check(f);
+}
+
+/* The daemon's own runtime user is refused even as a member of the
+ * control group: whoever breaks into the daemon holds that account. */
+static void test_loop_own_user_refused(void **state)
+{
+	struct loopfx *f = *state;
+	struct who self = { UID_OTHER, GID_ADMIN, { GID_ADMIN }, 1 };
+	char out[256];
+
+	if (geteuid() != 0) {
+		close_and_check(f);
+		skip();
+	}
+	reopen_with_group(f, GID_ADMIN);
+	assert_int_equal(seteuid(UID_OTHER), 0);	/* as after a privilege drop */
+	ask_as(f, &self, "allow\tadd\tmallory\n", out, sizeof(out));
+	assert_int_equal(seteuid(0), 0);
+	assert_string_equal(out, "error 1\npermission denied\n");
+	assert_int_equal(f->calls, 0);
+	ask_as(f, &self, "status\n", out, sizeof(out));	/* a member, not the daemon */
+	assert_string_equal(out, "ok\nstatus json=0\n");
 	close_and_check(f);
 }
 
@@ -1173,7 +1244,7 @@ static void test_open_live_path_is_in_use(void **state)
 	char out[256];
 
 	assert_int_equal(uv_loop_init(&loop2), 0);
-	assert_int_equal(ctl_open(&c2, &loop2, f->path, on_request, f), -EADDRINUSE);
+	assert_int_equal(ctl_open(&c2, &loop2, f->path, CTL_NO_GROUP, on_request, f), -EADDRINUSE);
 	assert_ptr_equal(c2, (struct ctl *)&c2);	/* *out untouched */
 	assert_int_equal(uv_loop_close(&loop2), 0);
 	/* the first one still answers */
@@ -1202,7 +1273,7 @@ static void test_open_replaces_stale_socket(void **state)
 
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	f->loop_open = true;
-	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, on_request, f), 0);
+	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, CTL_NO_GROUP, on_request, f), 0);
 	talk(f, "status\n", out, sizeof(out));
 	assert_string_equal(out, "ok\nstatus json=0\n");
 	close_and_check(f);
@@ -1219,13 +1290,13 @@ static void test_open_refuses_other_files(void **state)
 	FILE *fp;
 
 	fx_write(file, "data\n");
-	assert_int_equal(ctl_open(&c2, &f->loop, file, on_request, f), -EEXIST);
+	assert_int_equal(ctl_open(&c2, &f->loop, file, CTL_NO_GROUP, on_request, f), -EEXIST);
 	assert_non_null(fp = fopen(file, "r"));
 	assert_non_null(fgets(got, sizeof(got), fp));
 	fclose(fp);
 	assert_string_equal(got, "data\n");
 	assert_int_equal(mkdir(fx_path(f->dir, "d"), 0700), 0);
-	assert_int_equal(ctl_open(&c2, &f->loop, fx_path(f->dir, "d"), on_request, f),
+	assert_int_equal(ctl_open(&c2, &f->loop, fx_path(f->dir, "d"), CTL_NO_GROUP, on_request, f),
 	    -EEXIST);
 	assert_int_equal(access(fx_path(f->dir, "d"), F_OK), 0);
 	assert_null(c2);
@@ -1243,7 +1314,7 @@ static void test_open_makes_parent_and_close_unlinks(void **state)
 
 	umask(um);
 	snprintf(path, sizeof(path), "%s/x.sock", sub);
-	assert_int_equal(ctl_open(&c2, &f->loop, path, on_request, f), 0);
+	assert_int_equal(ctl_open(&c2, &f->loop, path, CTL_NO_GROUP, on_request, f), 0);
 	assert_int_equal(stat(sub, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0755 & ~um);
@@ -1273,7 +1344,7 @@ static void test_open_path_too_long(void **state)
 	snprintf(path, sizeof(path), "%s/", f->dir);
 	memset(path + strlen(path), 's', sizeof(path) - 1 - strlen(path));
 	path[sizeof(path) - 1] = '\0';
-	assert_int_equal(ctl_open(&c2, &f->loop, path, on_request, f), -ENAMETOOLONG);
+	assert_int_equal(ctl_open(&c2, &f->loop, path, CTL_NO_GROUP, on_request, f), -ENAMETOOLONG);
 	assert_null(c2);
 	close_and_check(f);
 }
@@ -1306,6 +1377,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_loop_deferred_reply, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_socket_mode, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_untrusted_peer, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_control_group, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_own_user_refused, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_close_with_half_request, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_idle_deadline, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_close_unread_reply_bounded, loop_setup, loop_teardown),
