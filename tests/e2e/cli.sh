@@ -141,3 +141,12 @@ rc=0; out=$("$VPNCTL" status -s "$T/none.sock" 2>&1) || rc=$?
 [[ $("$VPNCTL" --version) == "vpnctl "* && $("$VPNCTL" -V) == "vpnctl "* ]] || fail "vpnctl --version"
 "$VPNCTL" --help | grep -q "^usage: vpnctl" && "$VPNCTL" -h | grep -q "kick NAME" || fail "vpnctl --help"
 ok "vpnctl: options before, after and between the words; shape errors exit 2 unsent; --help, --version"
+
+say "docs/protocol.md gives the helper's message cap that daemon/priv.c has"
+src=$E2E_DIR/../..
+mib=$(sed -n 's/^#define PRIV_MAX_MSG (\([0-9]*\)u << 20).*/\1/p' "$src/daemon/priv.c")
+[[ -n $mib ]] || fail "PRIV_MAX_MSG not found in daemon/priv.c"
+n=$(grep -c 'PRIV_MAX_MSG' "$src/docs/protocol.md") || fail "protocol.md does not name PRIV_MAX_MSG"
+[[ $(grep 'PRIV_MAX_MSG' "$src/docs/protocol.md" | grep -c " $mib MiB") == "$n" ]] ||
+	fail "protocol.md: $(grep 'PRIV_MAX_MSG' "$src/docs/protocol.md" | grep -v " $mib MiB")"
+ok "PRIV_MAX_MSG is $mib MiB in the code and in each of its $n mentions in protocol.md"
