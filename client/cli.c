@@ -649,7 +649,8 @@ static int cli_start(struct cli *c)
 		log_warn("netlink");
 		return err;
 	}
-	if ((err = ctl_open(&c->c_ctl, c->c_loop, cf->c_control_socket, cli_ctl_handle, c)) < 0) {
+	if ((err = ctl_open(&c->c_ctl, c->c_loop, cf->c_control_socket, cf->c_control_gid,
+	    cli_ctl_handle, c)) < 0) {
 		errno = -err;
 		log_warn("control socket %s", cf->c_control_socket);
 		return err;

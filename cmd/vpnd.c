@@ -3,7 +3,10 @@
  * run the server or the client in the foreground, logging to stderr.
  * Exit status: 0 success, 1 runtime failure, 2 usage or configuration. */
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +61,42 @@ static int check_files(const struct conf *c)
 	return 0;
 }
 
+static void warn(bool test, const char *msg)
+{
+	if (test)
+		fprintf(stderr, "warning: %s\n", msg);
+	else
+		log_warnx("%s", msg);
+}
+
+/* Valid, but unwise: said by -t on stderr and at start in the log. */
+static void warn_config(const struct conf *c, bool test)
+{
+	char msg[PATH_MAX + 1024];
+	gid_t g[256];
+	int i, n = (int)(sizeof(g) / sizeof(g[0]));
+
+	if (c->c_user[0] == '\0')
+		return;
+	if (strcmp(c->c_user, "nobody") == 0 || c->c_uid == 65534) {
+		snprintf(msg, sizeof(msg), "%s: user: \"%s\" is shared with other "
+		    "services, whose processes could signal or inspect vpnd; use a "
+		    "user of its own such as \"vpnd\"", c->c_path, c->c_user);
+		warn(test, msg);
+	}
+	if (c->c_control_group[0] == '\0' ||
+	    getgrouplist(c->c_user, c->c_gid, g, &n) < 0)
+		return;
+	for (i = 0; i < n && g[i] != c->c_control_gid; i++)
+		;
+	if (i < n) {
+		snprintf(msg, sizeof(msg), "%s: control_group: user \"%s\" is a "
+		    "member of \"%s\", yet vpnd's own user is always refused on the "
+		    "control socket", c->c_path, c->c_user, c->c_control_group);
+		warn(test, msg);
+	}
+}
+
 /* One loop for the whole run, in either mode; what is left open in it at
  * the end is a bug worth a line. */
 static int run(const struct conf *c)
@@ -107,13 +146,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", conf_err_str(&ce, msg, sizeof(msg)));
 		return 2;
 	}
+	if (check_files(&conf) < 0)
+		return 2;
+	warn_config(&conf, test);
 	if (test) {
-		if (check_files(&conf) < 0)
-			return 2;
 		printf("configuration OK\n");
 		return 0;
 	}
-	if (check_files(&conf) < 0)
-		return 2;
 	return run(&conf);
 }

@@ -584,7 +584,8 @@ static int h_transport(struct parse *p, const config_setting_t *s)
 	    "dtls", v);
 }
 
-/* user, group: whom the daemon runs as once set up; they must exist now. */
+/* user, group: whom the daemon runs as once set up; they must exist now.
+ * (That account is never served on the control socket; control_group.) */
 static int h_user(struct parse *p, const config_setting_t *s)
 {
 	const struct passwd *pw;
@@ -619,6 +620,25 @@ static int h_group(struct parse *p, const config_setting_t *s)
 	return 0;
 }
 
+/* control_group: who besides root may use the control socket. */
+static int h_control_group(struct parse *p, const config_setting_t *s)
+{
+	const struct group *gr;
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, "control_group", &v)) < 0)
+		return err;
+	if ((gr = getgrnam(v)) == NULL)
+		return fail(p, s, EINVAL, "control_group: no such group \"%.64s\"",
+		    v);
+	if (snprintf(p->p_c->c_control_group, sizeof(p->p_c->c_control_group),
+	    "%s", v) >= (int)sizeof(p->p_c->c_control_group))
+		return fail(p, s, EINVAL, "control_group: name too long");
+	p->p_c->c_control_gid = gr->gr_gid;
+	return 0;
+}
+
 static const struct key keys[] = {
 	{ "mode",               M_BOTH,   h_mode },
 	{ "listen",             M_SERVER, h_listen },
@@ -640,6 +660,7 @@ static const struct key keys[] = {
 	{ "transport",          M_CLIENT, h_transport },
 	{ "user",               M_BOTH,   h_user },
 	{ "group",              M_BOTH,   h_group },
+	{ "control_group",      M_BOTH,   h_control_group },
 };
 
 static const char *mode_name(int mode)
@@ -694,6 +715,7 @@ static void set_defaults(struct parse *p)
 	c->c_tun_mtu = server ? 1400 : 0;
 	snprintf(c->c_control_socket, sizeof(c->c_control_socket), "%s",
 	    server ? CONF_DEFAULT_SERVER_SOCKET : CONF_DEFAULT_CLIENT_SOCKET);
+	c->c_control_gid = (gid_t)-1;
 	c->c_keepalive = 10;
 	c->c_dead_peer_timeout = 30;
 	c->c_transport = CONF_TRANSPORT_AUTO;

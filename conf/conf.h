@@ -54,6 +54,8 @@ struct conf {
 	uid_t c_uid;
 	gid_t c_gid;			/* group, else the user's primary group */
 	bool c_has_group;
+	char c_control_group[64];	/* "" = none: only root uses vpnctl */
+	gid_t c_control_gid;		/* its gid; (gid_t)-1 when none */
 	int  c_keepalive;		/* seconds, 1..3600, default 10 */
 	int  c_dead_peer_timeout;	/* seconds, > keepalive, <= 86400, default 30 */
 

@@ -1,9 +1,19 @@
-/* ctl.c - control socket plumbing: accept, read one request line, hand it
- * to the daemon's handler, write the answer, close. Answers may come later
- * (an allow-list write runs on the thread pool), so a connection lives
- * until its reply is written. */
+/* ctl.c - control socket plumbing: accept, check the caller, read one
+ * request line, hand it to the daemon's handler, write the answer, close.
+ * Answers may come later (an allow-list write runs on the thread pool), so
+ * a connection lives until its reply is written.
+ *
+ * The socket keeps a list of its connections and is freed only after the
+ * last one, so a late reply never reaches freed memory; ctl_close closes
+ * the connections still reading at once, and each connection has a timer:
+ * the request line must come within CTL_IDLE_MS and the answer be taken
+ * within CTL_WRITE_MS (CTL_GRACE_MS once the socket is closing), so no
+ * client can hold the daemon's shutdown or a descriptor for long. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,36 +25,82 @@
 
 #include "daemon/ctl.h"
 
+enum cc_state {
+	CC_READING,		/* waiting for the request line */
+	CC_HANDLING,		/* the handler has it; it will call ctl_reply */
+	CC_WRITING,		/* the answer is being written */
+};
+
 struct ctl {
-	uv_pipe_t       c_pipe;
-	ctl_handler_fn *c_fn;
-	void           *c_arg;
-	char            c_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	uv_pipe_t        c_pipe;
+	ctl_handler_fn  *c_fn;
+	void            *c_arg;
+	gid_t            c_group;		/* control_group, or CTL_NO_GROUP */
+	struct ctl_conn *c_conns;		/* open connections */
+	unsigned         c_nconns;
+	bool             c_closing;		/* ctl_close was called */
+	bool             c_pipe_closed;		/* the listener's close callback ran */
+	char             c_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 struct ctl_conn {
-	uv_pipe_t      cc_pipe;
-	uv_write_t     cc_wr;
-	struct ctl    *cc_ctl;
-	struct ctl_req cc_req;
-	char           cc_in[CTL_MAX_REQ + 1];
-	size_t         cc_in_len;
-	bool           cc_handled;
-	char          *cc_out;
+	uv_pipe_t        cc_pipe;
+	uv_timer_t       cc_timer;		/* the deadline of the current state */
+	uv_write_t       cc_wr;
+	struct ctl      *cc_ctl;		/* outlives the connection */
+	struct ctl_conn *cc_prev, *cc_next;
+	enum cc_state    cc_state;
+	int              cc_open_handles;	/* freed when both have closed */
+	bool             cc_closing;
+	struct ctl_req   cc_req;
+	char             cc_in[CTL_MAX_REQ + 1];
+	size_t           cc_in_len;
+	char            *cc_out;
 };
 
-static void on_conn_closed(uv_handle_t *h)
+/* The socket goes once it is closed and has no connection left. */
+static void ctl_maybe_free(struct ctl *c)
+{
+	if (c->c_closing && c->c_pipe_closed && c->c_conns == NULL)
+		free(c);
+}
+
+static void on_conn_handle_closed(uv_handle_t *h)
 {
 	struct ctl_conn *cc = h->data;
+	struct ctl *c = cc->cc_ctl;
 
+	if (--cc->cc_open_handles > 0)
+		return;
+	if (cc->cc_prev != NULL)
+		cc->cc_prev->cc_next = cc->cc_next;
+	else
+		c->c_conns = cc->cc_next;
+	if (cc->cc_next != NULL)
+		cc->cc_next->cc_prev = cc->cc_prev;
+	c->c_nconns--;
 	free(cc->cc_out);
 	free(cc);
+	ctl_maybe_free(c);
 }
 
 static void conn_close(struct ctl_conn *cc)
 {
-	if (!uv_is_closing((uv_handle_t *)&cc->cc_pipe))
-		uv_close((uv_handle_t *)&cc->cc_pipe, on_conn_closed);
+	if (cc->cc_closing)
+		return;
+	cc->cc_closing = true;
+	uv_close((uv_handle_t *)&cc->cc_pipe, on_conn_handle_closed);
+	uv_close((uv_handle_t *)&cc->cc_timer, on_conn_handle_closed);
+}
+
+static void on_conn_deadline(uv_timer_t *t)
+{
+	conn_close(t->data);
+}
+
+static void conn_deadline(struct ctl_conn *cc, uint64_t ms)
+{
+	uv_timer_start(&cc->cc_timer, on_conn_deadline, ms, 0);
 }
 
 int ctl_parse_request(char *line, struct ctl_req *rq)
@@ -75,6 +131,8 @@ static void conn_dispatch(struct ctl_conn *cc)
 	int err;
 
 	rq->rq_conn = cc;
+	cc->cc_state = CC_HANDLING;
+	uv_timer_stop(&cc->cc_timer);	/* the handler has promised an answer */
 	if ((err = ctl_parse_request(cc->cc_in, rq)) < 0)
 		ctl_replyf(rq, 2, "%s", err == -E2BIG ? "too many arguments" :
 		    "empty request");
@@ -97,9 +155,8 @@ static void on_conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	char *nl;
 
 	(void)buf;
-	if (n < 0 || cc->cc_handled) {
-		if (!cc->cc_handled)
-			conn_close(cc);
+	if (n < 0) {
+		conn_close(cc);
 		return;
 	}
 	cc->cc_in_len += (size_t)n;
@@ -110,14 +167,59 @@ static void on_conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	*nl = '\0';
-	cc->cc_handled = true;
 	uv_read_stop(s);
 	conn_dispatch(cc);
 }
 
-/* Only root and the daemon's own user may administer it (SO_PEERCRED),
- * whatever the socket file's mode says. */
-static bool ctl_peer_trusted(struct ctl_conn *cc)
+static bool gid_in(const gid_t *g, size_t n, gid_t group)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (g[i] == group)
+			return true;
+	return false;
+}
+
+/* For kernels before SO_PEERGROUPS: the group database's view of uid. */
+static bool user_in_group(uid_t uid, gid_t primary, gid_t group)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[4096];
+	gid_t g[256];
+	int n = (int)(sizeof(g) / sizeof(g[0]));
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL ||
+	    getgrouplist(pw.pw_name, primary, g, &n) < 0)
+		return false;
+	return gid_in(g, (size_t)n, group);
+}
+
+/* SO_PEERGROUPS (Linux 4.13): the caller's supplementary groups as the
+ * kernel held them when it connected - what a file's group check uses. */
+static bool peer_in_group(int fd, uid_t uid, gid_t primary, gid_t group)
+{
+	gid_t small[64], *g;
+	socklen_t len = sizeof(small);
+	bool in;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) == 0)
+		return gid_in(small, len / sizeof(gid_t), group);
+	if (errno == ENOPROTOOPT)
+		return user_in_group(uid, primary, group);
+	if (errno != ERANGE || (g = malloc(len)) == NULL)
+		return false;		/* ERANGE: len says how much it takes */
+	in = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0 &&
+	    gid_in(g, len / sizeof(gid_t), group);
+	free(g);
+	return in;
+}
+
+/* Root, and members of control_group, may administer the daemon - never
+ * the account the daemon itself runs as: that is what an attacker who
+ * broke into the daemon would hold. SO_PEERCRED, whatever the socket
+ * file's mode says. */
+static bool ctl_peer_trusted(const struct ctl *c, struct ctl_conn *cc)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
@@ -126,7 +228,18 @@ static bool ctl_peer_trusted(struct ctl_conn *cc)
 	if (uv_fileno((uv_handle_t *)&cc->cc_pipe, &fd) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
 		return false;
-	return cr.uid == 0 || cr.uid == geteuid();
+	if (cr.uid == 0)
+		return true;
+	if (cr.uid == geteuid() || cr.uid == getuid() || c->c_group == CTL_NO_GROUP)
+		return false;
+	return cr.gid == c->c_group || peer_in_group(fd, cr.uid, cr.gid, c->c_group);
+}
+
+static void conn_refuse(struct ctl_conn *cc)
+{
+	cc->cc_req.rq_conn = cc;
+	cc->cc_state = CC_HANDLING;
+	ctl_replyf(&cc->cc_req, 1, "permission denied");
 }
 
 static void on_ctl_connection(uv_stream_t *server, int status)
@@ -138,18 +251,23 @@ static void on_ctl_connection(uv_stream_t *server, int status)
 		return;
 	cc->cc_ctl = c;
 	uv_pipe_init(server->loop, &cc->cc_pipe, 0);
-	cc->cc_pipe.data = cc;
-	if (uv_accept(server, (uv_stream_t *)&cc->cc_pipe) < 0) {
-		conn_close(cc);
+	uv_timer_init(server->loop, &cc->cc_timer);
+	cc->cc_pipe.data = cc->cc_timer.data = cc;
+	cc->cc_open_handles = 2;
+	if ((cc->cc_next = c->c_conns) != NULL)
+		cc->cc_next->cc_prev = cc;
+	c->c_conns = cc;
+	c->c_nconns++;
+	if (uv_accept(server, (uv_stream_t *)&cc->cc_pipe) < 0 ||
+	    c->c_nconns > CTL_MAX_CONNS) {
+		conn_close(cc);		/* accepted, or libuv would stop listening */
 		return;
 	}
-	if (!ctl_peer_trusted(cc)) {
-		cc->cc_handled = true;
-		cc->cc_req.rq_conn = cc;
-		ctl_replyf(&cc->cc_req, 1, "permission denied");
-		return;
-	}
-	if (uv_read_start((uv_stream_t *)&cc->cc_pipe, on_conn_alloc, on_conn_read) < 0)
+	conn_deadline(cc, CTL_IDLE_MS);
+	if (!ctl_peer_trusted(c, cc))
+		conn_refuse(cc);
+	else if (uv_read_start((uv_stream_t *)&cc->cc_pipe, on_conn_alloc,
+	    on_conn_read) < 0)
 		conn_close(cc);
 }
 
@@ -165,6 +283,9 @@ void ctl_reply(struct ctl_req *rq, int status, const char *text, size_t len)
 	uv_buf_t b;
 	int hl;
 
+	assert(cc->cc_state == CC_HANDLING && !cc->cc_closing);
+	cc->cc_state = CC_WRITING;
+	conn_deadline(cc, cc->cc_ctl->c_closing ? CTL_GRACE_MS : CTL_WRITE_MS);
 	if ((cc->cc_out = malloc(len + 32)) == NULL) {
 		conn_close(cc);
 		return;
@@ -294,11 +415,27 @@ static int ctl_mkdir_parent(const char *path)
 	return 0;
 }
 
-int ctl_open(struct ctl **out, uv_loop_t *loop, const char *path,
+/* The socket is born with its final mode (umask), so there is no moment
+ * when it is open wider; its group is set with lchown, which does not
+ * follow a link someone may have put at the path. */
+static int ctl_bind(struct ctl *c, const char *path)
+{
+	mode_t old;
+	int err;
+
+	old = umask(c->c_group == CTL_NO_GROUP ? 0177 : 0117);	/* 0600, 0660 */
+	err = uv_pipe_bind(&c->c_pipe, path);
+	umask(old);
+	if (err == 0 && c->c_group != CTL_NO_GROUP &&
+	    lchown(path, (uid_t)-1, c->c_group) < 0)
+		err = -errno;
+	return err;
+}
+
+int ctl_open(struct ctl **out, uv_loop_t *loop, const char *path, gid_t group,
     ctl_handler_fn *fn, void *arg)
 {
 	struct ctl *c;
-	mode_t old;
 	int err;
 
 	if (strlen(path) >= sizeof(c->c_path))
@@ -310,12 +447,10 @@ int ctl_open(struct ctl **out, uv_loop_t *loop, const char *path,
 	snprintf(c->c_path, sizeof(c->c_path), "%s", path);
 	c->c_fn = fn;
 	c->c_arg = arg;
+	c->c_group = group;
 	uv_pipe_init(loop, &c->c_pipe, 0);
 	c->c_pipe.data = c;
-	old = umask(0177);		/* the socket is born 0600 */
-	err = uv_pipe_bind(&c->c_pipe, path);
-	umask(old);
-	if (err == 0)
+	if ((err = ctl_bind(c, path)) == 0)
 		err = uv_listen((uv_stream_t *)&c->c_pipe, 16, on_ctl_connection);
 	if (err < 0) {
 		ctl_close(c);
@@ -327,15 +462,27 @@ int ctl_open(struct ctl **out, uv_loop_t *loop, const char *path,
 
 static void on_ctl_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct ctl *c = h->data;
+
+	c->c_pipe_closed = true;
+	ctl_maybe_free(c);
 }
 
 void ctl_close(struct ctl *c)
 {
-	if (c == NULL)
+	struct ctl_conn *cc;
+
+	if (c == NULL || c->c_closing)
 		return;
+	c->c_closing = true;
 	unlink(c->c_path);
 	uv_close((uv_handle_t *)&c->c_pipe, on_ctl_closed);
+	for (cc = c->c_conns; cc != NULL; cc = cc->cc_next) {
+		if (cc->cc_state == CC_READING)
+			conn_close(cc);		/* frees later, in a close callback */
+		else if (cc->cc_state == CC_WRITING && !cc->cc_closing)
+			conn_deadline(cc, CTL_GRACE_MS);
+	}
 }
 
 void ctl_time_str(time_t t, char *buf, size_t len)

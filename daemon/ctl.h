@@ -1,5 +1,7 @@
 /* ctl.h - the control socket that vpnctl talks to (a Unix stream socket,
- * mode 0600). One request per connection: the command's words separated by
+ * mode 0600, or 0660 with group control_group). Only root and members of
+ * that group are served; the daemon's own (runtime) user never is, even
+ * as a member. One request per connection: the command's words separated by
  * tabs, ended by a newline; the answer is "ok\n" and the body, or
  * "error N\n" and a message, N being vpnctl's exit status; then EOF.
  * The daemon (server or client) supplies one handler; this module moves
@@ -15,8 +17,15 @@
 #include <time.h>
 #include <uv.h>
 
-#define CTL_MAX_ARGS 16
-#define CTL_MAX_REQ  4096
+#include <sys/types.h>
+
+#define CTL_MAX_ARGS  16
+#define CTL_MAX_REQ   4096
+#define CTL_MAX_CONNS 64		/* open at once; more are closed at accept */
+#define CTL_IDLE_MS   5000		/* the request line must come within this */
+#define CTL_WRITE_MS  5000		/* the answer must be taken within this */
+#define CTL_GRACE_MS  1000		/* ... once ctl_close has been called */
+#define CTL_NO_GROUP  ((gid_t)-1)	/* ctl_open: no control_group */
 
 struct ctl;
 struct ctl_conn;
@@ -50,10 +59,17 @@ int ctl_parse_request(char *line, struct ctl_req *rq);
 typedef void ctl_handler_fn(void *arg, struct ctl_req *rq);
 
 /* Listen on PATH (its directory is created 0755 if missing; a stale socket
- * is replaced, a live one is -EADDRINUSE). 0 or -errno. */
-int  ctl_open(struct ctl **out, uv_loop_t *loop, const char *path,
+ * is replaced, a live one is -EADDRINUSE). The socket file is owned by the
+ * caller (root, before dropping privileges), mode 0600; with GROUP other
+ * than CTL_NO_GROUP it has that group and mode 0660, and members of GROUP
+ * are served too. 0 or -errno. */
+int  ctl_open(struct ctl **out, uv_loop_t *loop, const char *path, gid_t group,
               ctl_handler_fn *fn, void *arg);
-/* Stop listening, unlink the socket; connections still open finish. */
+/* Stop listening and unlink the socket. Connections still reading their
+ * request are closed now; a request the handler holds is still answered
+ * (its reply, and one being written, get CTL_GRACE_MS). The struct is
+ * freed in a close callback once the last connection has gone, so the
+ * loop must run on; when it stops, no handle of this module is left. */
 void ctl_close(struct ctl *c);			/* NULL is fine */
 
 /* Answer: status 0 with body, or status 1/2 with an error message. */

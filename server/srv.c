@@ -356,13 +356,11 @@ static int srv_start(struct srv *s)
 	    (err = srv_nat_up(s)) < 0 || (err = srv_listen(s)) < 0)
 		return err;
 	if ((err = ctl_open(&s->s_ctl, s->s_loop, c->c_control_socket,
-	    admin_handle, &s->s_admin)) < 0) {
+	    c->c_control_gid, admin_handle, &s->s_admin)) < 0) {
 		errno = -err;
 		log_warn("control socket %s", c->c_control_socket);
 		return err;
 	}
-	if (c->c_user[0] != '\0' && chown(c->c_control_socket, c->c_uid, c->c_gid) < 0)
-		log_warn("control socket %s: chown", c->c_control_socket);
 	if ((err = priv_start(&s->s_priv, c)) < 0 || (err = priv_drop(c)) < 0) {
 		errno = -err;
 		log_warn("cannot drop privileges to %s", c->c_user);

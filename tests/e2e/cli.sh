@@ -2,6 +2,9 @@
 # cli: the command-line contract without a network. `vpnd -t` exits 0 with
 # "configuration OK" or 2 with "FILE:LINE: KEY: ..."; keygen and fingerprint
 # agree with the openssl command; usage errors exit 2, no daemon exits 1.
+# vpnctl takes its options anywhere and checks a command's shape itself:
+# a stand-in daemon records what it is sent, and a usage error exits 2
+# with a usage line without contacting it.
 set -e
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
@@ -66,3 +69,84 @@ rc=0; "$VPNCTL" frobnicate >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "vpn
 rc=0; "$VPNCTL" -s "$T/none.sock" status >/dev/null 2>&1 || rc=$?; [[ $rc == 1 ]] || fail "no daemon: $rc"
 [[ $("$VPND" -V) == "vpnd "* ]] || fail "vpnd -V"
 ok "usage errors exit 2, no daemon exits 1"
+
+say "vpnctl: options anywhere; usage errors exit 2 without contacting the daemon"
+F=$T/fake.sock
+python3 - "$F" "$T/fake.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(8)
+while True:		# one request line per connection, as vpnd; answer ok
+    c, _ = s.accept()
+    data = b""
+    while not data.endswith(b"\n"):
+        d = c.recv(4096)
+        if not d:
+            break
+        data += d
+    with open(sys.argv[2], "a") as f:
+        f.write(data.decode().rstrip("\n").replace("\t", " ") + "\n")
+    c.sendall(b"ok\n")
+    c.close()
+PY
+PIDS+=($!)
+wait_until 10 test -S "$F" || fail "stand-in daemon did not start"
+asks() {	# asks WANT ARGS...: vpnctl ARGS exits 0, the daemon got the line WANT
+	local want=$1; shift
+	: > "$T/fake.log"
+	"$VPNCTL" "$@" >/dev/null || fail "vpnctl $*: exit $?"
+	[[ $(cat "$T/fake.log") == "$want" ]] || fail "vpnctl $* sent '$(cat "$T/fake.log")', want '$want'"
+}
+usage_err() {	# usage_err ARGS...: exit 2 and a usage line; the daemon hears nothing
+	local out rc=0
+	: > "$T/fake.log"
+	out=$("$VPNCTL" "$@" 2>&1) || rc=$?
+	[[ $rc == 2 && $out == "vpnctl: "*"usage: vpnctl"* ]] || fail "vpnctl $*: rc $rc: $out"
+	[[ ! -s $T/fake.log ]] || fail "vpnctl $* contacted the daemon: $(cat "$T/fake.log")"
+}
+asks "status" -s "$F" status
+asks "status --json" status -s "$F" --json
+asks "status --json" --json status --socket="$F"
+asks "peers" peers -s "$F"
+asks "allow list --json" allow -s "$F" list --json
+asks "allow add bob $fp --address 10.8.0.9" allow add --address 10.8.0.9 bob "$fp" -s "$F"
+asks "allow remove bob" allow remove bob -s "$F"
+asks "kick -odd" -s "$F" kick -- -odd
+asks "reload" reload -s "$F"
+usage_err -s "$F" kick
+usage_err -s "$F" kick alice bob
+usage_err -s "$F" allow add bob
+usage_err -s "$F" allow add bob "$fp" extra
+usage_err -s "$F" allow add bob "$fp" --address
+usage_err -s "$F" allow remove
+usage_err -s "$F" allow remove alice bob
+usage_err -s "$F" allow
+usage_err -s "$F" allow frob
+usage_err -s "$F" status extra
+usage_err -s "$F" status --address 10.8.0.9
+usage_err -s "$F" kick --json alice
+usage_err -s "$F" reload now
+usage_err -s "$F" keygen bob --dir "$T"
+usage_err -s "$F" --bogus status
+usage_err -s "$F" status --json=1
+usage_err status -s
+usage_err -s "$F"
+rc=0; out=$("$VPNCTL" -s /nonexistent kick 2>&1) || rc=$?
+[[ $rc == 2 && $out == *"usage: vpnctl [-s SOCKET] kick NAME"* && $out != *nonexistent* ]] ||
+	fail "vpnctl -s /nonexistent kick: rc $rc: $out"
+rc=0; out=$("$VPNCTL" status -s "$T/none.sock" 2>&1) || rc=$?
+[[ $rc == 1 && $out == *"$T/none.sock"* ]] || fail "-s after the command: rc $rc: $out"
+"$VPNCTL" keygen --dir "$T" bob >/dev/null && [[ -f $T/bob.key ]] || fail "keygen --dir before NAME"
+[[ $("$VPNCTL" --version) == "vpnctl "* && $("$VPNCTL" -V) == "vpnctl "* ]] || fail "vpnctl --version"
+"$VPNCTL" --help | grep -q "^usage: vpnctl" && "$VPNCTL" -h | grep -q "kick NAME" || fail "vpnctl --help"
+ok "vpnctl: options before, after and between the words; shape errors exit 2 unsent; --help, --version"
+
+say "docs/protocol.md gives the helper's message cap that daemon/priv.c has"
+src=$E2E_DIR/../..
+mib=$(sed -n 's/^#define PRIV_MAX_MSG (\([0-9]*\)u << 20).*/\1/p' "$src/daemon/priv.c")
+[[ -n $mib ]] || fail "PRIV_MAX_MSG not found in daemon/priv.c"
+n=$(grep -c 'PRIV_MAX_MSG' "$src/docs/protocol.md") || fail "protocol.md does not name PRIV_MAX_MSG"
+[[ $(grep 'PRIV_MAX_MSG' "$src/docs/protocol.md" | grep -c " $mib MiB") == "$n" ]] ||
+	fail "protocol.md: $(grep 'PRIV_MAX_MSG' "$src/docs/protocol.md" | grep -v " $mib MiB")"
+ok "PRIV_MAX_MSG is $mib MiB in the code and in each of its $n mentions in protocol.md"

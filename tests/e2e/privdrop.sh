@@ -2,17 +2,24 @@
 # privdrop: with user = "nobody", both daemons run unprivileged except for
 # CAP_NET_ADMIN; the server's file writes (allow-list, leases, socket
 # removal) go through its root helper; everything still works, and SIGTERM
-# still removes everything. Nobody but root reaches the control socket.
+# still removes everything. Only root and members of control_group reach
+# the control socket, never vpnd's own user, even as a member.
 #
 #   [c1] alice --- [srv] --- [inet]      (both as nobody)
 set -e
 source "$(dirname "$0")/lib.sh"
 need_root
 trap cleanup EXIT
+CG=users	# control_group: any group will do; tests add none to /etc/group
+getent group "$CG" >/dev/null || { echo "SKIP: no group $CG"; exit 77; }
+CG_GID=$(getent group "$CG" | cut -d: -f3)
 
 topo_up
 client_ns 1
-server_conf "state_dir = \"$T/state\"; user = \"nobody\"; group = \"nogroup\";"
+server_conf "state_dir = \"$T/state\"; user = \"nobody\"; group = \"nogroup\"; control_group = \"$CG\";"
+out=$("$VPND" -t -c "$T/server.conf" 2>&1) || fail "vpnd -t: $out"
+[[ $out == *'warning: '*'user: "nobody" is shared'*'configuration OK'* ]] || fail "vpnd -t did not warn about nobody: $out"
+ok "vpnd -t: valid, exit 0, with a warning about user nobody"
 client_conf alice 1
 echo 'user = "nobody";' >> "$T/alice.conf"
 chmod 600 "$T/peers.conf"
@@ -51,18 +58,47 @@ kill -HUP "$SERVER_PID"
 wait_until 15 client_up alice || fail "SIGHUP reload as nobody"
 ok "allow remove and SIGHUP reload work unprivileged"
 
-as() { local u; u=$(id -u "$1"); shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+# as USER [GROUP] CMD...: run CMD as USER (uid and gid), in no other group
+# but GROUP if one is given.
+as() {
+	local u g; u=$(id -u "$1"); g=$(id -g "$1"); shift
+	if [[ $1 == --group ]]; then
+		setpriv --reuid="$u" --regid="$g" --groups="$2" "${@:3}"
+	else
+		setpriv --reuid="$u" --regid="$g" --clear-groups "$@"
+	fi
+}
+# served AS...: vpnctl status as AS... succeeds; refused AS... WHY: it exits
+# 1 and says WHY (the file mode: "Permission denied"; SO_PEERCRED:
+# "permission denied").
+served() { as "$@" "$VPNCTL" -s "$T/server.sock" status >/dev/null || fail "$* not served"; }
+refused() {
+	local why=${*: -1} rc=0 out
+	out=$(as "${@:1:$#-1}" "$VPNCTL" -s "$T/server.sock" status 2>&1) || rc=$?
+	[[ $rc == 1 && $out == *"$why"* ]] || fail "${*:1:$#-1}: rc $rc: $out (want refusal: $why)"
+}
 chmod 711 "$T"
-as nobody "$VPNCTL" -s "$T/server.sock" status >/dev/null || fail "vpnd's own user cannot use vpnctl"
-[[ $(stat -c %a "$T/server.sock") == 600 ]] || fail "socket mode $(stat -c %a "$T/server.sock")"
-rc=0; as daemon "$VPNCTL" -s "$T/server.sock" status >/dev/null 2>&1 || rc=$?
-[[ $rc == 1 ]] || fail "another user got in through mode 0600 (rc $rc)"
-chmod 666 "$T/server.sock"	# even so, SO_PEERCRED keeps others out
-rc=0; out=$(as daemon "$VPNCTL" -s "$T/server.sock" status 2>&1) || rc=$?
-[[ $rc == 1 && $out == *"permission denied"* ]] || fail "SO_PEERCRED let another user in (rc $rc: $out)"
-chmod 600 "$T/server.sock"
+[[ $(stat -c '%U %G %a' "$T/server.sock") == "root $CG 660" ]] ||
+	fail "socket owner/mode $(stat -c '%U %G %a' "$T/server.sock")"
+ctl_s status >/dev/null || fail "root not served"
+served daemon --group "$CG_GID"
+as daemon --group "$CG_GID" "$VPNCTL" -s "$T/server.sock" allow list | grep -q alice || fail "member: allow list"
+refused nobody "Permission denied"			# vpnd's user, by the file mode
+refused nobody --group "$CG_GID" "permission denied"	# vpnd's user as a member: SO_PEERCRED
+refused daemon "Permission denied"			# not a member
+chmod 666 "$T/server.sock"				# even so, SO_PEERCRED keeps them out
+refused nobody "permission denied"
+refused daemon "permission denied"
+chmod 660 "$T/server.sock"
+mallory=sha256:$(printf '%064d' 0)	# the attack: vpnd's user permits its own key
+rc=0; as nobody --group "$CG_GID" "$VPNCTL" -s "$T/server.sock" allow add mallory "$mallory" 2>/dev/null || rc=$?
+[[ $rc == 1 ]] && ! grep -q mallory "$T/peers.conf" || fail "vpnd's user edited the allow-list (rc $rc)"
+[[ $(stat -c '%U %a' "$T/alice.sock") == "root 600" ]] || fail "client socket $(stat -c '%U %a' "$T/alice.sock")"
+rc=0; out=$(as nobody "$VPNCTL" -s "$T/alice.sock" status 2>&1) || rc=$?
+[[ $rc == 1 ]] || fail "client's own user got in (rc $rc: $out)"
+"$VPNCTL" -s "$T/alice.sock" status >/dev/null || fail "root not served by the client"
 chmod 700 "$T"
-ok "control socket: root and vpnd's user get in; others are refused by mode and by SO_PEERCRED"
+ok "control socket root:$CG 0660: root and a member served; vpnd's user refused, even as a member; others refused"
 
 stop_pid "$PID_alice"
 [[ $STOP_RC == 0 ]] || fail "client exit $STOP_RC"

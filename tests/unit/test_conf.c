@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,35 @@ static void test_server_defaults(void **state)
 	assert_int_equal(c.c_nroutes, 0);
 	assert_string_equal(c.c_nat_out, "");
 	assert_string_equal(c.c_state_dir, "");
+	assert_string_equal(c.c_control_group, "");
+	assert_int_equal(c.c_control_gid, (gid_t)-1);	/* not root's group 0 */
+}
+
+/* control_group: a group name, resolved now, on a server or a client; an
+ * unknown group is an error that names the line and the key. */
+static void test_control_group(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+	char buf[PATH_MAX + 200];
+	const struct group *gr = getgrgid(0);
+
+	assert_non_null(gr);
+	snprintf(buf, sizeof(buf), MIN_SERVER "control_group = \"%s\";\n", gr->gr_name);
+	assert_int_equal(conf_load(&c, put(f, "t.conf", buf), &err), 0);
+	assert_string_equal(c.c_control_group, gr->gr_name);
+	assert_int_equal(c.c_control_gid, 0);
+	snprintf(buf, sizeof(buf), MIN_CLIENT "control_group = \"%s\";\n", gr->gr_name);
+	assert_int_equal(conf_load(&c, put(f, "t.conf", buf), &err), 0);
+	assert_int_equal(c.c_control_gid, 0);
+
+	expect_err(state, MIN_SERVER "control_group = \"no-such-group-here\";\n",
+	    -EINVAL, 6, "control_group: no such group \"no-such-group-here\"");
+	expect_err(state, MIN_SERVER "\ncontrol_group = 0;\n", -EINVAL, 7,
+	    "control_group: expected a string");
+	expect_err(state, MIN_SERVER "control_group = \"\";\n", -EINVAL, 6,
+	    "control_group: no such group");
 }
 
 /* The example from SPEC, with the config path relative to the cwd. */
@@ -525,6 +555,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server_full),
 		cmocka_unit_test(test_server_defaults),
+		cmocka_unit_test(test_control_group),
 		cmocka_unit_test(test_spec_example),
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_client_defaults),

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <grp.h>
 
 #include <cmocka.h>
 
@@ -659,7 +660,7 @@ static int loop_setup(void **state)
 		return -1;
 	f->loop_open = true;
 	snprintf(f->path, sizeof(f->path), "%s/ctl.sock", f->dir);
-	return ctl_open(&f->ctl, &f->loop, f->path, on_request, f) < 0 ? -1 : 0;
+	return ctl_open(&f->ctl, &f->loop, f->path, CTL_NO_GROUP, on_request, f) < 0 ? -1 : 0;
 }
 
 /* Run the loop without blocking until nothing is left alive (bounded). */
@@ -687,6 +688,8 @@ static int loop_teardown(void **state)
 
 	if (f == NULL)
 		return 0;
+	if (getuid() == 0 && geteuid() != 0 && seteuid(0) < 0)
+		return -1;		/* a test failed while seteuid */
 	if (f->loop_open) {		/* a test failed half-way */
 		ctl_close(f->ctl);
 		drain(f);
@@ -953,44 +956,61 @@ static void test_loop_socket_mode(void **state)
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	f->loop_open = true;
 	old = umask(0);
-	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, on_request, f), 0);
+	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, CTL_NO_GROUP, on_request, f), 0);
 	assert_int_equal(umask(old), 0);
 	assert_int_equal(lstat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	close_and_check(f);
 }
 
-/* Only root and the daemon's user get an answer, whatever the file mode
- * lets through: a child as nobody is refused. */
-static void test_loop_untrusted_peer(void **state)
-{
-	struct loopfx *f = *state;
-	char out[256];
-	pid_t pid;
-	int fd, st, i;
+/* ---- who may ask ---- */
 
-	if (geteuid() != 0) {
-		close_and_check(f);
-		skip();
-	}
-	assert_int_equal(chmod(f->path, 0666), 0);
-	assert_int_equal(chmod(f->dir, 0755), 0);
+#define UID_OTHER  65534	/* nobody */
+#define GID_OTHER  65534
+#define GID_ADMIN  4242		/* control_group in these tests */
+#define GID_SPARE  4243
+
+struct who {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[2];
+	int   ngroups;
+};
+
+/* Ask REQ as WHO from a forked child (the parent runs the loop) and put
+ * the whole answer in out; "" if the child could not connect. */
+static void ask_as(struct loopfx *f, const struct who *w, const char *req,
+    char *out, size_t len)
+{
+	ssize_t n, got = 0;
+	pid_t pid;
+	int p[2], st, i, fd;
+
+	assert_int_equal(pipe(p), 0);
 	assert_true((pid = fork()) >= 0);
 	if (pid == 0) {
-		ssize_t n, got = 0;
+		char buf[256];
 
-		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+		close(p[0]);
+		if ((geteuid() != 0 && seteuid(0) < 0) ||	/* the parent may be seteuid */
+		    setgroups((size_t)w->ngroups, w->groups) < 0 ||
+		    setresgid(w->gid, w->gid, w->gid) < 0 ||
+		    setresuid(w->uid, w->uid, w->uid) < 0)
 			_exit(2);
 		if ((fd = client_connect(f->path)) < 0)
-			_exit(3);
+			_exit(0);		/* refused by the file's mode */
 		fcntl(fd, F_SETFL, 0);		/* blocking: the parent runs the loop */
-		if (write(fd, "status\n", 7) != 7)
+		/* a refusal may come, and the socket close, before the request
+		 * is written: EPIPE, then read the refusal */
+		if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) &&
+		    errno != EPIPE)
 			_exit(4);
-		while ((n = read(fd, out + got, sizeof(out) - 1 - (size_t)got)) > 0)
-			got += n;
-		out[got] = '\0';
-		_exit(strcmp(out, "error 1\npermission denied\n") == 0 ? 0 : 5);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			if (write(p[1], buf, (size_t)n) != n)
+				_exit(5);
+		_exit(0);
 	}
+	close(p[1]);
 	for (i = 0; i < 5000; i++) {
 		uv_run(&f->loop, UV_RUN_NOWAIT);
 		if (waitpid(pid, &st, WNOHANG) == pid)
@@ -1000,7 +1020,219 @@ static void test_loop_untrusted_peer(void **state)
 	assert_int_not_equal(i, 5000);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
+	while ((n = read(p[0], out + got, len - 1 - (size_t)got)) > 0)
+		got += n;
+	close(p[0]);
+	out[got] = '\0';
+}
+
+/* Reopen the fixture's socket with control group GROUP. */
+static void reopen_with_group(struct loopfx *f, gid_t group)
+{
+	ctl_close(f->ctl);
+	drain(f);
+	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, group, on_request, f), 0);
+	assert_int_equal(chmod(f->dir, 0755), 0);
+}
+
+/* Without a control group only root gets an answer, whatever the file
+ * mode lets through: a child as nobody is refused. */
+static void test_loop_untrusted_peer(void **state)
+{
+	struct loopfx *f = *state;
+	struct who nobody = { UID_OTHER, GID_OTHER, { GID_ADMIN }, 1 };
+	char out[256];
+
+	if (geteuid() != 0) {
+		close_and_check(f);
+		skip();
+	}
+	assert_int_equal(chmod(f->path, 0666), 0);
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	ask_as(f, &nobody, "status\n", out, sizeof(out));
+	assert_string_equal(out, "error 1\npermission denied\n");
 	assert_int_equal(f->calls, 0);
+	close_and_check(f);
+}
+
+/* With a control group: the socket is root's, group-owned, 0660; a member
+ * (by primary or supplementary group) is served, anyone else is kept out
+ * by the file mode and, if the mode is opened up, by SO_PEERCRED. */
+static void test_loop_control_group(void **state)
+{
+	struct loopfx *f = *state;
+	struct who primary = { UID_OTHER, GID_ADMIN, { 0 }, 0 };
+	struct who supp = { UID_OTHER, GID_OTHER, { GID_SPARE, GID_ADMIN }, 2 };
+	struct who outsider = { UID_OTHER, GID_OTHER, { GID_SPARE }, 1 };
+	struct stat st;
+	char out[256];
+
+	if (geteuid() != 0) {
+		close_and_check(f);
+		skip();
+	}
+	reopen_with_group(f, GID_ADMIN);
+	assert_int_equal(lstat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_gid, GID_ADMIN);
+
+	ask_as(f, &primary, "status\n", out, sizeof(out));
+	assert_string_equal(out, "ok\nstatus json=0\n");
+	ask_as(f, &supp, "peers\n", out, sizeof(out));
+	assert_string_equal(out, "ok\npeers json=0\n");
+	assert_int_equal(f->calls, 2);
+	talk(f, "status\n", out, sizeof(out));		/* root, as always */
+	assert_string_equal(out, "ok\nstatus json=0\n");
+
+	ask_as(f, &outsider, "status\n", out, sizeof(out));
+	assert_string_equal(out, "");			/* EACCES at connect */
+	assert_int_equal(chmod(f->path, 0666), 0);
+	ask_as(f, &outsider, "status\n", out, sizeof(out));
+	assert_string_equal(out, "error 1\npermission denied\n");
+	assert_int_equal(f->calls, 3);
+	close_and_check(f);
+}
+
+/* The daemon's own runtime user is refused even as a member of the
+ * control group: whoever breaks into the daemon holds that account. */
+static void test_loop_own_user_refused(void **state)
+{
+	struct loopfx *f = *state;
+	struct who self = { UID_OTHER, GID_ADMIN, { GID_ADMIN }, 1 };
+	char out[256];
+
+	if (geteuid() != 0) {
+		close_and_check(f);
+		skip();
+	}
+	reopen_with_group(f, GID_ADMIN);
+	assert_int_equal(seteuid(UID_OTHER), 0);	/* as after a privilege drop */
+	ask_as(f, &self, "allow\tadd\tmallory\n", out, sizeof(out));
+	assert_int_equal(seteuid(0), 0);
+	assert_string_equal(out, "error 1\npermission denied\n");
+	assert_int_equal(f->calls, 0);
+	ask_as(f, &self, "status\n", out, sizeof(out));	/* a member, not the daemon */
+	assert_string_equal(out, "ok\nstatus json=0\n");
+	close_and_check(f);
+}
+
+/* ---- connections at shutdown and deadlines ---- */
+
+/* Shutdown with a client half-way through its request: ctl_close closes
+ * the connection (the client sees EOF, no answer), the rest of the line
+ * arriving later reaches nothing (under ASan: no use after free), and
+ * the loop ends with no handle left. */
+static void test_loop_close_with_half_request(void **state)
+{
+	struct loopfx *f = *state;
+	char out[256];
+	int fd, i;
+
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, "allow\tadd\tmal", 13);
+	for (i = 0; i < 50; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	ctl_close(f->ctl);
+	f->ctl = NULL;
+	/* the rest of the line: EPIPE now; before, it reached freed memory */
+	assert_true(send(fd, "lory\tsha256:00\n", 15, MSG_NOSIGNAL) == 15 || errno == EPIPE);
+	assert_true(client_read_all(f, fd, out, sizeof(out)) <= 0);
+	assert_string_equal(out, "");
+	close(fd);
+	assert_int_equal(f->calls, 0);
+	close_and_check(f);
+}
+
+/* A request line must be complete within CTL_IDLE_MS; others are served
+ * meanwhile. */
+static void test_loop_idle_deadline(void **state)
+{
+	struct loopfx *f = *state;
+	struct pollfd pfd = { .events = POLLIN };
+	char out[256];
+	uint64_t t0, ms;
+	ssize_t n = -1;
+	int fd;
+
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, "stat", 4);
+	pfd.fd = fd;
+	t0 = uv_hrtime();
+	talk(f, "peers\n", out, sizeof(out));
+	assert_string_equal(out, "ok\npeers json=0\n");
+	while ((ms = (uv_hrtime() - t0) / 1000000) < 3 * CTL_IDLE_MS) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if ((n = read(fd, out, sizeof(out))) >= 0 || errno != EAGAIN)
+			break;
+		poll(&pfd, 1, 10);
+	}
+	close(fd);
+	assert_int_equal(n, 0);				/* EOF, no answer */
+	assert_true(ms >= CTL_IDLE_MS - 50);
+	assert_true(ms < 3 * CTL_IDLE_MS);
+	assert_int_equal(f->calls, 1);
+	close_and_check(f);
+}
+
+/* A reply still held by the handler at ctl_close is answered, but one the
+ * client will not take (it never reads) is dropped after CTL_GRACE_MS,
+ * so shutdown does not wait for it. */
+static void test_loop_close_unread_reply_bounded(void **state)
+{
+	struct loopfx *f = *state;
+	size_t big = 16u << 20;
+	char *body;
+	uint64_t t0, ms;
+	int fd, i;
+
+	f->defer = true;
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, "peers\n", 6);
+	for (i = 0; i < 100 && f->calls == 0; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_non_null(f->held);
+	ctl_close(f->ctl);
+	f->ctl = NULL;
+	assert_non_null(body = calloc(1, big));
+	ctl_reply(f->held, 0, body, big);		/* far above the socket buffer */
+	free(body);
+	t0 = uv_hrtime();
+	for (i = 0; i < 100000 && uv_loop_alive(&f->loop); i++)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	ms = (uv_hrtime() - t0) / 1000000;
+	close(fd);
+	assert_false(uv_loop_alive(&f->loop));
+	assert_true(ms < 3 * CTL_GRACE_MS);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	f->loop_open = false;
+}
+
+/* At most CTL_MAX_CONNS connections at once; one more is closed at
+ * accept, and a slot that frees is usable again. */
+static void test_loop_connection_cap(void **state)
+{
+	struct loopfx *f = *state;
+	int fds[CTL_MAX_CONNS], fd, i;
+	char out[256];
+
+	for (i = 0; i < CTL_MAX_CONNS; i++) {
+		assert_true((fds[i] = client_connect(f->path)) >= 0);
+		client_send(fds[i], "s", 1);
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	}
+	assert_true((fd = client_connect(f->path)) >= 0);
+	client_send(fd, "status\n", 7);
+	assert_true(client_read_all(f, fd, out, sizeof(out)) <= 0);
+	assert_string_equal(out, "");
+	close(fd);
+	close(fds[0]);
+	for (i = 0; i < 50; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	talk(f, "status\n", out, sizeof(out));
+	assert_string_equal(out, "ok\nstatus json=0\n");
+	for (i = 1; i < CTL_MAX_CONNS; i++)
+		close(fds[i]);
 	close_and_check(f);
 }
 
@@ -1012,7 +1244,7 @@ static void test_open_live_path_is_in_use(void **state)
 	char out[256];
 
 	assert_int_equal(uv_loop_init(&loop2), 0);
-	assert_int_equal(ctl_open(&c2, &loop2, f->path, on_request, f), -EADDRINUSE);
+	assert_int_equal(ctl_open(&c2, &loop2, f->path, CTL_NO_GROUP, on_request, f), -EADDRINUSE);
 	assert_ptr_equal(c2, (struct ctl *)&c2);	/* *out untouched */
 	assert_int_equal(uv_loop_close(&loop2), 0);
 	/* the first one still answers */
@@ -1041,7 +1273,7 @@ static void test_open_replaces_stale_socket(void **state)
 
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	f->loop_open = true;
-	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, on_request, f), 0);
+	assert_int_equal(ctl_open(&f->ctl, &f->loop, f->path, CTL_NO_GROUP, on_request, f), 0);
 	talk(f, "status\n", out, sizeof(out));
 	assert_string_equal(out, "ok\nstatus json=0\n");
 	close_and_check(f);
@@ -1058,13 +1290,13 @@ static void test_open_refuses_other_files(void **state)
 	FILE *fp;
 
 	fx_write(file, "data\n");
-	assert_int_equal(ctl_open(&c2, &f->loop, file, on_request, f), -EEXIST);
+	assert_int_equal(ctl_open(&c2, &f->loop, file, CTL_NO_GROUP, on_request, f), -EEXIST);
 	assert_non_null(fp = fopen(file, "r"));
 	assert_non_null(fgets(got, sizeof(got), fp));
 	fclose(fp);
 	assert_string_equal(got, "data\n");
 	assert_int_equal(mkdir(fx_path(f->dir, "d"), 0700), 0);
-	assert_int_equal(ctl_open(&c2, &f->loop, fx_path(f->dir, "d"), on_request, f),
+	assert_int_equal(ctl_open(&c2, &f->loop, fx_path(f->dir, "d"), CTL_NO_GROUP, on_request, f),
 	    -EEXIST);
 	assert_int_equal(access(fx_path(f->dir, "d"), F_OK), 0);
 	assert_null(c2);
@@ -1082,7 +1314,7 @@ static void test_open_makes_parent_and_close_unlinks(void **state)
 
 	umask(um);
 	snprintf(path, sizeof(path), "%s/x.sock", sub);
-	assert_int_equal(ctl_open(&c2, &f->loop, path, on_request, f), 0);
+	assert_int_equal(ctl_open(&c2, &f->loop, path, CTL_NO_GROUP, on_request, f), 0);
 	assert_int_equal(stat(sub, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0755 & ~um);
@@ -1112,7 +1344,7 @@ static void test_open_path_too_long(void **state)
 	snprintf(path, sizeof(path), "%s/", f->dir);
 	memset(path + strlen(path), 's', sizeof(path) - 1 - strlen(path));
 	path[sizeof(path) - 1] = '\0';
-	assert_int_equal(ctl_open(&c2, &f->loop, path, on_request, f), -ENAMETOOLONG);
+	assert_int_equal(ctl_open(&c2, &f->loop, path, CTL_NO_GROUP, on_request, f), -ENAMETOOLONG);
 	assert_null(c2);
 	close_and_check(f);
 }
@@ -1145,6 +1377,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_loop_deferred_reply, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_socket_mode, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_untrusted_peer, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_control_group, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_own_user_refused, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_close_with_half_request, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_idle_deadline, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_close_unread_reply_bounded, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_connection_cap, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_open_live_path_is_in_use, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_open_replaces_stale_socket, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_other_files, loop_setup, loop_teardown),
