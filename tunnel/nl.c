@@ -135,6 +135,21 @@ int nl_link_up(struct nl *nl, int ifindex, int mtu)
 	return nl_talk(nl, NULL, NULL);
 }
 
+/* Start a TYPE request about an IPv4 prefix of PLEN bits on IFINDEX, with
+ * its family header (HDRLEN bytes, zeroed) in place after the netlink
+ * header; NULL for an ifindex or length the kernel would refuse anyway. */
+static struct nlmsghdr *nl_prefix_request(struct nl *nl, uint16_t type,
+    uint16_t flags, int ifindex, int plen, size_t hdrlen)
+{
+	struct nlmsghdr *nlh;
+
+	if (ifindex <= 0 || plen < 0 || plen > 32)
+		return NULL;
+	nlh = nl_request(nl, type, flags);
+	mnl_nlmsg_put_extra_header(nlh, hdrlen);
+	return nlh;
+}
+
 /* RTM_NEWADDR / RTM_DELADDR: IFA_LOCAL and IFA_ADDRESS both ADDR, as
  * `ip addr add` does, so the kernel also adds the prefix route. */
 static int nl_addr(struct nl *nl, uint16_t type, uint16_t flags, int ifindex,
@@ -143,10 +158,9 @@ static int nl_addr(struct nl *nl, uint16_t type, uint16_t flags, int ifindex,
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 
-	if (ifindex <= 0 || plen < 0 || plen > 32)
+	if ((nlh = nl_prefix_request(nl, type, flags, ifindex, plen, sizeof(*ifa))) == NULL)
 		return -EINVAL;
-	nlh = nl_request(nl, type, flags);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = (unsigned char)plen;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
@@ -177,10 +191,9 @@ static int nl_route(struct nl *nl, uint16_t type, uint16_t flags,
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 
-	if (ifindex <= 0 || plen < 0 || plen > 32)
+	if ((nlh = nl_prefix_request(nl, type, flags, ifindex, plen, sizeof(*rtm))) == NULL)
 		return -EINVAL;
-	nlh = nl_request(nl, type, flags);
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm = mnl_nlmsg_get_payload(nlh);
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = (unsigned char)plen;
 	rtm->rtm_table = RT_TABLE_MAIN;
