@@ -72,6 +72,8 @@ struct cli {
 	struct msg_config  c_cfg;		/* what the tunnel is set up with */
 	bool               c_cfg_applied;
 	struct rt_state    c_rt;
+	int                c_rtw_fd;		/* route changes (nl_watch) */
+	uv_poll_t          c_rtw_poll;
 
 	/* the UDP socket of the DTLS channel the server offered */
 	struct dtls_ctx   *c_dtls;
@@ -182,7 +184,7 @@ static void cli_up(struct cli *c, const struct frame *f)
 	const struct conf *cf = c->c_conf;
 	struct msg_config m;
 	char a[INET_ADDRSTRLEN];
-	int err;
+	int i, err;
 
 	if (msg_config_decode(f->f_payload, f->f_len, &m) < 0) {
 		log_warnx("server %s sent a malformed configuration", c->c_endpoint);
@@ -206,6 +208,35 @@ static void cli_up(struct cli *c, const struct frame *f)
 	uv_poll_start(&c->c_tun_poll, UV_READABLE, on_cli_tun);
 	log_info("connected to %s, %s %s/%d, tls", c->c_endpoint, c->c_tun_name,
 	    inet_ntop(AF_INET, &m.mc_addr, a, sizeof(a)), m.mc_plen);
+	for (i = 0; i < c->c_rt.rs_nkept; i++)
+		log_info("route %s/%d exists already: left as it is, not through the tunnel",
+		    inet_ntop(AF_INET, &c->c_rt.rs_kept[i].addr, a, sizeof(a)),
+		    c->c_rt.rs_kept[i].plen);
+	if (c->c_rt.rs_host_kept)
+		log_info("host route to %s exists already: left as it is",
+		    inet_ntop(AF_INET, &c->c_rt.rs_host_addr, a, sizeof(a)));
+}
+
+/* A route changed: while the tunnel routes are in place (connected, or
+ * reconnecting under them) the host route to the server follows the
+ * underlay. */
+static void on_cli_routes(uv_poll_t *h, int status, int events)
+{
+	struct cli *c = h->data;
+	char a[INET_ADDRSTRLEN];
+	int err;
+
+	(void)events;
+	if (status < 0 || nl_watch_drain(c->c_rtw_fd, c->c_tun_ifindex) <= 0 ||
+	    !c->c_cfg_applied)
+		return;
+	inet_ntop(AF_INET, &c->c_rt.rs_host_addr, a, sizeof(a));
+	if ((err = rt_refresh(c->c_nl, &c->c_rt)) > 0)
+		log_info("host route to %s follows the underlay again", a);
+	else if (err < 0 && err != -ENETUNREACH) {
+		errno = -err;
+		log_warn("host route to %s", a);
+	}
 }
 
 /* ---- the DTLS channel's UDP socket ---- */
@@ -607,6 +638,7 @@ static void cli_stop(struct cli *c, const char *why)
 	uv_close((uv_handle_t *)&c->c_timer, NULL);
 	uv_close((uv_handle_t *)&c->c_retry, NULL);
 	uv_close((uv_handle_t *)&c->c_flush, NULL);
+	uv_close((uv_handle_t *)&c->c_rtw_poll, NULL);
 	if (c->c_tun_fd >= 0)
 		uv_close((uv_handle_t *)&c->c_tun_poll, NULL);
 	for (i = 0; i < 3; i++)
@@ -644,11 +676,12 @@ static int cli_start(struct cli *c)
 		log_warnx("DTLS: cannot set up: %s", strerror(-err));
 		return err;
 	}
-	if ((err = nl_open(&c->c_nl)) < 0) {
+	if ((err = nl_open(&c->c_nl)) < 0 || (err = nl_watch_open()) < 0) {
 		errno = -err;
 		log_warn("netlink");
 		return err;
 	}
+	c->c_rtw_fd = err;
 	if ((err = ctl_open(&c->c_ctl, c->c_loop, cf->c_control_socket, cf->c_control_gid,
 	    cli_ctl_handle, c)) < 0) {
 		errno = -err;
@@ -673,6 +706,9 @@ static int cli_start(struct cli *c)
 	c->c_timer.data = c->c_retry.data = c->c_flush.data = c;
 	uv_timer_start(&c->c_timer, on_cli_tick, CLI_TICK_MS, CLI_TICK_MS);
 	uv_check_start(&c->c_flush, on_cli_flush);
+	uv_poll_init(c->c_loop, &c->c_rtw_poll, c->c_rtw_fd);
+	c->c_rtw_poll.data = c;
+	uv_poll_start(&c->c_rtw_poll, UV_READABLE, on_cli_routes);
 	for (i = 0; i < 3; i++) {
 		static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 
@@ -694,6 +730,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 	c->c_conf = cf;
 	c->c_tun_fd = -1;
 	c->c_udp_fd = -1;
+	c->c_rtw_fd = -1;
 	c->c_backoff = 1000;
 	c->c_started = time(NULL);
 	if (cli_start(c) == 0) {
@@ -711,6 +748,8 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 	if (c->c_tun_fd >= 0)
 		close(c->c_tun_fd);		/* removes the device */
 	nl_close(c->c_nl);
+	if (c->c_rtw_fd >= 0)
+		close(c->c_rtw_fd);
 	tls_ctx_free(c->c_tls);
 	dtls_ctx_free(c->c_dtls);
 	udp_rx_free(c->c_udp_rx);

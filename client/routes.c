@@ -1,12 +1,41 @@
 /* routes.c - install and remove the client's tunnel routes through netlink.
- * The host route to the server is looked up before any tunnel route exists
- * (or reused from the last session), so it always points at the underlay. */
+ * Each rt_apply or rt_refresh starts with one dump of the main table: it
+ * says which pushed prefixes are taken already (those are kept as they are,
+ * not ours), whether our host route to the server is still there, and which
+ * route the underlay itself has to the server. That route is what
+ * RTM_GETROUTE says while the kernel's answer sees past the tunnel (before
+ * the tunnel routes exist, or once our host route has gone), else the one
+ * the kernel would pick from the dump (longest prefix, then lowest metric)
+ * leaving out the TUN device and our own host route. So the host route
+ * always points at the underlay, and follows it when it changes. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
+#include <linux/rtnetlink.h>
+
 #include "client/routes.h"
 #include "tunnel/nl.h"
+
+/* Where a packet to the server leaves: device and next hop. */
+struct rt_path {
+	int            rp_oif;
+	bool           rp_has_gw;
+	struct in_addr rp_gw;
+};
+
+/* What one dump of the main table says (on_scan_route). */
+struct rt_scan {
+	const struct rt_state *sc_rs;
+	const struct cidr     *sc_want;		/* pushed routes to look for */
+	int                    sc_nwant;
+	bool                   sc_taken[CONF_MAX_ROUTES + 1];	/* not via TUN */
+	bool                   sc_own;		/* our host route is there, */
+	struct rt_path         sc_own_path;	/* this way */
+	bool                   sc_other_host;	/* someone else's /32 to the server */
+	bool                   sc_found;	/* the underlay's best route to */
+	struct nl_route        sc_best;		/* the server */
+};
 
 int rt_expand(const struct cidr *in, int n, const struct cidr *tunnet,
     struct cidr *out)
@@ -40,36 +69,131 @@ static bool rt_covers(const struct cidr *r, int n, struct in_addr a)
 	return false;
 }
 
-/* Pin the server's address to the path it has now, unless the previous
- * session's host route is for the same address already. */
-static int rt_host_route(struct nl *nl, struct rt_state *rs, struct in_addr server)
+static bool rt_has(const struct cidr *set, int n, const struct cidr *c)
 {
-	int oif, err;
-	struct in_addr gw;
-	bool has_gw;
+	int i;
 
-	if (rs->rs_host && rs->rs_host_addr.s_addr == server.s_addr)
-		return 0;
-	if ((err = nl_route_get(nl, server, &oif, &gw, &has_gw)) < 0)
-		return err;
-	if (oif == rs->rs_tun && rs->rs_host) {	/* tunnel routes in the way */
-		oif = rs->rs_host_oif;
-		gw = rs->rs_host_gw;
-		has_gw = rs->rs_host_has_gw;
+	for (i = 0; i < n; i++)
+		if (set[i].plen == c->plen && set[i].addr.s_addr == c->addr.s_addr)
+			return true;
+	return false;
+}
+
+static bool rt_path_eq(const struct rt_path *a, const struct rt_path *b)
+{
+	return a->rp_oif == b->rp_oif && a->rp_has_gw == b->rp_has_gw &&
+	    (!a->rp_has_gw || a->rp_gw.s_addr == b->rp_gw.s_addr);
+}
+
+static struct rt_path rt_path_of(const struct nl_route *r)
+{
+	return (struct rt_path){ .rp_oif = r->nr_oif, .rp_has_gw = r->nr_has_gw,
+	    .rp_gw = r->nr_gw };
+}
+
+/* One route of the dump. Routes via the TUN device are ours or the
+ * kernel's for the tunnel network, and say nothing about the underlay; a
+ * route with a TOS carries no ordinary traffic. */
+static void on_scan_route(void *arg, const struct nl_route *r)
+{
+	struct rt_scan *sc = arg;
+	const struct rt_state *rs = sc->sc_rs;
+	struct cidr c = { .addr = r->nr_dst, .plen = r->nr_plen };
+	int i;
+
+	if (r->nr_oif == rs->rs_tun || r->nr_tos != 0)
+		return;
+	for (i = 0; i < sc->sc_nwant; i++)
+		if (sc->sc_want[i].plen == r->nr_plen &&
+		    sc->sc_want[i].addr.s_addr == r->nr_dst.s_addr)
+			sc->sc_taken[i] = true;
+	if (!rs->rs_pin || !cidr_contains(&c, rs->rs_host_addr))
+		return;
+	if (r->nr_plen == 32 && rs->rs_host && r->nr_proto == NL_RTPROT) {
+		sc->sc_own = true;
+		sc->sc_own_path = rt_path_of(r);
+		return;
 	}
+	if (r->nr_plen == 32)
+		sc->sc_other_host = true;
+	if (r->nr_dead)
+		return;
+	if (!sc->sc_found || r->nr_plen > sc->sc_best.nr_plen ||
+	    (r->nr_plen == sc->sc_best.nr_plen && r->nr_metric < sc->sc_best.nr_metric)) {
+		sc->sc_best = *r;
+		sc->sc_found = true;
+	}
+}
+
+static int rt_scan(struct nl *nl, struct rt_scan *sc, const struct rt_state *rs,
+    const struct cidr *want, int nwant)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->sc_rs = rs;
+	sc->sc_want = want;
+	sc->sc_nwant = nwant;
+	return nl_route_dump(nl, on_scan_route, sc);
+}
+
+/* The underlay's path to the server: the kernel's own answer while that
+ * does not end in the tunnel or at our host route, else the dump's best. */
+static int rt_underlay(struct nl *nl, const struct rt_state *rs,
+    const struct rt_scan *sc, struct rt_path *p)
+{
+	if (!sc->sc_own && nl_route_get(nl, rs->rs_host_addr, &p->rp_oif, &p->rp_gw,
+	    &p->rp_has_gw) == 0 && p->rp_oif != rs->rs_tun)
+		return 0;
+	if (sc->sc_found && sc->sc_best.nr_type == RTN_UNICAST && sc->sc_best.nr_oif > 0) {
+		*p = rt_path_of(&sc->sc_best);
+		return 0;
+	}
+	return -ENETUNREACH;
+}
+
+/* Make the host route to rs_host_addr what the underlay says, after scan
+ * SC. Ours is moved in place (replace: only ever our own route); a missing
+ * one is added, and loses to a host route someone else has. 1 if the route
+ * was added or moved, 0 if nothing changed, -errno. */
+static int rt_follow(struct nl *nl, struct rt_state *rs, const struct rt_scan *sc)
+{
+	struct rt_path p;
+	int err;
+
+	rs->rs_host_kept = false;
+	if (!sc->sc_own) {
+		rs->rs_host = false;		/* gone, if it ever was there */
+		if ((rs->rs_host_kept = sc->sc_other_host))
+			return 0;		/* theirs serves, and stays theirs */
+	}
+	if ((err = rt_underlay(nl, rs, sc, &p)) < 0)
+		return sc->sc_own ? 0 : err;	/* keep the only path we know */
+	if (sc->sc_own && rt_path_eq(&p, &sc->sc_own_path))
+		return 0;
+	if (sc->sc_own)
+		err = nl_route_replace(nl, rs->rs_host_addr, 32, p.rp_oif,
+		    p.rp_has_gw ? &p.rp_gw : NULL);
+	else if ((err = nl_route_add(nl, rs->rs_host_addr, 32, p.rp_oif,
+	    p.rp_has_gw ? &p.rp_gw : NULL)) == -EEXIST) {
+		rs->rs_host_kept = true;	/* made by someone else just now */
+		return 0;
+	}
+	if (err < 0)
+		return err;
+	rs->rs_host = true;
+	rs->rs_host_oif = p.rp_oif;
+	rs->rs_host_has_gw = p.rp_has_gw;
+	rs->rs_host_gw = p.rp_gw;
+	return 1;
+}
+
+static void rt_unpin(struct nl *nl, struct rt_state *rs)
+{
 	if (rs->rs_host)
 		nl_route_del(nl, rs->rs_host_addr, 32, rs->rs_host_oif,
 		    rs->rs_host_has_gw ? &rs->rs_host_gw : NULL);
-	if ((err = nl_route_add(nl, server, 32, oif, has_gw ? &gw : NULL)) < 0) {
-		rs->rs_host = false;
-		return err;
-	}
-	rs->rs_host = true;
-	rs->rs_host_addr = server;
-	rs->rs_host_oif = oif;
-	rs->rs_host_gw = gw;
-	rs->rs_host_has_gw = has_gw;
-	return 0;
+	rs->rs_host = false;
+	rs->rs_host_kept = false;
+	rs->rs_pin = false;
 }
 
 static void rt_remove_tun_routes(struct nl *nl, struct rt_state *rs)
@@ -82,36 +206,94 @@ static void rt_remove_tun_routes(struct nl *nl, struct rt_state *rs)
 	rs->rs_nroutes = 0;
 }
 
+/* Our routes of an earlier call that are not wanted now go. */
+static void rt_drop_unwanted(struct nl *nl, struct rt_state *rs,
+    const struct cidr *want, int k)
+{
+	int i, j = 0;
+
+	for (i = 0; i < rs->rs_nroutes; i++) {
+		if (rt_has(want, k, &rs->rs_routes[i]))
+			rs->rs_routes[j++] = rs->rs_routes[i];
+		else
+			nl_route_del(nl, rs->rs_routes[i].addr, rs->rs_routes[i].plen,
+			    rs->rs_tun, NULL);
+	}
+	rs->rs_nroutes = j;
+}
+
+/* Each wanted route: ours already, taken by another route (kept), or added
+ * now; an add that fails takes all of ours away again. */
+static int rt_add_wanted(struct nl *nl, struct rt_state *rs, const struct cidr *want,
+    int k, const struct rt_scan *sc)
+{
+	int i, err;
+
+	rs->rs_nkept = 0;
+	for (i = 0; i < k; i++) {
+		if (rt_has(rs->rs_routes, rs->rs_nroutes, &want[i]) ||
+		    rt_has(rs->rs_kept, rs->rs_nkept, &want[i]))
+			continue;
+		if (!sc->sc_taken[i] && (err = nl_route_add(nl, want[i].addr,
+		    want[i].plen, rs->rs_tun, NULL)) != -EEXIST) {
+			if (err < 0) {
+				rt_remove_tun_routes(nl, rs);
+				rs->rs_nkept = 0;
+				return err;
+			}
+			rs->rs_routes[rs->rs_nroutes++] = want[i];
+			continue;
+		}
+		rs->rs_kept[rs->rs_nkept++] = want[i];
+	}
+	return 0;
+}
+
 int rt_apply(struct nl *nl, struct rt_state *rs, int tun_ifindex,
     const struct cidr *routes, int n, const struct cidr *tunnet,
     const struct in_addr *server)
 {
 	struct cidr want[CONF_MAX_ROUTES + 1];
-	int i, k, err;
+	struct rt_scan sc;
+	bool pin;
+	int k, err;
 
 	k = rt_expand(routes, n, tunnet, want);
 	if (rs->rs_tun != tun_ifindex)
 		rs->rs_nroutes = 0;	/* the old device took its routes along */
 	rs->rs_tun = tun_ifindex;
-	if (server != NULL && rt_covers(want, k, *server) &&
-	    (err = rt_host_route(nl, rs, *server)) < 0)
-		return err;
-	rt_remove_tun_routes(nl, rs);
-	for (i = 0; i < k; i++) {
-		if ((err = nl_route_add(nl, want[i].addr, want[i].plen, tun_ifindex, NULL)) < 0) {
-			rt_remove_tun_routes(nl, rs);
-			return err;
-		}
-		rs->rs_routes[rs->rs_nroutes++] = want[i];
+	pin = server != NULL && rt_covers(want, k, *server);
+	if (rs->rs_pin && (!pin || rs->rs_host_addr.s_addr != server->s_addr))
+		rt_unpin(nl, rs);	/* another server, or no longer covered */
+	if (pin) {
+		rs->rs_pin = true;
+		rs->rs_host_addr = *server;
 	}
-	return 0;
+	/* the host route goes in first, while the kernel's lookup for the
+	 * server still sees the underlay (unless an earlier session's tunnel
+	 * routes are in the way; the dump then says) */
+	if ((err = rt_scan(nl, &sc, rs, want, k)) < 0 ||
+	    (pin && (err = rt_follow(nl, rs, &sc)) < 0))
+		return err;
+	rt_drop_unwanted(nl, rs, want, k);
+	return rt_add_wanted(nl, rs, want, k, &sc);
+}
+
+int rt_refresh(struct nl *nl, struct rt_state *rs)
+{
+	struct rt_scan sc;
+	int err;
+
+	if (!rs->rs_pin)
+		return 0;
+	if ((err = rt_scan(nl, &sc, rs, NULL, 0)) < 0)
+		return err;
+	return rt_follow(nl, rs, &sc);
 }
 
 void rt_remove(struct nl *nl, struct rt_state *rs)
 {
 	rt_remove_tun_routes(nl, rs);
-	if (rs->rs_host)
-		nl_route_del(nl, rs->rs_host_addr, 32, rs->rs_host_oif,
-		    rs->rs_host_has_gw ? &rs->rs_host_gw : NULL);
-	rs->rs_host = false;
+	rt_unpin(nl, rs);
+	rs->rs_nkept = 0;
 }

@@ -2,7 +2,10 @@
  * again. A pushed default route becomes 0.0.0.0/1 + 128.0.0.0/1 through the
  * TUN device (the original default stays untouched underneath), and when the
  * pushed routes cover the server's own address a /32 host route keeps it
- * reachable through the underlay, as OpenVPN's def1 and wg-quick do. */
+ * reachable through the underlay, as OpenVPN's def1 and wg-quick do. The
+ * client only ever changes or removes routes it added itself: a pushed
+ * route the table has already (the client's LAN, say) is kept as it is, and
+ * so is a host route to the server someone else made. */
 #ifndef VPND_ROUTES_H
 #define VPND_ROUTES_H
 
@@ -14,11 +17,15 @@
 struct nl;
 
 struct rt_state {
-	struct cidr    rs_routes[CONF_MAX_ROUTES + 1];	/* via TUN */
+	struct cidr    rs_routes[CONF_MAX_ROUTES + 1];	/* ours, via TUN */
 	int            rs_nroutes;
+	struct cidr    rs_kept[CONF_MAX_ROUTES + 1];	/* pushed, but there */
+	int            rs_nkept;			/* already: not ours */
 	int            rs_tun;				/* ifindex */
-	bool           rs_host;				/* host route in place */
-	struct in_addr rs_host_addr;
+	bool           rs_pin;				/* the server needs a host route */
+	struct in_addr rs_host_addr;			/* the server */
+	bool           rs_host;				/* our host route in place */
+	bool           rs_host_kept;			/* someone else's serves */
 	int            rs_host_oif;			/* underlay */
 	bool           rs_host_has_gw;
 	struct in_addr rs_host_gw;
@@ -30,12 +37,24 @@ struct rt_state {
 int  rt_expand(const struct cidr *in, int n, const struct cidr *tunnet,
                struct cidr *out);
 /* Install ROUTES through tun_ifindex, and the host route to SERVER if they
- * cover it (server NULL: an IPv6 underlay, nothing to pin). Undoes its own
- * partial work on failure. 0 or -errno. */
+ * cover it (server NULL: an IPv6 underlay, nothing to pin). A route whose
+ * prefix the main table has already, on another device and whatever its
+ * metric, is not added: it lands in rs_kept for the caller to log, and is
+ * never touched. Routes of an earlier call that are pushed again stay in
+ * place, the others go. Undoes its own partial work on failure. 0 or -errno. */
 int  rt_apply(struct nl *nl, struct rt_state *rs, int tun_ifindex,
               const struct cidr *routes, int n, const struct cidr *tunnet,
               const struct in_addr *server);
-/* Remove everything rt_apply installed; missing routes are not an error. */
+/* After a route change (nl_watch_drain): look the underlay's route to the
+ * pinned server up again and make the host route follow it, put back if it
+ * vanished (a flapping link takes its routes along) or moved to the new
+ * gateway. 1: the host route was put back or moved; 0: nothing to do (no
+ * pin, unchanged, or someone else's host route serves); -ENETUNREACH: the
+ * underlay has no route to the server for now (the next change retries);
+ * other -errno. */
+int  rt_refresh(struct nl *nl, struct rt_state *rs);
+/* Remove everything rt_apply installed, nothing else; missing routes are
+ * not an error. */
 void rt_remove(struct nl *nl, struct rt_state *rs);
 
 #endif

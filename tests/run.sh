@@ -10,6 +10,14 @@ mkdir -p "$build/unit" "$build/e2e" "$build/fuzz"
 pass=0 failn=0 skip=0 failed=()
 e2e_timeout=${E2E_TIMEOUT:-180}
 
+# A script's own limit: a "# timeout: SECONDS" line in its header, for the
+# few that need more than the default (never less than E2E_TIMEOUT).
+timeout_of() {
+	local t
+	t=$(sed -n '1,30s/^# timeout: *\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1)
+	echo $(( ${t:-0} > e2e_timeout ? t : e2e_timeout ))
+}
+
 run_one() {
 	local name=$1; shift
 	local start=$SECONDS rc
@@ -32,7 +40,7 @@ for t in "$build"/tests/test_*; do
 done
 for t in tests/e2e/*.sh; do
 	[[ ${t##*/} == lib.sh ]] && continue
-	run_one "e2e/$(basename "$t" .sh)" timeout -k 5 "$e2e_timeout" bash "$t"
+	run_one "e2e/$(basename "$t" .sh)" timeout -k 5 "$(timeout_of "$t")" bash "$t"
 done
 # A short pass of every libFuzzer harness (make fuzz runs them longer).
 run_one "fuzz/smoke" make --no-print-directory WERROR=1 fuzz-smoke

@@ -1,13 +1,16 @@
 /* nl.c - rtnetlink requests over libmnl: link up and MTU, IPv4 addresses,
- * routes in the main table, and route lookups. Every call builds one request
- * with NLM_F_ACK, sends it on the caller's private socket and reads until the
- * kernel's ACK or error for that sequence number, which becomes 0 or -errno.
- * Nothing here prints; the daemon decides what a failure means. */
+ * routes in the main table, route lookups and dumps. Every call builds one
+ * request with NLM_F_ACK, sends it on the caller's private socket and reads
+ * until the kernel's ACK, error or end of dump for that sequence number,
+ * which becomes 0 or -errno. A second kind of socket, the watch, only
+ * listens to the kernel's route-change notifications. Nothing here prints;
+ * the daemon decides what a failure means. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <net/if.h>
 #include <sys/socket.h>
 
@@ -29,11 +32,18 @@ struct nl {
 	char nl_buf[NL_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
 
-/* What nl_route_get() fills from the kernel's RTM_NEWROUTE reply. */
-struct nl_route_reply {
-	int            rr_oif;
-	struct in_addr rr_gw;
-	bool           rr_has_gw;
+#define NL_WATCH_BUDGET 32	/* datagrams per nl_watch_drain() */
+
+/* A route dump hands each route to the caller's function. */
+struct nl_dump {
+	void (*nd_fn)(void *arg, const struct nl_route *r);
+	void  *nd_arg;
+};
+
+/* What nl_watch_drain() looks for, and whether it saw it. */
+struct nl_watch_scan {
+	int  ws_ignore;		/* ifindex whose routes do not matter */
+	bool ws_changed;
 };
 
 int nl_open(struct nl **out)
@@ -135,6 +145,21 @@ int nl_link_up(struct nl *nl, int ifindex, int mtu)
 	return nl_talk(nl, NULL, NULL);
 }
 
+/* Start a TYPE request about an IPv4 prefix of PLEN bits on IFINDEX, with
+ * its family header (HDRLEN bytes, zeroed) in place after the netlink
+ * header; NULL for an ifindex or length the kernel would refuse anyway. */
+static struct nlmsghdr *nl_prefix_request(struct nl *nl, uint16_t type,
+    uint16_t flags, int ifindex, int plen, size_t hdrlen)
+{
+	struct nlmsghdr *nlh;
+
+	if (ifindex <= 0 || plen < 0 || plen > 32)
+		return NULL;
+	nlh = nl_request(nl, type, flags);
+	mnl_nlmsg_put_extra_header(nlh, hdrlen);
+	return nlh;
+}
+
 /* RTM_NEWADDR / RTM_DELADDR: IFA_LOCAL and IFA_ADDRESS both ADDR, as
  * `ip addr add` does, so the kernel also adds the prefix route. */
 static int nl_addr(struct nl *nl, uint16_t type, uint16_t flags, int ifindex,
@@ -143,10 +168,9 @@ static int nl_addr(struct nl *nl, uint16_t type, uint16_t flags, int ifindex,
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 
-	if (ifindex <= 0 || plen < 0 || plen > 32)
+	if ((nlh = nl_prefix_request(nl, type, flags, ifindex, plen, sizeof(*ifa))) == NULL)
 		return -EINVAL;
-	nlh = nl_request(nl, type, flags);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = (unsigned char)plen;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
@@ -167,9 +191,10 @@ int nl_addr_del(struct nl *nl, int ifindex, struct in_addr addr, int plen)
 	return nl_addr(nl, RTM_DELADDR, 0, ifindex, addr, plen);
 }
 
-/* RTM_NEWROUTE / RTM_DELROUTE in the main table. A delete leaves protocol,
- * type and scope as wildcards (scope NOWHERE), so it matches on dst/plen,
- * oif and gateway only, like `ip route del`. */
+/* RTM_NEWROUTE / RTM_DELROUTE in the main table, protocol NL_RTPROT. A
+ * delete leaves type and scope as wildcards (scope NOWHERE) but names the
+ * protocol, so it matches dst/plen, oif and gateway of one of our own
+ * routes only: never a route someone else made that looks the same. */
 static int nl_route(struct nl *nl, uint16_t type, uint16_t flags,
                     struct in_addr dst, int plen, int ifindex,
                     const struct in_addr *gw)
@@ -177,15 +202,14 @@ static int nl_route(struct nl *nl, uint16_t type, uint16_t flags,
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 
-	if (ifindex <= 0 || plen < 0 || plen > 32)
+	if ((nlh = nl_prefix_request(nl, type, flags, ifindex, plen, sizeof(*rtm))) == NULL)
 		return -EINVAL;
-	nlh = nl_request(nl, type, flags);
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm = mnl_nlmsg_get_payload(nlh);
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = (unsigned char)plen;
 	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = NL_RTPROT;
 	if (type == RTM_NEWROUTE) {
-		rtm->rtm_protocol = RTPROT_STATIC;
 		rtm->rtm_type = RTN_UNICAST;
 		rtm->rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	} else {
@@ -199,8 +223,17 @@ static int nl_route(struct nl *nl, uint16_t type, uint16_t flags,
 	return nl_talk(nl, NULL, NULL);
 }
 
+/* NLM_F_EXCL: a route with the same key (prefix, TOS, metric) is the
+ * kernel's or someone else's, and stays as it is: -EEXIST. */
 int nl_route_add(struct nl *nl, struct in_addr dst, int plen, int ifindex,
                  const struct in_addr *gw)
+{
+	return nl_route(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, dst,
+	    plen, ifindex, gw);
+}
+
+int nl_route_replace(struct nl *nl, struct in_addr dst, int plen, int ifindex,
+                     const struct in_addr *gw)
 {
 	return nl_route(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst,
 	    plen, ifindex, gw);
@@ -212,42 +245,81 @@ int nl_route_del(struct nl *nl, struct in_addr dst, int plen, int ifindex,
 	return nl_route(nl, RTM_DELROUTE, 0, dst, plen, ifindex, gw);
 }
 
-/* One attribute of the RTM_NEWROUTE reply; sizes are checked before use. */
+/* One attribute of an RTM_NEWROUTE message; sizes are checked before use. */
 static int on_route_attr(const struct nlattr *attr, void *data)
 {
-	struct nl_route_reply *rr = data;
+	struct nl_route *r = data;
 
 	switch (mnl_attr_get_type(attr)) {
+	case RTA_DST:
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(r->nr_dst)) < 0)
+			return MNL_CB_ERROR;
+		memcpy(&r->nr_dst, mnl_attr_get_payload(attr), sizeof(r->nr_dst));
+		break;
 	case RTA_OIF:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
-		rr->rr_oif = (int)mnl_attr_get_u32(attr);
+		r->nr_oif = (int)mnl_attr_get_u32(attr);
 		break;
 	case RTA_GATEWAY:
-		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(rr->rr_gw)) < 0)
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(r->nr_gw)) < 0)
 			return MNL_CB_ERROR;
-		memcpy(&rr->rr_gw, mnl_attr_get_payload(attr), sizeof(rr->rr_gw));
-		rr->rr_has_gw = true;
+		memcpy(&r->nr_gw, mnl_attr_get_payload(attr), sizeof(r->nr_gw));
+		r->nr_has_gw = true;
+		break;
+	case RTA_PRIORITY:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		r->nr_metric = mnl_attr_get_u32(attr);
+		break;
+	case RTA_TABLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		r->nr_table = mnl_attr_get_u32(attr);
 		break;
 	}
 	return MNL_CB_OK;
+}
+
+/* An RTM_NEWROUTE / RTM_DELROUTE message into R: 1 for an IPv4 route, 0
+ * for another family, -1 (errno EBADMSG) for a malformed one. */
+static int nl_route_parse(const struct nlmsghdr *nlh, struct nl_route *r)
+{
+	const struct rtmsg *rtm;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm))) {
+		errno = EBADMSG;
+		return -1;
+	}
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family != AF_INET)
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->nr_plen = rtm->rtm_dst_len;
+	r->nr_tos = rtm->rtm_tos;
+	r->nr_type = rtm->rtm_type;
+	r->nr_proto = rtm->rtm_protocol;
+	r->nr_table = rtm->rtm_table;		/* RTA_TABLE, if any, wins */
+	r->nr_dead = (rtm->rtm_flags & RTNH_F_DEAD) != 0;
+	if (r->nr_plen > 32 ||
+	    mnl_attr_parse(nlh, sizeof(*rtm), on_route_attr, r) != MNL_CB_OK) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return 1;
 }
 
 static int on_route_reply(const struct nlmsghdr *nlh, void *data)
 {
 	if (nlh->nlmsg_type != RTM_NEWROUTE)
 		return MNL_CB_OK;
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct rtmsg))) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	return mnl_attr_parse(nlh, sizeof(struct rtmsg), on_route_attr, data);
+	return nl_route_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 int nl_route_get(struct nl *nl, struct in_addr dst, int *ifindex,
                  struct in_addr *gw, bool *has_gw)
 {
-	struct nl_route_reply rr = { .rr_oif = 0 };
+	struct nl_route r = { .nr_oif = 0 };
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	int err;
@@ -257,12 +329,103 @@ int nl_route_get(struct nl *nl, struct in_addr dst, int *ifindex,
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
 	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
-	if ((err = nl_talk(nl, on_route_reply, &rr)) < 0)
+	if ((err = nl_talk(nl, on_route_reply, &r)) < 0)
 		return err;
-	if (rr.rr_oif <= 0)		/* e.g. a blackhole route */
+	if (r.nr_oif <= 0)		/* e.g. a blackhole route */
 		return -ENETUNREACH;
-	*ifindex = rr.rr_oif;
-	*gw = rr.rr_has_gw ? rr.rr_gw : (struct in_addr){ 0 };
-	*has_gw = rr.rr_has_gw;
+	*ifindex = r.nr_oif;
+	*gw = r.nr_has_gw ? r.nr_gw : (struct in_addr){ 0 };
+	*has_gw = r.nr_has_gw;
 	return 0;
+}
+
+/* One route of a dump: the main table's go to the caller. */
+static int on_dump_route(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nl_dump *d = data;
+	struct nl_route r;
+	int ret;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	if ((ret = nl_route_parse(nlh, &r)) < 0)
+		return MNL_CB_ERROR;
+	if (ret > 0 && r.nr_table == RT_TABLE_MAIN)
+		d->nd_fn(d->nd_arg, &r);
+	return MNL_CB_OK;
+}
+
+/* Without strict checking the kernel dumps every table whatever rtm_table
+ * says, so the filter is on_dump_route's. */
+int nl_route_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route *r),
+                  void *arg)
+{
+	struct nl_dump d = { .nd_fn = fn, .nd_arg = arg };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	nlh = nl_request(nl, RTM_GETROUTE, NLM_F_DUMP);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	return nl_talk(nl, on_dump_route, &d);
+}
+
+/* ---- route-change notifications ---- */
+
+int nl_watch_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_ROUTE };
+	int fd, err;
+
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    NETLINK_ROUTE)) < 0)
+		return -errno;
+	if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Whether one notification matters: a main-table IPv4 route not on the
+ * ignored device. A malformed one counts as a change (better a needless
+ * look than a missed one). */
+static int on_watch_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_watch_scan *ws = data;
+	struct nl_route r;
+	int ret;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE)
+		return MNL_CB_OK;
+	if ((ret = nl_route_parse(nlh, &r)) < 0 ||
+	    (ret > 0 && r.nr_table == RT_TABLE_MAIN && r.nr_oif != ws->ws_ignore))
+		ws->ws_changed = true;
+	return MNL_CB_OK;
+}
+
+int nl_watch_drain(int fd, int ignore_ifindex)
+{
+	char buf[NL_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nl_watch_scan ws = { .ws_ignore = ignore_ifindex > 0 ? ignore_ifindex : -1 };
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < NL_WATCH_BUDGET; i++) {
+		if ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ENOBUFS)	/* the queue overran: we missed some */
+				ws.ws_changed = true;
+			else if (errno != EINTR)
+				return -errno;
+			continue;
+		}
+		/* seq and portid 0: notifications answer no request of ours */
+		if (mnl_cb_run(buf, (size_t)n, 0, 0, on_watch_msg, &ws) < 0)
+			ws.ws_changed = true;
+	}
+	return ws.ws_changed;
 }

@@ -1,11 +1,13 @@
 /* nl.h - rtnetlink from C (libmnl): bring links up, set MTU, add addresses
- * and routes, look up the route the kernel would take. Each call is one
- * request and its ACK on a private socket; nothing is printed. */
+ * and routes, look up the route the kernel would take, list the main table,
+ * and hear about route changes. Each call is one request and its ACK on a
+ * private socket; nothing is printed. */
 #ifndef VPND_NL_H
 #define VPND_NL_H
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct nl;
 
@@ -18,15 +20,55 @@ int  nl_link_up(struct nl *nl, int ifindex, int mtu);
 /* Add ADDR/PLEN to the link (NLM_F_REPLACE, so repeating is fine). */
 int  nl_addr_add(struct nl *nl, int ifindex, struct in_addr addr, int plen);
 int  nl_addr_del(struct nl *nl, int ifindex, struct in_addr addr, int plen);
-/* Route DST/PLEN out of ifindex, via gw if gw is not NULL (main table,
- * NLM_F_REPLACE on add). del: -ESRCH when there is no such route. */
+/* Routes this module adds carry this protocol number (unassigned in
+ * iproute2's rt_protos), so `ip route show proto 118` lists them and
+ * nl_route_del can only ever remove one of them. */
+#define NL_RTPROT 118
+
+/* Route DST/PLEN out of ifindex, via gw if gw is not NULL, in the main
+ * table. add never replaces: -EEXIST when the table has a route with that
+ * key (prefix, TOS 0, metric 0) already, whoever made it. replace swaps
+ * such a route for this one: only for a route the caller added itself.
+ * del removes only a route of ours (NL_RTPROT) with that prefix, ifindex
+ * and gateway: -ESRCH when there is none. */
 int  nl_route_add(struct nl *nl, struct in_addr dst, int plen, int ifindex,
                   const struct in_addr *gw);
+int  nl_route_replace(struct nl *nl, struct in_addr dst, int plen, int ifindex,
+                      const struct in_addr *gw);
 int  nl_route_del(struct nl *nl, struct in_addr dst, int plen, int ifindex,
                   const struct in_addr *gw);
 /* RTM_GETROUTE for DST: outgoing ifindex and gateway (has_gw false on a
  * directly connected route). */
 int  nl_route_get(struct nl *nl, struct in_addr dst, int *ifindex,
                   struct in_addr *gw, bool *has_gw);
+
+/* One IPv4 route of a table as the kernel lists it. */
+struct nl_route {
+	struct in_addr nr_dst;
+	int            nr_plen;
+	int            nr_oif;		/* 0: none, or several next hops */
+	bool           nr_has_gw;
+	struct in_addr nr_gw;
+	uint32_t       nr_metric;
+	uint32_t       nr_table;
+	uint8_t        nr_type;		/* RTN_UNICAST, RTN_BLACKHOLE, ... */
+	uint8_t        nr_tos;
+	uint8_t        nr_proto;		/* RTPROT_KERNEL, NL_RTPROT, ... */
+	bool           nr_dead;		/* its next hop is down (RTNH_F_DEAD) */
+};
+/* Every IPv4 route of the main table, one call of FN each; R is borrowed
+ * for the call and FN must not use NL. 0 or -errno. */
+int  nl_route_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route *r),
+                   void *arg);
+
+/* Route changes: a non-blocking netlink socket subscribed to IPv4 route
+ * notifications (RTMGRP_IPV4_ROUTE), for the caller's poll loop. Opening
+ * needs no privilege. fd or -errno; the caller close()s it. */
+int  nl_watch_open(void);
+/* Read what is queued on FD, at most a bounded number of datagrams (a
+ * level-triggered poll fires again for the rest). 1 if a main-table route
+ * not on IGNORE_IFINDEX was added or removed, or notifications were lost
+ * (the socket overran); 0 if nothing of that; -errno. */
+int  nl_watch_drain(int fd, int ignore_ifindex);
 
 #endif

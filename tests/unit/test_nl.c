@@ -1,7 +1,7 @@
 /* test_nl.c - the TUN device (tun.c) and rtnetlink (nl.c) against the real
  * kernel, inside a private network namespace made at start with
  * unshare(CLONE_NEWNET), so the machine's own links, addresses and routes are
- * never touched. Without root (or netns support) it prints SKIP and exits 77. */
+ * never touched; the route changes the watch socket hears are the test's own. Without root (or netns support) it prints SKIP and exits 77. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
+#include <linux/rtnetlink.h>
 
 #include "tunnel/nl.h"
 #include "tunnel/tun.h"
@@ -209,11 +210,49 @@ static void test_route_add_then_get(void **state)
 
 	bring_up(f);
 	assert_int_equal(nl_route_add(f->nl, ip("192.0.2.0"), 24, f->ifindex, NULL), 0);
-	assert_int_equal(nl_route_add(f->nl, ip("192.0.2.0"), 24, f->ifindex, NULL), 0);
 	assert_int_equal(nl_route_get(f->nl, ip("192.0.2.7"), &oif, &gw, &has_gw), 0);
 	assert_int_equal(oif, f->ifindex);
 	assert_false(has_gw);
 	assert_int_equal(gw.s_addr, 0);
+}
+
+/* add never takes over a route that is there (NLM_F_EXCL): the one with a
+ * gateway stays; replace is the explicit way, for our own. */
+static void test_route_add_keeps_existing(void **state)
+{
+	struct fixture *f = *state;
+	struct in_addr gw, via = ip("10.8.0.2"), other = ip("10.8.0.3");
+	bool has_gw;
+	int oif;
+
+	bring_up(f);
+	assert_int_equal(nl_route_add(f->nl, ip("192.0.2.0"), 24, f->ifindex, &via), 0);
+	assert_int_equal(nl_route_add(f->nl, ip("192.0.2.0"), 24, f->ifindex, NULL), -EEXIST);
+	assert_int_equal(nl_route_add(f->nl, ip("192.0.2.0"), 24, f->ifindex, &other), -EEXIST);
+	assert_int_equal(nl_route_get(f->nl, ip("192.0.2.7"), &oif, &gw, &has_gw), 0);
+	assert_true(has_gw);
+	assert_int_equal(gw.s_addr, via.s_addr);
+
+	assert_int_equal(nl_route_replace(f->nl, ip("192.0.2.0"), 24, f->ifindex, &other), 0);
+	assert_int_equal(nl_route_get(f->nl, ip("192.0.2.7"), &oif, &gw, &has_gw), 0);
+	assert_int_equal(gw.s_addr, other.s_addr);
+	assert_int_equal(nl_route_del(f->nl, ip("192.0.2.0"), 24, f->ifindex, &via), -ESRCH);
+	assert_int_equal(nl_route_del(f->nl, ip("192.0.2.0"), 24, f->ifindex, &other), 0);
+}
+
+/* del only matches routes of ours (NL_RTPROT): the kernel's prefix route
+ * for the device's address looks the same to `ip route del`, not to us. */
+static void test_route_del_only_ours(void **state)
+{
+	struct fixture *f = *state;
+	struct in_addr gw;
+	bool has_gw;
+	int oif;
+
+	bring_up(f);
+	assert_int_equal(nl_route_del(f->nl, ip("10.8.0.0"), 24, f->ifindex, NULL), -ESRCH);
+	assert_int_equal(nl_route_get(f->nl, ip("10.8.0.9"), &oif, &gw, &has_gw), 0);
+	assert_int_equal(oif, f->ifindex);
 }
 
 static void test_route_with_gateway(void **state)
@@ -264,6 +303,140 @@ static void test_default_route(void **state)
 	assert_int_equal(nl_route_del(f->nl, ip("0.0.0.0"), 0, f->ifindex, NULL), 0);
 	assert_int_equal(nl_route_get(f->nl, ip("203.0.113.1"), &oif, &gw, &has_gw),
 	    -ENETUNREACH);
+}
+
+/* ---- nl_route_dump ---- */
+
+struct dump {
+	struct nl_route r[16];
+	int             n;
+};
+
+static void on_route(void *arg, const struct nl_route *r)
+{
+	struct dump *d = arg;
+
+	assert_true(d->n < 16);
+	d->r[d->n++] = *r;
+}
+
+static const struct nl_route *find_route(const struct dump *d, const char *dst, int plen)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->r[i].nr_dst.s_addr == ip(dst).s_addr && d->r[i].nr_plen == plen)
+			return &d->r[i];
+	return NULL;
+}
+
+/* The main table only (the local table's 10.8.0.1/32 is not listed), with
+ * each route's fields as the kernel keeps them. */
+static void test_route_dump(void **state)
+{
+	struct fixture *f = *state;
+	struct in_addr via = ip("10.8.0.2");
+	const struct nl_route *r;
+	struct dump d = { .n = 0 };
+
+	bring_up(f);
+	assert_int_equal(nl_route_add(f->nl, ip("198.51.100.0"), 24, f->ifindex, &via), 0);
+	assert_int_equal(nl_route_add(f->nl, ip("0.0.0.0"), 0, f->ifindex, NULL), 0);
+	assert_int_equal(nl_route_dump(f->nl, on_route, &d), 0);
+	assert_int_equal(d.n, 3);
+	assert_null(find_route(&d, "10.8.0.1", 32));
+
+	assert_non_null(r = find_route(&d, "198.51.100.0", 24));
+	assert_int_equal(r->nr_oif, f->ifindex);
+	assert_true(r->nr_has_gw);
+	assert_int_equal(r->nr_gw.s_addr, via.s_addr);
+	assert_int_equal(r->nr_proto, NL_RTPROT);
+	assert_int_equal(r->nr_type, RTN_UNICAST);
+	assert_int_equal(r->nr_table, RT_TABLE_MAIN);
+	assert_int_equal(r->nr_metric, 0);
+	assert_false(r->nr_dead);
+
+	assert_non_null(r = find_route(&d, "0.0.0.0", 0));
+	assert_false(r->nr_has_gw);
+	assert_non_null(r = find_route(&d, "10.8.0.0", 24));
+	assert_int_equal(r->nr_proto, RTPROT_KERNEL);
+
+	/* the socket is in step for the next request */
+	assert_int_equal(nl_route_del(f->nl, ip("0.0.0.0"), 0, f->ifindex, NULL), 0);
+	d.n = 0;
+	assert_int_equal(nl_route_dump(f->nl, on_route, &d), 0);
+	assert_int_equal(d.n, 2);
+}
+
+/* ---- nl_watch ---- */
+
+static bool readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+static void test_watch_sees_route_changes(void **state)
+{
+	struct fixture *f = *state;
+	int w, other;
+
+	assert_true((w = nl_watch_open()) >= 0);
+	assert_int_equal(fcntl(w, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_true(fcntl(w, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(nl_watch_drain(w, 0), 0);	/* nothing yet: no wait */
+
+	bring_up(f);		/* the prefix route is a main-table change */
+	assert_true(readable(w, 2000));
+	assert_int_equal(nl_watch_drain(w, 0), 1);
+	assert_int_equal(nl_watch_drain(w, 0), 0);	/* drained */
+
+	assert_int_equal(nl_route_add(f->nl, ip("192.0.2.0"), 24, f->ifindex, NULL), 0);
+	assert_true(readable(w, 2000));
+	assert_int_equal(nl_watch_drain(w, 0), 1);
+	assert_int_equal(nl_route_del(f->nl, ip("192.0.2.0"), 24, f->ifindex, NULL), 0);
+	assert_true(readable(w, 2000));
+	assert_int_equal(nl_watch_drain(w, 0), 1);
+
+	/* on the ignored device: read, and nothing to say */
+	assert_int_equal(nl_route_add(f->nl, ip("192.0.2.0"), 24, f->ifindex, NULL), 0);
+	assert_true(readable(w, 2000));
+	assert_int_equal(nl_watch_drain(w, f->ifindex), 0);
+	assert_false(readable(w, 0));
+
+	/* another device's route does count */
+	assert_true((other = nl_ifindex("lo")) > 0);
+	assert_int_equal(nl_route_add(f->nl, ip("203.0.113.0"), 24, other, NULL), 0);
+	assert_true(readable(w, 2000));
+	assert_int_equal(nl_watch_drain(w, f->ifindex), 1);
+	assert_int_equal(nl_route_del(f->nl, ip("203.0.113.0"), 24, other, NULL), 0);
+	close(w);
+}
+
+/* Many changes at once: each call reads a bounded share, the change is
+ * reported, and the socket ends up empty. */
+static void test_watch_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct in_addr a;
+	int w, i, calls = 0, seen = 0, rc;
+
+	bring_up(f);
+	assert_true((w = nl_watch_open()) >= 0);
+	for (i = 0; i < 200; i++) {
+		a.s_addr = htonl(0xc6336400u + ((uint32_t)i << 8));	/* 198.51.100+i.0 */
+		assert_int_equal(nl_route_add(f->nl, a, 24, f->ifindex, NULL), 0);
+	}
+	while (readable(w, 0)) {
+		assert_true((rc = nl_watch_drain(w, 0)) >= 0);
+		seen |= rc;
+		assert_true(++calls <= 200);
+	}
+	assert_int_equal(seen, 1);
+	assert_true(calls > 1);		/* a bounded share per call */
+	assert_int_equal(nl_watch_drain(w, 0), 0);
+	close(w);
 }
 
 /* Read from the TUN fd until an IPv4 packet arrives (IPv6 addrconf may send
@@ -362,9 +535,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_link_up_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addr_add_replace_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_add_then_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_add_keeps_existing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_del_only_ours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_with_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_del_then_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_route, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_dump, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_sees_route_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tun_fd_ops_carry_bare_ip, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

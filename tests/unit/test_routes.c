@@ -564,6 +564,178 @@ static void test_server_unreachable(void **state)
 	assert_restored(f);
 }
 
+/* ---- routes that are not ours ---- */
+
+/* The table has the pushed prefix already, through the underlay (the
+ * client's LAN, say): it is kept as it is, reported, and still there after
+ * rt_remove; the other pushed routes go in and out as usual. */
+static void test_pushed_route_taken_is_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct in_addr gw = ip("198.18.0.1");
+	char now[4096], again[4096];
+
+	assert_int_equal(nl_route_add(f->nl, ip("192.0.2.0"), 24, f->ul, &gw), 0);
+	route_dump(f->before, sizeof(f->before));
+	assert_int_equal(apply(f, &rs, "192.0.2.0/24", "203.0.113.0/24", &f->server), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "ul0 192.0.2.0/24 via 198.18.0.1", true);
+	assert_route(now, "tn0 192.0.2.0/24", false);
+	assert_route(now, "tn0 203.0.113.0/24", true);
+	assert_int_equal(count_lines(now), count_lines(f->before) + 1);
+	assert_int_equal(rs.rs_nkept, 1);
+	assert_cidr(&rs.rs_kept[0], "192.0.2.0/24");
+	assert_int_equal(rs.rs_nroutes, 1);
+	assert_path(f, "192.0.2.9", "ul0 via 198.18.0.1");
+
+	/* applied again (a reconnect): still kept, nothing moves */
+	assert_int_equal(apply(f, &rs, "192.0.2.0/24", "203.0.113.0/24", &f->server), 0);
+	route_dump(again, sizeof(again));
+	assert_string_equal(again, now);
+	assert_int_equal(rs.rs_nkept, 1);
+
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+	assert_route(f->before, "ul0 192.0.2.0/24 via 198.18.0.1", true);
+	assert_int_equal(rs.rs_nkept, 0);
+}
+
+/* A host route to the server someone else made: it serves, stays, and is
+ * not removed at the end. */
+static void test_host_route_of_someone_else_is_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct in_addr gw = ip("198.18.0.1");
+	char now[4096];
+
+	assert_int_equal(nl_route_add(f->nl, f->server, 32, f->ul, &gw), 0);
+	route_dump(f->before, sizeof(f->before));
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	assert_false(rs.rs_host);
+	assert_true(rs.rs_host_kept);
+	route_dump(now, sizeof(now));
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.1", true);
+	assert_int_equal(count_lines(now), count_lines(f->before) + 2);
+	assert_path(f, "198.51.100.7", "ul0 via 198.18.0.1");
+	assert_int_equal(rt_refresh(f->nl, &rs), 0);
+	assert_false(rs.rs_host);
+
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+/* ---- rt_refresh: the host route follows the underlay ---- */
+
+/* The default route moves to another gateway: the host route follows, in
+ * place; a second look finds nothing to do. */
+static void test_refresh_follows_new_gateway(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct in_addr gw2 = ip("198.18.0.254");
+	char now[4096];
+
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	assert_int_equal(rt_refresh(f->nl, &rs), 0);		/* nothing changed */
+	assert_int_equal(nl_route_replace(f->nl, ip("0.0.0.0"), 0, f->ul, &gw2), 0);
+	assert_int_equal(rt_refresh(f->nl, &rs), 1);
+	route_dump(now, sizeof(now));
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.254", true);
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.1", false);
+	assert_route(now, "tn0 0.0.0.0/1", true);
+	assert_route(now, "tn0 128.0.0.0/1", true);
+	assert_path(f, "198.51.100.7", "ul0 via 198.18.0.254");
+	assert_int_equal(rt_refresh(f->nl, &rs), 0);
+	assert_true(rs.rs_host);
+	assert_int_equal(rs.rs_host_gw.s_addr, gw2.s_addr);
+
+	rt_remove(f->nl, &rs);
+	route_dump(now, sizeof(now));
+	assert_string_equal(now, "tn0 10.8.0.0/24\nul0 0.0.0.0/0 via 198.18.0.254\nul0 198.18.0.0/24\n");
+}
+
+/* Someone deletes the host route: it is put back. */
+static void test_refresh_puts_back_deleted_host_route(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct in_addr gw = ip("198.18.0.1");
+
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	assert_int_equal(nl_route_del(f->nl, f->server, 32, f->ul, &gw), 0);
+	assert_path(f, "198.51.100.7", "tn0");
+	assert_int_equal(rt_refresh(f->nl, &rs), 1);
+	assert_path(f, "198.51.100.7", "ul0 via 198.18.0.1");
+	assert_int_equal(rt_refresh(f->nl, &rs), 0);
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+/* The underlay loses its address (a flapping link, a DHCP renewal): the
+ * kernel drops every route through it, ours included, without a word.
+ * Until the default route is back there is no path and nothing to add;
+ * then the host route is back, through the underlay, under the tunnel
+ * routes that never moved. */
+static void test_refresh_after_underlay_flap(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct in_addr gw = ip("198.18.0.1");
+	char now[4096];
+
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	assert_int_equal(nl_addr_del(f->nl, f->ul, ip("198.18.0.2"), 24), 0);
+	route_dump(now, sizeof(now));
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.1", false);
+	assert_route(now, "ul0 0.0.0.0/0 via 198.18.0.1", false);
+	assert_int_equal(rt_refresh(f->nl, &rs), -ENETUNREACH);
+	assert_false(rs.rs_host);
+
+	assert_int_equal(nl_addr_add(f->nl, f->ul, ip("198.18.0.2"), 24), 0);
+	assert_int_equal(rt_refresh(f->nl, &rs), -ENETUNREACH);	/* no default yet */
+	assert_int_equal(nl_route_add(f->nl, ip("0.0.0.0"), 0, f->ul, &gw), 0);
+	assert_int_equal(rt_refresh(f->nl, &rs), 1);
+	route_dump(now, sizeof(now));
+	assert_route(now, "ul0 198.51.100.7/32 via 198.18.0.1", true);
+	assert_route(now, "tn0 0.0.0.0/1", true);
+	assert_route(now, "tn0 128.0.0.0/1", true);
+	assert_path(f, "198.51.100.7", "ul0 via 198.18.0.1");
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
+/* The default route goes away: the host route (its gateway still on the
+ * link) is the only path left to the server, and stays. */
+static void test_refresh_keeps_host_route_without_default(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+	struct in_addr gw = ip("198.18.0.1");
+
+	assert_int_equal(apply(f, &rs, "0.0.0.0/0", NULL, &f->server), 0);
+	assert_int_equal(nl_route_del(f->nl, ip("0.0.0.0"), 0, f->ul, &gw), 0);
+	assert_int_equal(rt_refresh(f->nl, &rs), 0);
+	assert_path(f, "198.51.100.7", "ul0 via 198.18.0.1");
+	assert_true(rs.rs_host);
+	rt_remove(f->nl, &rs);
+}
+
+/* Nothing pinned (split routes, or before any rt_apply): nothing to do. */
+static void test_refresh_without_pin(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_state rs = { 0 };
+
+	assert_int_equal(rt_refresh(f->nl, &rs), 0);
+	assert_int_equal(apply(f, &rs, "192.0.2.0/24", NULL, &f->server), 0);
+	assert_int_equal(rt_refresh(f->nl, &rs), 0);
+	assert_false(rs.rs_host);
+	rt_remove(f->nl, &rs);
+	assert_restored(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -584,6 +756,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_server_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_leaves_no_tunnel_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_unreachable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pushed_route_taken_is_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_route_of_someone_else_is_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_follows_new_gateway, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_puts_back_deleted_host_route, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_after_underlay_flap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_keeps_host_route_without_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_without_pin, setup, teardown),
 	};
 	struct nl *nl;
 	int rc, lo;
