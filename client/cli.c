@@ -305,15 +305,16 @@ static void cli_dtls_offer(struct cli *c, const struct frame *f)
 static int cli_on_control(void *arg, const struct frame *f)
 {
 	struct cli *c = arg;
+	char text[LOG_SAFE_BUF];
 
 	switch (f->f_type) {
 	case FRAME_CONFIG:
 		if (c->c_state == CLI_CONFIG)
 			cli_up(c, f);
 		return c->c_state == CLI_UP ? 0 : -1;
-	case FRAME_DENY:
-		log_warnx("denied by server %s: %.*s", c->c_endpoint, (int)f->f_len,
-		    (const char *)f->f_payload);
+	case FRAME_DENY:		/* the server's words: escaped, bounded */
+		log_warnx("denied by server %s: %s", c->c_endpoint,
+		    log_safe(text, sizeof(text), f->f_payload, f->f_len));
 		c->c_denied = true;
 		sess_close(&c->c_sess);
 		return -1;
@@ -322,8 +323,8 @@ static int cli_on_control(void *arg, const struct frame *f)
 			cli_dtls_offer(c, f);
 		return 0;
 	case FRAME_BYE:
-		log_info("server %s closed the session: %.*s", c->c_endpoint,
-		    (int)f->f_len, (const char *)f->f_payload);
+		log_info("server %s closed the session: %s", c->c_endpoint,
+		    log_safe(text, sizeof(text), f->f_payload, f->f_len));
 		sess_close(&c->c_sess);
 		return -1;
 	default:

@@ -156,9 +156,12 @@ static void peer_say_and_close(struct peer *pe, uint8_t type, const char *text)
 
 static void peer_deny(struct peer *pe, const char *why)
 {
-	pe->pe_set->ps_stats.ps_denied++;
+	struct peers *ps = pe->pe_set;
+
+	ps->ps_stats.ps_denied++;
 	peer_handshake_over(pe, true);
-	log_info("peer %s %s denied: %s", pe->pe_fp, pe->pe_endpoint, why);
+	if (log_budget_take(&ps->ps_log_denied, uv_now(ps->ps_loop)))
+		log_info("peer %s %s denied: %s", pe->pe_fp, pe->pe_endpoint, why);
 	peer_say_and_close(pe, FRAME_DENY, why);
 }
 
@@ -257,13 +260,13 @@ static int peer_on_established(void *arg)
 static int peer_on_control(void *arg, const struct frame *f)
 {
 	struct peer *pe = arg;
-	char why[FRAME_CTRL_MAX + 32];
+	char text[LOG_SAFE_BUF], why[LOG_SAFE_BUF + 32];
 
 	if (pe->pe_state != PE_UP)
 		return 0;		/* denied or closing: ignore input */
-	if (f->f_type == FRAME_BYE) {
-		snprintf(why, sizeof(why), "closed by peer: %.*s", (int)f->f_len,
-		    (const char *)f->f_payload);
+	if (f->f_type == FRAME_BYE) {	/* the peer's words: escaped, bounded */
+		snprintf(why, sizeof(why), "closed by peer: \"%s\"",
+		    log_safe(text, sizeof(text), f->f_payload, f->f_len));
 		peer_close(pe, why, NULL);
 	} else
 		peer_close(pe, "protocol error: unexpected control frame", "protocol error");
@@ -296,29 +299,6 @@ static void peer_on_event(void *arg, enum sess_event ev, const char *why)
 	}
 }
 
-/* Failed handshakes are logged, but at most PEER_LOG_BURST lines every
- * PEER_LOG_BURST seconds: a flood must not flood the journal. What is held
- * back is counted and said once the budget returns. */
-static bool peers_log_budget(struct peers *ps)
-{
-	uint64_t now = uv_now(ps->ps_loop);
-
-	if (now - ps->ps_log_refilled >= PEER_LOG_BURST * 1000) {
-		if (ps->ps_log_suppressed > 0)
-			log_info("%llu more handshake failures not logged",
-			    (unsigned long long)ps->ps_log_suppressed);
-		ps->ps_log_tokens = PEER_LOG_BURST;
-		ps->ps_log_refilled = now;
-		ps->ps_log_suppressed = 0;
-	}
-	if (ps->ps_log_tokens == 0) {
-		ps->ps_log_suppressed++;
-		return false;
-	}
-	ps->ps_log_tokens--;
-	return true;
-}
-
 static void peer_on_failed(void *arg, const char *reason, int err)
 {
 	struct peer *pe = arg;
@@ -328,7 +308,7 @@ static void peer_on_failed(void *arg, const char *reason, int err)
 		ps->ps_stats.ps_gone.sc_bad_frames++;
 	if (pe->pe_state == PE_HANDSHAKE) {
 		ps->ps_stats.ps_failed++;
-		if (peers_log_budget(ps))
+		if (log_budget_take(&ps->ps_log_failed, uv_now(ps->ps_loop)))
 			log_info("peer %s TLS handshake failed: %s", pe->pe_endpoint, reason);
 	}
 	peer_close(pe, reason, NULL);
@@ -384,6 +364,8 @@ void peers_tick(struct peers *ps, uint64_t now)
 {
 	struct peer *pe, *next;
 
+	log_budget_flush(&ps->ps_log_failed, now);
+	log_budget_flush(&ps->ps_log_denied, now);
 	for (pe = ps->ps_list; pe != NULL; pe = next) {
 		next = pe->pe_next;
 		switch (pe->pe_state) {
@@ -540,11 +522,17 @@ void peers_stats(const struct peers *ps, struct peer_stats *out)
 
 int peers_init(struct peers *ps)
 {
+	log_budget_init(&ps->ps_log_failed, "failed handshakes", LOG_LVL_INFO,
+	    PEER_LOG_BURST, PEER_LOG_BURST * 1000);
+	log_budget_init(&ps->ps_log_denied, "denied peers", LOG_LVL_INFO,
+	    PEER_LOG_BURST, PEER_LOG_BURST * 1000);
 	peers_reserve_static(ps);
 	return peers_load_leases(ps);
 }
 
 void peers_free(struct peers *ps)
 {
+	log_budget_flush(&ps->ps_log_failed, UINT64_MAX);
+	log_budget_flush(&ps->ps_log_denied, UINT64_MAX);
 	allow_free(&ps->ps_allow);
 }

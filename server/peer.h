@@ -16,12 +16,13 @@
 #include "conf/allow.h"
 #include "conf/conf.h"
 #include "crypto/fp.h"
+#include "daemon/log.h"
 #include "server/fwd.h"
 #include "tunnel/sess.h"
 
 #define PEER_HANDSHAKE_MS 10000	/* SPEC: unfinished handshakes are closed */
 #define PEER_LINGER_MS    2000	/* time to deliver a BYE/DENY before closing */
-#define PEER_LOG_BURST    10	/* failure lines per 10 s */
+#define PEER_LOG_BURST    10	/* handshake-failure and denial lines per 10 s */
 
 struct tls_ctx;
 struct dtls_ctx;
@@ -72,8 +73,8 @@ struct peers {
 
 	struct peer       *ps_list;
 	unsigned           ps_pending, ps_up;
-	unsigned           ps_log_tokens;	/* handshake-failure lines left */
-	uint64_t           ps_log_refilled, ps_log_suppressed;
+	struct log_budget  ps_log_failed;	/* lines anyone can cause */
+	struct log_budget  ps_log_denied;
 	char               ps_lease_path[PATH_MAX];	/* "" without state_dir */
 	bool               ps_lease_busy, ps_lease_again;
 	struct peer_stats  ps_stats;

@@ -64,6 +64,7 @@ struct srv {
 	uv_timer_t         s_timer;
 	uv_check_t         s_flush;		/* the data plane's end of turn */
 	uv_signal_t        s_sig[3];
+	struct log_budget  s_log_accept;	/* accept errors: EMFILE floods */
 
 	time_t             s_started;
 	int                s_ipfwd_was;
@@ -107,7 +108,8 @@ static void srv_accept(struct srv *s, int lfd)
 		sl = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
+			    log_budget_take(&s->s_log_accept, uv_now(s->s_loop)))
 				log_warn("accept");
 			return;
 		}
@@ -166,6 +168,7 @@ static void on_tick(uv_timer_t *h)
 	uint64_t now = uv_now(s->s_loop);
 
 	peers_tick(&s->s_peers, now);
+	log_budget_flush(&s->s_log_accept, now);
 	if (s->s_stopping)
 		srv_stop_finish(s, now);
 }
@@ -435,6 +438,7 @@ int srv_run(uv_loop_t *loop, const struct conf *c)
 	s->s_conf = c;
 	s->s_tun_fd = -1;
 	s->s_started = time(NULL);
+	log_budget_init(&s->s_log_accept, "accept errors", LOG_LVL_WARN, 10, 10000);
 	if (srv_start(s) == 0) {
 		gw = pool_server_addr(s->s_pool);
 		log_info("server %s listening on %s, %s %s/%d, %zu peers allowed",

@@ -11,6 +11,10 @@
   hostile.py udp HOST PORT N            N random datagrams, some with our magic
   hostile.py frames HOST PORT KEY CRT   authenticated: unknown, oversized and
                                         zero-length frames; print what happened
+  hostile.py bye HOST PORT KEY CRT TEXT authenticated, then BYE with TEXT (\n, \x1b
+                                        and bytes not UTF-8 in it)
+  hostile.py denied HOST PORT KEY CRT SRC...  one TLS session per source address
+                                        with a key the server denies
   hostile.py stall HOST PORT KEY CRT S  authenticated, then never read for S s
                                         (keepalives go on: silence is not why it ends)
 Every loop is bounded; every socket has a timeout.
@@ -213,6 +217,32 @@ def frames(host, port, key, crt):
     print(" ".join(res))
 
 
+def bye(host, port, key, crt, text):
+    s = tls_session(host, port, key, crt)
+    assert admitted(s), "not admitted"
+    body = text.encode().replace(b"\\n", b"\n").replace(b"\\e", b"\x1b") + b"\xff\xfe"
+    s.sendall(struct.pack(">BBH", 5, 0, len(body)) + body)
+    closed_after(s, b"")
+    s.close()
+
+
+def denied(host, port, key, crt, srcs):
+    n = 0
+    for src in srcs:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.load_cert_chain(crt, key)
+        try:
+            s = ctx.wrap_socket(connect(host, port, src, timeout=10))
+            f = read_frame(s)
+            n += f is not None and f[0] == 3    # DENY
+            s.close()
+        except (OSError, ssl.SSLError):
+            pass
+    print(f"denied {n}")
+
+
 def stall(host, port, key, crt, secs):
     s = tls_session(host, port, key, crt)
     assert admitted(s), "not admitted"
@@ -240,6 +270,10 @@ def main():
         udp(host, port, int(a[0]))
     elif cmd == "frames":
         frames(host, port, a[0], a[1])
+    elif cmd == "bye":
+        bye(host, port, a[0], a[1], a[2])
+    elif cmd == "denied":
+        denied(host, port, a[0], a[1], a[2:])
     elif cmd == "stall":
         stall(host, port, a[0], a[1], a[2])
 
