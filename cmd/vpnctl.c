@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "conf/afile.h"
 #include "conf/conf.h"
 #include "crypto/fp.h"
 #include "daemon/ctl.h"
@@ -152,22 +153,6 @@ static int ctl_connect(const char *path)
 	return fd;
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Read the whole answer: "ok\n" + body, or "error N\n" + message. */
 static int read_answer(int fd)
 {
@@ -211,7 +196,7 @@ static int cmd_remote(const char *sock, int argc, const char *const *argv)
 {
 	char req[CTL_MAX_REQ];
 	size_t n = 0;
-	int i, fd, rc;
+	int i, fd, rc, err;
 
 	for (i = 0; i < argc; i++) {
 		size_t l = strlen(argv[i]);
@@ -227,8 +212,8 @@ static int cmd_remote(const char *sock, int argc, const char *const *argv)
 	}
 	if ((fd = ctl_connect(sock)) < 0)
 		return 1;
-	if (send_all(fd, req, n) < 0 && errno != EPIPE) {
-		fprintf(stderr, "vpnctl: %s: %s\n", sock, strerror(errno));
+	if ((err = afile_write_all(fd, req, n)) < 0 && err != -EPIPE) {
+		fprintf(stderr, "vpnctl: %s: %s\n", sock, strerror(-err));
 		close(fd);
 		return 1;
 	}	/* EPIPE: the daemon answered early (a refusal); read it */

@@ -31,17 +31,18 @@ static int split(const char *path, const char *suffix, char dir[PATH_MAX],
 	return n < 0 || n >= PATH_MAX || m < 0 || m >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+int afile_write_all(int fd, const void *buf, size_t len)
 {
+	const char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		if ((n = write(fd, buf, len)) < 0) {
+		if ((n = write(fd, p, len)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		buf += n;
+		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
@@ -68,7 +69,7 @@ static int fill(int fd, const char *tmp, const char *path, const void *buf,
 
 	*what = "cannot write";
 	if ((rc = fchmod(fd, mode) < 0 ? -errno : 0) == 0 &&
-	    (rc = write_all(fd, buf, len)) == 0 && fsync(fd) < 0)
+	    (rc = afile_write_all(fd, buf, len)) == 0 && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;

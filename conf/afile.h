@@ -15,6 +15,9 @@
  * that failed ("cannot write", "cannot rename the temp file", ...). */
 int afile_write(const char *path, const void *buf, size_t len, mode_t mode,
                 bool keep_mode, const char **what);
+/* Write all len bytes of buf to fd, resuming after EINTR and short writes.
+ * 0 or -errno. (afile_write's own loop; vpnctl's request uses it too.) */
+int afile_write_all(int fd, const void *buf, size_t len);
 /* Remove temp files an interrupted afile_write left beside path; calls
  * fn(arg, name) for each one removed (fn may be NULL). */
 void afile_clean(const char *path, void (*fn)(void *arg, const char *name), void *arg);

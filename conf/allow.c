@@ -26,25 +26,6 @@
 #include "crypto/fp.h"
 
 
-static int set_err(struct conf_err *err, const char *file, int line,
-    int errnum, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* Fill *err (may be NULL) and return -errnum. */
-static int set_err(struct conf_err *err, const char *file, int line,
-    int errnum, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return errnum > 0 ? -errnum : -EINVAL;
-	snprintf(err->file, sizeof(err->file), "%s", file);
-	err->line = line;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return errnum > 0 ? -errnum : -EINVAL;
-}
-
 const struct allow_entry *allow_find_name(const struct allow_list *al,
     const char *name)
 {
@@ -131,20 +112,20 @@ int allow_addr_check(const struct cidr *net, struct in_addr a,
 	inet_ntop(AF_INET, &a, abuf, sizeof(abuf));
 	inet_ntop(AF_INET, &net->addr, nbuf, sizeof(nbuf));
 	if (!cidr_contains(net, a))
-		return set_err(err, "", 0, EINVAL, "address: %s is outside %s/%d",
+		return conf_err_set(err, "", 0, EINVAL, "address: %s is outside %s/%d",
 		    abuf, nbuf, net->plen);
 	if (net->plen > 30)		/* no room for those three */
 		return 0;
 	last = 0xffffffffu >> net->plen;
 	host = ntohl(a.s_addr) & last;
 	if (host == 0)
-		return set_err(err, "", 0, EINVAL, "address: %s is the network "
+		return conf_err_set(err, "", 0, EINVAL, "address: %s is the network "
 		    "address of %s/%d", abuf, nbuf, net->plen);
 	if (host == 1)
-		return set_err(err, "", 0, EINVAL, "address: %s is the server's "
+		return conf_err_set(err, "", 0, EINVAL, "address: %s is the server's "
 		    "(the first host of %s/%d)", abuf, nbuf, net->plen);
 	if (host == last)
-		return set_err(err, "", 0, EINVAL, "address: %s is the broadcast "
+		return conf_err_set(err, "", 0, EINVAL, "address: %s is the broadcast "
 		    "address of %s/%d", abuf, nbuf, net->plen);
 	return 0;
 }
@@ -163,11 +144,11 @@ static int entry_check(const struct allow_list *al, const struct cidr *net,
 	memset(e, 0, sizeof(*e));
 	*key = "name";
 	if (!fp_name_valid(name))
-		return set_err(err, "", 0, EINVAL, "name: \"%.64s\" is not 1..63 "
+		return conf_err_set(err, "", 0, EINVAL, "name: \"%.64s\" is not 1..63 "
 		    "of A-Z a-z 0-9 . _ -", name != NULL ? name : "");
 	*key = "fingerprint";
 	if (fp_normalise(fp, e->ae_fp) < 0)
-		return set_err(err, "", 0, EINVAL, "fingerprint: \"%.80s\" is not "
+		return conf_err_set(err, "", 0, EINVAL, "fingerprint: \"%.80s\" is not "
 		    "sha256: and 64 hex digits", fp != NULL ? fp : "");
 	snprintf(e->ae_name, sizeof(e->ae_name), "%s", name);
 	if ((e->ae_has_addr = addr != NULL)) {
@@ -177,7 +158,7 @@ static int entry_check(const struct allow_list *al, const struct cidr *net,
 			return rc;
 	}
 	if ((*key = clash(al, e)) != NULL)
-		return set_err(err, "", 0, EEXIST, "%s: %s is already listed",
+		return conf_err_set(err, "", 0, EEXIST, "%s: %s is already listed",
 		    *key, clash_value(e, *key, buf));
 	return 0;
 }
@@ -193,7 +174,7 @@ static int add_entry(struct allow_list *al, const struct cidr *net,
 		return rc;
 	*key = "name";			/* clash() left it NULL: the entry's line */
 	if (append(al, &e) < 0)
-		return set_err(err, "", 0, ENOMEM, "%s", strerror(ENOMEM));
+		return conf_err_set(err, "", 0, ENOMEM, "%s", strerror(ENOMEM));
 	return 0;
 }
 
@@ -356,7 +337,7 @@ int allow_load(struct allow_list *al, const char *path, const struct cidr *net,
 	if (config_read(&cf, f) == CONFIG_TRUE) {
 		rc = load_root(&l, config_root_setting(&cf));
 	} else {
-		rc = set_err(err, config_error_file(&cf) != NULL ?
+		rc = conf_err_set(err, config_error_file(&cf) != NULL ?
 		    config_error_file(&cf) : path, config_error_line(&cf),
 		    EINVAL, "%s", config_error_text(&cf));
 	}
@@ -402,14 +383,14 @@ int allow_save(const struct allow_list *al, const char *path,
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
 	if ((f = open_memstream(&buf, &len)) == NULL)
-		return set_err(err, path, 0, errno, "%s", strerror(errno));
+		return conf_err_set(err, path, 0, errno, "%s", strerror(errno));
 	rc = write_list(al, f);
 	if (fclose(f) == EOF && rc == 0)
 		rc = -errno;
 	if (rc == 0 && (rc = afile_write(path, buf, len, 0644, true, &what)) < 0)
-		set_err(err, path, 0, -rc, "%s: %s", what, strerror(-rc));
+		conf_err_set(err, path, 0, -rc, "%s: %s", what, strerror(-rc));
 	else if (rc < 0)
-		set_err(err, path, 0, -rc, "%s", strerror(-rc));
+		conf_err_set(err, path, 0, -rc, "%s", strerror(-rc));
 	free(buf);
 	return rc;
 }

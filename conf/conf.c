@@ -56,18 +56,17 @@ static int fail(struct parse *p, const config_setting_t *s, int errnum,
 static int fail(struct parse *p, const config_setting_t *s, int errnum,
     const char *fmt, ...)
 {
-	struct conf_err *err = p->p_err;
 	const char *file = p->p_path;
 	va_list ap;
+	int rc;
 
 	if (s != NULL && config_setting_source_file(s) != NULL)
 		file = config_setting_source_file(s);	/* an @include */
-	snprintf(err->file, sizeof(err->file), "%s", file);
-	err->line = s != NULL ? (int)config_setting_source_line(s) : 0;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	rc = conf_err_vset(p->p_err, file, s != NULL ? (int)config_setting_source_line(s) : 0,
+	    errnum, fmt, ap);
 	va_end(ap);
-	return errnum > 0 ? -errnum : -EINVAL;	/* never "success" */
+	return rc;
 }
 
 /* A short decimal number (port, prefix length): digits only, in lo..hi. */
@@ -192,17 +191,6 @@ int conf_parse_sockaddr(const char *s, struct sockaddr_storage *out)
 	}
 	*out = ss;
 	return 0;
-}
-
-const char *conf_err_str(const struct conf_err *err, char *buf, size_t len)
-{
-	if (err->file[0] == '\0')
-		snprintf(buf, len, "%s", err->msg);
-	else if (err->line > 0)
-		snprintf(buf, len, "%s:%d: %s", err->file, err->line, err->msg);
-	else
-		snprintf(buf, len, "%s: %s", err->file, err->msg);
-	return buf;
 }
 
 /* --- typed getters; key is the name used in messages ("tun.mtu") --- */
@@ -605,38 +593,37 @@ static int h_user(struct parse *p, const config_setting_t *s)
 	return 0;
 }
 
-static int h_group(struct parse *p, const config_setting_t *s)
+/* A group that must exist now: its gid, and its name into name (len). */
+static int get_group(struct parse *p, const config_setting_t *s, const char *key,
+    gid_t *gid, char *name, size_t len)
 {
 	const struct group *gr;
 	const char *v;
 	int err;
 
-	if ((err = get_string(p, s, "group", &v)) < 0)
+	if ((err = get_string(p, s, key, &v)) < 0)
 		return err;
 	if ((gr = getgrnam(v)) == NULL)
-		return fail(p, s, EINVAL, "group: no such group \"%.64s\"", v);
-	p->p_c->c_gid = gr->gr_gid;
-	p->p_c->c_has_group = true;
+		return fail(p, s, EINVAL, "%s: no such group \"%.64s\"", key, v);
+	if (name != NULL && snprintf(name, len, "%s", v) >= (int)len)
+		return fail(p, s, EINVAL, "%s: name too long", key);
+	*gid = gr->gr_gid;
 	return 0;
+}
+
+static int h_group(struct parse *p, const config_setting_t *s)
+{
+	int err = get_group(p, s, "group", &p->p_c->c_gid, NULL, 0);
+
+	p->p_c->c_has_group = err == 0;
+	return err;
 }
 
 /* control_group: who besides root may use the control socket. */
 static int h_control_group(struct parse *p, const config_setting_t *s)
 {
-	const struct group *gr;
-	const char *v;
-	int err;
-
-	if ((err = get_string(p, s, "control_group", &v)) < 0)
-		return err;
-	if ((gr = getgrnam(v)) == NULL)
-		return fail(p, s, EINVAL, "control_group: no such group \"%.64s\"",
-		    v);
-	if (snprintf(p->p_c->c_control_group, sizeof(p->p_c->c_control_group),
-	    "%s", v) >= (int)sizeof(p->p_c->c_control_group))
-		return fail(p, s, EINVAL, "control_group: name too long");
-	p->p_c->c_control_gid = gr->gr_gid;
-	return 0;
+	return get_group(p, s, "control_group", &p->p_c->c_control_gid,
+	    p->p_c->c_control_group, sizeof(p->p_c->c_control_group));
 }
 
 static const struct key keys[] = {

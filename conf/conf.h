@@ -13,20 +13,13 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "conf/err.h"
 #include "crypto/fp.h"
 
 #define CONF_MAX_LISTEN  8
 #define CONF_MAX_ROUTES  64
 #define CONF_MAX_SERVERS 8
 #define CONF_FP_LEN      FP_STRLEN	/* crypto/fp.h owns the syntax */
-
-/* Filled by every failing conf_ and allow_ call: "FILE:LINE: MSG", where MSG
- * starts with the key ("network: ..."). line is 0 when no line applies. */
-struct conf_err {
-	char file[PATH_MAX];
-	int  line;
-	char msg[160];
-};
 
 /* An IPv4 prefix; addr holds the network address (host bits zero). */
 struct cidr {
@@ -95,7 +88,5 @@ bool cidr_contains(const struct cidr *c, struct in_addr a);
 /* The inverse of conf_parse_sockaddr, for logs and vpnctl; returns buf. */
 const char *conf_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 
-/* "file:line: msg" (or "file: msg" when line is 0) into buf. */
-const char *conf_err_str(const struct conf_err *err, char *buf, size_t len);
 
 #endif

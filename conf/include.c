@@ -9,6 +9,7 @@
  * that exists but is not a regular file is an error at its line. The walk
  * goes as deep as libconfig does (it gives up at 10 levels of nesting). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,11 +56,9 @@ static bool include_at(const char *p, const char *end, char *name, size_t cap)
 static int refuse(struct conf_err *err, const char *file, int line,
     const char *name, const struct stat *st)
 {
-	snprintf(err->file, sizeof(err->file), "%s", file);
-	err->line = line;
-	snprintf(err->msg, sizeof(err->msg), "@include: \"%.100s\" is %s", name,
+	return conf_err_set(err, file, line, S_ISDIR(st->st_mode) ? EISDIR : EINVAL,
+	    "@include: \"%.100s\" is %s", name,
 	    S_ISDIR(st->st_mode) ? "a directory" : "not a regular file");
-	return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
 }
 
 static int walk(const char *path, const char *dir, int depth,

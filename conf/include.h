@@ -5,7 +5,7 @@
 #ifndef VPND_INCLUDE_H
 #define VPND_INCLUDE_H
 
-#include "conf/conf.h"
+#include "conf/err.h"
 
 /* Walk PATH and the files it @includes, resolving names as libconfig will:
  * against DIR (config_set_include_dir), or as written when DIR is NULL.
