@@ -542,13 +542,15 @@ void peer_accept(struct srv *s, int fd, const struct sockaddr_storage *ss)
 	struct peer *pe;
 	SSL *ssl;
 
-	if (s->s_pending >= SRV_MAX_PENDING) {
-		s->s_stats.ss_busy++;
+	switch (limit_admit(s->s_limit, ss, now)) {
+	case LIMIT_OK:
+		break;
+	case LIMIT_THROTTLED:
+		s->s_stats.ss_throttled++;
 		close(fd);
 		return;
-	}
-	if (!limit_admit(s->s_limit, ss, now)) {
-		s->s_stats.ss_throttled++;
+	case LIMIT_BUSY:
+		s->s_stats.ss_busy++;
 		close(fd);
 		return;
 	}

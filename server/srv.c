@@ -45,6 +45,27 @@ static void on_flush_check(uv_check_t *h)
 	srv_flush_dirty(h->data);
 }
 
+/* Out of descriptors or memory, the connection stays queued and the
+ * level-triggered poll would fire again at once: stop accepting until
+ * on_tick sees the pause over. Logged within a budget either way. */
+static void srv_accept_failed(struct srv *s, int err)
+{
+	uint64_t now = uv_now(s->s_loop), held;
+	bool out = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+	int i;
+
+	if (out) {
+		for (i = 0; i < s->s_nlisten; i++)
+			uv_poll_stop(&s->s_lpoll[i]);
+		limit_pause(s->s_limit, now);
+	}
+	if (limit_log_due(s->s_limit, now, &held)) {
+		errno = err;
+		log_warn("accept%s (%llu more not logged)", out ? ", paused" : "",
+		    (unsigned long long)held);
+	}
+}
+
 static void srv_accept(struct srv *s, int lfd)
 {
 	struct sockaddr_storage ss;
@@ -56,7 +77,7 @@ static void srv_accept(struct srv *s, int lfd)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept");
+				srv_accept_failed(s, errno);
 			return;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -71,6 +92,15 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (status == 0)
 		srv_accept(s, s->s_lfd[h - s->s_lpoll]);
+}
+
+static void srv_accept_resume(struct srv *s, uint64_t now)
+{
+	int i;
+
+	if (!s->s_stopping && limit_resume_due(s->s_limit, now))
+		for (i = 0; i < s->s_nlisten; i++)
+			uv_poll_start(&s->s_lpoll[i], UV_READABLE, on_listen_readable);
 }
 
 static void on_udp_readable(uv_poll_t *h, int status, int events)
@@ -149,6 +179,7 @@ static void on_tick(uv_timer_t *h)
 		next = pe->pe_next;
 		peer_tick(pe, now);
 	}
+	srv_accept_resume(s, now);
 	if (s->s_stopping)
 		srv_stop_finish(s, now);
 }
@@ -175,7 +206,7 @@ static int listen_one(const struct sockaddr_storage *ss)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, 128) < 0) {
+	if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, LIMIT_BACKLOG) < 0) {
 		int err = -errno;
 
 		close(fd);
@@ -396,7 +427,7 @@ static int srv_load(struct srv *s)
 		return err;
 	}
 	if ((err = pool_new(&s->s_pool, &c->c_network)) < 0 ||
-	    (err = limit_new(&s->s_limit)) < 0)
+	    (err = limit_new(&s->s_limit, limit_raise_nofile())) < 0)
 		return err;
 	s->s_net_base = ntohl(c->c_network.addr.s_addr);
 	s->s_by_addr_n = 1u << (32 - c->c_network.plen);

@@ -24,7 +24,6 @@
 #define SRV_LINGER_MS    2000	/* time to deliver a BYE/DENY before closing */
 #define SRV_TICK_MS      250
 #define SRV_ID_BUCKETS   1024	/* DTLS channel id -> peer */
-#define SRV_MAX_PENDING  1024	/* handshakes in flight, all sources */
 #define SRV_LOG_BURST    10	/* failure lines per 10 s */
 
 struct tls_ctx;
@@ -54,7 +53,7 @@ struct srv_stats {
 	uint64_t ss_denied, ss_handshake_failed, ss_handshake_timeout;
 	uint64_t ss_accepted;
 	uint64_t ss_throttled;		/* closed at accept: per-source limits */
-	uint64_t ss_busy;		/* closed at accept: too many pending */
+	uint64_t ss_busy;		/* closed at accept: pending cap, handshake rate */
 };
 
 struct peer {
