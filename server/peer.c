@@ -395,13 +395,15 @@ void peer_accept(struct peers *ps, int fd, const struct sockaddr_storage *ss)
 	struct peer *pe;
 	SSL *ssl;
 
-	if (ps->ps_pending >= ps->ps_max_pending) {
-		ps->ps_stats.ps_busy++;
+	switch (limit_admit(ps->ps_limit, ss, now)) {
+	case LIMIT_OK:
+		break;
+	case LIMIT_THROTTLED:		/* its address or network: over a limit */
+		ps->ps_stats.ps_throttled++;
 		close(fd);
 		return;
-	}
-	if (!limit_admit(ps->ps_limit, ss, now)) {
-		ps->ps_stats.ps_throttled++;
+	case LIMIT_BUSY:		/* the server: pending cap, handshake rate */
+		ps->ps_stats.ps_busy++;
 		close(fd);
 		return;
 	}

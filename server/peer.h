@@ -53,7 +53,7 @@ struct peer {
 struct peer_stats {
 	uint64_t ps_accepted, ps_denied, ps_failed, ps_timed_out;
 	uint64_t ps_throttled;		/* closed at accept: per-source limits */
-	uint64_t ps_busy;		/* closed at accept: too many pending */
+	uint64_t ps_busy;		/* closed at accept: pending cap, handshake rate */
 	struct sess_counts ps_gone;	/* of closed sessions */
 };
 
@@ -69,7 +69,6 @@ struct peers {
 	struct limit      *ps_limit;
 	struct priv       *ps_priv;
 	struct allow_list  ps_allow;		/* owned */
-	unsigned           ps_max_pending;	/* handshakes in flight, all sources */
 
 	struct peer       *ps_list;
 	unsigned           ps_pending, ps_up;

@@ -35,7 +35,6 @@
 
 #define SRV_TICK_MS     250
 #define SRV_STOP_MS     1000	/* time given to BYEs at shutdown */
-#define SRV_MAX_PENDING 1024	/* handshakes in flight, all sources */
 
 struct srv {
 	uv_loop_t         *s_loop;
@@ -64,7 +63,7 @@ struct srv {
 	uv_timer_t         s_timer;
 	uv_check_t         s_flush;		/* the data plane's end of turn */
 	uv_signal_t        s_sig[3];
-	struct log_budget  s_log_accept;	/* accept errors: EMFILE floods */
+	struct log_budget  s_log_accept;	/* accept errors: one line per 10 s */
 
 	time_t             s_started;
 	int                s_ipfwd_was;
@@ -98,6 +97,26 @@ static void on_flush_check(uv_check_t *h)
 	fwd_flush(s->s_fwd);
 }
 
+/* Out of descriptors or memory, the connection stays queued and the
+ * level-triggered poll would fire again at once: stop accepting until
+ * on_tick sees the pause over. Logged within a budget either way. */
+static void srv_accept_failed(struct srv *s, int err)
+{
+	uint64_t now = uv_now(s->s_loop);
+	bool out = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+	int i;
+
+	if (out) {
+		for (i = 0; i < s->s_nlisten; i++)
+			uv_poll_stop(&s->s_lpoll[i]);
+		limit_pause(s->s_limit, now);
+	}
+	if (log_budget_take(&s->s_log_accept, now)) {
+		errno = err;
+		log_warn("accept%s", out ? ", paused" : "");
+	}
+}
+
 static void srv_accept(struct srv *s, int lfd)
 {
 	struct sockaddr_storage ss;
@@ -108,9 +127,8 @@ static void srv_accept(struct srv *s, int lfd)
 		sl = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
-			    log_budget_take(&s->s_log_accept, uv_now(s->s_loop)))
-				log_warn("accept");
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				srv_accept_failed(s, errno);
 			return;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -125,6 +143,15 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (status == 0)
 		srv_accept(s, s->s_lfd[h - s->s_lpoll]);
+}
+
+static void srv_accept_resume(struct srv *s, uint64_t now)
+{
+	int i;
+
+	if (!s->s_stopping && limit_resume_due(s->s_limit, now))
+		for (i = 0; i < s->s_nlisten; i++)
+			uv_poll_start(&s->s_lpoll[i], UV_READABLE, on_listen_readable);
 }
 
 static void srv_stop(struct srv *s, const char *why)
@@ -168,6 +195,7 @@ static void on_tick(uv_timer_t *h)
 	uint64_t now = uv_now(s->s_loop);
 
 	peers_tick(&s->s_peers, now);
+	srv_accept_resume(s, now);
 	log_budget_flush(&s->s_log_accept, now);
 	if (s->s_stopping)
 		srv_stop_finish(s, now);
@@ -195,7 +223,7 @@ static int listen_one(const struct sockaddr_storage *ss)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, 128) < 0) {
+	if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, LIMIT_BACKLOG) < 0) {
 		int err = -errno;
 
 		close(fd);
@@ -333,14 +361,13 @@ static int srv_load(struct srv *s)
 		return err;
 	}
 	if ((err = pool_new(&s->s_pool, &c->c_network)) < 0 ||
-	    (err = limit_new(&s->s_limit)) < 0)
+	    (err = limit_new(&s->s_limit, limit_raise_nofile())) < 0)
 		return err;
 	ps->ps_loop = s->s_loop;
 	ps->ps_conf = c;
 	ps->ps_tls = s->s_tls;
 	ps->ps_pool = s->s_pool;
 	ps->ps_limit = s->s_limit;
-	ps->ps_max_pending = SRV_MAX_PENDING;
 	s->s_admin.ad_loop = s->s_loop;
 	s->s_admin.ad_conf = c;
 	s->s_admin.ad_peers = ps;
@@ -438,7 +465,7 @@ int srv_run(uv_loop_t *loop, const struct conf *c)
 	s->s_conf = c;
 	s->s_tun_fd = -1;
 	s->s_started = time(NULL);
-	log_budget_init(&s->s_log_accept, "accept errors", LOG_LVL_WARN, 10, 10000);
+	log_budget_init(&s->s_log_accept, "accept errors", LOG_LVL_WARN, 1, 10000);
 	if (srv_start(s) == 0) {
 		gw = pool_server_addr(s->s_pool);
 		log_info("server %s listening on %s, %s %s/%d, %zu peers allowed",
