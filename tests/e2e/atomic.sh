@@ -5,6 +5,7 @@
 # state, never a mix or a torn write.
 #
 #   [srv] alone; the edits go over the control socket
+# timeout: 540
 set -e
 source "$(dirname "$0")/lib.sh"
 need_root

@@ -6,6 +6,7 @@
 #   [c1] alice (legit) and mallet (allowed key, bad frames) -.
 #                                                           [srv] --- [inet] (blasts UDP at mallet)
 #   [c2] attacker 198.18.2.2, plus 198.18.2.10-209 -------'
+# timeout: 300
 set -e
 source "$(dirname "$0")/lib.sh"
 need_root

@@ -3,6 +3,7 @@
 # through one server; every transfer arrives intact.
 #
 #   [c1..c8] 198.18.N.2 --- 198.18.N.1 [srv] --- [inet]
+# timeout: 240
 set -e
 source "$(dirname "$0")/lib.sh"
 need_root
