@@ -132,10 +132,10 @@ static void check_pool(const struct conf *c, struct check_report *r)
 	if (ndyn <= hosts - nstatic)	/* statics are distinct, inside */
 		return;
 	inet_ntop(AF_INET, &c->c_network.addr, net, sizeof(net));
-	add(r, CHECK_ERROR, c, "network", "%s/%d leaves %u pool addresses "
+	add(r, CHECK_ERROR, c, "network", "%s/%d leaves %u pool address%s "
 	    "(%u static) for %u allow-list peers without an address; use a "
 	    "larger network", net, c->c_network.plen, hosts - nstatic,
-	    nstatic, ndyn);
+	    hosts - nstatic == 1 ? "" : "es", nstatic, ndyn);
 }
 
 /* The tunnel network must be the daemon's alone: a host address inside it
