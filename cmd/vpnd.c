@@ -3,7 +3,6 @@
  * run the server or the client in the foreground, logging to stderr.
  * Exit status: 0 success, 1 runtime failure, 2 usage or configuration. */
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -14,6 +13,7 @@
 
 #include "client/cli.h"
 #include "conf/allow.h"
+#include "conf/check.h"
 #include "conf/conf.h"
 #include "crypto/tls.h"
 #include "daemon/log.h"
@@ -24,7 +24,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: vpnd [-tvq] -c FILE\n"
 	    "       vpnd -V | -h\n"
 	    "  -c FILE  configuration file (mode = \"server\" or \"client\")\n"
-	    "  -t       check the configuration and the files it names, then exit\n"
+	    "  -t       check the configuration, the files it names and this host\n"
+	    "           against it, then exit\n"
 	    "  -v, -q   more, less logging\n"
 	    "  -V       print the version\n"
 	    "  -h       this help\n");
@@ -61,40 +62,30 @@ static int check_files(const struct conf *c)
 	return 0;
 }
 
-static void warn(bool test, const char *msg)
+/* What conf/check.c finds: errors on stderr; warnings there too under -t
+ * ("warning: FILE:LINE: KEY: ..."), else in the log. An error refuses to
+ * start as it fails -t: vpnd runs nothing that vpnd -t calls wrong.
+ * 0, or -1 when there was an error. */
+static int check_config(const struct conf *c, bool test)
 {
-	if (test)
-		fprintf(stderr, "warning: %s\n", msg);
-	else
-		log_warnx("%s", msg);
-}
+	static struct check_report r;
+	char msg[PATH_MAX + 256];
+	int i;
 
-/* Valid, but unwise: said by -t on stderr and at start in the log. */
-static void warn_config(const struct conf *c, bool test)
-{
-	char msg[PATH_MAX + 1024];
-	gid_t g[256];
-	int i, n = (int)(sizeof(g) / sizeof(g[0]));
-
-	if (c->c_user[0] == '\0')
-		return;
-	if (strcmp(c->c_user, "nobody") == 0 || c->c_uid == 65534) {
-		snprintf(msg, sizeof(msg), "%s: user: \"%s\" is shared with other "
-		    "services, whose processes could signal or inspect vpnd; use a "
-		    "user of its own such as \"vpnd\"", c->c_path, c->c_user);
-		warn(test, msg);
+	check_conf(c, NULL, &r);
+	for (i = 0; i < r.cr_n; i++) {
+		conf_err_str(&r.cr_f[i].cf_err, msg, sizeof(msg));
+		if (r.cr_f[i].cf_level == CHECK_ERROR)
+			fprintf(stderr, "%s\n", msg);
+		else if (test)
+			fprintf(stderr, "warning: %s\n", msg);
+		else
+			log_warnx("%s", msg);
 	}
-	if (c->c_control_group[0] == '\0' ||
-	    getgrouplist(c->c_user, c->c_gid, g, &n) < 0)
-		return;
-	for (i = 0; i < n && g[i] != c->c_control_gid; i++)
-		;
-	if (i < n) {
-		snprintf(msg, sizeof(msg), "%s: control_group: user \"%s\" is a "
-		    "member of \"%s\", yet vpnd's own user is always refused on the "
-		    "control socket", c->c_path, c->c_user, c->c_control_group);
-		warn(test, msg);
-	}
+	if (r.cr_n < r.cr_errors + r.cr_warnings)
+		fprintf(stderr, "%s: %d more findings not shown\n", c->c_path,
+		    r.cr_errors + r.cr_warnings - r.cr_n);
+	return r.cr_errors > 0 ? -1 : 0;
 }
 
 /* One loop for the whole run, in either mode; what is left open in it at
@@ -146,9 +137,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", conf_err_str(&ce, msg, sizeof(msg)));
 		return 2;
 	}
-	if (check_files(&conf) < 0)
+	if (check_files(&conf) < 0 || check_config(&conf, test) < 0)
 		return 2;
-	warn_config(&conf, test);
 	if (test) {
 		printf("configuration OK\n");
 		return 0;

@@ -650,6 +650,60 @@ static const struct key keys[] = {
 	{ "control_group",      M_BOTH,   h_control_group },
 };
 
+/* Remember where s was set, under KEY; a file or table that is full just
+ * leaves the key at line 0 (its message then names the file alone). */
+static void remember_line(struct parse *p, const config_setting_t *s,
+    const char *key)
+{
+	struct conf *c = p->p_c;
+	struct conf_line *l;
+	const char *file = config_setting_source_file(s);
+	int i = -1;
+
+	if (c->c_nlines == CONF_MAX_LINES)
+		return;
+	if (file != NULL && strcmp(file, p->p_path) != 0) {
+		for (i = 0; i < c->c_nfiles && strcmp(c->c_files[i], file) != 0; i++)
+			;
+		if (i == CONF_MAX_FILES)
+			return;
+		if (i == c->c_nfiles)
+			snprintf(c->c_files[c->c_nfiles++], PATH_MAX, "%s", file);
+	}
+	l = &c->c_lines[c->c_nlines++];
+	snprintf(l->kl_key, sizeof(l->kl_key), "%s", key);
+	l->kl_line = (int)config_setting_source_line(s);
+	l->kl_file = i;
+}
+
+/* A top-level key and, for a group, each of its members. */
+static void remember_lines(struct parse *p, const config_setting_t *s)
+{
+	const config_setting_t *e;
+	char key[32];
+	int i;
+
+	remember_line(p, s, config_setting_name(s));
+	for (i = 0; config_setting_is_group(s) && i < config_setting_length(s); i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		snprintf(key, sizeof(key), "%.15s.%.15s", config_setting_name(s),
+		    config_setting_name(e));
+		remember_line(p, e, key);
+	}
+}
+
+int conf_key_line(const struct conf *c, const char *key, const char **file)
+{
+	for (int i = 0; i < c->c_nlines; i++)
+		if (strcmp(c->c_lines[i].kl_key, key) == 0) {
+			*file = c->c_lines[i].kl_file < 0 ? c->c_path :
+			    c->c_files[c->c_lines[i].kl_file];
+			return c->c_lines[i].kl_line;
+		}
+	*file = c->c_path;
+	return 0;
+}
+
 static const char *mode_name(int mode)
 {
 	return mode == M_SERVER ? "server" : "client";
@@ -665,6 +719,7 @@ static int dispatch(struct parse *p, const config_setting_t *s)
 		if (!(keys[i].k_modes & p->p_mode))
 			return fail(p, s, EINVAL, "%s: not allowed in %s mode",
 			    name, mode_name(p->p_mode));
+		remember_lines(p, s);
 		return keys[i].k_fn(p, s);
 	}
 	return fail(p, s, EINVAL, "%s: unknown key", name);

@@ -20,6 +20,8 @@
 #define CONF_MAX_ROUTES  64
 #define CONF_MAX_SERVERS 8
 #define CONF_FP_LEN      FP_STRLEN	/* crypto/fp.h owns the syntax */
+#define CONF_MAX_LINES   48	/* keys remembered with their line */
+#define CONF_MAX_FILES   4	/* @included files those lines may be in */
 
 /* An IPv4 prefix; addr holds the network address (host bits zero). */
 struct cidr {
@@ -33,6 +35,15 @@ enum conf_transport { CONF_TRANSPORT_AUTO, CONF_TRANSPORT_TLS, CONF_TRANSPORT_DT
 struct conf_server_addr {	/* a client's "host:port" */
 	char host[256];
 	char port[8];
+};
+
+/* Where a key was set, so checks made after conf_load (conf/check.h) can
+ * name file:line:key as conf_load's own errors do. Top-level keys by name,
+ * a group's members as "group.member" ("nat.out_interface"). */
+struct conf_line {
+	char kl_key[32];
+	int  kl_line;
+	int  kl_file;			/* -1: c_path, else an index into c_files */
 };
 
 struct conf {
@@ -68,6 +79,11 @@ struct conf {
 	int  c_nservers;		/* "server" or "servers", at least one */
 	char c_server_fp[CONF_FP_LEN];	/* normalised lowercase */
 	enum conf_transport c_transport;/* default auto */
+
+	struct conf_line c_lines[CONF_MAX_LINES];
+	int  c_nlines;
+	char c_files[CONF_MAX_FILES][PATH_MAX];	/* @included files named by c_lines */
+	int  c_nfiles;
 };
 
 #define CONF_DEFAULT_SERVER_SOCKET "/run/vpnd/server.sock"
@@ -85,6 +101,10 @@ int conf_parse_sockaddr(const char *s, struct sockaddr_storage *out);
 /* "host:port" or "[v6]:port" -> host/port strings. 0 or -EINVAL. */
 int conf_parse_hostport(const char *s, struct conf_server_addr *out);
 bool cidr_contains(const struct cidr *c, struct in_addr a);
+/* The line KEY ("network", "nat.out_interface") was set at, and its file
+ * into *file (c_path, or an @included file); 0 with *file = c_path when
+ * the file does not set it (a default). */
+int  conf_key_line(const struct conf *c, const char *key, const char **file);
 /* The inverse of conf_parse_sockaddr, for logs and vpnctl; returns buf. */
 const char *conf_sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 
