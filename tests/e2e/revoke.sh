@@ -36,15 +36,34 @@ wait_until 10 client_up bob || fail "bob not admitted after allow add"
 ok "allow add: bob admitted without restart, persisted"
 
 say "allow remove alice: disconnected within 1 s"
-t0=$(now_ms)
-ctl_s allow remove alice
-gone() { [[ $(ctl_s peers --json | jq '[.[] | select(.name == "alice")] | length') == 0 ]]; }
-wait_until 2 gone || fail "alice still listed"
-t1=$(now_ms)
-wait_until 2 grep -q "removed from the allow-list" "$T/alice.log" || fail "alice not told"
-t2=$(now_ms)
-(( t1 - t0 <= 1000 && t2 - t0 <= 1000 )) || fail "revocation took $((t1 - t0)) ms (server) / $((t2 - t0)) ms (client)"
-ok "revoked: server dropped alice after $((t1 - t0)) ms, alice told after $((t2 - t0)) ms"
+# Timed from the request on the control socket (the line vpnctl sends), so
+# the start-up of an ASan vpnctl on a busy machine is not counted: the
+# answer comes once the file is written and the session closed; the client
+# is timed to the line it logs when told.
+read -r t1 t2 answer < <(python3 - "$T/server.sock" "$T/alice.log" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+t0 = time.monotonic()
+s.sendall(b"allow\tremove\talice\n")
+s.shutdown(socket.SHUT_WR)
+answer = s.recv(4096).split(b"\n")[0].decode()
+t1 = time.monotonic()
+while b"removed from the allow-list" not in open(sys.argv[2], "rb").read():
+    if time.monotonic() - t0 > 5:
+        break
+    time.sleep(0.005)
+t2 = time.monotonic()
+print(int((t1 - t0) * 1000), int((t2 - t0) * 1000), answer)
+PY
+)
+[[ $answer == ok ]] || fail "allow remove answered: $answer"
+[[ $(ctl_s peers --json | jq '[.[] | select(.name == "alice")] | length') == 0 ]] ||
+	fail "alice still listed"
+grep -q "removed from the allow-list" "$T/alice.log" || fail "alice not told"
+(( t1 <= 1000 && t2 <= 1000 )) || fail "revocation took $t1 ms (server) / $t2 ms (client)"
+ok "revoked: server dropped alice after $t1 ms, alice told after $t2 ms"
 ! grep -q "name = \"alice\"" "$T/peers.conf" || fail "remove not persisted"
 ! in_ns "$TAG-c1" ping -c 1 -W 1 10.8.0.1 >/dev/null 2>&1 || fail "alice still passes packets"
 wait_until 5 grep -q "denied by server" "$T/alice.log" || fail "alice not denied on retry"
