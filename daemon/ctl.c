@@ -8,7 +8,11 @@
  * the connections still reading at once, and each connection has a timer:
  * the request line must come within CTL_IDLE_MS and the answer be taken
  * within CTL_WRITE_MS (CTL_GRACE_MS once the socket is closing), so no
- * client can hold the daemon's shutdown or a descriptor for long. */
+ * client can hold the daemon's shutdown or a descriptor for long.
+ *
+ * The renderers at the end build every JSON answer with jansson, never
+ * with printf, and lay tables out once all their rows are known, so the
+ * columns fit what is in them. */
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>

@@ -5,8 +5,9 @@
  * tabs, ended by a newline; the answer is "ok\n" and the body, or
  * "error N\n" and a message, N being vpnctl's exit status; then EOF.
  * The daemon (server or client) supplies one handler; this module moves
- * bytes and offers the renderers both daemons share (JSON strings, the
- * peers table). */
+ * bytes and offers the renderers both daemons share: JSON values through
+ * jansson (strings made safe, counters, the reply), tables sized to their
+ * content, human units, and `vpnctl peers` in text and JSON. */
 #ifndef VPND_CTL_H
 #define VPND_CTL_H
 
