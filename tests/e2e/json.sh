@@ -134,12 +134,13 @@ cells=$(table "$T/peers-l.txt" FINGERPRINT RX-PKTS SINCE DTLS-ID) ||
 [[ $(cell SINCE) =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}$ ]] || fail "-l SINCE: $(cell SINCE)"
 "$VPNCTL" --long peers "${S[@]}" | grep -q "$fp_a" || fail "--long before the command"
 ok "peers -l: full fingerprint, packets, local time, DTLS id"
+cat "$T/peers-l.txt"
 
 ctl_c alice peers > "$T/c-peers.txt"
 cells=$(table "$T/c-peers.txt" NAME ADDRESS RX) || fail "client peers not aligned: $(cat "$T/c-peers.txt")"
 [[ $(cell NAME) == 198.18.1.1 && $(cell ADDRESS) == 10.8.0.1 && $(cell RX) =~ \ (B|KiB|MiB)$ ]] ||
 	fail "client peers: $cells"
-ok "client peers: aligned ($cells)" | tr '\n' ' '; echo
+ok "client peers: aligned ($(tr '\n' ' ' <<<"$cells"))"
 
 up=$(ctl_s status | sed -n 's/^uptime: //p')
 [[ $up =~ ^([0-9]+[dhms])+$ ]] || fail "server uptime: $up"
