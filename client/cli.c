@@ -514,15 +514,6 @@ static const char *cli_state_name(enum cli_state st)
 	return names[st];
 }
 
-/* A JSON string, or null when s is empty. */
-static void json_str_or_null(struct ctl_buf *b, const char *s)
-{
-	if (*s)
-		ctl_json_str(b, s);
-	else
-		ctl_printf(b, "null");
-}
-
 /* What every session so far has moved. */
 static void cli_counts(const struct cli *c, struct sess_counts *out)
 {
@@ -543,6 +534,7 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 	struct sess_counts t;
 	const char *tr = c->c_state != CLI_UP ? NULL : cli_on_dtls_now(c) ? "dtls" : "tls";
 	char a[INET_ADDRSTRLEN] = "", n[INET_ADDRSTRLEN + 4] = "", net_s[INET_ADDRSTRLEN];
+	char ups[32];
 	long up = (long)(time(NULL) - c->c_started);
 	bool on = c->c_state == CLI_UP;
 
@@ -555,31 +547,32 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		inet_ntop(AF_INET, &net, net_s, sizeof(net_s));
 		snprintf(n, sizeof(n), "%s/%u", net_s, c->c_cfg.mc_plen & 63u);
 	}
-	if (!rq->rq_json) {
-		ctl_printf(&b, "mode: client\nversion: %s\nuptime: %lds\nstate: %s\n"
-		    "server: %s\ntun: %s\naddress: %s\nnetwork: %s\ntransport: %s\n"
-		    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
-		    VPND_VERSION, up, cli_state_name(c->c_state), c->c_endpoint,
-		    c->c_tun_name[0] ? c->c_tun_name : "-", a[0] ? a : "-", n[0] ? n : "-",
-		    tr ? tr : "-", U(t.sc_rx_bytes), U(t.sc_tx_bytes), U(t.sc_rx_pkts),
-		    U(t.sc_tx_pkts));
-		ctl_reply_buf(rq, 0, &b);
+	if (rq->rq_json) {
+		ctl_reply_json(rq, json_pack("{s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,"
+		    "s:i,s:o,s:o,s:o,s:o}",
+		    "mode", "client", "version", VPND_VERSION, "uptime", (json_int_t)up,
+		    "state", cli_state_name(c->c_state),
+		    "server", ctl_json_string(c->c_endpoint),
+		    "tun", ctl_json_string_or_null(c->c_tun_name),
+		    "address", ctl_json_string_or_null(a),
+		    "network", ctl_json_string_or_null(n),
+		    "dtls_bad", ctl_json_uint(t.sc_dtls_bad),
+		    "transport", ctl_json_string_or_null(tr),
+		    "peers_connected", on ? 1 : 0,
+		    "bytes_in", ctl_json_uint(t.sc_rx_bytes),
+		    "bytes_out", ctl_json_uint(t.sc_tx_bytes),
+		    "packets_in", ctl_json_uint(t.sc_rx_pkts),
+		    "packets_out", ctl_json_uint(t.sc_tx_pkts)));
 		return;
 	}
-	ctl_printf(&b, "{\"mode\":\"client\",\"version\":\"%s\",\"uptime\":%ld,"
-	    "\"state\":\"%s\",\"server\":", VPND_VERSION, up, cli_state_name(c->c_state));
-	ctl_json_str(&b, c->c_endpoint);
-	ctl_printf(&b, ",\"tun\":");
-	json_str_or_null(&b, c->c_tun_name);
-	ctl_printf(&b, ",\"address\":");
-	json_str_or_null(&b, a);
-	ctl_printf(&b, ",\"network\":");
-	json_str_or_null(&b, n);
-	ctl_printf(&b, ",\"dtls_bad\":%llu", U(t.sc_dtls_bad));
-	ctl_printf(&b, ",\"transport\":%s%s%s,\"peers_connected\":%d,\"bytes_in\":%llu,"
-	    "\"bytes_out\":%llu,\"packets_in\":%llu,\"packets_out\":%llu}\n",
-	    tr ? "\"" : "", tr ? tr : "null", tr ? "\"" : "", on ? 1 : 0, U(t.sc_rx_bytes),
-	    U(t.sc_tx_bytes), U(t.sc_rx_pkts), U(t.sc_tx_pkts));
+	ctl_dur_str(up, ups, sizeof(ups));
+	ctl_printf(&b, "mode: client\nversion: %s\nuptime: %s\nstate: %s\n"
+	    "server: %s\ntun: %s\naddress: %s\nnetwork: %s\ntransport: %s\n"
+	    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
+	    VPND_VERSION, ups, cli_state_name(c->c_state), c->c_endpoint,
+	    c->c_tun_name[0] ? c->c_tun_name : "-", a[0] ? a : "-", n[0] ? n : "-",
+	    tr ? tr : "-", U(t.sc_rx_bytes), U(t.sc_tx_bytes), U(t.sc_rx_pkts),
+	    U(t.sc_tx_pkts));
 	ctl_reply_buf(rq, 0, &b);
 }
 
@@ -587,10 +580,12 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 static void cli_peers(struct cli *c, struct ctl_req *rq)
 {
 	struct ctl_buf b = { 0 };
+	struct ctl_peers p;
 	struct sess_counts t;
+	time_t wall = time(NULL);
 
 	cli_counts(c, &t);
-	ctl_peers_begin(&b, rq->rq_json);
+	ctl_peers_begin(&p, rq->rq_json, rq->rq_long, wall);
 	if (c->c_state == CLI_UP) {
 		struct ctl_peer row = {
 			.cp_name = cur_server(c)->host, .cp_fp = c->c_conf->c_server_fp,
@@ -598,15 +593,17 @@ static void cli_peers(struct cli *c, struct ctl_req *rq)
 			.cp_transport = cli_on_dtls_now(c) ? "dtls" : "tls",
 			.cp_rx_bytes = t.sc_rx_bytes, .cp_tx_bytes = t.sc_tx_bytes,
 			.cp_rx_pkts = t.sc_rx_pkts, .cp_tx_pkts = t.sc_tx_pkts,
+			.cp_switches = t.sc_switches,
 			.cp_since = c->c_since,
-			.cp_last_seen = time(NULL) -
+			.cp_last_seen = wall -
 			    (time_t)((uv_now(c->c_loop) - c->c_sess.se_last_rx) / 1000),
 			.cp_dtls_id = sess_dtls_id(&c->c_sess),
 		};
 
-		ctl_peers_row(&b, rq->rq_json, 0, &row);
+		ctl_peers_row(&p, &row);
 	}
-	ctl_peers_end(&b, rq->rq_json);
+	if (ctl_peers_end(&p, &b) < 0)
+		b.cb_oom = true;
 	ctl_reply_buf(rq, 0, &b);
 }
 

@@ -28,6 +28,7 @@ enum {
 	OPT_JSON    = 1 << 1,
 	OPT_ADDRESS = 1 << 2,
 	OPT_DIR     = 1 << 3,
+	OPT_LONG    = 1 << 4,		/* -l, --long: the peers table in full */
 };
 #define LONG_JSON    0x100		/* getopt_long values of the long-only options */
 #define LONG_ADDRESS 0x101
@@ -44,7 +45,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ { "status" }, { NULL }, OPT_SOCKET | OPT_JSON, "[-s SOCKET] status [--json]" },
-	{ { "peers" }, { NULL }, OPT_SOCKET | OPT_JSON, "[-s SOCKET] peers [--json]" },
+	{ { "peers" }, { NULL }, OPT_SOCKET | OPT_JSON | OPT_LONG,
+	  "[-s SOCKET] peers [-l] [--json]" },
 	{ { "allow", "list" }, { NULL }, OPT_SOCKET | OPT_JSON,
 	  "[-s SOCKET] allow list [--json]" },
 	{ { "allow", "add" }, { "NAME", "FINGERPRINT" }, OPT_SOCKET | OPT_ADDRESS,
@@ -145,7 +147,13 @@ static int ctl_connect(const char *path)
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "vpnctl: %s: %s (is vpnd running?)\n", path, strerror(errno));
+		int e = errno;
+
+		fprintf(stderr, "vpnctl: %s: %s (%s)\n", path, strerror(e),
+		    e == ENOENT ? "is vpnd running?" :
+		    e == ECONNREFUSED ? "vpnd is not running: the socket is stale" :
+		    e == EACCES || e == EPERM ? "vpnd serves root and its control_group only" :
+		    "is vpnd running?");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -228,7 +236,8 @@ struct cmdline {
 	char       *cl_socket, *cl_address, *cl_dir;
 	bool        cl_json;
 	unsigned    cl_given;		/* OPT_ bits of the options seen */
-	const char *cl_opt_name[4];	/* by OPT_ bit, for messages */
+	bool        cl_long;
+	const char *cl_opt_name[5];	/* by OPT_ bit, for messages */
 	char       *cl_args[CTL_MAX_ARGS];	/* the words that are not options */
 	int         cl_nargs;
 };
@@ -238,6 +247,7 @@ static const struct option long_opts[] = {
 	{ "json",    no_argument,       NULL, LONG_JSON },
 	{ "address", required_argument, NULL, LONG_ADDRESS },
 	{ "dir",     required_argument, NULL, LONG_DIR },
+	{ "long",    no_argument,       NULL, 'l' },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -258,7 +268,7 @@ static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
 	int ch;
 
 	opterr = 0;			/* the messages below name vpnctl, not argv[0] */
-	while ((ch = getopt_long(argc, argv, "-:s:hV", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "-:s:lhV", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 1:
 			if (cl->cl_nargs == CTL_MAX_ARGS)
@@ -269,6 +279,7 @@ static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
 		case LONG_JSON:	  cl->cl_json = true; given(cl, OPT_JSON, "--json"); break;
 		case LONG_ADDRESS: cl->cl_address = optarg; given(cl, OPT_ADDRESS, "--address"); break;
 		case LONG_DIR:	  cl->cl_dir = optarg; given(cl, OPT_DIR, "--dir"); break;
+		case 'l':	  cl->cl_long = true; given(cl, OPT_LONG, "-l"); break;
 		case 'h':	  usage(stdout); return -1;
 		case 'V':	  printf("vpnctl %s\n", VPND_VERSION); return -1;
 		case ':':	  return usage_error(NULL, "%s: missing argument", argv[optind - 1]);
@@ -370,6 +381,8 @@ int main(int argc, char **argv)
 		words[n++] = "--address";
 		words[n++] = cl.cl_address;
 	}
+	if (cl.cl_long)
+		words[n++] = "--long";
 	if (cl.cl_json)
 		words[n++] = "--json";
 	return cmd_remote(cl.cl_socket ? cl.cl_socket : default_socket(), n, words);

@@ -8,7 +8,11 @@
  * the connections still reading at once, and each connection has a timer:
  * the request line must come within CTL_IDLE_MS and the answer be taken
  * within CTL_WRITE_MS (CTL_GRACE_MS once the socket is closing), so no
- * client can hold the daemon's shutdown or a descriptor for long. */
+ * client can hold the daemon's shutdown or a descriptor for long.
+ *
+ * The renderers at the end build every JSON answer with jansson, never
+ * with printf, and lay tables out once all their rows are known, so the
+ * columns fit what is in them. */
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
@@ -112,6 +116,8 @@ int ctl_parse_request(char *line, struct ctl_req *rq)
 	     w = strtok_r(NULL, "\t", &save)) {
 		if (strcmp(w, "--json") == 0)
 			r.rq_json = true;
+		else if (strcmp(w, "--long") == 0)
+			r.rq_long = true;
 		else if (r.rq_argc < CTL_MAX_ARGS)
 			r.rq_argv[r.rq_argc++] = w;
 		else
@@ -122,6 +128,7 @@ int ctl_parse_request(char *line, struct ctl_req *rq)
 	rq->rq_argc = r.rq_argc;
 	memcpy(rq->rq_argv, r.rq_argv, sizeof(r.rq_argv));
 	rq->rq_json = r.rq_json;
+	rq->rq_long = r.rq_long;
 	return 0;
 }
 
@@ -358,22 +365,6 @@ void ctl_printf(struct ctl_buf *b, const char *fmt, ...)
 	b->cb_len += (size_t)n;
 }
 
-void ctl_json_str(struct ctl_buf *b, const char *s)
-{
-	ctl_printf(b, "\"");
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			ctl_printf(b, "\\%c", ch);
-		else if (ch < 0x20)
-			ctl_printf(b, "\\u%04x", ch);
-		else
-			ctl_printf(b, "%c", ch);
-	}
-	ctl_printf(b, "\"");
-}
-
 void ctl_buf_free(struct ctl_buf *b)
 {
 	free(b->cb_p);
@@ -493,55 +484,359 @@ void ctl_time_str(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void ctl_peers_begin(struct ctl_buf *b, bool json)
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s)
 {
-	if (json)
-		ctl_printf(b, "[");
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07u;
 	else
-		ctl_printf(b, "%-12s %-71s %-15s %-21s %-9s %12s %12s %10s %10s %-20s %s\n",
-		    "NAME", "FINGERPRINT", "ADDRESS", "ENDPOINT", "TRANSPORT",
-		    "RX-BYTES", "TX-BYTES", "RX-PKTS", "TX-PKTS", "SINCE", "LAST-SEEN");
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;		/* also stops at the NUL */
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
 }
 
-void ctl_peers_row(struct ctl_buf *b, bool json, int n, const struct ctl_peer *p)
+json_t *ctl_json_string(const char *s)
 {
-	char a[INET_ADDRSTRLEN], since[32], seen[32];
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, k = 0, n;
+	json_t *j;
+	char *out;
+
+	if ((j = json_string(s)) != NULL || len == 0)
+		return j;
+	if ((out = malloc(len * 3 + 1)) == NULL)	/* each byte at most U+FFFD */
+		return NULL;
+	while (p[i] != '\0') {
+		if ((n = utf8_seq(p + i)) == 0) {
+			memcpy(out + k, "\xef\xbf\xbd", 3);
+			k += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + k, p + i, n);
+		k += n;
+		i += n;
+	}
+	out[k] = '\0';
+	j = json_string(out);
+	free(out);
+	return j;
+}
+
+json_t *ctl_json_string_or_null(const char *s)
+{
+	return s == NULL || *s == '\0' ? json_null() : ctl_json_string(s);
+}
+
+json_t *ctl_json_uint(uint64_t v)
+{
+	return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX :
+	    (json_int_t)v);
+}
+
+int ctl_buf_json(struct ctl_buf *b, json_t *j)
+{
+	char *s;
+
+	if (j == NULL)
+		return -ENOMEM;
+	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(j);
+	if (s == NULL)
+		return -ENOMEM;
+	ctl_printf(b, "%s\n", s);
+	free(s);
+	return b->cb_oom ? -ENOMEM : 0;
+}
+
+void ctl_reply_json(struct ctl_req *rq, json_t *j)
+{
+	struct ctl_buf b = { 0 };
+
+	if (ctl_buf_json(&b, j) < 0)
+		b.cb_oom = true;
+	ctl_reply_buf(rq, 0, &b);
+}
+
+void ctl_table_init(struct ctl_table *t, int ncols, const char *const *head)
+{
+	memset(t, 0, sizeof(*t));
+	t->ct_ncols = ncols;
+	ctl_table_row(t, head);
+}
+
+/* A cell as shown: control characters (a name is free text somewhere)
+ * as \xNN, so a cell is one line and cannot move the cursor. */
+static char *cell_dup(const char *s)
+{
+	size_t n = 0, i;
+	char *out, *o;
+
+	for (i = 0; s[i]; i++)
+		n += (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? 4 : 1;
+	if ((out = o = malloc(n + 1)) == NULL)
+		return NULL;
+	for (i = 0; s[i]; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			o += sprintf(o, "\\x%02x", (unsigned char)s[i]);
+		else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+void ctl_table_row(struct ctl_table *t, const char *const *cells)
+{
+	char **p;
 	int i;
+
+	if (t->ct_oom)
+		return;
+	if (t->ct_n + (size_t)t->ct_ncols > t->ct_cap) {
+		size_t cap = t->ct_cap ? t->ct_cap * 2 : (size_t)t->ct_ncols * 8;
+
+		if ((p = realloc(t->ct_cells, cap * sizeof(*p))) == NULL) {
+			t->ct_oom = true;
+			return;
+		}
+		t->ct_cells = p;
+		t->ct_cap = cap;
+	}
+	for (i = 0; i < t->ct_ncols; i++)
+		if ((t->ct_cells[t->ct_n++] = cell_dup(cells[i] ? cells[i] : "")) == NULL)
+			t->ct_oom = true;
+}
+
+/* Characters a terminal shows for s: UTF-8 continuation bytes take none. */
+static size_t cell_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+int ctl_table_render(struct ctl_table *t, struct ctl_buf *b)
+{
+	size_t *w, r, nrows;
+	int i, rc = -ENOMEM;
+
+	if (t->ct_oom || (w = calloc((size_t)t->ct_ncols, sizeof(*w))) == NULL)
+		goto out;
+	nrows = t->ct_n / (size_t)t->ct_ncols;
+	for (r = 0; r < nrows; r++)
+		for (i = 0; i < t->ct_ncols; i++) {
+			size_t cw = cell_width(t->ct_cells[r * (size_t)t->ct_ncols + (size_t)i]);
+
+			if (cw > w[i])
+				w[i] = cw;
+		}
+	for (r = 0; r < nrows; r++)
+		for (i = 0; i < t->ct_ncols; i++) {
+			const char *c = t->ct_cells[r * (size_t)t->ct_ncols + (size_t)i];
+
+			if (i + 1 == t->ct_ncols)
+				ctl_printf(b, "%s\n", c);
+			else
+				ctl_printf(b, "%s%*s", c, (int)(w[i] - cell_width(c) + 2), "");
+		}
+	free(w);
+	rc = b->cb_oom ? -ENOMEM : 0;
+out:
+	ctl_table_free(t);
+	return rc;
+}
+
+void ctl_table_free(struct ctl_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ct_n; i++)
+		free(t->ct_cells[i]);
+	free(t->ct_cells);
+	t->ct_cells = NULL;
+	t->ct_n = t->ct_cap = 0;
+}
+
+void ctl_bytes_str(uint64_t n, char *buf, size_t len)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 1024) {
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+		return;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (v >= 1023.95 && u < 5) {	/* would print as "1024.0" */
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, unit[u]);
+}
+
+void ctl_dur_str(long long s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%lldd%lldh", s / 86400, s % 86400 / 3600);
+}
+
+void ctl_peers_begin(struct ctl_peers *t, bool json, bool lng, time_t now)
+{
+	static const char *const head[] = { "NAME", "FINGERPRINT", "ADDRESS",
+		"ENDPOINT", "TRANSPORT", "RX", "TX", "SINCE", "LAST-SEEN" };
+	static const char *const head_long[] = { "NAME", "FINGERPRINT", "ADDRESS",
+		"ENDPOINT", "TRANSPORT", "RX", "TX", "RX-PKTS", "TX-PKTS", "SINCE",
+		"LAST-SEEN", "DTLS-ID" };
+
+	memset(t, 0, sizeof(*t));
+	t->cps_json = json;
+	t->cps_long = lng;
+	t->cps_now = now;
+	if (json) {
+		if ((t->cps_rows = json_array()) == NULL)
+			t->cps_oom = true;
+	} else if (lng)
+		ctl_table_init(&t->cps_tab, 12, head_long);
+	else
+		ctl_table_init(&t->cps_tab, 9, head);
+}
+
+static void dtls_id_str(const uint8_t *id, char out[17])
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+}
+
+static json_t *peer_json(const struct ctl_peer *p)
+{
+	char a[INET_ADDRSTRLEN], since[32], seen[32], id[17];
 
 	inet_ntop(AF_INET, &p->cp_addr, a, sizeof(a));
 	ctl_time_str(p->cp_since, since, sizeof(since));
-	if (!json) {
-		ctl_printf(b, "%-12s %-71s %-15s %-21s %-9s %12llu %12llu %10llu %10llu "
-		    "%-20s %llds ago\n", p->cp_name, p->cp_fp, a, p->cp_endpoint,
-		    p->cp_transport, (unsigned long long)p->cp_rx_bytes,
-		    (unsigned long long)p->cp_tx_bytes, (unsigned long long)p->cp_rx_pkts,
-		    (unsigned long long)p->cp_tx_pkts, since,
-		    (long long)(time(NULL) - p->cp_last_seen));
-		return;
-	}
 	ctl_time_str(p->cp_last_seen, seen, sizeof(seen));
-	ctl_printf(b, "%s{\"name\":", n > 0 ? "," : "");
-	ctl_json_str(b, p->cp_name);
-	ctl_printf(b, ",\"fingerprint\":\"%s\",\"address\":\"%s\",\"addresses\":[\"%s\"],"
-	    "\"endpoint\":\"%s\",\"transport\":\"%s\",\"rx_bytes\":%llu,"
-	    "\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu,"
-	    "\"connected_since\":\"%s\",\"last_seen\":\"%s\",\"dtls_id\":",
-	    p->cp_fp, a, a, p->cp_endpoint, p->cp_transport,
-	    (unsigned long long)p->cp_rx_bytes, (unsigned long long)p->cp_tx_bytes,
-	    (unsigned long long)p->cp_rx_pkts, (unsigned long long)p->cp_tx_pkts,
-	    since, seen);
-	if (p->cp_dtls_id == NULL) {
-		ctl_printf(b, "null}");
-		return;
-	}
-	ctl_printf(b, "\"");
-	for (i = 0; i < 8; i++)
-		ctl_printf(b, "%02x", p->cp_dtls_id[i]);
-	ctl_printf(b, "\"}");
+	if (p->cp_dtls_id != NULL)
+		dtls_id_str(p->cp_dtls_id, id);
+	return json_pack("{s:o,s:o,s:s,s:[s],s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:o}",
+	    "name", ctl_json_string(p->cp_name),
+	    "fingerprint", ctl_json_string(p->cp_fp),
+	    "address", a, "addresses", a,
+	    "endpoint", ctl_json_string(p->cp_endpoint),
+	    "transport", ctl_json_string(p->cp_transport),
+	    "transport_switches", ctl_json_uint(p->cp_switches),
+	    "rx_bytes", ctl_json_uint(p->cp_rx_bytes),
+	    "tx_bytes", ctl_json_uint(p->cp_tx_bytes),
+	    "rx_packets", ctl_json_uint(p->cp_rx_pkts),
+	    "tx_packets", ctl_json_uint(p->cp_tx_pkts),
+	    "connected_since", since, "last_seen", seen,
+	    "dtls_id", p->cp_dtls_id != NULL ? json_string(id) : json_null());
 }
 
-void ctl_peers_end(struct ctl_buf *b, bool json)
+static void peer_cells(struct ctl_peers *t, const struct ctl_peer *p)
 {
-	if (json)
-		ctl_printf(b, "]\n");
+	char a[INET_ADDRSTRLEN], fp[CTL_FP_SHORT + 1], tr[64], rx[32], tx[32];
+	char rp[24], tp[24], since[40], seen[40], id[17] = "-";
+	const char *f = p->cp_fp;
+	struct tm tm;
+	time_t st = p->cp_since;
+
+	inet_ntop(AF_INET, &p->cp_addr, a, sizeof(a));
+	if (strncmp(f, "sha256:", 7) == 0)
+		f += 7;
+	if (!t->cps_long) {
+		snprintf(fp, sizeof(fp), "%s", f);	/* cut to CTL_FP_SHORT */
+		f = fp;
+	} else
+		f = p->cp_fp;
+	if (p->cp_switches == 0)
+		snprintf(tr, sizeof(tr), "%s", p->cp_transport);
+	else
+		snprintf(tr, sizeof(tr), "%s (%llu switch%s)", p->cp_transport,
+		    (unsigned long long)p->cp_switches, p->cp_switches == 1 ? "" : "es");
+	ctl_bytes_str(p->cp_rx_bytes, rx, sizeof(rx));
+	ctl_bytes_str(p->cp_tx_bytes, tx, sizeof(tx));
+	if (t->cps_long) {
+		localtime_r(&st, &tm);
+		strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
+	} else
+		ctl_dur_str((long long)(t->cps_now - p->cp_since), since, sizeof(since));
+	ctl_dur_str((long long)(t->cps_now - p->cp_last_seen), seen, sizeof(seen));
+	strcat(seen, " ago");
+	if (!t->cps_long) {
+		const char *c[] = { p->cp_name, f, a, p->cp_endpoint, tr, rx, tx, since, seen };
+
+		ctl_table_row(&t->cps_tab, c);
+		return;
+	}
+	snprintf(rp, sizeof(rp), "%llu", (unsigned long long)p->cp_rx_pkts);
+	snprintf(tp, sizeof(tp), "%llu", (unsigned long long)p->cp_tx_pkts);
+	if (p->cp_dtls_id != NULL)
+		dtls_id_str(p->cp_dtls_id, id);
+	{
+		const char *c[] = { p->cp_name, f, a, p->cp_endpoint, tr, rx, tx, rp, tp,
+			since, seen, id };
+
+		ctl_table_row(&t->cps_tab, c);
+	}
+}
+
+void ctl_peers_row(struct ctl_peers *t, const struct ctl_peer *p)
+{
+	if (t->cps_oom)
+		return;
+	if (!t->cps_json) {
+		peer_cells(t, p);
+		return;
+	}
+	if (json_array_append_new(t->cps_rows, peer_json(p)) < 0)
+		t->cps_oom = true;
+}
+
+int ctl_peers_end(struct ctl_peers *t, struct ctl_buf *b)
+{
+	int rc;
+
+	if (!t->cps_json)
+		return ctl_table_render(&t->cps_tab, b);
+	if (t->cps_oom) {
+		json_decref(t->cps_rows);
+		t->cps_rows = NULL;
+		return -ENOMEM;
+	}
+	rc = ctl_buf_json(b, t->cps_rows);
+	t->cps_rows = NULL;
+	return rc;
 }

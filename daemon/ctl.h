@@ -5,8 +5,9 @@
  * tabs, ended by a newline; the answer is "ok\n" and the body, or
  * "error N\n" and a message, N being vpnctl's exit status; then EOF.
  * The daemon (server or client) supplies one handler; this module moves
- * bytes and offers the renderers both daemons share (JSON strings, the
- * peers table). */
+ * bytes and offers the renderers both daemons share: JSON values through
+ * jansson (strings made safe, counters, the reply), tables sized to their
+ * content, human units, and `vpnctl peers` in text and JSON. */
 #ifndef VPND_CTL_H
 #define VPND_CTL_H
 
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <uv.h>
+#include <jansson.h>
 
 #include <sys/types.h>
 
@@ -33,8 +35,9 @@ struct ctl_conn;
 struct ctl_req {
 	struct ctl_conn *rq_conn;
 	int              rq_argc;
-	char            *rq_argv[CTL_MAX_ARGS];	/* "--json" removed */
+	char            *rq_argv[CTL_MAX_ARGS];	/* "--json", "--long" removed */
 	bool             rq_json;
+	bool             rq_long;		/* vpnctl -l: the table in full */
 };
 
 /* Growing output buffer for answers; on allocation failure it stops
@@ -46,9 +49,10 @@ struct ctl_buf {
 };
 
 /* Split one request line (the newline already cut off) into words at
- * tabs; "--json" anywhere sets rq_json instead of being a word. The words
+ * tabs; "--json" anywhere sets rq_json and "--long" rq_long instead of
+ * being a word. The words
  * point into line, which is modified (tabs become NULs). On success sets
- * rq_argc (1..CTL_MAX_ARGS), rq_argv (unused slots NULL) and rq_json and
+ * rq_argc (1..CTL_MAX_ARGS), rq_argv (unused slots NULL), rq_json and rq_long, and
  * returns 0; on failure rq is left untouched and the result is -E2BIG
  * (more than CTL_MAX_ARGS words) or -ENODATA (no word). rq_conn is never
  * touched. */
@@ -80,6 +84,47 @@ void ctl_replyf(struct ctl_req *rq, int status, const char *fmt, ...)
 
 void ctl_printf(struct ctl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* JSON answers are built with jansson, never printed by hand: a name with
+ * a quote, a backslash or a control character cannot break them. */
+
+/* A JSON string of s. jansson takes only UTF-8, and a device name or a
+ * host name may be any bytes: each byte that is not part of valid UTF-8
+ * becomes U+FFFD. NULL only when out of memory. */
+json_t *ctl_json_string(const char *s);
+/* The same, or JSON null when s is NULL or empty. */
+json_t *ctl_json_string_or_null(const char *s);
+/* A counter; JSON integers are signed 64-bit here, so it saturates at
+ * INT64_MAX. */
+json_t *ctl_json_uint(uint64_t v);
+/* Answer status 0 with j as one line of compact JSON; takes j (NULL: out
+ * of memory, answered as such). */
+void ctl_reply_json(struct ctl_req *rq, json_t *j);
+/* j as one line of compact JSON and a newline, appended to b; takes j.
+ * 0, or -ENOMEM (j NULL, or out of memory). */
+int  ctl_buf_json(struct ctl_buf *b, json_t *j);
+
+/* A text table sized to its content: each column as wide as its widest
+ * cell (counted in UTF-8 characters), columns two spaces apart, all left
+ * aligned, so every column starts at the same offset in every line; the
+ * last one is not padded. Control characters in a cell are shown as \xNN. */
+struct ctl_table {
+	int    ct_ncols;
+	char **ct_cells;			/* row-major, the header first */
+	size_t ct_n, ct_cap;			/* cells */
+	bool   ct_oom;
+};
+
+void ctl_table_init(struct ctl_table *t, int ncols, const char *const *head);
+void ctl_table_row(struct ctl_table *t, const char *const *cells);	/* ncols */
+/* Append the table to b and free t's cells. 0 or -ENOMEM. */
+int  ctl_table_render(struct ctl_table *t, struct ctl_buf *b);
+void ctl_table_free(struct ctl_table *t);
+
+/* Human units: "512 B", "1.5 KiB", "2.0 MiB", "3.1 GiB" ... (1024-based). */
+void ctl_bytes_str(uint64_t n, char *buf, size_t len);
+/* A duration: "0s", "59s", "3m20s", "2h13m", "4d3h" (negative: "0s"). */
+void ctl_dur_str(long long secs, char *buf, size_t len);
+
 /* One row of `vpnctl peers`: the same fields, text and JSON, whether the
  * daemon is a server (its peers) or a client (its server). */
 struct ctl_peer {
@@ -89,18 +134,33 @@ struct ctl_peer {
 	const char    *cp_endpoint;		/* "ip:port" data comes from */
 	const char    *cp_transport;		/* "dtls" or "tls" */
 	uint64_t       cp_rx_bytes, cp_tx_bytes, cp_rx_pkts, cp_tx_pkts;
+	uint64_t       cp_switches;		/* times data changed transport */
 	time_t         cp_since, cp_last_seen;
 	const uint8_t *cp_dtls_id;		/* 8 bytes, or NULL */
 };
 
-/* Rows between ctl_peers_begin and ctl_peers_end; n counts rows so far. */
-void ctl_peers_begin(struct ctl_buf *b, bool json);
-void ctl_peers_row(struct ctl_buf *b, bool json, int n, const struct ctl_peer *p);
-void ctl_peers_end(struct ctl_buf *b, bool json);
+#define CTL_FP_SHORT 12				/* hex digits the table shows */
+
+/* `vpnctl peers`: rows between ctl_peers_begin and ctl_peers_end. JSON is
+ * an array of objects, every field always there; text is a ctl_table:
+ * NAME FINGERPRINT (CTL_FP_SHORT hex digits) ADDRESS ENDPOINT TRANSPORT
+ * ("dtls", "tls (2 switches)") RX TX (human units) SINCE (a duration)
+ * LAST-SEEN ("3m20s ago"); with lng, the full fingerprint, SINCE as local
+ * time, and RX-PKTS TX-PKTS DTLS-ID columns. Times relative to now. */
+struct ctl_peers {
+	bool             cps_json, cps_long;
+	time_t           cps_now;
+	json_t          *cps_rows;
+	struct ctl_table cps_tab;
+	bool             cps_oom;
+};
+
+void ctl_peers_begin(struct ctl_peers *t, bool json, bool lng, time_t now);
+void ctl_peers_row(struct ctl_peers *t, const struct ctl_peer *p);
+/* Append what was rendered to b and free t. 0 or -ENOMEM. */
+int  ctl_peers_end(struct ctl_peers *t, struct ctl_buf *b);
 /* UTC "2026-11-25T08:00:00Z". */
 void ctl_time_str(time_t t, char *buf, size_t len);
-/* A JSON string literal, quoted and escaped. */
-void ctl_json_str(struct ctl_buf *b, const char *s);
 void ctl_buf_free(struct ctl_buf *b);
 
 #endif

@@ -3,8 +3,8 @@
  * is closed and nothing is parsed). ctl_parse_request must split it exactly
  * as a model written from ctl.h does, point every word into the line, and
  * leave the request untouched when it fails. Each word is also rendered
- * with ctl_json_str, as names come back in --json answers, and must read
- * back as the same string from a valid JSON string literal. */
+ * with ctl_json_string, as names come back in --json answers, and must read
+ * back through jansson as the same string. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,45 +13,23 @@
 #include "fuzz/fuzz.h"
 #include "daemon/ctl.h"
 
-/* Undo ctl_json_str: the quoted literal in b must decode to s. */
+/* ctl_json_string, dumped and parsed back by jansson, must give s when s
+ * is UTF-8, and some valid string in any case. */
 static void check_json(const char *s)
 {
-	struct ctl_buf b = { 0 };
-	const char *p, *end;
-	size_t k = 0, n = strlen(s);
-	char *out;
+	json_t *j = ctl_json_string(s), *back, *valid = json_string(s);
+	json_error_t e;
+	char *d;
 
-	ctl_json_str(&b, s);
-	if (b.cb_oom || b.cb_len < 2 || b.cb_p[0] != '"' ||
-	    b.cb_p[b.cb_len - 1] != '"' || (out = malloc(n + 1)) == NULL)
+	if (j == NULL || (d = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL ||
+	    (back = json_loads(d, JSON_DECODE_ANY, &e)) == NULL || !json_is_string(back))
 		abort();
-	end = b.cb_p + b.cb_len - 1;
-	for (p = b.cb_p + 1; p < end; p++) {
-		unsigned v;
-
-		if ((unsigned char)*p < 0x20 || *p == '"')
-			abort();	/* raw control character or bare quote */
-		if (*p != '\\') {
-			out[k++] = *p;
-			continue;
-		}
-		if (++p == end)
-			abort();
-		if (*p == '"' || *p == '\\')
-			out[k++] = *p;
-		else if (*p == 'u' && end - p > 4 && sscanf(p + 1, "%4x", &v) == 1) {
-			out[k++] = (char)v;
-			p += 4;
-		} else
-			abort();
-		if (k > n)
-			abort();
-	}
-	out[k] = '\0';
-	if (k != n || memcmp(out, s, n) != 0)
+	if (valid != NULL && strcmp(json_string_value(back), s) != 0)
 		abort();
-	free(out);
-	ctl_buf_free(&b);
+	json_decref(valid);
+	json_decref(back);
+	json_decref(j);
+	free(d);
 }
 
 struct word {
@@ -59,14 +37,14 @@ struct word {
 };
 
 /* Model of ctl.h: words are the maximal runs of bytes other than a tab;
- * "--json" is a flag. Fills the other words (as many as fit) and returns
+ * "--json" and "--long" are flags. Fills the other words (as many as fit) and returns
  * how many there are. */
-static int model(const char *s, struct word w[CTL_MAX_ARGS], bool *json)
+static int model(const char *s, struct word w[CTL_MAX_ARGS], bool *json, bool *lng)
 {
 	size_t i = 0, wl;
 	int n = 0;
 
-	*json = false;
+	*json = *lng = false;
 	while (s[i] != '\0') {
 		if ((wl = strcspn(s + i, "\t")) == 0) {
 			i++;
@@ -74,6 +52,8 @@ static int model(const char *s, struct word w[CTL_MAX_ARGS], bool *json)
 		}
 		if (wl == 6 && memcmp(s + i, "--json", 6) == 0)
 			*json = true;
+		else if (wl == 6 && memcmp(s + i, "--long", 6) == 0)
+			*lng = true;
 		else if (n++ < CTL_MAX_ARGS)
 			w[n - 1] = (struct word){ i, wl };
 		i += wl;
@@ -86,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ctl_req rq, before;
 	struct word w[CTL_MAX_ARGS];
 	char *line, *nl;
-	bool json;
+	bool json, lng;
 	int rc, n, i;
 
 	if (size > CTL_MAX_REQ)
@@ -96,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* exactly the line and its NUL, so ASan sees a read past it */
 	if ((line = strndup((const char *)data, (size_t)(nl - (const char *)data))) == NULL)
 		abort();
-	n = model(line, w, &json);
+	n = model(line, w, &json, &lng);
 	memset(&rq, 0xa5, sizeof(rq));
 	before = rq;
 	rc = ctl_parse_request(line, &rq);
@@ -108,7 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(line);
 		return 0;
 	}
-	if (rq.rq_conn != before.rq_conn || rq.rq_argc != n || rq.rq_json != json)
+	if (rq.rq_conn != before.rq_conn || rq.rq_argc != n || rq.rq_json != json ||
+	    rq.rq_long != lng)
 		abort();
 	for (i = 0; i < CTL_MAX_ARGS; i++)
 		if (i < n ? rq.rq_argv[i] != line + w[i].w_off ||

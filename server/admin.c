@@ -204,44 +204,52 @@ static void admin_allow_remove(struct admin *ad, struct ctl_req *rq)
 
 static void admin_allow_list(struct admin *ad, struct ctl_req *rq)
 {
+	static const char *const head[] = { "NAME", "FINGERPRINT", "ADDRESS" };
 	const struct allow_list *al = &ad->ad_peers->ps_allow;
 	struct ctl_buf b = { 0 };
+	struct ctl_table t;
 	char a[INET_ADDRSTRLEN];
+	json_t *arr = NULL;
 	size_t i;
 
 	if (rq->rq_json)
-		ctl_printf(&b, "[");
+		arr = json_array();
 	else
-		ctl_printf(&b, "%-16s %-71s %s\n", "NAME", "FINGERPRINT", "ADDRESS");
+		ctl_table_init(&t, 3, head);
 	for (i = 0; i < al->al_n; i++) {
 		const struct allow_entry *e = &al->al_e[i];
+		const char *addr = e->ae_has_addr ? ip_str(e->ae_addr, a) : NULL;
 
 		if (!rq->rq_json) {
-			ctl_printf(&b, "%-16s %-71s %s\n", e->ae_name, e->ae_fp,
-			    e->ae_has_addr ? ip_str(e->ae_addr, a) : "-");
-			continue;
+			const char *row[] = { e->ae_name, e->ae_fp, addr ? addr : "-" };
+
+			ctl_table_row(&t, row);
+		} else if (arr != NULL && json_array_append_new(arr, json_pack("{s:o,s:o,s:o}",
+		    "name", ctl_json_string(e->ae_name),
+		    "fingerprint", ctl_json_string(e->ae_fp),
+		    "address", ctl_json_string_or_null(addr))) < 0) {
+			json_decref(arr);
+			arr = NULL;
 		}
-		ctl_printf(&b, "%s{\"name\":", i ? "," : "");
-		ctl_json_str(&b, e->ae_name);
-		ctl_printf(&b, ",\"fingerprint\":\"%s\",\"address\":", e->ae_fp);
-		if (e->ae_has_addr)
-			ctl_printf(&b, "\"%s\"}", ip_str(e->ae_addr, a));
-		else
-			ctl_printf(&b, "null}");
 	}
-	if (rq->rq_json)
-		ctl_printf(&b, "]\n");
+	if (rq->rq_json) {
+		ctl_reply_json(rq, arr);
+		return;
+	}
+	if (ctl_table_render(&t, &b) < 0)
+		b.cb_oom = true;
 	ctl_reply_buf(rq, 0, &b);
 }
 
 static void admin_peers(struct admin *ad, struct ctl_req *rq)
 {
 	struct ctl_buf b = { 0 };
+	struct ctl_peers t;
 	uint64_t now = uv_now(ad->ad_loop);
+	time_t wall = time(NULL);
 	const struct peer *pe;
-	int n = 0;
 
-	ctl_peers_begin(&b, rq->rq_json);
+	ctl_peers_begin(&t, rq->rq_json, rq->rq_long, wall);
 	for (pe = ad->ad_peers->ps_list; pe != NULL; pe = pe->pe_next) {
 		struct ctl_peer row = {
 			.cp_name = pe->pe_name, .cp_fp = pe->pe_fp,
@@ -252,20 +260,61 @@ static void admin_peers(struct admin *ad, struct ctl_req *rq)
 			.cp_tx_bytes = pe->pe_sess.se_n.sc_tx_bytes,
 			.cp_rx_pkts = pe->pe_sess.se_n.sc_rx_pkts,
 			.cp_tx_pkts = pe->pe_sess.se_n.sc_tx_pkts,
+			.cp_switches = pe->pe_sess.se_n.sc_switches,
 			.cp_since = pe->pe_since,
-			.cp_last_seen = time(NULL) -
+			.cp_last_seen = wall -
 			    (time_t)((now - pe->pe_sess.se_last_rx) / 1000),
 			.cp_dtls_id = sess_dtls_id(&pe->pe_sess),
 		};
 
 		if (pe->pe_state == PE_UP)
-			ctl_peers_row(&b, rq->rq_json, n++, &row);
+			ctl_peers_row(&t, &row);
 	}
-	ctl_peers_end(&b, rq->rq_json);
+	if (ctl_peers_end(&t, &b) < 0)
+		b.cb_oom = true;
 	ctl_reply_buf(rq, 0, &b);
 }
 
 #define U(x) ((unsigned long long)(x))
+#define J(x) ctl_json_uint(x)
+
+static json_t *status_json(struct admin *ad, const struct peer_stats *p,
+    const struct fwd_stats *f, long up)
+{
+	const struct conf *c = ad->ad_conf;
+	const struct peers *ps = ad->ad_peers;
+	const struct sess_counts *t = &p->ps_gone;
+	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN + 4], l[80];
+	json_t *listen;
+	int i;
+
+	if ((listen = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < c->c_nlisten; i++)
+		json_array_append_new(listen, ctl_json_string(
+		    conf_sockaddr_str(&c->c_listen[i], l, sizeof(l))));
+	snprintf(net, sizeof(net), "%s/%d", ip_str(c->c_network.addr, a), c->c_network.plen);
+	return json_pack("{s:s,s:s,s:I,s:o,s:o,s:s,s:I,s:o,s:o,s:o,s:o,s:o,"
+	    "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o},"
+	    "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:I}}",
+	    "mode", "server", "version", VPND_VERSION, "uptime", (json_int_t)up,
+	    "listen", listen, "tun", ctl_json_string(ad->ad_tun_name), "network", net,
+	    "peers_connected", (json_int_t)ps->ps_up,
+	    "peers_allowed", J(ps->ps_allow.al_n),
+	    "bytes_in", J(t->sc_rx_bytes), "bytes_out", J(t->sc_tx_bytes),
+	    "packets_in", J(t->sc_rx_pkts), "packets_out", J(t->sc_tx_pkts),
+	    "dropped",
+	    "spoofed", J(f->fs_drop_spoof), "isolated", J(f->fs_drop_isolated),
+	    "malformed", J(f->fs_drop_malformed), "no_route", J(f->fs_drop_noroute),
+	    "tun_full", J(f->fs_drop_tun_full), "peer_full", J(t->sc_tx_dropped),
+	    "bad_frames", J(t->sc_bad_frames), "udp_unknown", J(f->fs_udp_unknown),
+	    "dtls_bad", J(t->sc_dtls_bad), "udp_send", J(f->fs_udp_tx_drops),
+	    "handshakes",
+	    "accepted", J(p->ps_accepted), "denied", J(p->ps_denied),
+	    "failed", J(p->ps_failed), "timed_out", J(p->ps_timed_out),
+	    "throttled", J(p->ps_throttled), "busy", J(p->ps_busy),
+	    "pending", (json_int_t)ps->ps_pending);
+}
 
 static void admin_status(struct admin *ad, struct ctl_req *rq)
 {
@@ -275,54 +324,35 @@ static void admin_status(struct admin *ad, struct ctl_req *rq)
 	struct peer_stats p;
 	struct fwd_stats f;
 	const struct sess_counts *t = &p.ps_gone;
-	char a[INET_ADDRSTRLEN], l[80];
+	char a[INET_ADDRSTRLEN], l[80], ups[32];
 	long up = (long)(time(NULL) - ad->ad_started);
 	int i;
 
 	peers_stats(ps, &p);
 	fwd_stats(ad->ad_fwd, &f);
-	ip_str(c->c_network.addr, a);
-	if (!rq->rq_json) {
-		ctl_printf(&b, "mode: server\nversion: %s\nuptime: %lds\nlisten:", VPND_VERSION, up);
-		for (i = 0; i < c->c_nlisten; i++)
-			ctl_printf(&b, " %s", conf_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
-		ctl_printf(&b, "\ntun: %s\nnetwork: %s/%d\npeers: %u connected, %zu allowed\n",
-		    ad->ad_tun_name, a, c->c_network.plen, ps->ps_up, ps->ps_allow.al_n);
-		ctl_printf(&b, "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
-		    U(t->sc_rx_bytes), U(t->sc_tx_bytes), U(t->sc_rx_pkts), U(t->sc_tx_pkts));
-		ctl_printf(&b, "dropped: %llu spoofed, %llu isolated, %llu malformed, "
-		    "%llu no route, %llu tun full, %llu peer full, %llu bad frames, "
-		    "%llu unknown datagrams, %llu bad DTLS records, %llu UDP sends\n",
-		    U(f.fs_drop_spoof), U(f.fs_drop_isolated), U(f.fs_drop_malformed),
-		    U(f.fs_drop_noroute), U(f.fs_drop_tun_full), U(t->sc_tx_dropped),
-		    U(t->sc_bad_frames), U(f.fs_udp_unknown), U(t->sc_dtls_bad),
-		    U(f.fs_udp_tx_drops));
-		ctl_printf(&b, "handshakes: %u pending, %llu denied, %llu failed, %llu timed out, "
-		    "%llu throttled, %llu refused as busy\n", ps->ps_pending, U(p.ps_denied),
-		    U(p.ps_failed), U(p.ps_timed_out), U(p.ps_throttled), U(p.ps_busy));
-		ctl_reply_buf(rq, 0, &b);
+	if (rq->rq_json) {
+		ctl_reply_json(rq, status_json(ad, &p, &f, up));
 		return;
 	}
-	ctl_printf(&b, "{\"mode\":\"server\",\"version\":\"%s\",\"uptime\":%ld,\"listen\":[",
-	    VPND_VERSION, up);
+	ip_str(c->c_network.addr, a);
+	ctl_dur_str(up, ups, sizeof(ups));
+	ctl_printf(&b, "mode: server\nversion: %s\nuptime: %s\nlisten:", VPND_VERSION, ups);
 	for (i = 0; i < c->c_nlisten; i++)
-		ctl_printf(&b, "%s\"%s\"", i ? "," : "",
-		    conf_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
-	ctl_printf(&b, "],\"tun\":\"%s\",\"network\":\"%s/%d\",\"peers_connected\":%u,"
-	    "\"peers_allowed\":%zu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-	    "\"packets_in\":%llu,\"packets_out\":%llu,\"dropped\":{\"spoofed\":%llu,"
-	    "\"isolated\":%llu,\"malformed\":%llu,\"no_route\":%llu,\"tun_full\":%llu,"
-	    "\"peer_full\":%llu,\"bad_frames\":%llu,\"udp_unknown\":%llu,"
-	    "\"dtls_bad\":%llu,\"udp_send\":%llu},\"handshakes\":{\"accepted\":%llu,"
-	    "\"denied\":%llu,\"failed\":%llu,\"timed_out\":%llu,\"throttled\":%llu,"
-	    "\"busy\":%llu,\"pending\":%u}}\n",
-	    ad->ad_tun_name, a, c->c_network.plen, ps->ps_up, ps->ps_allow.al_n,
-	    U(t->sc_rx_bytes), U(t->sc_tx_bytes), U(t->sc_rx_pkts), U(t->sc_tx_pkts),
+		ctl_printf(&b, " %s", conf_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
+	ctl_printf(&b, "\ntun: %s\nnetwork: %s/%d\npeers: %u connected, %zu allowed\n",
+	    ad->ad_tun_name, a, c->c_network.plen, ps->ps_up, ps->ps_allow.al_n);
+	ctl_printf(&b, "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
+	    U(t->sc_rx_bytes), U(t->sc_tx_bytes), U(t->sc_rx_pkts), U(t->sc_tx_pkts));
+	ctl_printf(&b, "dropped: %llu spoofed, %llu isolated, %llu malformed, "
+	    "%llu no route, %llu tun full, %llu peer full, %llu bad frames, "
+	    "%llu unknown datagrams, %llu bad DTLS records, %llu UDP sends\n",
 	    U(f.fs_drop_spoof), U(f.fs_drop_isolated), U(f.fs_drop_malformed),
 	    U(f.fs_drop_noroute), U(f.fs_drop_tun_full), U(t->sc_tx_dropped),
-	    U(t->sc_bad_frames), U(f.fs_udp_unknown), U(t->sc_dtls_bad), U(f.fs_udp_tx_drops),
-	    U(p.ps_accepted), U(p.ps_denied), U(p.ps_failed), U(p.ps_timed_out),
-	    U(p.ps_throttled), U(p.ps_busy), ps->ps_pending);
+	    U(t->sc_bad_frames), U(f.fs_udp_unknown), U(t->sc_dtls_bad),
+	    U(f.fs_udp_tx_drops));
+	ctl_printf(&b, "handshakes: %u pending, %llu denied, %llu failed, %llu timed out, "
+	    "%llu throttled, %llu refused as busy\n", ps->ps_pending, U(p.ps_denied),
+	    U(p.ps_failed), U(p.ps_timed_out), U(p.ps_throttled), U(p.ps_busy));
 	ctl_reply_buf(rq, 0, &b);
 }
 

@@ -109,6 +109,8 @@ asks "status" -s "$F" status
 asks "status --json" status -s "$F" --json
 asks "status --json" --json status --socket="$F"
 asks "peers" peers -s "$F"
+asks "peers --long" peers -l -s "$F"
+asks "peers --long --json" --long peers --json -s "$F"
 asks "allow list --json" allow -s "$F" list --json
 asks "allow add bob $fp --address 10.8.0.9" allow add --address 10.8.0.9 bob "$fp" -s "$F"
 asks "allow remove bob" allow remove bob -s "$F"
@@ -126,6 +128,8 @@ usage_err -s "$F" allow frob
 usage_err -s "$F" status extra
 usage_err -s "$F" status --address 10.8.0.9
 usage_err -s "$F" kick --json alice
+usage_err -s "$F" status -l
+usage_err -s "$F" allow list --long
 usage_err -s "$F" reload now
 usage_err -s "$F" keygen bob --dir "$T"
 usage_err -s "$F" --bogus status
@@ -136,11 +140,17 @@ rc=0; out=$("$VPNCTL" -s /nonexistent kick 2>&1) || rc=$?
 [[ $rc == 2 && $out == *"usage: vpnctl [-s SOCKET] kick NAME"* && $out != *nonexistent* ]] ||
 	fail "vpnctl -s /nonexistent kick: rc $rc: $out"
 rc=0; out=$("$VPNCTL" status -s "$T/none.sock" 2>&1) || rc=$?
-[[ $rc == 1 && $out == *"$T/none.sock"* ]] || fail "-s after the command: rc $rc: $out"
+[[ $rc == 1 && $out == "vpnctl: $T/none.sock: No such file or directory (is vpnd running?)" ]] ||
+	fail "-s after the command: rc $rc: $out"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/stale.sock"
+rc=0; out=$("$VPNCTL" -s "$T/stale.sock" peers 2>&1) || rc=$?
+[[ $rc == 1 && $out == "vpnctl: $T/stale.sock: Connection refused (vpnd is not running: the socket is stale)" ]] ||
+	fail "stale socket: rc $rc: $out"
 "$VPNCTL" keygen --dir "$T" bob >/dev/null && [[ -f $T/bob.key ]] || fail "keygen --dir before NAME"
 [[ $("$VPNCTL" --version) == "vpnctl "* && $("$VPNCTL" -V) == "vpnctl "* ]] || fail "vpnctl --version"
 "$VPNCTL" --help | grep -q "^usage: vpnctl" && "$VPNCTL" -h | grep -q "kick NAME" || fail "vpnctl --help"
-ok "vpnctl: options before, after and between the words; shape errors exit 2 unsent; --help, --version"
+"$VPNCTL" --help | grep -q "peers \[-l\] \[--json\]" || fail "vpnctl --help lacks peers -l"
+ok "vpnctl: options before, after and between the words; shape errors exit 2 unsent; --help, --version; an unreachable socket named with its cause"
 
 say "docs/protocol.md gives the helper's message cap that daemon/priv.c has"
 src=$E2E_DIR/../..

@@ -3,8 +3,8 @@
  * and JSON, timestamps), then the socket itself on a real libuv loop with a
  * plain AF_UNIX client: one request and its answer per connection, limits,
  * the socket file's mode, a live or stale socket at the path, and a clean
- * close (uv_loop_close returns 0). JSON output is checked by a small
- * validating reader, so a stray or missing comma fails. */
+ * close (uv_loop_close returns 0). JSON output is parsed back with
+ * jansson; text tables are checked column by column. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,177 +31,38 @@
 #include "daemon/ctl.h"
 #include "fixture.h"
 
-/* ---- a small JSON reader: enough to validate and pick fields ---- */
+/* ---- JSON checks: jansson parses what the renderers made ---- */
 
-static const char *js_value(const char *p);
-
-static const char *js_ws(const char *p)
+/* DOC must be exactly one JSON value and a newline; returns it parsed. */
+static json_t *parse_json(const char *doc)
 {
-	while (p != NULL && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-		p++;
-	return p;
+	json_error_t e;
+	json_t *j;
+	size_t n = strlen(doc);
+
+	assert_true(n > 0 && doc[n - 1] == '\n');
+	assert_null(memchr(doc, '\n', n - 1));		/* one line */
+	if ((j = json_loads(doc, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e)) == NULL)
+		fail_msg("not JSON: %s: %s", e.text, doc);
+	return j;
 }
 
-static const char *js_string(const char *p)
+static void assert_str_field(json_t *o, const char *key, const char *want)
 {
-	int i;
+	json_t *v = json_object_get(o, key);
 
-	if (*p++ != '"')
-		return NULL;
-	for (;;) {
-		unsigned char c = (unsigned char)*p++;
-
-		if (c == '"')
-			return p;
-		if (c < 0x20)		/* NUL and raw control characters */
-			return NULL;
-		if (c != '\\')
-			continue;
-		c = (unsigned char)*p++;
-		if (c == 'u') {
-			for (i = 0; i < 4; i++)
-				if (strchr("0123456789abcdefABCDEF", *p) == NULL || *p++ == '\0')
-					return NULL;
-		} else if (c == '\0' || strchr("\"\\/bfnrt", c) == NULL)
-			return NULL;
-	}
+	if (!json_is_string(v))
+		fail_msg("%s: not a string", key);
+	assert_string_equal(json_string_value(v), want);
 }
 
-static const char *js_digits(const char *p)
+static void assert_int_field(json_t *o, const char *key, json_int_t want)
 {
-	const char *s = p;
+	json_t *v = json_object_get(o, key);
 
-	while (*p >= '0' && *p <= '9')
-		p++;
-	return p == s ? NULL : p;
-}
-
-static const char *js_number(const char *p)
-{
-	if (*p == '-')
-		p++;
-	if (*p == '0')
-		p++;
-	else if ((p = js_digits(p)) == NULL)
-		return NULL;
-	if (*p == '.' && (p = js_digits(p + 1)) == NULL)
-		return NULL;
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		p = js_digits(p);
-	}
-	return p;
-}
-
-/* Object or array from the opening bracket; members are "key":value in an
- * object, values in an array. */
-static const char *js_container(const char *p, char close, bool obj)
-{
-	p = js_ws(p + 1);
-	if (*p == close)
-		return p + 1;
-	for (;;) {
-		if (obj) {
-			if ((p = js_ws(js_string(p))) == NULL || *p != ':')
-				return NULL;
-			p++;
-		}
-		if ((p = js_ws(js_value(p))) == NULL)
-			return NULL;
-		if (*p == close)
-			return p + 1;
-		if (*p != ',')
-			return NULL;
-		p = js_ws(p + 1);
-	}
-}
-
-static const char *js_value(const char *p)
-{
-	if ((p = js_ws(p)) == NULL)
-		return NULL;
-	switch (*p) {
-	case '{': return js_container(p, '}', true);
-	case '[': return js_container(p, ']', false);
-	case '"': return js_string(p);
-	case 't': return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
-	case 'f': return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
-	case 'n': return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
-	default:  return js_number(p);
-	}
-}
-
-static void assert_json(const char *doc)
-{
-	const char *end = js_ws(js_value(doc));
-
-	if (end == NULL || *end != '\0')
-		fail_msg("not one JSON value: %s", doc);
-}
-
-/* The I-th element of the array DOC, copied into out. */
-static void js_element(const char *doc, int i, char *out, size_t len)
-{
-	const char *p = js_ws(doc), *end;
-
-	assert_int_equal(*p, '[');
-	p = js_ws(p + 1);
-	for (;;) {
-		assert_non_null(end = js_value(p));
-		if (i-- == 0)
-			break;
-		p = js_ws(end);
-		assert_int_equal(*p, ',');
-		p = js_ws(p + 1);
-	}
-	assert_true((size_t)(end - p) < len);
-	memcpy(out, p, (size_t)(end - p));
-	out[end - p] = '\0';
-}
-
-/* The raw text of KEY's value in the flat object OBJ (keys unique). */
-static void js_field(const char *obj, const char *key, char *out, size_t len)
-{
-	char k[64];
-	const char *p, *end;
-
-	snprintf(k, sizeof(k), "\"%s\":", key);
-	if ((p = strstr(obj, k)) == NULL)
-		fail_msg("no %s in %s", k, obj);
-	p += strlen(k);
-	assert_non_null(end = js_value(p));
-	assert_true((size_t)(end - p) < len);
-	memcpy(out, p, (size_t)(end - p));
-	out[end - p] = '\0';
-}
-
-static void assert_field(const char *obj, const char *key, const char *want)
-{
-	char got[256];
-
-	js_field(obj, key, got, sizeof(got));
-	if (strcmp(got, want) != 0)
-		fail_msg("%s: got %s, want %s", key, got, want);
-}
-
-static void test_json_reader_rejects(void **state)
-{
-	static const char *const bad[] = {
-		"[,]", "[1,]", "[{}{}]", "{\"a\":1,}", "{\"a\" 1}", "\"a\nb\"",
-		"\"\\x\"", "\"\\u12\"", "[1", "nul", "[]x", "{1:2}",
-	};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *end = js_ws(js_value(bad[i]));
-
-		if (end != NULL && *end == '\0')
-			fail_msg("accepted %s", bad[i]);
-	}
-	assert_json("[{\"a\":[1,-2.5e3,\"\\u00e9\\\"\"],\"b\":null,\"c\":true}]\n");
+	if (!json_is_integer(v))
+		fail_msg("%s: not an integer", key);
+	assert_int_equal(json_integer_value(v), want);
 }
 
 /* ---- ctl_parse_request ---- */
@@ -263,11 +124,19 @@ static void test_parse_json_anywhere(void **state)
 		assert_string_equal(rq.rq_argv[1], "list");
 		assert_null(rq.rq_argv[2]);
 		assert_true(rq.rq_json);
+		assert_false(rq.rq_long);
 	}
 	/* only the exact word counts */
 	assert_int_equal(parse("status\t--json=1\t--JSON\t-json", line, sizeof(line), &rq), 0);
 	assert_int_equal(rq.rq_argc, 4);
 	assert_false(rq.rq_json);
+	assert_false(rq.rq_long);
+	/* --long (vpnctl -l) is a flag the same way */
+	assert_int_equal(parse("peers\t--long\t--json", line, sizeof(line), &rq), 0);
+	assert_int_equal(rq.rq_argc, 1);
+	assert_true(rq.rq_long && rq.rq_json);
+	assert_int_equal(parse("--long\tpeers", line, sizeof(line), &rq), 0);
+	assert_true(rq.rq_long && !rq.rq_json);
 }
 
 static void test_parse_too_many_words(void **state)
@@ -312,7 +181,7 @@ static void test_parse_empty(void **state)
 	}
 }
 
-/* ---- ctl_buf, ctl_printf, ctl_json_str ---- */
+/* ---- ctl_buf, ctl_printf, ctl_json_string ---- */
 
 static void assert_buf(struct ctl_buf *b, const char *want)
 {
@@ -326,33 +195,69 @@ static void assert_buf(struct ctl_buf *b, const char *want)
 	assert_int_equal(b->cb_cap, 0);
 }
 
+/* s through ctl_json_string, dumped as vpnd dumps, parsed back: want. */
 static void json_of(const char *s, const char *want)
 {
 	struct ctl_buf b = { 0 };
+	json_t *j;
 
-	ctl_json_str(&b, s);
-	assert_json(b.cb_p);
-	assert_buf(&b, want);
+	assert_int_equal(ctl_buf_json(&b, json_pack("[o]", ctl_json_string(s))), 0);
+	j = parse_json(b.cb_p);
+	assert_true(json_is_string(json_array_get(j, 0)));
+	assert_string_equal(json_string_value(json_array_get(j, 0)), want);
+	json_decref(j);
+	ctl_buf_free(&b);
 }
 
 static void test_json_str_escapes(void **state)
 {
+	static const char *const odd[] = { "", "alice", "a\"b", "back\\slash",
+		"\"\\\"", "\x01\t\n\r\x1f", "x\x1b[31my", " ~/", "vpn\"0", "tun\\",
+		"{\"a\":1}", "</script>", "\x7f" };
+	size_t i;
+
 	(void)state;
-	json_of("", "\"\"");
-	json_of("alice", "\"alice\"");
-	json_of("a\"b", "\"a\\\"b\"");
-	json_of("back\\slash", "\"back\\\\slash\"");
-	json_of("\"\\\"", "\"\\\"\\\\\\\"\"");
-	json_of("\x01\t\n\r\x1f", "\"\\u0001\\u0009\\u000a\\u000d\\u001f\"");
-	json_of("x\x1b[31my", "\"x\\u001b[31my\"");
-	json_of(" ~/", "\" ~/\"");
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		json_of(odd[i], odd[i]);
 }
 
 static void test_json_str_utf8_passes_through(void **state)
 {
+	struct ctl_buf b = { 0 };
+
 	(void)state;
-	json_of("h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x94\x91",
-	    "\"h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x94\x91\"");
+	json_of("h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x94\x91", "h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x94\x91");
+	/* as UTF-8, not \u escapes: a person reads it */
+	assert_int_equal(ctl_buf_json(&b, ctl_json_string("h\xc3\xa9")), 0);
+	assert_string_equal(b.cb_p, "\"h\xc3\xa9\"\n");
+	ctl_buf_free(&b);
+}
+
+static void test_json_str_invalid_utf8_replaced(void **state)
+{
+	(void)state;
+	/* a lone byte, a cut sequence, an overlong '/', a surrogate, > U+10FFFF */
+	json_of("a\xff" "b", "a\xef\xbf\xbd" "b");
+	json_of("\xc3", "\xef\xbf\xbd");
+	json_of("\xe2\x9c", "\xef\xbf\xbd\xef\xbf\xbd");
+	json_of("\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd");
+	json_of("\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	json_of("\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	json_of("\xe2\x9c\x93\xfe\"", "\xe2\x9c\x93\xef\xbf\xbd\"");
+}
+
+static void test_json_null_and_uint(void **state)
+{
+	struct ctl_buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(ctl_buf_json(&b, json_pack("[o,o,o,o,o]", ctl_json_string_or_null(""),
+	    ctl_json_string_or_null(NULL), ctl_json_string_or_null("x"),
+	    ctl_json_uint(UINT64_MAX), ctl_json_uint(12345678901234ull))), 0);
+	assert_string_equal(b.cb_p, "[null,null,\"x\",9223372036854775807,12345678901234]\n");
+	ctl_buf_free(&b);
+	assert_int_equal(ctl_buf_json(&b, NULL), -ENOMEM);
+	assert_null(b.cb_p);
 }
 
 static void test_printf_grows(void **state)
@@ -466,141 +371,253 @@ static struct ctl_peer peer_bob(void)
 	return p;
 }
 
-/* Split LINE at runs of spaces into at most MAX words. */
-static int words(char *line, char **w, int max)
+static void test_units(void **state)
 {
-	char *save = NULL, *t;
+	static const struct { uint64_t n; const char *s; } by[] = {
+		{ 0, "0 B" }, { 1023, "1023 B" }, { 1024, "1.0 KiB" }, { 1536, "1.5 KiB" },
+		{ 2097152, "2.0 MiB" }, { 1048575, "1.0 MiB" }, { 3221225472ull, "3.0 GiB" },
+		{ 1099511627776ull, "1.0 TiB" }, { UINT64_MAX, "16.0 EiB" },
+	};
+	static const struct { long long s; const char *str; } dur[] = {
+		{ -5, "0s" }, { 0, "0s" }, { 59, "59s" }, { 60, "1m0s" }, { 200, "3m20s" },
+		{ 3599, "59m59s" }, { 3600, "1h0m" }, { 7980, "2h13m" }, { 86399, "23h59m" },
+		{ 86400, "1d0h" }, { 363600, "4d5h" },
+	};
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(by) / sizeof(by[0]); i++) {
+		ctl_bytes_str(by[i].n, buf, sizeof(buf));
+		assert_string_equal(buf, by[i].s);
+	}
+	for (i = 0; i < sizeof(dur) / sizeof(dur[0]); i++) {
+		ctl_dur_str(dur[i].s, buf, sizeof(buf));
+		assert_string_equal(buf, dur[i].str);
+	}
+}
+
+/* Offsets where the header's columns start (a cell after two spaces). */
+static int col_starts(const char *line, size_t *at, int max)
+{
+	size_t i;
 	int n = 0;
 
-	for (t = strtok_r(line, " ", &save); t != NULL && n < max;
-	     t = strtok_r(NULL, " ", &save))
-		w[n++] = t;
-	return t == NULL ? n : -1;
+	for (i = 0; line[i] && line[i] != '\n'; i++)
+		if (line[i] != ' ' && (i == 0 || (i >= 2 && line[i - 1] == ' ' &&
+		    line[i - 2] == ' ')) && n < max)
+			at[n++] = i;
+	return n;
+}
+
+/* Every line's column K starts where the header's does: a non-space
+ * there, two spaces before it. Returns the number of lines. */
+static int assert_aligned(const char *text, int ncols)
+{
+	size_t at[32], len;
+	const char *l = text;
+	int lines = 0, k;
+
+	assert_int_equal(col_starts(text, at, 32), ncols);
+	for (; *l; l = strchr(l, '\n') + 1, lines++) {
+		len = (size_t)(strchr(l, '\n') - l);
+		assert_true(l[len - 1] != ' ');		/* no trailing blanks */
+		for (k = 0; k < ncols; k++) {
+			if (at[k] >= len || l[at[k]] == ' ' ||
+			    (k > 0 && (l[at[k] - 1] != ' ' || l[at[k] - 2] != ' ')))
+				fail_msg("column %d not at %zu in: %.*s", k, at[k], (int)len, l);
+		}
+	}
+	return lines;
 }
 
 static void test_peers_text(void **state)
 {
-	static const char *const head[] = { "NAME", "FINGERPRINT", "ADDRESS",
-		"ENDPOINT", "TRANSPORT", "RX-BYTES", "TX-BYTES", "RX-PKTS", "TX-PKTS",
-		"SINCE", "LAST-SEEN" };
-	struct ctl_peer a = peer_alice();
+	struct ctl_peer a = peer_alice(), bo = peer_bob();
+	struct ctl_peers t;
 	struct ctl_buf b = { 0 };
-	char *nl, *row, *w[16];
-	long ago;
-	int i;
+	time_t now = 1795593600 + 7980;
 
 	(void)state;
-	a.cp_last_seen = time(NULL) - 42;
-	ctl_peers_begin(&b, false);
-	ctl_peers_row(&b, false, 0, &a);
-	ctl_peers_end(&b, false);
-	assert_false(b.cb_oom);
+	a.cp_last_seen = now - 200;
+	a.cp_rx_bytes = 2u << 20;
+	a.cp_switches = 2;
+	bo.cp_name = "bob";
+	bo.cp_since = now - 5;
+	bo.cp_last_seen = now;
+	bo.cp_switches = 1;
+	ctl_peers_begin(&t, false, false, now);
+	ctl_peers_row(&t, &a);
+	ctl_peers_row(&t, &bo);
+	assert_int_equal(ctl_peers_end(&t, &b), 0);
+	assert_int_equal(assert_aligned(b.cb_p, 9), 3);
+	assert_int_equal(strncmp(b.cb_p, "NAME ", 5), 0);
+	assert_non_null(strstr(b.cb_p, "  FINGERPRINT  "));
+	assert_non_null(strstr(b.cb_p, "  LAST-SEEN\n"));
+	/* short fingerprint, units, durations, switches */
+	assert_non_null(strstr(b.cb_p, "\nalice  2bd806c97f0e  10.8.0.10  198.18.0.2:51820   dtls (2 switches)  2.0 MiB  16.0 EiB  2h13m  3m20s ago\n"));
+	assert_null(strstr(b.cb_p, FP_A + 7 + CTL_FP_SHORT - 1));
+	assert_non_null(strstr(b.cb_p, "\nbob    81b637d8fcd2  10.8.0.11  203.0.113.9:40000  tls (1 switch)     0 B      0 B       5s     0s ago\n"));
+	/* and narrow: about a terminal's width, not 211 columns */
+	assert_true(strchr(b.cb_p, '\n') - b.cb_p < 120);
+	ctl_buf_free(&b);
+}
 
-	/* two lines, the header's columns aligned with the row's */
-	assert_non_null(nl = strchr(b.cb_p, '\n'));
-	row = nl + 1;
-	assert_int_equal(strchr(row, '\n') - row + 1, (long)strlen(row));
-	assert_int_equal(strstr(row, "198.18.0.2") - row, strstr(b.cb_p, "ENDPOINT") - b.cb_p);
-	assert_int_equal(strstr(row, FP_A) - row, strstr(b.cb_p, "FINGERPRINT") - b.cb_p);
+static void test_peers_text_long(void **state)
+{
+	struct ctl_peer a = peer_alice();
+	struct ctl_peers t;
+	struct ctl_buf b = { 0 };
+	char *tz = getenv("TZ"), *saved = tz ? strdup(tz) : NULL;
 
-	*nl = '\0';
-	assert_int_equal(words(b.cb_p, w, 16), 11);
-	for (i = 0; i < 11; i++)
-		assert_string_equal(w[i], head[i]);
-	row[strlen(row) - 1] = '\0';
-	assert_int_equal(words(row, w, 16), 12);
-	assert_string_equal(w[0], "alice");
-	assert_string_equal(w[1], FP_A);
-	assert_string_equal(w[2], "10.8.0.10");
-	assert_string_equal(w[3], "198.18.0.2:51820");
-	assert_string_equal(w[4], "dtls");
-	assert_string_equal(w[5], "1234");
-	assert_string_equal(w[6], "18446744073709551615");
-	assert_string_equal(w[7], "5");
-	assert_string_equal(w[8], "0");
-	assert_string_equal(w[9], "2026-11-25T08:00:00Z");
-	ago = strtol(w[10], &nl, 10);
-	assert_string_equal(nl, "s");
-	assert_true(ago >= 42 && ago <= 44);
-	assert_string_equal(w[11], "ago");
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	ctl_peers_begin(&t, false, true, a.cp_last_seen);
+	ctl_peers_row(&t, &a);
+	assert_int_equal(ctl_peers_end(&t, &b), 0);
+	assert_int_equal(assert_aligned(b.cb_p, 12), 2);
+	assert_non_null(strstr(b.cb_p, "  RX-PKTS  TX-PKTS  "));
+	assert_non_null(strstr(b.cb_p, "  " FP_A "  "));
+	assert_non_null(strstr(b.cb_p, "  2026-11-25 08:00:00  0s ago     0001abcdef1099ff\n"));
+	ctl_buf_free(&b);
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
+static void test_peers_text_odd_cells(void **state)
+{
+	struct ctl_peer a = peer_alice();
+	struct ctl_peers t;
+	struct ctl_buf b = { 0 };
+
+	(void)state;
+	ctl_peers_begin(&t, false, false, a.cp_last_seen);
+	a.cp_name = "abcd";
+	ctl_peers_row(&t, &a);
+	a.cp_name = "\xc3\xa9t\xc3\xa9";		/* 3 characters, 5 bytes */
+	a.cp_endpoint = "x\ny\x1b";		/* one line, no escape reaches the tty */
+	ctl_peers_row(&t, &a);
+	assert_int_equal(ctl_peers_end(&t, &b), 0);
+	/* padded by characters, not bytes */
+	assert_non_null(strstr(b.cb_p, "\nabcd  2bd806c97f0e  "));
+	assert_non_null(strstr(b.cb_p, "\n\xc3\xa9t\xc3\xa9   2bd806c97f0e  "));
+	assert_non_null(strstr(b.cb_p, "  x\\x0ay\\x1b  "));
+	assert_null(strchr(b.cb_p, '\x1b'));
 	ctl_buf_free(&b);
 }
 
 static void test_peers_text_no_rows(void **state)
 {
+	struct ctl_peers t;
 	struct ctl_buf b = { 0 };
 
 	(void)state;
-	ctl_peers_begin(&b, false);
-	ctl_peers_end(&b, false);
-	assert_int_equal(strncmp(b.cb_p, "NAME ", 5), 0);
-	assert_int_equal(strchr(b.cb_p, '\n') - b.cb_p + 1, (long)b.cb_len);
+	ctl_peers_begin(&t, false, false, 0);
+	assert_int_equal(ctl_peers_end(&t, &b), 0);
+	assert_string_equal(b.cb_p, "NAME  FINGERPRINT  ADDRESS  ENDPOINT  TRANSPORT  RX  TX  SINCE  LAST-SEEN\n");
 	ctl_buf_free(&b);
 }
 
 static void test_peers_json_no_rows(void **state)
 {
+	struct ctl_peers t;
 	struct ctl_buf b = { 0 };
 
 	(void)state;
-	ctl_peers_begin(&b, true);
-	ctl_peers_end(&b, true);
-	assert_json(b.cb_p);
+	ctl_peers_begin(&t, true, false, 0);
+	assert_int_equal(ctl_peers_end(&t, &b), 0);
 	assert_buf(&b, "[]\n");
 }
 
 static void test_peers_json_one_row(void **state)
 {
 	struct ctl_peer a = peer_alice();
+	struct ctl_peers t;
 	struct ctl_buf b = { 0 };
-	char obj[1024];
+	json_t *j, *o;
 
 	(void)state;
-	ctl_peers_begin(&b, true);
-	ctl_peers_row(&b, true, 0, &a);
-	ctl_peers_end(&b, true);
-	assert_json(b.cb_p);
-	assert_int_equal(strncmp(b.cb_p, "[{", 2), 0);
-	assert_string_equal(b.cb_p + b.cb_len - 3, "}]\n");
-	js_element(b.cb_p, 0, obj, sizeof(obj));
-	assert_field(obj, "name", "\"alice\"");
-	assert_field(obj, "fingerprint", "\"" FP_A "\"");
-	assert_field(obj, "address", "\"10.8.0.10\"");
-	assert_field(obj, "addresses", "[\"10.8.0.10\"]");
-	assert_field(obj, "endpoint", "\"198.18.0.2:51820\"");
-	assert_field(obj, "transport", "\"dtls\"");
-	assert_field(obj, "rx_bytes", "1234");
-	assert_field(obj, "tx_bytes", "18446744073709551615");
-	assert_field(obj, "rx_packets", "5");
-	assert_field(obj, "tx_packets", "0");
-	assert_field(obj, "connected_since", "\"2026-11-25T08:00:00Z\"");
-	assert_field(obj, "last_seen", "\"2026-11-25T08:01:01Z\"");
-	assert_field(obj, "dtls_id", "\"0001abcdef1099ff\"");
+	a.cp_switches = 3;
+	ctl_peers_begin(&t, true, false, 0);
+	ctl_peers_row(&t, &a);
+	assert_int_equal(ctl_peers_end(&t, &b), 0);
+	j = parse_json(b.cb_p);
+	assert_true(json_is_array(j));
+	assert_int_equal(json_array_size(j), 1);
+	o = json_array_get(j, 0);
+	assert_int_equal(json_object_size(o), 14);
+	assert_str_field(o, "name", "alice");
+	assert_str_field(o, "fingerprint", FP_A);		/* full, -l or not */
+	assert_str_field(o, "address", "10.8.0.10");
+	assert_int_equal(json_array_size(json_object_get(o, "addresses")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "addresses"), 0)),
+	    "10.8.0.10");
+	assert_str_field(o, "endpoint", "198.18.0.2:51820");
+	assert_str_field(o, "transport", "dtls");
+	assert_int_field(o, "transport_switches", 3);
+	assert_int_field(o, "rx_bytes", 1234);
+	assert_int_field(o, "tx_bytes", INT64_MAX);		/* saturated */
+	assert_int_field(o, "rx_packets", 5);
+	assert_int_field(o, "tx_packets", 0);
+	assert_str_field(o, "connected_since", "2026-11-25T08:00:00Z");
+	assert_str_field(o, "last_seen", "2026-11-25T08:01:01Z");
+	assert_str_field(o, "dtls_id", "0001abcdef1099ff");
+	json_decref(j);
 	ctl_buf_free(&b);
 }
 
-static void test_peers_json_two_rows(void **state)
+static void test_peers_json_odd_strings(void **state)
 {
 	struct ctl_peer a = peer_alice(), bo = peer_bob();
+	struct ctl_peers t;
 	struct ctl_buf b = { 0 };
-	char obj[1024];
+	json_t *j, *o;
 
 	(void)state;
-	ctl_peers_begin(&b, true);
-	ctl_peers_row(&b, true, 0, &bo);
-	ctl_peers_row(&b, true, 1, &a);
-	ctl_peers_end(&b, true);
-	assert_json(b.cb_p);
-	assert_non_null(strstr(b.cb_p, "null},{\"name\":\"alice\""));
-	js_element(b.cb_p, 0, obj, sizeof(obj));
-	assert_field(obj, "name", "\"b\\\"o\\\\b\\u000a\"");
-	assert_field(obj, "transport", "\"tls\"");
-	assert_field(obj, "dtls_id", "null");
-	assert_field(obj, "connected_since", "\"1970-01-01T00:00:00Z\"");
-	assert_field(obj, "rx_bytes", "0");
-	js_element(b.cb_p, 1, obj, sizeof(obj));
-	assert_field(obj, "name", "\"alice\"");
-	assert_field(obj, "dtls_id", "\"0001abcdef1099ff\"");
+	bo.cp_endpoint = "h\xc3\xa9\"st\\:1\xff";
+	ctl_peers_begin(&t, true, true, 0);
+	ctl_peers_row(&t, &bo);
+	ctl_peers_row(&t, &a);
+	assert_int_equal(ctl_peers_end(&t, &b), 0);
+	j = parse_json(b.cb_p);
+	assert_int_equal(json_array_size(j), 2);
+	o = json_array_get(j, 0);
+	assert_str_field(o, "name", "b\"o\\b\n");
+	assert_str_field(o, "endpoint", "h\xc3\xa9\"st\\:1\xef\xbf\xbd");
+	assert_str_field(o, "transport", "tls");
+	assert_true(json_is_null(json_object_get(o, "dtls_id")));
+	assert_str_field(o, "connected_since", "1970-01-01T00:00:00Z");
+	assert_int_field(o, "rx_bytes", 0);
+	assert_int_field(o, "transport_switches", 0);
+	o = json_array_get(j, 1);
+	assert_str_field(o, "name", "alice");
+	assert_str_field(o, "dtls_id", "0001abcdef1099ff");
+	json_decref(j);
+	ctl_buf_free(&b);
+}
+
+static void test_table_sized_to_content(void **state)
+{
+	static const char *const head[] = { "A", "LONGER", "C" };
+	static const char *const r1[] = { "wide-cell", "x", "last" };
+	static const char *const r2[] = { "", NULL, "" };
+	struct ctl_table t;
+	struct ctl_buf b = { 0 };
+
+	(void)state;
+	ctl_table_init(&t, 3, head);
+	ctl_table_row(&t, r1);
+	ctl_table_row(&t, r2);
+	assert_int_equal(ctl_table_render(&t, &b), 0);
+	assert_string_equal(b.cb_p, "A          LONGER  C\n"
+	    "wide-cell  x       last\n"
+	    "                   \n");
+	assert_null(t.ct_cells);
 	ctl_buf_free(&b);
 }
 
@@ -1352,22 +1369,27 @@ static void test_open_path_too_long(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_reader_rejects),
 		cmocka_unit_test(test_parse_words),
 		cmocka_unit_test(test_parse_json_anywhere),
 		cmocka_unit_test(test_parse_too_many_words),
 		cmocka_unit_test(test_parse_empty),
 		cmocka_unit_test(test_json_str_escapes),
 		cmocka_unit_test(test_json_str_utf8_passes_through),
+		cmocka_unit_test(test_json_str_invalid_utf8_replaced),
+		cmocka_unit_test(test_json_null_and_uint),
 		cmocka_unit_test(test_printf_grows),
 		cmocka_unit_test(test_printf_one_big_append),
 		cmocka_unit_test(test_printf_stops_after_oom),
 		cmocka_unit_test(test_time_str),
+		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_table_sized_to_content),
 		cmocka_unit_test(test_peers_text),
+		cmocka_unit_test(test_peers_text_long),
+		cmocka_unit_test(test_peers_text_odd_cells),
 		cmocka_unit_test(test_peers_text_no_rows),
 		cmocka_unit_test(test_peers_json_no_rows),
 		cmocka_unit_test(test_peers_json_one_row),
-		cmocka_unit_test(test_peers_json_two_rows),
+		cmocka_unit_test(test_peers_json_odd_strings),
 		cmocka_unit_test_setup_teardown(test_loop_request_and_answer, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_long_error_cut, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_bad_requests, loop_setup, loop_teardown),
