@@ -75,11 +75,13 @@ static inline bool dchan_usable(const struct dchan *dc, uint64_t now, uint64_t w
 	    now - dc->dc_last_rx < window_ms;
 }
 /* The usability window: SPEC says data leaves a silent DTLS channel within
- * dead_peer_timeout/3, so the window is a tenth shorter than that to leave
- * room for the tick that notices. The client probes twice per window. */
+ * dead_peer_timeout/3. Data moves at once (the choice is made per packet);
+ * the window is a fifth shorter than the bound so that the tick that
+ * reports the move (250 ms), late on a busy machine, still falls inside
+ * it. The client probes three times per window. */
 static inline uint64_t dchan_window_ms(unsigned dead_peer_timeout)
 {
-	return (uint64_t)dead_peer_timeout * 1000 / 3 * 9 / 10;
+	return (uint64_t)dead_peer_timeout * 1000 / 3 * 8 / 10;
 }
 
 static inline uint64_t dchan_probe_ms(unsigned dead_peer_timeout)
