@@ -3,7 +3,7 @@
 # ones named as arguments), only those missing; quiet when all are there.
 pkgs="gcc make pkg-config libssl-dev libuv1-dev libconfig-dev libcmocka-dev
 libmnl-dev libnftables-dev nftables iproute2 iputils-ping python3 python3-cryptography jq openssl
-conntrack libcap-ng-dev libseccomp-dev
+conntrack libcap-ng-dev libseccomp-dev libsystemd-dev
 clang libclang-rt-14-dev
 procps coreutils util-linux"
 [ $# -gt 0 ] && pkgs="$*"
