@@ -3,6 +3,8 @@
 #   make check      unit + e2e tests under ASan+UBSan, warnings as errors
 #   make demo       client -> server (NAT) -> internet, in network namespaces
 #   make deps       install the Debian packages the build, tests and demo need
+#   make install    binaries, man pages, vpnd@.service, examples (uninstall: undo)
+#   make deb        the Debian package, in build/deb (tests/deb.sh checks it)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each; fuzz-smoke: 5 s
 
 PREFIX  ?= /usr/local
@@ -52,7 +54,7 @@ all: $(BIN)/vpnd $(BIN)/vpnctl
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BIN)/vpnd: $(O)/cmd/vpnd.o $(LIBOBJ)
 	@mkdir -p $(@D)
