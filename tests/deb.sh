@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
 ok()   { printf 'ok - %s\n' "$*"; }
 [[ $(id -u) == 0 ]] || fail "deb.sh needs root (dpkg -i in an overlay)"
+tests/deps.sh   # the build dependencies, as make check has them
 tests/deps.sh debhelper dpkg-dev lintian
 T=$(mktemp -d /tmp/vpnd-deb.XXXXXX)
 cleanup() { rm -rf "$T"; }
