@@ -3,13 +3,15 @@
 #   make check      unit + e2e tests under ASan+UBSan, warnings as errors
 #   make demo       client -> server (NAT) -> internet, in network namespaces
 #   make deps       install the Debian packages the build, tests and demo need
+#   make install    binaries, man pages, vpnd@.service, examples (uninstall: undo)
+#   make deb        the Debian package, in build/deb (tests/deb.sh checks it)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each; fuzz-smoke: 5 s
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = openssl libuv libconfig libmnl libnftables libcap-ng libseccomp jansson
+PKGS     = openssl libuv libconfig libmnl libnftables libcap-ng libseccomp jansson libsystemd
 VERSION  = 0.1.0
 
 WARN     = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -52,7 +54,7 @@ all: $(BIN)/vpnd $(BIN)/vpnctl
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BIN)/vpnd: $(O)/cmd/vpnd.o $(LIBOBJ)
 	@mkdir -p $(@D)
@@ -83,12 +85,47 @@ demo: deps all
 deps:
 	@tests/deps.sh
 
+# make install: binaries, man pages, vpnd@.service and example configs.
+# SYSTEMDUNITDIR defaults to $(PREFIX)/lib/systemd/system, which systemd
+# searches for PREFIX=/usr/local and /usr; the Debian package sets it to
+# what `pkg-config --variable=systemdsystemunitdir systemd` says
+# (/lib/systemd/system on bookworm). The unit's ExecStart names $(SBINDIR).
+# make uninstall removes exactly those files (and the directories only
+# they used); tests/install.list is the list, tests/e2e/install.sh checks it.
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/vpnd
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+EXAMPLES        = docs/examples/server.conf docs/examples/client.conf \
+		  docs/examples/peers.conf
+INSTALLED = $(SBINDIR)/vpnd $(SBINDIR)/vpnctl $(MANDIR)/man8/vpnd.8 \
+	    $(MANDIR)/man8/vpnctl.8 $(MANDIR)/man5/vpnd.conf.5 \
+	    $(SYSTEMDUNITDIR)/vpnd@.service \
+	    $(EXAMPLES:docs/examples/%=$(DOCDIR)/examples/%)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
-		$(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 bin/vpnd bin/vpnctl $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 docs/vpnd.8 docs/vpnctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 0644 docs/vpnd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(BIN)/vpnd $(BIN)/vpnctl $(DESTDIR)$(SBINDIR)/
+	install -m 0644 docs/vpnd.8 docs/vpnctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/vpnd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	sed 's|/usr/sbin/vpnd|$(SBINDIR)/vpnd|g' systemd/vpnd@.service > \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vpnd@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vpnd@.service
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+# vpnd's own directory goes too; shared ones (sbin, man8, the unit
+# directory) stay, even when empty, as other packages' do.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)
+
+# make deb: the Debian package (debian/), built in a copy of the tree so
+# the work tree's bin/ and build/ are left alone; ../vpnd_*.deb beside it
+# is avoided too: the .deb lands in build/deb/.
+deb:
+	tests/deb-build.sh
 
 # make fuzz: each harness fuzz/fuzz_T.c is compiled with the sources it
 # tests by clang into build/fuzz/T, then run for FUZZ_SECONDS on
@@ -138,6 +175,6 @@ bench: all bench-deps
 bench-deps:
 	@bench/deps.sh
 
-.PHONY: all unit check demo deps install fuzz fuzz-smoke analyze clean bench bench-deps
+.PHONY: all unit check demo deps install uninstall deb fuzz fuzz-smoke analyze clean bench bench-deps
 .SECONDARY: $(UNITOBJ)
 -include $(DEPS)

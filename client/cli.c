@@ -29,6 +29,7 @@
 #include "crypto/tls.h"
 #include "daemon/ctl.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
 #include "daemon/priv.h"
 #include "tunnel/nl.h"
 #include "tunnel/sess.h"
@@ -734,6 +735,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 	if (cli_start(c) == 0) {
 		log_info("client %s starting, server %s:%s", VPND_VERSION,
 		    cf->c_servers[0].host, cf->c_servers[0].port);
+		notify_ready();		/* started; connecting goes on */
 		cli_connect(c);
 		uv_run(loop, UV_RUN_DEFAULT);
 		rc = 0;

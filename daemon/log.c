@@ -1,5 +1,7 @@
 /* log.c - stderr logging for vpnd. Lines go out whole (one write each) so
- * they do not interleave with other processes' output under systemd.
+ * they do not interleave with other processes' output under systemd; when
+ * stderr is the journal (JOURNAL_STREAM set) each starts with its syslog
+ * priority "<N>", which journald strips and keeps as the entry's PRIORITY.
  * Also here: log_safe, which escapes text from the network for a line,
  * and the budgets that bound the lines a remote party can cause. */
 #include <errno.h>
@@ -15,12 +17,29 @@
 
 int log_verbosity = LOG_LVL_INFO;
 
-static void vlog(const char *level, const char *fmt, va_list ap, int err)
+/* syslog priorities (sd-daemon.h's SD_WARNING ...), for the journal */
+#define PRI_CRIT	2
+#define PRI_WARNING	4
+#define PRI_INFO	6
+#define PRI_DEBUG	7
+
+/* Read each time, not cached: cheap next to a write, and a test (or a
+ * daemon that re-executes) may change it. */
+static bool log_to_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+
+	return js != NULL && js[0] != '\0';
+}
+
+static void vlog(int pri, const char *level, const char *fmt, va_list ap, int err)
 {
 	char line[1024];
 	int n;
 
-	n = snprintf(line, sizeof(line), "%s ", level);
+	n = log_to_journal() ?
+	    snprintf(line, sizeof(line), "<%d>%s ", pri, level) :
+	    snprintf(line, sizeof(line), "%s ", level);
 	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (n >= (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
@@ -33,7 +52,7 @@ static void vlog(const char *level, const char *fmt, va_list ap, int err)
 		return;
 }
 
-#define LOGFN(name, lvl, word, witherr)				\
+#define LOGFN(name, lvl, pri, word, witherr)			\
 void name(const char *fmt, ...)					\
 {								\
 	int err = errno;					\
@@ -42,27 +61,27 @@ void name(const char *fmt, ...)					\
 	if (log_verbosity < (lvl))				\
 		return;						\
 	va_start(ap, fmt);					\
-	vlog(word, fmt, ap, (witherr) ? err : 0);		\
+	vlog(pri, word, fmt, ap, (witherr) ? err : 0);		\
 	va_end(ap);						\
 	errno = err;						\
 }
 
-static void log_line(const char *level, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void log_line(int pri, const char *level, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void log_line(const char *level, int err, const char *fmt, ...)
+static void log_line(int pri, const char *level, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(level, fmt, ap, err);
+	vlog(pri, level, fmt, ap, err);
 	va_end(ap);
 }
 
-LOGFN(log_warn, LOG_LVL_WARN, "warn", 1)
-LOGFN(log_warnx, LOG_LVL_WARN, "warn", 0)
-LOGFN(log_info, LOG_LVL_INFO, "info", 0)
-LOGFN(log_debug, LOG_LVL_DEBUG, "debug", 0)
+LOGFN(log_warn, LOG_LVL_WARN, PRI_WARNING, "warn", 1)
+LOGFN(log_warnx, LOG_LVL_WARN, PRI_WARNING, "warn", 0)
+LOGFN(log_info, LOG_LVL_INFO, PRI_INFO, "info", 0)
+LOGFN(log_debug, LOG_LVL_DEBUG, PRI_DEBUG, "debug", 0)
 
 void fatal(const char *fmt, ...)
 {
@@ -70,7 +89,7 @@ void fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("fatal", fmt, ap, err);
+	vlog(PRI_CRIT, "fatal", fmt, ap, err);
 	va_end(ap);
 	exit(1);
 }
@@ -80,7 +99,7 @@ void fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("fatal", fmt, ap, 0);
+	vlog(PRI_CRIT, "fatal", fmt, ap, 0);
 	va_end(ap);
 	exit(1);
 }
@@ -200,9 +219,10 @@ void log_budget_init(struct log_budget *b, const char *what,
 static void budget_summary(struct log_budget *b)
 {
 	static const char *const words[] = { "warn", "info", "debug" };
+	static const int pris[] = { PRI_WARNING, PRI_INFO, PRI_DEBUG };
 
 	if (b->lb_suppressed > 0 && log_verbosity >= (int)b->lb_level)
-		log_line(words[b->lb_level], 0, "%s: suppressed %llu lines "
+		log_line(pris[b->lb_level], words[b->lb_level], 0, "%s: suppressed %llu lines "
 		    "(more than %u in %llu %s)", b->lb_what, b->lb_suppressed,
 		    b->lb_lines, b->lb_period_ms % 1000 == 0 ?
 		    (unsigned long long)(b->lb_period_ms / 1000) :

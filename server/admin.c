@@ -13,6 +13,7 @@
 #include "conf/conf.h"
 #include "daemon/ctl.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
 #include "daemon/priv.h"
 #include "server/admin.h"
 #include "server/fwd.h"
@@ -94,6 +95,8 @@ static void job_done(uv_work_t *w, int status)
 
 	if (status < 0 && j->j_rc == 0)
 		j->j_rc = status;
+	if (j->j_op == JOB_RELOAD)
+		notify_ready();		/* the reload is over, applied or not */
 	if (j->j_rc == 0)
 		n = peers_set_allow(ad->ad_peers, &j->j_list, j->j_op == JOB_REMOVE ?
 		    "removed from the allow-list" : "no longer on the allow-list");
@@ -111,6 +114,8 @@ static void job_start(struct admin *ad)
 	int err;
 
 	j->j_work.data = j;
+	if (j->j_op == JOB_RELOAD)
+		notify_reloading();
 	/* j_rc belongs to the worker once queued: never write it here after. */
 	if ((err = uv_queue_work(ad->ad_loop, &j->j_work, job_work, job_done)) < 0) {
 		j->j_rc = err;

@@ -21,6 +21,7 @@
 #include "crypto/tls.h"
 #include "daemon/ctl.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
 #include "daemon/priv.h"
 #include "server/admin.h"
 #include "server/fwd.h"
@@ -64,6 +65,7 @@ struct srv {
 	uv_check_t         s_flush;		/* the data plane's end of turn */
 	uv_signal_t        s_sig[3];
 	struct log_budget  s_log_accept;	/* accept errors: one line per 10 s */
+	unsigned           s_status_up;		/* peer count last sent as STATUS= */
 
 	time_t             s_started;
 	int                s_ipfwd_was;
@@ -197,6 +199,10 @@ static void on_tick(uv_timer_t *h)
 	peers_tick(&s->s_peers, now);
 	srv_accept_resume(s, now);
 	log_budget_flush(&s->s_log_accept, now);
+	if (s->s_peers.ps_up != s->s_status_up) {	/* at most once a tick */
+		s->s_status_up = s->s_peers.ps_up;
+		notify_status("%u peers connected", s->s_status_up);
+	}
 	if (s->s_stopping)
 		srv_stop_finish(s, now);
 }
@@ -472,6 +478,8 @@ int srv_run(uv_loop_t *loop, const struct conf *c)
 		    VPND_VERSION, conf_sockaddr_str(&c->c_listen[0], a, sizeof(a)),
 		    s->s_tun_name, inet_ntop(AF_INET, &gw, b, sizeof(b)),
 		    c->c_network.plen, s->s_peers.ps_allow.al_n);
+		notify_status("%u peers connected", s->s_status_up);
+		notify_ready();		/* listeners, TUN and NAT are up */
 		uv_run(loop, UV_RUN_DEFAULT);
 		rc = 0;
 	}

@@ -6,6 +6,9 @@
 set -u
 build=${1:-build/asan}
 export BIN_DIR=$build/bin
+# Started from a systemd service, the daemons would prefix their lines with
+# journal priorities and notify it: the tests expect neither unless they ask.
+unset JOURNAL_STREAM NOTIFY_SOCKET
 mkdir -p "$build/unit" "$build/e2e" "$build/fuzz"
 pass=0 failn=0 skip=0 failed=()
 e2e_timeout=${E2E_TIMEOUT:-180}

@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -265,6 +267,75 @@ static void test_budget_keeps_errno_and_verbosity(void **state)
 	assert_string_equal(out, "warn accept: Too many open files\n");
 }
 
+/* Under systemd with stderr on the journal (JOURNAL_STREAM set), every
+ * line starts with its syslog priority, so journalctl -p works; without
+ * it the lines stay as they were. */
+static void test_journal_priorities(void **state)
+{
+	struct log_budget b = LOG_BUDGET_INIT("floods", LOG_LVL_WARN, 1, 1000);
+	struct capture c;
+	char out[1024];
+	int saved = log_verbosity;
+
+	(void)state;
+	log_verbosity = LOG_LVL_DEBUG;
+	assert_int_equal(setenv("JOURNAL_STREAM", "8:12345", 1), 0);
+	capture_begin(&c);
+	log_warnx("w %d", 1);
+	errno = ENOENT;
+	log_warn("w2");
+	log_info("i");
+	log_debug("d");
+	assert_true(log_budget_take(&b, 0));
+	assert_false(log_budget_take(&b, 1));
+	log_budget_flush(&b, UINT64_MAX);
+	capture_end(&c, out, sizeof(out));
+	assert_string_equal(out, "<4>warn w 1\n"
+	    "<4>warn w2: No such file or directory\n"
+	    "<6>info i\n"
+	    "<7>debug d\n"
+	    "<4>warn floods: suppressed 1 lines (more than 1 in 1 s)\n");
+
+	/* set but empty, or unset: no prefix */
+	assert_int_equal(setenv("JOURNAL_STREAM", "", 1), 0);
+	capture_begin(&c);
+	log_info("i");
+	capture_end(&c, out, sizeof(out));
+	assert_string_equal(out, "info i\n");
+	assert_int_equal(unsetenv("JOURNAL_STREAM"), 0);
+	capture_begin(&c);
+	log_warnx("w");
+	capture_end(&c, out, sizeof(out));
+	assert_string_equal(out, "warn w\n");
+	log_verbosity = saved;
+}
+
+/* fatal() exits; its line goes out at priority 2 (crit) first. */
+static void test_journal_fatal_priority(void **state)
+{
+	char out[256];
+	int p[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		dup2(p[1], STDERR_FILENO);
+		setenv("JOURNAL_STREAM", "8:1", 1);
+		fatalx("gone %s", "now");
+	}
+	assert_true(pid > 0);
+	close(p[1]);
+	while ((n = read(p[0], out + got, sizeof(out) - 1 - (size_t)got)) > 0)
+		got += n;
+	out[got] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	assert_string_equal(out, "<2>fatal gone now\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,7 +350,11 @@ int main(void)
 		cmocka_unit_test(test_budget_flood_gives_one_summary_per_period),
 		cmocka_unit_test(test_budget_flush_after_period),
 		cmocka_unit_test(test_budget_keeps_errno_and_verbosity),
+		cmocka_unit_test(test_journal_priorities),
+		cmocka_unit_test(test_journal_fatal_priority),
 	};
+
+	unsetenv("JOURNAL_STREAM");	/* the other tests expect plain lines */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
