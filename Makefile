@@ -1,6 +1,7 @@
 # vpnd - read this in a minute.
 #   make            bin/vpnd, bin/vpnctl
 #   make check      unit + e2e tests under ASan+UBSan, warnings as errors
+#   make stress     tests/e2e/stress.sh for STRESS_ROUNDS (20) rounds per transport
 #   make demo       client -> server (NAT) -> internet, in network namespaces
 #   make deps       install the Debian packages the build, tests and demo need
 #   make install    binaries, man pages, vpnd@.service, examples (uninstall: undo)
@@ -81,6 +82,14 @@ check: deps
 
 demo: deps all
 	tests/demo.sh
+
+# make stress: the long form of e2e/stress (make check runs one round per
+# transport): 8 clients, bulk both ways, 2% loss, ASan+UBSan build.
+STRESS_ROUNDS ?= 20
+
+stress: deps
+	$(MAKE) SAN=1 WERROR=1 all
+	ROUNDS=$(STRESS_ROUNDS) BIN_DIR=build/asan/bin bash tests/e2e/stress.sh
 
 deps:
 	@tests/deps.sh
@@ -175,6 +184,6 @@ bench: all bench-deps
 bench-deps:
 	@bench/deps.sh
 
-.PHONY: all unit check demo deps install uninstall deb fuzz fuzz-smoke analyze clean bench bench-deps
+.PHONY: all unit check stress demo deps install uninstall deb fuzz fuzz-smoke analyze clean bench bench-deps
 .SECONDARY: $(UNITOBJ)
 -include $(DEPS)

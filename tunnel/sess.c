@@ -279,6 +279,10 @@ enum sess_tick sess_tick(struct sess *se, uint64_t now)
 		se->se_cb->event(se->se_arg, on ? SESS_ON_DTLS : SESS_ON_TLS,
 		    on ? "DTLS answers" : "DTLS silent");
 	}
+	/* Any bytes on the stream are life, a whole frame or not: a busy peer
+	 * whose next 16 KiB record is still arriving is not dead. */
+	if (se->se_st.st_rx_at > se->se_last_rx)
+		se->se_last_rx = se->se_st.st_rx_at;
 	if (now - se->se_last_rx >= se->se_dead_ms)
 		return SESS_DEAD;
 	if (now - se->se_last_tx >= se->se_keepalive_ms)

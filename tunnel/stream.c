@@ -116,6 +116,7 @@ static void stream_read(struct stream *st)
 			return;
 		}
 		st->st_rx_len += (size_t)n;
+		st->st_rx_at = uv_now(st->st_poll.loop);	/* bytes are life */
 		if (stream_deliver(st) < 0)
 			return;
 	}
@@ -227,7 +228,8 @@ int stream_init(struct stream *st, uv_loop_t *loop, int fd, SSL *ssl,
 	return err;
 }
 
-static int stream_grow(struct stream *st, size_t need)
+/* Room for need more bytes, the buffer holding at most limit. */
+static int stream_grow(struct stream *st, size_t need, size_t limit)
 {
 	size_t cap = st->st_tx_cap ? st->st_tx_cap : TX_INITIAL;
 	uint8_t *p;
@@ -241,7 +243,7 @@ static int stream_grow(struct stream *st, size_t need)
 	}
 	while (cap < st->st_tx_len + need)
 		cap *= 2;
-	if (cap > STREAM_TX_CAP)
+	if (cap > limit && (cap = limit) < st->st_tx_len + need)
 		return -ENOBUFS;
 	if ((p = realloc(st->st_tx, cap)) == NULL)
 		return -ENOBUFS;
@@ -253,10 +255,13 @@ static int stream_grow(struct stream *st, size_t need)
 int stream_queue(struct stream *st, uint8_t type, const void *payload, size_t len)
 {
 	size_t need = FRAME_HDR + len;
+	/* A control frame (keepalive, CONFIG, BYE, DENY) always finds room:
+	 * a full data buffer drops packets, never the session's own words. */
+	size_t limit = STREAM_TX_CAP + (type == FRAME_DATA ? 0 : STREAM_CTL_RESERVE);
 
 	if (st->st_closing || st->st_linger)
 		return -ENOTCONN;
-	if (st->st_tx_len + need > st->st_tx_cap && stream_grow(st, need) < 0) {
+	if (st->st_tx_len + need > st->st_tx_cap && stream_grow(st, need, limit) < 0) {
 		st->st_drops_full++;
 		return -ENOBUFS;
 	}

@@ -18,7 +18,8 @@
 #include "tunnel/frame.h"
 
 #define STREAM_RX_CAP (FRAME_MAX + 16384)
-#define STREAM_TX_CAP (512 * 1024)
+#define STREAM_TX_CAP (512 * 1024)	/* queued DATA, then packets drop */
+#define STREAM_CTL_RESERVE (16 * (FRAME_HDR + FRAME_CTRL_MAX))	/* and control frames */
 #define STREAM_READ_BUDGET 32	/* TLS records read per wakeup */
 
 struct stream;
@@ -52,6 +53,7 @@ struct stream {
 	size_t     st_tx_off, st_tx_len, st_tx_cap;
 	const struct stream_cb *st_cb;
 	void      *st_arg;
+	uint64_t   st_rx_at;		/* uv_now() ms: bytes last came in */
 	uint64_t   st_drops_full;	/* frames dropped: tx buffer full */
 	uint64_t   st_bad_frames;	/* unknown types skipped */
 };

@@ -689,8 +689,10 @@ static void test_dchan_usable_follows_the_path(void **state)
 	assert_false(usable(srv_dc(n), n));
 	assert_false(usable(cli_dc(n), n));
 	net_step(n, 1000);
-	/* a probe every PROBE_MS, all lost */
-	assert_int_equal(n->lost, (n->now - lost_at) / PROBE_MS);
+	/* probes, all lost: after one goes unanswered they come three times as
+	 * often, so a lost probe or ack does not cost the channel */
+	assert_true((uint64_t)n->lost > (n->now - lost_at) / PROBE_MS);
+	assert_true((uint64_t)n->lost <= (n->now - lost_at) / (PROBE_MS / 3) + 1);
 	assert_int_equal(cli_dc(n)->dc_state, DC_UP);	/* silent, not failed */
 	assert_int_equal(srv_dc(n)->dc_state, DC_UP);
 

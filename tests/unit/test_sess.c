@@ -478,6 +478,61 @@ static void test_bad_datagrams_counted(void **state)
 	assert_true(both_on_dtls(t));
 }
 
+static uint64_t rx_since;
+
+static bool srv_saw_bye(struct t *t)
+{
+	return t->end[SRV].controls > 0 && t->end[SRV].last_type == FRAME_BYE;
+}
+
+static bool cli_read_bytes(struct t *t)
+{
+	return t->end[CLI].se.se_st.st_rx_at > rx_since;
+}
+
+/* A busy peer whose next record is still arriving is alive: bytes on the
+ * stream count, not only whole frames. */
+static void test_bytes_are_life(void **state)
+{
+	struct t *t = *state;
+	/* the start of a 9000-byte DATA frame, never finished */
+	static uint8_t part[FRAME_HDR + 100] = { FRAME_DATA, 0, 0x23, 0x28, 0x45 };
+	uint64_t now;
+
+	run_until(t, both_established, "the TLS handshake is done");
+	t->tick_srv = false;			/* no keepalives from the server */
+	rx_since = 0;
+	t->end[CLI].se.se_st.st_rx_at = 0;	/* as if nothing had come yet */
+	assert_int_equal(SSL_write(sess_ssl(&t->end[SRV].se), part, sizeof(part)),
+	    (int)sizeof(part));
+	run_until(t, cli_read_bytes, "the client reads the bytes");
+	assert_int_equal(t->end[CLI].pkts, 0);	/* no frame yet */
+	now = uv_now(&t->loop);
+	t->end[CLI].se.se_last_rx = now - DEAD_S * 1000;	/* frames long ago */
+	assert_int_equal(sess_tick(&t->end[CLI].se, now), SESS_ALIVE);
+	assert_int_equal(sess_tick(&t->end[CLI].se, now + DEAD_S * 1000), SESS_DEAD);
+}
+
+/* A full data queue drops packets, never a keepalive or a BYE. */
+static void test_control_frames_find_room(void **state)
+{
+	struct t *t = *state;
+	uint8_t pkt[1400] = { 0x45 };
+	int i, err = 0;
+
+	run_until(t, both_established, "the TLS handshake is done");
+	for (i = 0; i < 10000 && (err = sess_send(&t->end[CLI].se, pkt, sizeof(pkt))) == 0; i++)
+		;				/* no loop turn: nothing is written */
+	assert_int_equal(err, -ENOBUFS);
+	for (i = 0; i < 2000 && (err = sess_send(&t->end[CLI].se, pkt, 1)) == 0; i++)
+		;				/* to the last few bytes */
+	assert_int_equal(err, -ENOBUFS);
+	assert_true(t->end[CLI].se.se_n.sc_tx_dropped >= 1);
+	assert_int_equal(sess_send_control(&t->end[CLI].se, FRAME_KEEPALIVE, NULL, 0), 0);
+	assert_int_equal(sess_say_and_close(&t->end[CLI].se, FRAME_BYE, "bye with a full queue"), 0);
+	run_until(t, srv_saw_bye, "the server reads the BYE after the data");
+}
+
 static bool cli_saw_bye(struct t *t)
 {
 	return t->end[CLI].controls > 0 && t->end[CLI].last_type == FRAME_BYE;
@@ -505,6 +560,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_frame_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_datagrams_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_say_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_are_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_frames_find_room, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);	/* as both daemons: a closed peer is an error */
