@@ -165,7 +165,7 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
 	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 fuzz-smoke:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
+	@$(MAKE) --no-print-directory -j2 fuzz FUZZ_SECONDS=5
 
 analyze:
 	scan-build $(MAKE) clean all
