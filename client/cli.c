@@ -39,7 +39,7 @@
 #define CLI_TICK_MS      250
 #define CLI_CONNECT_MS   10000
 #define CLI_BACKOFF_MAX  60000
-#define CLI_TUN_BUDGET   64
+#define CLI_TUN_BUDGET   512
 
 enum cli_state { CLI_WAIT, CLI_RESOLVE, CLI_HANDSHAKE, CLI_CONFIG, CLI_UP, CLI_STOPPED };
 
@@ -253,7 +253,7 @@ static void on_cli_udp(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (status < 0)
 		return;
-	for (b = 0; b < 4 && c->c_udp_fd >= 0 && (n = udp_rx_recv(c->c_udp_rx, c->c_udp_fd)) > 0; b++)
+	for (b = 0; b < 1 && c->c_udp_fd >= 0 && (n = udp_rx_recv(c->c_udp_rx, c->c_udp_fd)) > 0; b++)
 		for (i = 0; i < n; i++) {
 			dg = udp_rx_dgram(c->c_udp_rx, i, &len, &from);
 			/* connected: whatever arrives is from the server */

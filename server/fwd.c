@@ -18,8 +18,8 @@
 #include "tunnel/tun.h"
 #include "tunnel/udp.h"
 
-#define FWD_TUN_BUDGET   64	/* packets read from TUN per wakeup */
-#define FWD_UDP_BATCHES  4	/* recvmmsg calls per wakeup */
+#define FWD_TUN_BUDGET   512	/* packets read from TUN per wakeup: drain its queue */
+#define FWD_UDP_BATCHES  1	/* recvmmsg calls per wakeup: the socket buffer is deep */
 #define FWD_ID_BUCKETS   1024	/* DTLS channel id -> peer */
 
 struct fwd {
