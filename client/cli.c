@@ -123,6 +123,7 @@ static void cli_schedule(struct cli *c, bool next_server)
 		delay = 1000;
 	if (delay > 0)
 		log_info("reconnecting in %llus", (unsigned long long)(delay / 1000));
+	notify_status("reconnecting in %llus", (unsigned long long)(delay / 1000));
 	uv_timer_start(&c->c_retry, on_retry, delay, 0);
 }
 
@@ -209,6 +210,7 @@ static void cli_up(struct cli *c, const struct frame *f)
 	uv_poll_start(&c->c_tun_poll, UV_READABLE, on_cli_tun);
 	log_info("connected to %s, %s %s/%d, tls", c->c_endpoint, c->c_tun_name,
 	    inet_ntop(AF_INET, &m.mc_addr, a, sizeof(a)), m.mc_plen);
+	notify_status("connected to %s, %s %s/%d", c->c_endpoint, c->c_tun_name, a, m.mc_plen);
 	for (i = 0; i < c->c_rt.rs_nkept; i++)
 		log_info("route %s/%d exists already: left as it is, not through the tunnel",
 		    inet_ntop(AF_INET, &c->c_rt.rs_kept[i].addr, a, sizeof(a)),
@@ -627,6 +629,7 @@ static void cli_stop(struct cli *c, const char *why)
 	if (c->c_state == CLI_STOPPED)
 		return;
 	log_info("client stopping: %s", why);
+	notify_stopping();
 	if (c->c_state == CLI_RESOLVE)
 		uv_cancel((uv_req_t *)&c->c_gai);
 	c->c_state = CLI_STOPPED;

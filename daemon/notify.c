@@ -19,6 +19,11 @@ int notify_reloading(void)
 	return sd_notify(0, "RELOADING=1");
 }
 
+int notify_stopping(void)
+{
+	return sd_notify(0, "STOPPING=1");
+}
+
 int notify_status(const char *fmt, ...)
 {
 	char msg[256] = "STATUS=";

@@ -14,6 +14,9 @@ int notify_ready(void);
 /* "RELOADING=1": a reload begins; follow it with notify_ready(). */
 int notify_reloading(void);
 
+/* "STOPPING=1": shutdown has begun (SIGTERM/SIGINT). */
+int notify_stopping(void);
+
 /* "STATUS=...": one line for `systemctl status`, e.g. the peer count. */
 int notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -165,6 +165,7 @@ static void srv_stop(struct srv *s, const char *why)
 	s->s_stopping = true;
 	s->s_admin.ad_stopping = true;
 	log_info("server stopping: %s", why);
+	notify_stopping();
 	for (i = 0; i < s->s_nlisten; i++)
 		uv_close((uv_handle_t *)&s->s_lpoll[i], NULL);
 	uv_close((uv_handle_t *)&s->s_tun_poll, NULL);

@@ -6,7 +6,8 @@
 # (prlimit) - with user = "nobody". The server sends READY=1 only once its
 # listener, TUN device and NAT table are up, STATUS= with the peer count as
 # peers come and go, RELOADING=1 then READY=1 around a SIGHUP and a vpnctl
-# reload; the client sends READY=1; every stderr line carries its <N>
+# reload and STOPPING=1 at shutdown; the client sends READY=1, STATUS= with
+# its state and STOPPING=1; every stderr line carries its <N>
 # priority for the journal.
 #
 #   [c1] alice --- [srv] --- [inet]
@@ -72,7 +73,9 @@ CLIENT_PID=$!; PIDS+=("$CLIENT_PID")
 wait_until 30 grep -qx READY=1 "$T/alice.notify" || fail "no READY=1 from the client: $(msgs alice)"
 wait_until 30 client_up alice || fail "alice not up"
 wait_until 15 grep -qx 'STATUS=1 peers connected' "$T/server.notify" || fail "no STATUS=1: $(msgs server)"
-ok "client: READY=1; server: STATUS=1 peers connected once alice is up"
+wait_until 15 grep -q '^STATUS=connected to 198.18.*, vpn0 10.8.0.[0-9]*/24$' "$T/alice.notify" ||
+	fail "no client STATUS=connected: $(msgs alice)"
+ok "client: READY=1 and STATUS=connected to ...; server: STATUS=1 peers connected once alice is up"
 
 kill -HUP "$SERVER_PID"
 wait_until 15 eval '[[ $(msgs server) == *"|RELOADING=1|READY=1|"* ]]' || fail "SIGHUP: $(msgs server)"
@@ -82,6 +85,7 @@ wait_until 15 eval '[[ $(msgs server) == *"|RELOADING=1|READY=1|RELOADING=1|READ
 ok "SIGHUP and vpnctl reload: RELOADING=1 then READY=1 each"
 
 stop_pid "$CLIENT_PID"
+[[ $(msgs alice) == *"|STOPPING=1|" ]] || fail "client: no STOPPING=1 at the end: $(msgs alice)"
 wait_until 20 eval '[[ $(msgs server) == *"|STATUS=0 peers connected|" ]]' || fail "no STATUS=0 after alice left: $(msgs server)"
 ok "STATUS=0 peers connected once alice has gone"
 say "server: $(msgs server)"
@@ -94,3 +98,5 @@ grep -q '^<6>info ' "$T/server.log" && grep -q '^<4>warn \|^<6>info ' "$T/alice.
 ok "JOURNAL_STREAM set: every line of both logs starts with <N> (e.g. $(head -n 1 "$T/server.log" | cut -c1-40))"
 stop_pid "$SERVER_PID"
 [[ $STOP_RC == 0 ]] || fail "server exit $STOP_RC"
+[[ $(msgs server) == *"|STOPPING=1|" ]] || fail "server: no STOPPING=1 at the end: $(msgs server)"
+ok "STOPPING=1 from the client and the server as they shut down"
