@@ -174,12 +174,16 @@ clean:
 	rm -rf build bin
 
 # make bench: vpnd (DTLS and TLS) beside plain forwarding, OpenVPN,
-# wireguard-go and ocserv, in network namespaces; BENCH_SECONDS per
-# direction, default 5; JSON in build/bench/results.json (bench/README.md).
+# wireguard-go and ocserv, in network namespaces, BENCH_ROUNDS interleaved
+# rounds (default 3) of BENCH_SECONDS runs (default 5); the table, JSON and
+# a chart in build/bench/ (bench/README.md). PROFILE=1: perf profiles of
+# both vpnd ends too.
 BENCH_SECONDS ?= 5
+BENCH_ROUNDS ?= 3
+PROFILE ?= 0
 
 bench: all bench-deps
-	@BENCH_SECONDS=$(BENCH_SECONDS) bench/bench.sh
+	@BENCH_SECONDS=$(BENCH_SECONDS) BENCH_ROUNDS=$(BENCH_ROUNDS) PROFILE=$(PROFILE) bench/bench.sh
 
 bench-deps:
 	@bench/deps.sh

@@ -87,61 +87,118 @@ nat_on() {
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-sum_over() { # sum_over FUNC PID...
-	local f=$1 t=0 p; shift
-	for p in "$@"; do t=$(( t + $($f "$p") )); done
-	echo "$t"
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# tree PID...: the PIDs and all their descendants (ocserv's workers,
+# vpnd's privileged helper, openvpn's none).
+tree() {
+	local p
+	for p in "$@"; do
+		echo "$p"
+		tree $(pgrep -P "$p" 2>/dev/null)
+	done
+}
+# ticks_of PID...: the CPU ticks of each, "pid:ticks" per line.
+ticks_of() { local p; for p in "$@"; do echo "$p:$(cpu_ticks "$p")"; done; }
+
+# iperf NAME ARGS...: one iperf3 run from the client to the internet host,
+# its JSON in $T/NAME.json; 1 on failure (REASON set).
+iperf() {
+	local name=$1 j=$T/$1.json; shift
+	timeout -k 5 $(( BENCH_SECONDS + 30 )) nsenter --net="/run/netns/$NS_C" -- \
+		iperf3 -c "$INET_IP" -p 5201 -t "$BENCH_SECONDS" -J --connect-timeout 5000 "$@" >"$j" 2>&1
+	jq -e '(.end.sum_received.bytes // .end.sum.bytes // 0) > 0' "$j" >/dev/null 2>&1 ||
+		{ REASON="iperf3 $name failed: $(jq -r '.error // empty' "$j" 2>/dev/null | head -c 80)"; return 1; }
 }
 
-# measure NAME PROCS...: pings, iperf3 up and down from the client to the
-# internet host; PROCS are the server's processes whose CPU and RSS count.
+# profile WHAT PID: perf record of PID (call graphs) while the next phase
+# runs; PROFILE=1, vpnd only, first round only.
+PERF_PIDS=()
+profile() {
+	[[ ${PROFILE:-0} == 1 && $ROUND == 1 ]] && command -v perf >/dev/null || return 0
+	perf record -q -g -p "$2" -o "$T/perf-$1.data" -- sleep "$BENCH_SECONDS" >/dev/null 2>&1 &
+	PERF_PIDS+=("$!:$1")
+}
+profile_done() {
+	local e pid what out
+	for e in "${PERF_PIDS[@]}"; do
+		pid=${e%%:*} what=${e#*:}
+		wait "$pid" 2>/dev/null
+		out=$(dirname "$BENCH_OUT")/profile-$what.txt
+		perf report -q --stdio --no-children -i "$T/perf-$what.data" --percent-limit 0.5 \
+			2>/dev/null | grep -v '^$' | head -n 400 >"$out"
+		log "profile: $out"
+	done
+	PERF_PIDS=()
+}
+
+# measure NAME PROCS...: from the client to the internet host, PINGS pings
+# (RTT p50/p99), TCP one stream up then down, 4 streams up, 64-byte UDP at
+# full rate; PROCS are the VPN's processes (both ends), whose CPU over the
+# TCP runs and whose peak RSS count.
+PINGS=200
 measure() {
 	local name=$1; shift
-	local procs=("$@") t0 t1 rtt up down j
+	local procs rtts t0 t1 cpu hwm p
+	procs=($(tree "$@"))
 	nsrun "$NS_C" ping -c 3 -i 0.2 -W 2 "$INET_IP" >/dev/null 2>&1 ||
 		{ REASON="no ping through the tunnel"; return 1; }
-	rtt=$(nsrun "$NS_C" ping -q -c 20 -i 0.05 -W 2 "$INET_IP" 2>/dev/null |
-		awk -F/ '/^rtt|^round-trip/ { print $5 }')
-	t0=$(sum_over cpu_ticks "${procs[@]}")
-	for dir in up down; do
-		j=$T/$name-$dir.json
-		timeout -k 5 $(( BENCH_SECONDS + 30 )) nsenter --net="/run/netns/$NS_C" -- \
-			iperf3 -c "$INET_IP" -p 5201 -t "$BENCH_SECONDS" -P 1 -J --connect-timeout 5000 \
-			$([[ $dir == down ]] && echo -R) >"$j" 2>&1
-		jq -e '.end.sum_received.bytes > 0' "$j" >/dev/null 2>&1 ||
-			{ REASON="iperf3 $dir failed: $(jq -r '.error // empty' "$j" 2>/dev/null | head -c 80)"; return 1; }
+	rtts=$(nsrun "$NS_C" ping -n -c "$PINGS" -i 0.005 -W 2 "$INET_IP" 2>/dev/null |
+		sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' | sort -g | tr '\n' ' ')
+	t0=$(ticks_of "${procs[@]}")
+	if [[ $name == vpnd-* ]]; then
+		profile "$name-server" "$SERVER_PID"
+		profile "$name-client" "$CLIENT_PID"
+	fi
+	iperf tcp1-up -P 1 || return 1
+	profile_done
+	iperf tcp1-down -P 1 -R || return 1
+	iperf tcp4-up -P 4 || return 1
+	t1=$(ticks_of "${procs[@]}")
+	iperf udp64 -u -l 64 -b 0 || return 1
+	cpu=0 hwm=0
+	for p in "${procs[@]}"; do
+		cpu=$(( cpu + $(grep "^$p:" <<<"$t1" | cut -d: -f2) - $(grep "^$p:" <<<"$t0" | cut -d: -f2) ))
+		hwm=$(( hwm + $(hwm_kb "$p") ))
 	done
-	t1=$(sum_over cpu_ticks "${procs[@]}")
 	[[ -z $AFTER ]] || $AFTER
-	jq -cn --arg name "$name" --arg rtt "${rtt:-0}" \
-		--slurpfile u "$T/$name-up.json" --slurpfile d "$T/$name-down.json" \
-		--argjson cpu "$(( t1 - t0 ))" --argjson hz "$CLK_TCK" \
-		--argjson rss "$( (( ${#procs[@]} )) && sum_over rss_kb "${procs[@]}" || echo null)" \
+	jq -cn --arg name "$name" --argjson round "$ROUND" --arg rtts "$rtts" \
+		--slurpfile u "$T/tcp1-up.json" --slurpfile d "$T/tcp1-down.json" \
+		--slurpfile m "$T/tcp4-up.json" --slurpfile g "$T/udp64.json" \
+		--argjson cpu "$cpu" --argjson hz "$CLK_TCK" --argjson rss "$hwm" \
 		--argjson nprocs "${#procs[@]}" --arg notes "$NOTES" '
+		def pct($a; $q): if ($a | length) == 0 then null
+			else $a[([(($a | length) * $q | ceil) - 1, 0] | max)] end;
+		($rtts | split(" ") | map(select(. != "") | tonumber)) as $r |
 		($u[0].end.sum_received) as $U | ($d[0].end.sum_received) as $D |
-		($U.bytes + $D.bytes) as $bytes | {
-			name: $name, status: "ok", notes: $notes,
-			up_gbps: ($U.bits_per_second / 1e9), down_gbps: ($D.bits_per_second / 1e9),
-			up_retransmits: $u[0].end.sum_sent.retransmits,
-			down_retransmits: $d[0].end.sum_sent.retransmits,
-			rtt_ms: ($rtt | tonumber),
-			bytes_moved: $bytes,
-			server_rss_mb: (if $nprocs > 0 then $rss / 1024 else null end),
-			server_cpu_s: (if $nprocs > 0 then $cpu / $hz else null end),
-			server_cpu_s_per_gb: (if $nprocs > 0 then ($cpu / $hz) / ($bytes / 1e9) else null end)
+		($m[0].end.sum_received) as $M | ($g[0].end.sum) as $G |
+		($U.bytes + $D.bytes + $M.bytes) as $bytes | {
+			name: $name, round: $round, status: "ok", notes: $notes,
+			tcp1_up_mbps: ($U.bits_per_second / 1e6),
+			tcp1_down_mbps: ($D.bits_per_second / 1e6),
+			tcp4_up_mbps: ($M.bits_per_second / 1e6),
+			udp64_kpps: ((($G.packets - $G.lost_packets) / $G.seconds) / 1e3),
+			udp64_loss_pct: $G.lost_percent,
+			rtt_p50_us: (pct($r; 0.5) * 1000 | round),
+			rtt_p99_us: (pct($r; 0.99) * 1000 | round),
+			pings: ($r | length),
+			retransmits: ($u[0].end.sum_sent.retransmits + $d[0].end.sum_sent.retransmits),
+			tcp_bytes: $bytes,
+			processes: $nprocs,
+			cpu_s_per_gb: (if $nprocs > 0 then ($cpu / $hz) / ($bytes / 1e9) else null end),
+			peak_rss_mb: (if $nprocs > 0 then $rss / 1024 else null end)
 		}' >>"$RES"
 }
 
 # ---- contenders: each sets up its VPN on a fresh topology and sets
-# SERVER_PROCS (the PIDs whose CPU and memory count) and NOTES; on failure
+# VPN_PROCS (both ends' PIDs; their descendants count too: CPU and memory)
+# and NOTES; on failure
 # it sets REASON and returns 1.
 
 c_plain() {
 	up || return 1
 	nat_on
 	in_ns "$NS_C" ip route add 198.19.0.0/24 via "$SERVER_IP"
-	SERVER_PROCS=()
+	VPN_PROCS=()
 	NOTES="kernel forwarding and masquerade, no tunnel (the server's work is kernel time, not counted)"
 }
 
@@ -159,7 +216,7 @@ vpnd_up() { # vpnd_up TRANSPORT
 	wait_until 15 client_up alice || { REASON="vpnd client did not connect: $(tail -1 "$T/alice.log")"; return 1; }
 	wait_until 10 eval "[[ \$(transport_of alice) == $1 ]]" ||
 		{ REASON="client transport is $(transport_of alice), not $1"; return 1; }
-	SERVER_PROCS=("$SERVER_PID")
+	VPN_PROCS=("$SERVER_PID" "$CLIENT_PID")
 	NOTES="transport $1, tun mtu $(in_ns "$NS_C" cat /sys/class/net/vpn0/mtu)"
 	AFTER="vpnd_check $1"
 }
@@ -238,10 +295,11 @@ c_openvpn() {
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
 	bg_ns "$NS_C" openvpn --config "$T/ovpn-client.conf" >"$T/ovpn-client.log" 2>&1
-	PIDS+=($!)
+	CLIENT_PID=$!
+	PIDS+=("$CLIENT_PID")
 	wait_until 20 grep -q 'Initialization Sequence Completed' "$T/ovpn-client.log" ||
 		{ REASON="openvpn did not connect: $(grep -E 'ERROR|error|fatal' "$T"/ovpn-*.log | tail -1 | cut -c1-120)"; return 1; }
-	SERVER_PROCS=("$SERVER_PID")
+	VPN_PROCS=("$SERVER_PID" "$CLIENT_PID")
 	local cipher
 	cipher=$(grep -o "Data Channel: cipher '[^']*'" "$T/ovpn-client.log" | head -1 | cut -d"'" -f2)
 	NOTES="UDP, tun, ${cipher:-AES-256-GCM}, PKI (EC P-256), tun-mtu 1400, no DCO"
@@ -259,7 +317,8 @@ c_wireguard_go() {
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
 	WG_PROCESS_FOREGROUND=1 bg_ns "$NS_C" wireguard-go -f wgc0 >"$T/wg-client.log" 2>&1
-	PIDS+=($!)
+	CLIENT_PID=$!
+	PIDS+=("$CLIENT_PID")
 	wait_until 10 in_ns "$NS_S" wg show wgs0 && wait_until 10 in_ns "$NS_C" wg show wgc0 ||
 		{ REASON="wireguard-go did not start: $(tail -1 "$T/wg-server.log")"; return 1; }
 	in_ns "$NS_S" wg set wgs0 listen-port 51820 private-key "$T/wg-s.key" \
@@ -271,7 +330,7 @@ c_wireguard_go() {
 	in_ns "$NS_C" ip addr add 10.10.0.2/24 dev wgc0
 	in_ns "$NS_C" ip link set wgc0 up
 	in_ns "$NS_C" ip route add 198.19.0.0/24 dev wgc0
-	SERVER_PROCS=("$SERVER_PID")
+	VPN_PROCS=("$SERVER_PID" "$CLIENT_PID")
 	NOTES="userspace wireguard-go $(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null), mtu $(in_ns "$NS_C" cat /sys/class/net/wgc0/mtu)"
 }
 
@@ -346,40 +405,49 @@ c_ocserv() {
 		--user=bench --passwd-on-stdin --servercert "pin-sha256:$pin" --interface oc0 \
 		--script "$T/oc-script.sh" "https://$SERVER_IP:4443/" \
 		<"$T/ocpass" >"$T/openconnect.log" 2>&1 &
-	PIDS+=($!)
+	CLIENT_PID=$!
+	PIDS+=("$CLIENT_PID")
 	wait_until 20 grep -q 'Established DTLS connection' "$T/openconnect.log" ||
 		{ REASON="openconnect: no DTLS: $(tail -1 "$T/openconnect.log" | cut -c1-100)"; return 1; }
 	wait_until 5 eval "in_ns $NS_C ip route get $INET_IP | grep -q oc0" ||
 		{ REASON="openconnect: no route through oc0"; return 1; }
-	# The data path runs in ocserv's per-client worker: count ocserv's
-	# whole process tree (main, sec-mod, worker).
-	SERVER_PROCS=("$SERVER_PID" $(pgrep -P "$SERVER_PID"))
+	# The data path runs in ocserv's per-client worker: measure() counts
+	# ocserv's whole process tree (main, sec-mod, worker) and openconnect.
+	VPN_PROCS=("$SERVER_PID" "$CLIENT_PID")
 	local suite
 	suite=$(grep -o 'Established DTLS connection.*' "$T/openconnect.log" | head -1 | grep -o '([^)]*)-([^)]*)-([^)]*)' )
-	NOTES="DTLS ${suite:-?}, password auth, mtu $(in_ns "$NS_C" cat /sys/class/net/oc0/mtu 2>/dev/null); RSS and CPU: main + sec-mod + worker"
+	NOTES="DTLS ${suite:-?}, password auth, mtu $(in_ns "$NS_C" cat /sys/class/net/oc0/mtu 2>/dev/null); RSS and CPU: ocserv main + sec-mod + worker, openconnect"
 }
 
-# ---- the run
+# ---- the run: ROUNDS rounds, each running every contender once in the
+# same order (A B C A B C ...), so a busy spell of the machine spreads over
+# all of them; the report takes medians and min-max.
 
+: "${BENCH_ROUNDS:=3}"
 CONTENDERS=(plain:c_plain vpnd-dtls:c_vpnd_dtls vpnd-tls:c_vpnd_tls
 	openvpn:c_openvpn wireguard-go:c_wireguard_go ocserv:c_ocserv)
-log "bench: ${BENCH_SECONDS}s per direction, $(nproc) cores, $(uname -r)"
-for c in "${CONTENDERS[@]}"; do
-	name=${c%%:*} fn=${c#*:}
-	[[ -z $BENCH_ONLY || " $BENCH_ONLY " == *" $name "* ]] || continue
-	log "== $name"
-	REASON= NOTES= AFTER= SERVER_PROCS=()
-	if $fn && measure "$name" "${SERVER_PROCS[@]}"; then
-		log "$(tail -1 "$RES" | jq -r '"up \(.up_gbps*1000|round/1000) Gbit/s, down \(.down_gbps*1000|round/1000) Gbit/s, rtt \(.rtt_ms) ms"')"
-	else
-		log "n/a: ${REASON:-setup failed}"
-		[[ -n ${BENCH_DEBUG:-} ]] && show_logs >&2
-		jq -cn --arg name "$name" --arg r "${REASON:-setup failed}" \
-			'{name: $name, status: "n/a", reason: $r}' >>"$RES"
-	fi
-	down
-	rm -f "$T"/server.* "$T"/alice.* "$T"/peers.conf
-done
-
+log "bench: $BENCH_ROUNDS rounds, ${BENCH_SECONDS}s per run, $(nproc) cores, $(uname -r)"
 mkdir -p "$(dirname "$BENCH_OUT")"
-python3 "$BENCH_DIR/report.py" "$RES" "$BENCH_OUT" "$BENCH_SECONDS"
+START=$SECONDS
+for ROUND in $(seq "$BENCH_ROUNDS"); do
+	for c in "${CONTENDERS[@]}"; do
+		name=${c%%:*} fn=${c#*:}
+		[[ -z $BENCH_ONLY || " $BENCH_ONLY " == *" $name "* ]] || continue
+		log "== round $ROUND: $name"
+		REASON= NOTES= AFTER= VPN_PROCS=() CLIENT_PID= SERVER_PID=
+		if $fn && measure "$name" "${VPN_PROCS[@]}"; then
+			log "$(tail -1 "$RES" | jq -r '"tcp up \(.tcp1_up_mbps|round) down \(.tcp1_down_mbps|round) x4 \(.tcp4_up_mbps|round) Mbit/s, udp64 \(.udp64_kpps*10|round/10) kpps, rtt p50 \(.rtt_p50_us) p99 \(.rtt_p99_us) us"')"
+		else
+			log "n/a: ${REASON:-setup failed}"
+			[[ -n ${BENCH_DEBUG:-} ]] && show_logs >&2
+			jq -cn --arg name "$name" --argjson round "$ROUND" --arg r "${REASON:-setup failed}" \
+				'{name: $name, round: $round, status: "n/a", reason: $r}' >>"$RES"
+		fi
+		profile_done
+		down
+		rm -f "$T"/server.* "$T"/alice.* "$T"/peers.conf
+	done
+done
+log "bench: $(( SECONDS - START )) s"
+
+python3 "$BENCH_DIR/report.py" "$RES" "$BENCH_OUT" "$BENCH_SECONDS" "$BENCH_ROUNDS" "$PINGS"
