@@ -164,6 +164,13 @@ def seeds():
         "include_dir": b'peers = ( );\n@include "/"\n',
         "include_nul": b'peers = ( );\n@include "/\0\n"\n',
     }
+    yield "fuzz_vnet", {
+        "tcp4_tso": b"\x1c" + tcp_super(4000),
+        "tcp6_tso": b"\x1c" + tcp_super(3000, v6=True),
+        "tcp4_one": b"\x00" + tcp_super(100, gso=1400),
+        "plain_csum": b"\x00" + vnet(1, 0, 0, 0, 20, 16) + tcp_super(50)[10:],
+        "plain": b"\x00" + vnet(0, 0, 0, 0, 0, 0) + ipv4("10.8.0.10", "198.19.0.2", 1, icmp_echo()),
+    }
     yield "fuzz_ctl", {
         "peers_json": b"peers\t--json\n",
         "status": b"status\n",
@@ -173,6 +180,22 @@ def seeds():
         "kick": b"kick\tbob\n",
         "reload": b"reload\n",
     }
+
+
+def vnet(flags, gso_type, hdr_len, gso_size, csum_start, csum_offset):
+    return struct.pack("<BBHHHH", flags, gso_type, hdr_len, gso_size, csum_start, csum_offset)
+
+
+def tcp_super(payload, v6=False, gso=1400):
+    """A TSO super-packet as the TUN device reads it: IPv4/IPv6 + TCP."""
+    body = bytes(i % 251 for i in range(payload))
+    tcp = struct.pack("!HHIIBBHHH", 40000, 5201, 1, 1, 5 << 4, 0x18, 512, 0, 0)
+    if v6:
+        hdr = struct.pack("!IHBB", 6 << 28, len(tcp) + payload, 6, 64) + \
+            socket.inet_pton(socket.AF_INET6, "fd00:8::a") + \
+            socket.inet_pton(socket.AF_INET6, "2001:db8::2")
+        return vnet(1, 4, 60, gso, 40, 16) + hdr + tcp + body
+    return vnet(1, 1, 40, gso, 20, 16) + ipv4("10.8.0.10", "198.19.0.2", 6, tcp + body)
 
 
 def main():

@@ -1,0 +1,348 @@
+/* test_vnet.c - virtio_net_hdr checks, checksums and segmentation against
+ * packets built by hand. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "tunnel/vnet.h"
+
+#define SEGS_MAX 64
+
+struct segs {
+	int     n;
+	size_t  len[SEGS_MAX];
+	uint8_t pkt[SEGS_MAX][2048];
+};
+
+static void collect(void *arg, const uint8_t *seg, size_t len)
+{
+	struct segs *s = arg;
+
+	assert_true(s->n < SEGS_MAX);
+	assert_true(len <= sizeof(s->pkt[0]));
+	memcpy(s->pkt[s->n], seg, len);
+	s->len[s->n++] = len;
+}
+
+static uint16_t g16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t g32(const uint8_t *p) { return (uint32_t)g16(p) << 16 | g16(p + 2); }
+static void p16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+
+/* A super-packet: IPv4 or IPv6, TCP (20 + opt bytes) or UDP, payload
+ * bytes i % 251; the L4 checksum field seeded with the pseudo-header sum,
+ * as the kernel leaves it with NEEDS_CSUM. */
+static size_t build(uint8_t *p, int ipv, int proto, size_t payload, int opt,
+    uint8_t tcpflags, struct virtio_net_hdr *h, uint16_t gso)
+{
+	size_t l3 = ipv == 4 ? 20 : 40, l4 = proto == IPPROTO_TCP ? 20 + (size_t)opt : 8;
+	size_t len = l3 + l4 + payload, i;
+	uint8_t *t = p + l3;
+	uint32_t ps;
+
+	memset(p, 0, l3 + l4);
+	if (ipv == 4) {
+		p[0] = 0x45;
+		p16(p + 2, (uint32_t)len);
+		p16(p + 4, 0xfffe);		/* the ID wraps within the run */
+		p[6] = 0x40;			/* DF */
+		p[8] = 64;
+		p[9] = (uint8_t)proto;
+		memcpy(p + 12, "\x0a\x08\x00\x0a\xc6\x13\x00\x02", 8);
+		p16(p + 10, (uint16_t)~vnet_csum_fold(vnet_csum_add(0, p, 20)));
+	} else {
+		p[0] = 0x60;
+		p16(p + 4, (uint32_t)(len - 40));
+		p[6] = (uint8_t)proto;
+		p[7] = 64;
+		memcpy(p + 8, "\xfd\x00\x00\x08\0\0\0\0\0\0\0\0\0\0\0\x0a", 16);
+		memcpy(p + 24, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+	}
+	p16(t, 40000);
+	p16(t + 2, 5201);
+	if (proto == IPPROTO_TCP) {
+		t[4] = 0xff; t[5] = 0xff; t[6] = 0xf0; t[7] = 0x00;	/* seq wraps too */
+		t[12] = (uint8_t)((l4 / 4) << 4);
+		t[13] = tcpflags;
+		p16(t + 14, 512);
+		for (i = 20; i < l4; i++)
+			t[i] = 1;	/* NOPs */
+	} else
+		p16(t + 4, (uint32_t)(l4 + payload));
+	for (i = 0; i < payload; i++)
+		p[l3 + l4 + i] = (uint8_t)(i % 251);
+	ps = (ipv == 4 ? vnet_csum_add(0, p + 12, 8) : vnet_csum_add(0, p + 8, 32)) +
+	    (uint32_t)proto + (uint32_t)(l4 + payload);
+	p16(t + (proto == IPPROTO_TCP ? 16 : 6), vnet_csum_fold(ps));
+	memset(h, 0, sizeof(*h));
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = (uint16_t)l3;
+	h->csum_offset = proto == IPPROTO_TCP ? 16 : 6;
+	h->hdr_len = (uint16_t)(l3 + l4);
+	if (gso) {
+		h->gso_size = gso;
+		h->gso_type = proto == IPPROTO_UDP ? VIRTIO_NET_HDR_GSO_UDP_L4 :
+		    ipv == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+	}
+	return len;
+}
+
+/* Is the L4 checksum of packet p right (and the IPv4 header's)? */
+static void assert_csums(const uint8_t *p, size_t len)
+{
+	int ipv = p[0] >> 4;
+	size_t l3 = ipv == 4 ? (size_t)(p[0] & 15) * 4 : 40;
+	int proto = ipv == 4 ? p[9] : p[6];
+	uint32_t s;
+
+	if (ipv == 4)
+		assert_int_equal(vnet_csum_fold(vnet_csum_add(0, p, l3)), 0xffff);
+	s = (ipv == 4 ? vnet_csum_add(0, p + 12, 8) : vnet_csum_add(0, p + 8, 32)) +
+	    (uint32_t)proto + (uint32_t)(len - l3);
+	assert_int_equal(vnet_csum_fold(s + vnet_csum_add(0, p + l3, len - l3)), 0xffff);
+}
+
+static uint8_t pkt[VNET_PKT_MAX + 64], scratch[VNET_PKT_MAX];
+
+static void segment_tcp(int ipv)
+{
+	struct virtio_net_hdr h;
+	struct vnet_info vi;
+	struct segs *s = calloc(1, sizeof(*s));
+	size_t len = build(pkt, ipv, IPPROTO_TCP, 3500, 12, 0x80 | 0x10 | 0x08 | 0x01, &h, 1400);
+	size_t l3 = ipv == 4 ? 20 : 40, hl = l3 + 32, got = 0;
+	int i;
+
+	assert_int_equal(vnet_check(&h, pkt, len, 1500, &vi), 0);
+	assert_int_equal(vi.vi_hlen, hl);
+	assert_int_equal(vi.vi_nseg, 3);
+	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 3);
+	assert_int_equal(s->n, 3);
+	for (i = 0; i < 3; i++) {
+		const uint8_t *q = s->pkt[i], *t = q + l3;
+		size_t n = i < 2 ? 1400 : 700;
+
+		assert_int_equal(s->len[i], hl + n);
+		if (ipv == 4) {
+			assert_int_equal(g16(q + 2), hl + n);
+			assert_int_equal(g16(q + 4), (uint16_t)(0xfffe + i));	/* ID +1 */
+		} else
+			assert_int_equal(g16(q + 4), hl + n - 40);
+		assert_int_equal(g32(t + 4), (uint32_t)(0xfffff000u + (uint32_t)i * 1400));
+		assert_int_equal(t[13] & 0x80, i == 0 ? 0x80 : 0);		/* CWR first */
+		assert_int_equal(t[13] & 0x09, i == 2 ? 0x09 : 0);		/* PSH, FIN last */
+		assert_int_equal(t[13] & 0x10, 0x10);				/* ACK all */
+		assert_memory_equal(q + hl, pkt + hl + got, n);
+		assert_memory_equal(q + l3 + 20, pkt + l3 + 20, 12);		/* options */
+		assert_csums(q, s->len[i]);
+		got += n;
+	}
+	assert_int_equal(got, 3500);
+	free(s);
+}
+
+static void test_segment_tcp4(void **st) { (void)st; segment_tcp(4); }
+static void test_segment_tcp6(void **st) { (void)st; segment_tcp(6); }
+
+static void test_segment_udp(void **st)
+{
+	struct virtio_net_hdr h;
+	struct vnet_info vi;
+	struct segs *s = calloc(1, sizeof(*s));
+	int ipv, i;
+
+	(void)st;
+	for (ipv = 4; ipv <= 6; ipv += 2) {
+		size_t len = build(pkt, ipv, IPPROTO_UDP, 2500, 0, 0, &h, 1000);
+		size_t l3 = ipv == 4 ? 20 : 40;
+
+		memset(s, 0, sizeof(*s));
+		assert_int_equal(vnet_check(&h, pkt, len, 1500, &vi), 0);
+		assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 3);
+		for (i = 0; i < 3; i++) {
+			size_t n = i < 2 ? 1000 : 500;
+
+			assert_int_equal(s->len[i], l3 + 8 + n);
+			assert_int_equal(g16(s->pkt[i] + l3 + 4), 8 + n);	/* UDP length */
+			assert_memory_equal(s->pkt[i] + l3 + 8, pkt + l3 + 8 + (size_t)i * 1000, n);
+			assert_csums(s->pkt[i], s->len[i]);
+		}
+	}
+	free(s);
+}
+
+/* One segment exactly, and a super-packet whose payload is a multiple. */
+static void test_segment_edges(void **st)
+{
+	struct virtio_net_hdr h;
+	struct vnet_info vi;
+	struct segs *s = calloc(1, sizeof(*s));
+	size_t len;
+
+	(void)st;
+	len = build(pkt, 4, IPPROTO_TCP, 1400, 0, 0x18, &h, 1400);
+	assert_int_equal(vnet_check(&h, pkt, len, 1440, &vi), 0);
+	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 1);
+	assert_int_equal(s->pkt[0][33] & 0x08, 0x08);	/* PSH kept on the only one */
+	assert_csums(s->pkt[0], s->len[0]);
+	memset(s, 0, sizeof(*s));
+	len = build(pkt, 6, IPPROTO_TCP, 4200, 0, 0x10, &h, 1400);
+	assert_int_equal(vnet_check(&h, pkt, len, 0, &vi), 0);
+	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 3);
+	assert_int_equal(s->len[2], 60 + 1400);
+	/* scratch smaller than one segment */
+	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, 60 + 1399, collect, s), -ENOSPC);
+	free(s);
+}
+
+static void test_csum_finish(void **st)
+{
+	struct virtio_net_hdr h;
+	struct vnet_info vi;
+	struct segs *s = calloc(1, sizeof(*s));
+	size_t len;
+	int ipv;
+
+	(void)st;
+	for (ipv = 4; ipv <= 6; ipv += 2) {
+		len = build(pkt, ipv, IPPROTO_TCP, 777, 4, 0x18, &h, 0);	/* odd length */
+		assert_int_equal(vnet_check(&h, pkt, len, 1500, &vi), 0);
+		assert_int_equal(vi.vi_nseg, 1);
+		memset(s, 0, sizeof(*s));
+		assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 1);
+		assert_int_equal(s->len[0], len);
+		assert_csums(s->pkt[0], len);
+		len = build(pkt, ipv, IPPROTO_UDP, 100, 0, 0, &h, 0);
+		vnet_csum_finish(&h, pkt, len);
+		assert_csums(pkt, len);
+	}
+	/* no NEEDS_CSUM: left alone */
+	len = build(pkt, 4, IPPROTO_TCP, 10, 0, 0x18, &h, 0);
+	h.flags = 0;
+	memcpy(scratch, pkt, len);
+	vnet_csum_finish(&h, pkt, len);
+	assert_memory_equal(scratch, pkt, len);
+	free(s);
+}
+
+/* Each field wrong on its own is refused. */
+static void test_check_rejects(void **st)
+{
+	struct virtio_net_hdr h, g;
+	struct vnet_info vi;
+	size_t len, len6;
+
+	(void)st;
+	len = build(pkt, 4, IPPROTO_TCP, 3000, 0, 0x10, &g, 1400);
+#define REJECT(rc, mtu, stmt) do { h = g; stmt; \
+	assert_int_equal(vnet_check(&h, pkt, len, mtu, &vi), rc); } while (0)
+	REJECT(0, 1500, (void)0);
+	REJECT(-EPROTONOSUPPORT, 1500, h.gso_type = VIRTIO_NET_HDR_GSO_UDP);
+	REJECT(-EPROTONOSUPPORT, 1500, h.gso_type = 7);
+	REJECT(-EPROTO, 1500, h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6);
+	REJECT(-EPROTO, 1500, h.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4);
+	REJECT(0, 1500, h.gso_type |= VIRTIO_NET_HDR_GSO_ECN);
+	REJECT(-EPROTO, 1500, h.flags |= 0x04);
+	REJECT(-EPROTO, 1500, h.flags = 0);
+	REJECT(-EPROTO, 1500, h.csum_start = 24);
+	REJECT(-EPROTO, 1500, h.csum_offset = 6);
+	REJECT(-EPROTO, 1500, h.gso_size = 0);
+	REJECT(-EPROTO, 1500, h.hdr_len = (uint16_t)(len + 1));
+	REJECT(-EMSGSIZE, 1439, (void)0);		/* 40 + 1400 > 1439 */
+	REJECT(-EPROTO, 1500, len = len - 1);		/* tot_len says more */
+	len = len + 1;
+	REJECT(-EPROTO, 1500, pkt[6] |= 0x20);		/* MF */
+	pkt[6] &= (uint8_t)~0x20;
+	REJECT(-EPROTO, 1500, pkt[0] = 0x44);		/* IHL 4 */
+	pkt[0] = 0x45;
+	REJECT(-EPROTO, 1500, pkt[0] = 0x55);		/* version 5 */
+	pkt[0] = 0x45;
+	REJECT(-EPROTO, 1500, pkt[9] = IPPROTO_UDP);
+	pkt[9] = IPPROTO_TCP;
+	REJECT(-EPROTO, 1500, pkt[32] = 0x40);		/* doff 4 */
+	REJECT(-EPROTO, 1500, (pkt[32] = 0xf0, len = 70, p16(pkt + 2, 70)));	/* doff past len */
+	len = build(pkt, 4, IPPROTO_TCP, 3000, 0, 0x10, &g, 1400);
+	REJECT(-EPROTO, 1500, (len = 40, p16(pkt + 2, 40)));		/* no payload */
+	REJECT(-EPROTO, 1500, len = 19);
+	REJECT(-EMSGSIZE, 1500, len = VNET_PKT_MAX + 1);
+	len = build(pkt, 4, IPPROTO_TCP, 3000, 0, 0x10, &g, 1400);
+	/* not GSO: a stray size, ECN alone, a checksum field past the end */
+	REJECT(-EPROTO, 1500, (h.gso_type = 0, h.gso_size = 5));
+	REJECT(-EPROTO, 1500, (h.gso_type = VIRTIO_NET_HDR_GSO_ECN, h.gso_size = 0));
+	REJECT(-EPROTO, 0, (h.gso_type = 0, h.gso_size = 0, h.csum_start = (uint16_t)(len - 17)));
+	REJECT(-EPROTO, 0, (h.gso_type = 0, h.gso_size = 0, h.csum_start = 10));
+	REJECT(-EMSGSIZE, 1500, (h.gso_type = 0, h.gso_size = 0));	/* 3040 > mtu */
+	REJECT(0, 0, (h.gso_type = 0, h.gso_size = 0));
+	/* UDP: length field, ECN */
+	len = build(pkt, 4, IPPROTO_UDP, 3000, 0, 0, &g, 1400);
+	REJECT(0, 1500, (void)0);
+	REJECT(-EPROTO, 1500, h.gso_type |= VIRTIO_NET_HDR_GSO_ECN);
+	REJECT(-EPROTO, 1500, p16(pkt + 24, 3007));
+	/* IPv6: payload length, an extension header, v4 type */
+	len6 = build(pkt, 6, IPPROTO_TCP, 3000, 0, 0x10, &g, 1400);
+	len = len6;
+	REJECT(0, 1500, (void)0);
+	REJECT(-EPROTO, 1500, p16(pkt + 4, 3019));
+	p16(pkt + 4, 3020);
+	REJECT(-EPROTONOSUPPORT, 1500, pkt[6] = 0);	/* hop-by-hop first */
+	pkt[6] = IPPROTO_TCP;
+	REJECT(-EPROTO, 1500, h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4);
+	REJECT(-EPROTO, 1500, len = 39);
+#undef REJECT
+}
+
+/* Random headers over random and real packets: never a crash, and what
+ * passes the check segments into packets within the MTU. */
+static void test_check_random(void **st)
+{
+	struct virtio_net_hdr h;
+	struct vnet_info vi;
+	struct segs *s = calloc(1, sizeof(*s));
+	unsigned seed = 12345, passed = 0;
+	int i, j;
+
+	(void)st;
+	for (i = 0; i < 20000; i++) {
+		size_t len;
+
+		seed = seed * 1103515245u + 12345u;
+		len = build(pkt, seed & 1 ? 6 : 4, seed & 2 ? IPPROTO_UDP : IPPROTO_TCP,
+		    1 + (seed >> 8) % 3000, 0, 0x18, &h, (uint16_t)(500 + (seed >> 20) % 1000));
+		for (j = 0; j < (int)(seed >> 28); j++)	/* a few random bytes */
+			pkt[(seed >> (j % 16)) % (len + 8)] ^= (uint8_t)(seed >> 3);
+		if ((seed >> 27) & 1)
+			((uint8_t *)&h)[(seed >> 13) % sizeof(h)] ^= (uint8_t)(seed >> 5);
+		if (vnet_check(&h, pkt, len, 1500, &vi) != 0)
+			continue;
+		passed++;
+		memset(s, 0, sizeof(*s));
+		if (vi.vi_nseg > SEGS_MAX)
+			continue;
+		assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch),
+		    collect, s), vi.vi_nseg);
+		for (j = 0; j < s->n; j++)
+			assert_true(s->len[j] <= 1500);
+	}
+	assert_true(passed > 1000);	/* the valid ones mostly pass */
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_segment_tcp4),
+		cmocka_unit_test(test_segment_tcp6),
+		cmocka_unit_test(test_segment_udp),
+		cmocka_unit_test(test_segment_edges),
+		cmocka_unit_test(test_csum_finish),
+		cmocka_unit_test(test_check_rejects),
+		cmocka_unit_test(test_check_random),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
