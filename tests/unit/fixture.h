@@ -11,6 +11,9 @@
 #define TESTS_UNIT_FIXTURE_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include <linux/virtio_net.h>
 
 #include <openssl/ssl.h>
 
@@ -107,5 +110,19 @@ struct fx_ends {
 int fx_ends_open(struct fx_ends *e, const char *tag);
 /* Free the contexts and remove the directory: 0, or -1 if files stayed. */
 int fx_ends_close(struct fx_ends *e);
+
+/* ---- packets ---- */
+
+/* Build into p an IPv4 (10.8.0.10 -> 198.19.0.2, ID 0xfffe, DF) or IPv6
+ * (fd00:8::a -> 2001:db8::2) packet carrying TCP (port 40000 -> 5201, seq
+ * 0xfffff000, OPT bytes of NOP options, TCPFLAGS) or UDP, PAYLOAD bytes of
+ * i % 251; the L4 checksum field holds the pseudo-header sum and *h asks
+ * for the rest (NEEDS_CSUM), as a TUN device with offloads hands packets
+ * over; GSO > 0 makes *h a TSO/USO header of that segment size. Returns
+ * the packet's length. */
+size_t fx_tcpudp_pkt(uint8_t *p, int ipv, int proto, size_t payload, int opt,
+    uint8_t tcpflags, struct virtio_net_hdr *h, uint16_t gso);
+/* Assert that packet p's IPv4 header and L4 checksums are right. */
+void fx_assert_csums(const uint8_t *p, size_t len);
 
 #endif

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
+#include "tests/unit/fixture.h"
 #include "tunnel/vnet.h"
 
 #define SEGS_MAX 64
@@ -33,79 +34,8 @@ static void collect(void *arg, const uint8_t *seg, size_t len)
 static uint16_t g16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t g32(const uint8_t *p) { return (uint32_t)g16(p) << 16 | g16(p + 2); }
 static void p16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-
-/* A super-packet: IPv4 or IPv6, TCP (20 + opt bytes) or UDP, payload
- * bytes i % 251; the L4 checksum field seeded with the pseudo-header sum,
- * as the kernel leaves it with NEEDS_CSUM. */
-static size_t build(uint8_t *p, int ipv, int proto, size_t payload, int opt,
-    uint8_t tcpflags, struct virtio_net_hdr *h, uint16_t gso)
-{
-	size_t l3 = ipv == 4 ? 20 : 40, l4 = proto == IPPROTO_TCP ? 20 + (size_t)opt : 8;
-	size_t len = l3 + l4 + payload, i;
-	uint8_t *t = p + l3;
-	uint32_t ps;
-
-	memset(p, 0, l3 + l4);
-	if (ipv == 4) {
-		p[0] = 0x45;
-		p16(p + 2, (uint32_t)len);
-		p16(p + 4, 0xfffe);		/* the ID wraps within the run */
-		p[6] = 0x40;			/* DF */
-		p[8] = 64;
-		p[9] = (uint8_t)proto;
-		memcpy(p + 12, "\x0a\x08\x00\x0a\xc6\x13\x00\x02", 8);
-		p16(p + 10, (uint16_t)~vnet_csum_fold(vnet_csum_add(0, p, 20)));
-	} else {
-		p[0] = 0x60;
-		p16(p + 4, (uint32_t)(len - 40));
-		p[6] = (uint8_t)proto;
-		p[7] = 64;
-		memcpy(p + 8, "\xfd\x00\x00\x08\0\0\0\0\0\0\0\0\0\0\0\x0a", 16);
-		memcpy(p + 24, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
-	}
-	p16(t, 40000);
-	p16(t + 2, 5201);
-	if (proto == IPPROTO_TCP) {
-		t[4] = 0xff; t[5] = 0xff; t[6] = 0xf0; t[7] = 0x00;	/* seq wraps too */
-		t[12] = (uint8_t)((l4 / 4) << 4);
-		t[13] = tcpflags;
-		p16(t + 14, 512);
-		for (i = 20; i < l4; i++)
-			t[i] = 1;	/* NOPs */
-	} else
-		p16(t + 4, (uint32_t)(l4 + payload));
-	for (i = 0; i < payload; i++)
-		p[l3 + l4 + i] = (uint8_t)(i % 251);
-	ps = (ipv == 4 ? vnet_csum_add(0, p + 12, 8) : vnet_csum_add(0, p + 8, 32)) +
-	    (uint32_t)proto + (uint32_t)(l4 + payload);
-	p16(t + (proto == IPPROTO_TCP ? 16 : 6), vnet_csum_fold(ps));
-	memset(h, 0, sizeof(*h));
-	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	h->csum_start = (uint16_t)l3;
-	h->csum_offset = proto == IPPROTO_TCP ? 16 : 6;
-	h->hdr_len = (uint16_t)(l3 + l4);
-	if (gso) {
-		h->gso_size = gso;
-		h->gso_type = proto == IPPROTO_UDP ? VIRTIO_NET_HDR_GSO_UDP_L4 :
-		    ipv == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
-	}
-	return len;
-}
-
-/* Is the L4 checksum of packet p right (and the IPv4 header's)? */
-static void assert_csums(const uint8_t *p, size_t len)
-{
-	int ipv = p[0] >> 4;
-	size_t l3 = ipv == 4 ? (size_t)(p[0] & 15) * 4 : 40;
-	int proto = ipv == 4 ? p[9] : p[6];
-	uint32_t s;
-
-	if (ipv == 4)
-		assert_int_equal(vnet_csum_fold(vnet_csum_add(0, p, l3)), 0xffff);
-	s = (ipv == 4 ? vnet_csum_add(0, p + 12, 8) : vnet_csum_add(0, p + 8, 32)) +
-	    (uint32_t)proto + (uint32_t)(len - l3);
-	assert_int_equal(vnet_csum_fold(s + vnet_csum_add(0, p + l3, len - l3)), 0xffff);
-}
+#define build fx_tcpudp_pkt
+#define assert_csums fx_assert_csums
 
 static uint8_t pkt[VNET_PKT_MAX + 64], scratch[VNET_PKT_MAX];
 

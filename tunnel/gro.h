@@ -1,0 +1,50 @@
+/* gro.h - coalescing the TCP segments a peer sent, one packet at a time,
+ * into super-packets for a TUN device opened with IFF_VNET_HDR and TSO, so
+ * the kernel takes one write (and one trip up its stack) per run instead of
+ * one per segment. The rules are the kernel's tcp_gro_receive, restated:
+ * same flow, the next sequence number, the next IPv4 ID, equal headers
+ * otherwise (TOS, TTL, flags, ack, window, options), segments of the first
+ * one's size with only the last one shorter, PSH ends a run, at most
+ * GRO_SEGS_MAX segments and VNET_PKT_MAX bytes. Anything else (other
+ * protocols, SYN/FIN/RST/URG, IP options, fragments) is written as it is,
+ * after whatever the same flow had held, so no flow is reordered.
+ *
+ * A packet is offered once it passed the filter; gro_flush() at the end of
+ * each batch writes what is held. No I/O of its own: writes go through the
+ * caller's function. */
+#ifndef VPND_GRO_H
+#define VPND_GRO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tunnel/vnet.h"
+
+#define GRO_SLOTS     4		/* flows held at once per batch */
+#define GRO_SEGS_MAX  64
+
+/* Writes one packet (h->gso_type NONE: a plain packet, checksums intact)
+ * or one super-packet. Returns what the TUN write returned. */
+typedef int gro_write_fn(void *arg, const struct virtio_net_hdr *h,
+    const uint8_t *pkt, size_t len);
+
+struct gro;
+
+/* 0 or -ENOMEM. Holds GRO_SLOTS buffers of VNET_PKT_MAX bytes. */
+int  gro_new(struct gro **out, gro_write_fn *write, void *arg);
+void gro_free(struct gro *g);		/* NULL is fine; drops what it held */
+
+/* Offer one inner packet of len bytes; it is copied, or written at once. */
+void gro_add(struct gro *g, const uint8_t *pkt, size_t len);
+/* Write everything held, each flow's run as one super-packet. */
+void gro_flush(struct gro *g);
+
+/* Counters: packets offered, writes made, segments merged into another. */
+struct gro_stats {
+	uint64_t gs_in;
+	uint64_t gs_out;
+	uint64_t gs_merged;
+};
+const struct gro_stats *gro_stats(const struct gro *g);
+
+#endif
