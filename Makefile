@@ -152,6 +152,7 @@ FUZZ_CONF     = $(wildcard conf/*.c) crypto/fp.c	# conf/ links as a whole, with 
 build/fuzz/fuzz_frame:    tunnel/frame.c
 build/fuzz/fuzz_dtls_msg: tunnel/frame.c server/filter.c $(FUZZ_CONF)
 build/fuzz/fuzz_ip:       server/filter.c $(FUZZ_CONF)
+build/fuzz/fuzz_ip6:      server/filter.c $(FUZZ_CONF)
 build/fuzz/fuzz_conf:     $(FUZZ_CONF) fuzz/scratch.c
 build/fuzz/fuzz_allow:    $(FUZZ_CONF) fuzz/scratch.c
 build/fuzz/fuzz_ctl:      daemon/ctl.c

@@ -164,6 +164,17 @@ def seeds():
         "include_dir": b'peers = ( );\n@include "/"\n',
         "include_nul": b'peers = ( );\n@include "/\0\n"\n',
     }
+    peer6 = socket.inet_pton(socket.AF_INET6, "fd00:8::a")
+    yield "fuzz_ip6", {
+        "to_internet": b"\x02\x40" + peer6 + ipv6("fd00:8::a", "2001:db8::2"),
+        "to_peer": b"\x03\x40" + peer6 + ipv6("fd00:8::a", "fd00:8::b"),
+        "spoofed": b"\x03\x40" + peer6 + ipv6("fd00:8::c", "2001:db8::2"),
+        "neighbour_solicit": b"\x03\x40" + peer6 + ipv6("fd00:8::a", "fd00:8::1", 58, bytes([135]) + b"\0" * 23),
+        "ext_chain": b"\x02\x40" + peer6 + ipv6("fd00:8::a", "2001:db8::2", 0,
+                                              bytes([60, 0]) + b"\0" * 6 + bytes([17, 0]) + b"\0" * 6 + b"\0" * 8),
+        "fragment": b"\x02\x40" + peer6 + ipv6("fd00:8::a", "2001:db8::2", 44,
+                                              bytes([17, 0, 0, 1]) + b"\0" * 4 + b"\0" * 8),
+    }
     yield "fuzz_vnet", {
         "tcp4_tso": b"\x1c" + tcp_super(4000),
         "tcp6_tso": b"\x1c" + tcp_super(3000, v6=True),
@@ -196,6 +207,11 @@ def tcp_super(payload, v6=False, gso=1400):
             socket.inet_pton(socket.AF_INET6, "2001:db8::2")
         return vnet(1, 4, 60, gso, 40, 16) + hdr + tcp + body
     return vnet(1, 1, 40, gso, 20, 16) + ipv4("10.8.0.10", "198.19.0.2", 6, tcp + body)
+
+
+def ipv6(src, dst, nh=17, body=b"\0" * 8):
+    return struct.pack("!IHBB", 6 << 28, len(body), nh, 64) + \
+        socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) + body
 
 
 def main():

@@ -117,6 +117,7 @@ static void fwd_from_peer(void *arg, const uint8_t *pkt, size_t len)
 	case FILT_DROP_MALFORMED: f->fw_stats.fs_drop_malformed++; break;
 	case FILT_DROP_SPOOF:     f->fw_stats.fs_drop_spoof++; break;
 	case FILT_DROP_ISOLATED:  f->fw_stats.fs_drop_isolated++; break;
+	case FILT_DROP_LINKLOCAL: f->fw_stats.fs_drop_linklocal++; break;
 	}
 }
 

@@ -34,6 +34,7 @@ struct fwd_link {
 struct fwd_stats {
 	uint64_t fs_drop_spoof, fs_drop_isolated, fs_drop_malformed;
 	uint64_t fs_drop_noroute, fs_drop_tun_full;
+	uint64_t fs_drop_linklocal;	/* IPv6 link-local, multicast, ND */
 	uint64_t fs_udp_unknown;		/* datagrams for no channel */
 	uint64_t fs_udp_tx_drops;		/* datagrams the sockets refused */
 };

@@ -286,6 +286,202 @@ static void test_filter_tun_dst(void **state)
 	assert_int_equal(filt_tun_dst(p, sizeof(p), &d), -EPROTO);
 }
 
+/* ---- IPv6: network6 fd00:8::/64, the server ::1, the peer ::a ---- */
+
+#define PEER6   "fd00:8::a"
+#define OTHER6  "fd00:8::b"
+#define SERVER6 "fd00:8::1"
+
+static struct in6_addr ip6(const char *s)
+{
+	struct in6_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+static struct filt_rules rules6(bool c2c)
+{
+	struct filt_rules r = rules(c2c);
+
+	r.fr_has6 = true;
+	r.fr_net6 = ip6("fd00:8::");
+	r.fr_net6_plen = 64;
+	r.fr_server6 = ip6(SERVER6);
+	return r;
+}
+
+/* An IPv6 packet of len bytes (>= 48): payload length len - 40, next header
+ * NH, the given addresses, then filler (an 8-byte upper header of 0xee). */
+static void pkt6(uint8_t *p, size_t len, uint8_t nh, const char *src, const char *dst)
+{
+	struct in6_addr s6 = ip6(src), d6 = ip6(dst);
+
+	memset(p, 0xee, len);
+	p[0] = 0x60;
+	p[1] = p[2] = p[3] = 0;
+	p[4] = (uint8_t)((len - 40) >> 8);
+	p[5] = (uint8_t)(len - 40);
+	p[6] = nh;
+	p[7] = 64;
+	memcpy(p + 8, &s6, 16);
+	memcpy(p + 24, &d6, 16);
+}
+
+static enum filt_verdict v6(const struct filt_rules *r, const uint8_t *p, size_t len,
+    struct in6_addr *d)
+{
+	struct in6_addr peer = ip6(PEER6);
+	uint8_t *c = exact(p, len);
+	enum filt_verdict v = filt_from_peer6(r, &peer, c, len, d);
+
+	free(c);
+	return v;
+}
+
+static void test_filter6_routes(void **state)
+{
+	struct filt_rules r = rules6(false), c = rules6(true), none = rules(false);
+	struct in6_addr d, want = ip6("2001:db8::2");
+	uint8_t p[80];
+
+	(void)state;
+	pkt6(p, 80, IPPROTO_UDP, PEER6, "2001:db8::2");
+	assert_int_equal(v6(&r, p, 80, &d), FILT_TO_TUN);
+	assert_memory_equal(&d, &want, 16);
+	pkt6(p, 80, IPPROTO_UDP, PEER6, SERVER6);
+	assert_int_equal(v6(&r, p, 80, &d), FILT_TO_TUN);
+	pkt6(p, 80, IPPROTO_UDP, PEER6, OTHER6);
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_ISOLATED);
+	assert_int_equal(v6(&c, p, 80, &d), FILT_TO_PEER);
+	pkt6(p, 80, IPPROTO_UDP, "fd00:8:0:1::a", OTHER6);	/* the next /64 */
+	assert_int_equal(v6(&c, p, 80, &d), FILT_DROP_SPOOF);
+	pkt6(p, 80, IPPROTO_UDP, OTHER6, "2001:db8::2");
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_SPOOF);
+	/* no network6: nothing is the peer's */
+	pkt6(p, 80, IPPROTO_UDP, PEER6, "2001:db8::2");
+	assert_int_equal(v6(&none, p, 80, &d), FILT_DROP_SPOOF);
+	/* an odd prefix length: fd00:8::/60 holds fd00:8:0:f::1 */
+	c.fr_net6_plen = 60;
+	pkt6(p, 80, IPPROTO_UDP, PEER6, "fd00:8:0:f::1");
+	assert_int_equal(v6(&c, p, 80, &d), FILT_TO_PEER);
+	pkt6(p, 80, IPPROTO_UDP, PEER6, "fd00:8:0:10::1");
+	assert_int_equal(v6(&c, p, 80, &d), FILT_TO_TUN);
+}
+
+/* The link's own traffic is never forwarded, and counts apart from spoofing. */
+static void test_filter6_link_traffic(void **state)
+{
+	struct filt_rules r = rules6(true);
+	struct in6_addr d;
+	uint8_t p[80];
+	int t;
+
+	(void)state;
+	pkt6(p, 80, IPPROTO_UDP, "fe80::a", "2001:db8::2");
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_LINKLOCAL);
+	pkt6(p, 80, IPPROTO_UDP, "ff02::1", "2001:db8::2");
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_LINKLOCAL);
+	pkt6(p, 80, IPPROTO_UDP, "::", "ff02::1:ff00:a");
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_LINKLOCAL);
+	pkt6(p, 80, IPPROTO_UDP, PEER6, "ff05::2");
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_LINKLOCAL);
+	pkt6(p, 80, IPPROTO_UDP, PEER6, "fe80::1");
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_LINKLOCAL);
+	for (t = 133; t <= 137; t++) {		/* RS, RA, NS, NA, redirect */
+		pkt6(p, 80, IPPROTO_ICMPV6, PEER6, OTHER6);
+		p[40] = (uint8_t)t;
+		assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_LINKLOCAL);
+	}
+	pkt6(p, 80, IPPROTO_ICMPV6, PEER6, "2001:db8::2");
+	p[40] = 128;				/* echo request */
+	assert_int_equal(v6(&r, p, 80, &d), FILT_TO_TUN);
+	/* ND behind a destination-options header is still ND */
+	pkt6(p, 80, IPPROTO_DSTOPTS, PEER6, OTHER6);
+	p[40] = IPPROTO_ICMPV6;
+	p[41] = 0;
+	p[48] = 135;
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_LINKLOCAL);
+}
+
+/* Truncated headers, bogus payload lengths, extension chains that run past
+ * the packet or go on too long: malformed, and nothing read past len. */
+static void test_filter6_malformed(void **state)
+{
+	struct filt_rules r = rules6(true);
+	struct in6_addr d;
+	uint8_t p[200];
+	size_t n;
+	int i;
+
+	(void)state;
+	pkt6(p, 80, IPPROTO_UDP, PEER6, "2001:db8::2");
+	for (n = 0; n < 41; n++)
+		assert_int_equal(v6(&r, p, n, &d), FILT_DROP_MALFORMED);
+	assert_int_equal(v6(&r, p, 79, &d), FILT_DROP_MALFORMED);	/* plen past len */
+	assert_int_equal(v6(&r, p, 90, &d), FILT_TO_TUN);		/* trailing bytes */
+	p[4] = p[5] = 0;						/* jumbogram */
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_MALFORMED);
+	pkt6(p, 80, IPPROTO_UDP, PEER6, "2001:db8::2");
+	p[0] = 0x40;
+	assert_int_equal(v6(&r, p, 80, &d), FILT_DROP_MALFORMED);
+	/* hop-by-hop of 8 bytes, then routing claiming 16 bytes in the last 8 */
+	pkt6(p, 56, IPPROTO_HOPOPTS, PEER6, "2001:db8::2");
+	p[40] = IPPROTO_ROUTING;
+	p[41] = 0;
+	p[48] = IPPROTO_UDP;
+	p[49] = 1;
+	assert_int_equal(v6(&r, p, 56, &d), FILT_DROP_MALFORMED);
+	p[49] = 0;
+	assert_int_equal(v6(&r, p, 56, &d), FILT_TO_TUN);
+	/* a header that starts where the payload ends */
+	pkt6(p, 48, IPPROTO_HOPOPTS, PEER6, "2001:db8::2");
+	p[40] = IPPROTO_DSTOPTS;
+	p[41] = 0;
+	assert_int_equal(v6(&r, p, 48, &d), FILT_DROP_MALFORMED);
+	/* AH counts in 4-byte words, plus 2 */
+	pkt6(p, 56, IPPROTO_AH, PEER6, "2001:db8::2");
+	p[40] = IPPROTO_UDP;
+	p[41] = 3;		/* (3 + 2) * 4 = 20 > 16 */
+	assert_int_equal(v6(&r, p, 56, &d), FILT_DROP_MALFORMED);
+	p[41] = 2;		/* 16: ends exactly */
+	assert_int_equal(v6(&r, p, 56, &d), FILT_TO_TUN);
+	/* FILT_EXT_MAX destination options are fine, one more is not */
+	for (n = 0; n <= 1; n++) {
+		size_t len = 40 + 8 * (FILT_EXT_MAX + n) + 8;
+
+		pkt6(p, len, IPPROTO_DSTOPTS, PEER6, "2001:db8::2");
+		for (i = 0; i < FILT_EXT_MAX + (int)n; i++) {
+			p[40 + 8 * i] = i + 1 < FILT_EXT_MAX + (int)n ? IPPROTO_DSTOPTS : IPPROTO_UDP;
+			p[41 + 8 * i] = 0;
+		}
+		assert_int_equal(v6(&r, p, len, &d), n == 0 ? FILT_TO_TUN : FILT_DROP_MALFORMED);
+	}
+	/* ... also when the one too many is a later fragment */
+	pkt6(p, 40 + 8 * (FILT_EXT_MAX + 1) + 8, IPPROTO_DSTOPTS, PEER6, "2001:db8::2");
+	for (i = 0; i < FILT_EXT_MAX; i++) {
+		p[40 + 8 * i] = i + 1 < FILT_EXT_MAX ? IPPROTO_DSTOPTS : IPPROTO_FRAGMENT;
+		p[41 + 8 * i] = 0;
+	}
+	p[40 + 8 * FILT_EXT_MAX] = IPPROTO_UDP;
+	p[42 + 8 * FILT_EXT_MAX] = 0x05;
+	assert_int_equal(v6(&r, p, 40 + 8 * (FILT_EXT_MAX + 1) + 8, &d), FILT_DROP_MALFORMED);
+	/* a later fragment: no upper header to read, still routed */
+	pkt6(p, 80, IPPROTO_FRAGMENT, PEER6, "2001:db8::2");
+	p[40] = IPPROTO_ICMPV6;
+	p[42] = 0x05;
+	p[43] = 0x00;		/* offset 160 */
+	p[48] = 135;
+	assert_int_equal(v6(&r, p, 80, &d), FILT_TO_TUN);
+	/* the TUN side's checks */
+	pkt6(p, 80, IPPROTO_UDP, "2001:db8::2", PEER6);
+	assert_int_equal(filt_tun_dst6(p, 80, &d), 0);
+	assert_int_equal(filt_tun_dst6(p, 79, &d), -EPROTO);
+	assert_int_equal(filt_tun_dst6(p, 39, &d), -EPROTO);
+	p[0] = 0x45;
+	assert_int_equal(filt_tun_dst6(p, 80, &d), -EPROTO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +494,9 @@ int main(void)
 		cmocka_unit_test(test_filter_malformed_dropped),
 		cmocka_unit_test(test_filter_well_formed_edges),
 		cmocka_unit_test(test_filter_tun_dst),
+		cmocka_unit_test(test_filter6_routes),
+		cmocka_unit_test(test_filter6_link_traffic),
+		cmocka_unit_test(test_filter6_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
