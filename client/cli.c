@@ -83,6 +83,7 @@ struct cli {
 	struct udp_tx     *c_udp_tx;
 	struct udp_rx     *c_udp_rx;
 
+	struct tun_dev    *c_tun;		/* the packet path over c_tun_fd */
 	uint64_t           c_drop_down;		/* TUN packets while not UP */
 	struct sess_counts c_gone;		/* of sessions that have ended */
 	time_t             c_started, c_since;
@@ -131,15 +132,21 @@ static void cli_schedule(struct cli *c, bool next_server)
  * privileges, since /dev/net/tun may be root's alone. */
 static int cli_tun_open(struct cli *c)
 {
+	unsigned offloads;
+	bool vnet;
 	int err;
 
 	if (c->c_tun_fd >= 0)
 		return 0;
-	if ((c->c_tun_fd = tun_open(c->c_conf->c_tun_name, c->c_tun_name)) < 0) {
+	if ((c->c_tun_fd = tun_open_vnet(c->c_conf->c_tun_name, c->c_tun_name, &vnet,
+	    &offloads)) < 0) {
 		err = c->c_tun_fd;
 		c->c_tun_fd = -1;
 		return err;
 	}
+	if ((err = tun_dev_new(&c->c_tun, &tun_fd_ops, (void *)(intptr_t)c->c_tun_fd, vnet)) < 0)
+		return err;
+	log_info("tun %s: offloads %s", c->c_tun_name, tun_offload_str(vnet, offloads));
 	if ((err = nl_ifindex(c->c_tun_name)) < 0)
 		return err;
 	c->c_tun_ifindex = err;
@@ -177,8 +184,7 @@ static void cli_to_tun(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct cli *c = arg;
 
-	if (tun_fd_ops.write((void *)(intptr_t)c->c_tun_fd, pkt, len) < 0)
-		c->c_drop_down++;
+	tun_dev_write(c->c_tun, pkt, len);	/* refusals counted there */
 }
 
 static void cli_up(struct cli *c, const struct frame *f)
@@ -457,31 +463,34 @@ static void cli_connect(struct cli *c)
 }
 
 /* TUN -> the session, which queues on DTLS while it answers, else on TLS
- * (unless transport = "dtls" forbids that). */
+ * (unless transport = "dtls" forbids that); a super-packet comes here as
+ * its segments. */
+static void cli_to_server(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct cli *c = arg;
+
+	if (c->c_state != CLI_UP)
+		c->c_drop_down++;
+	else
+		sess_send(&c->c_sess, pkt, len);	/* drops counted there */
+}
+
 static void on_cli_tun(uv_poll_t *h, int status, int events)
 {
 	struct cli *c = h->data;
-	void *tun = (void *)(intptr_t)c->c_tun_fd;
-	ssize_t n;
-	int i;
 
 	(void)events;
 	if (status < 0)
 		return;
-	for (i = 0; i < CLI_TUN_BUDGET; i++) {
-		if ((n = tun_fd_ops.read(tun, c->c_pkt, sizeof(c->c_pkt))) <= 0)
-			break;
-		if (c->c_state != CLI_UP)
-			c->c_drop_down++;
-		else
-			sess_send(&c->c_sess, c->c_pkt, (size_t)n);	/* drops counted there */
-	}
+	tun_dev_read(c->c_tun, CLI_TUN_BUDGET, cli_to_server, c);
 }
 
 static void on_cli_flush(uv_check_t *h)
 {
 	struct cli *c = h->data;
 
+	if (c->c_tun != NULL)
+		tun_dev_flush(c->c_tun);
 	if (c->c_udp_tx != NULL)
 		udp_tx_flush(c->c_udp_tx);
 	sess_batch_flush(&c->c_batch);
@@ -750,6 +759,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 		rt_remove(c->c_nl, &c->c_rt);
 	if (c->c_tun_fd >= 0)
 		close(c->c_tun_fd);		/* removes the device */
+	tun_dev_free(c->c_tun);
 	nl_close(c->c_nl);
 	if (c->c_rtw_fd >= 0)
 		close(c->c_rtw_fd);

@@ -1,10 +1,11 @@
 /* fwd.c - the server's data plane, top to bottom: a packet read from TUN
- * goes to the session of the peer that holds its destination; a packet a
+ * (a super-packet's segments one by one, tunnel/tun.c) goes to the session
+ * of the peer that holds its destination; a packet a
  * peer sent (its session hands it here) passes the anti-spoof and
  * isolation checks and goes to TUN or to another peer; a datagram goes to
  * the session its channel id names. Sessions queue what they send, and
  * fwd_flush writes it all once per loop turn: one sendmmsg per UDP socket,
- * one TLS write per busy peer. */
+ * one TLS write per busy peer, one TUN write per run of a TCP flow. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -18,13 +19,12 @@
 #include "tunnel/tun.h"
 #include "tunnel/udp.h"
 
-#define FWD_TUN_BUDGET   512	/* packets read from TUN per wakeup: drain its queue */
+#define FWD_TUN_BUDGET   512	/* TUN reads per wakeup: drain its queue */
 #define FWD_UDP_BATCHES  1	/* recvmmsg calls per wakeup: the socket buffer is deep */
 #define FWD_ID_BUCKETS   1024	/* DTLS channel id -> peer */
 
 struct fwd {
-	const struct tun_ops *fw_tun;
-	void                 *fw_tun_io;
+	struct tun_dev       *fw_tun;
 	struct filt_rules     fw_rules;
 	struct fwd_link     **fw_by_addr;	/* by host offset in the network */
 	uint32_t              fw_net_base;	/* host order */
@@ -36,7 +36,7 @@ struct fwd {
 	struct udp_rx        *fw_udp_rx;
 	struct sess_batch     fw_batch;
 	struct fwd_stats      fw_stats;
-	uint8_t               fw_pkt[UDP_MSG_MAX];	/* one packet, TUN or DTLS */
+	uint8_t               fw_pkt[UDP_MSG_MAX];	/* one decrypted DTLS record */
 };
 
 /* ---- lookups ---- */
@@ -74,23 +74,23 @@ static struct fwd_link *id_lookup(struct fwd *f, const uint8_t id[DTLS_ID_LEN])
 
 /* ---- TUN -> peer ---- */
 
-void fwd_tun_readable(struct fwd *f)
+static void fwd_to_peer(void *arg, const uint8_t *pkt, size_t len)
 {
+	struct fwd *f = arg;
 	struct in_addr dst;
 	struct sess *to;
-	ssize_t n;
-	int i;
 
-	for (i = 0; i < FWD_TUN_BUDGET; i++) {
-		if ((n = f->fw_tun->read(f->fw_tun_io, f->fw_pkt, sizeof(f->fw_pkt))) <= 0)
-			break;
-		if (filt_tun_dst(f->fw_pkt, (size_t)n, &dst) < 0)
-			f->fw_stats.fs_drop_malformed++;
-		else if ((to = peer_at(f, dst)) == NULL)
-			f->fw_stats.fs_drop_noroute++;
-		else
-			sess_send(to, f->fw_pkt, (size_t)n);	/* drops counted there */
-	}
+	if (filt_tun_dst(pkt, len, &dst) < 0)
+		f->fw_stats.fs_drop_malformed++;
+	else if ((to = peer_at(f, dst)) == NULL)
+		f->fw_stats.fs_drop_noroute++;
+	else
+		sess_send(to, pkt, len);	/* drops counted there */
+}
+
+void fwd_tun_readable(struct fwd *f)
+{
+	tun_dev_read(f->fw_tun, FWD_TUN_BUDGET, fwd_to_peer, f);
 }
 
 /* ---- peer -> TUN or another peer ---- */
@@ -105,8 +105,7 @@ static void fwd_from_peer(void *arg, const uint8_t *pkt, size_t len)
 
 	switch (filt_from_peer(&f->fw_rules, l->fl_addr, pkt, len, &dst)) {
 	case FILT_TO_TUN:
-		if (f->fw_tun->write(f->fw_tun_io, pkt, len) < 0)
-			f->fw_stats.fs_drop_tun_full++;
+		tun_dev_write(f->fw_tun, pkt, len);	/* refusals counted there */
 		break;
 	case FILT_TO_PEER:
 		if ((to = peer_at(f, dst)) != NULL)
@@ -153,6 +152,7 @@ void fwd_flush(struct fwd *f)
 {
 	int i;
 
+	tun_dev_flush(f->fw_tun);
 	for (i = 0; i < f->fw_nudp; i++)
 		udp_tx_flush(f->fw_udp_tx[i]);
 	sess_batch_flush(&f->fw_batch);
@@ -207,14 +207,16 @@ int fwd_new_dtls_id(struct fwd *f, uint8_t id[DTLS_ID_LEN])
 /* ---- set-up ---- */
 
 int fwd_new(struct fwd **out, const struct tun_ops *tun,
-    void *tun_io, const struct filt_rules *rules)
+    void *tun_io, bool vnet, const struct filt_rules *rules)
 {
 	struct fwd *f;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -ENOMEM;
-	f->fw_tun = tun;
-	f->fw_tun_io = tun_io;
+	if (tun_dev_new(&f->fw_tun, tun, tun_io, vnet) < 0) {
+		free(f);
+		return -ENOMEM;
+	}
 	f->fw_rules = *rules;
 	f->fw_net_base = ntohl(rules->fr_net.addr.s_addr);
 	f->fw_by_addr_n = rules->fr_net.plen >= 16 ? 1u << (32 - rules->fr_net.plen) : 0;
@@ -237,6 +239,7 @@ void fwd_free(struct fwd *f)
 	for (i = 0; i < f->fw_nudp; i++)
 		udp_tx_free(f->fw_udp_tx[i]);
 	udp_rx_free(f->fw_udp_rx);
+	tun_dev_free(f->fw_tun);
 	free(f->fw_by_addr);
 	free(f);
 }
@@ -268,6 +271,7 @@ void fwd_stats(const struct fwd *f, struct fwd_stats *out)
 	int i;
 
 	*out = f->fw_stats;
+	out->fs_drop_tun_full = tun_dev_stats(f->fw_tun)->ts_write_fails;
 	for (i = 0; i < f->fw_nudp; i++)
 		out->fs_udp_tx_drops += udp_tx_drops(f->fw_udp_tx[i]);
 }

@@ -39,10 +39,11 @@ struct fwd_stats {
 	uint64_t fs_udp_tx_drops;		/* datagrams the sockets refused */
 };
 
-/* The TUN device behind tun (io is its argument); rules say the network,
- * the server's address and client_to_client. 0 or -ENOMEM. */
+/* The TUN device behind tun (io is its argument; vnet: opened with the
+ * virtio_net_hdr, tun_open_vnet); rules say the network, the server's
+ * address and client_to_client. 0 or -ENOMEM. */
 int  fwd_new(struct fwd **out, const struct tun_ops *tun,
-             void *tun_io, const struct filt_rules *rules);
+             void *tun_io, bool vnet, const struct filt_rules *rules);
 void fwd_free(struct fwd *f);				/* NULL is fine */
 /* A UDP socket (DTLS) to read from and send on; its index or -errno. The
  * caller keeps the fd and closes it after fwd_free. */

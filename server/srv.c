@@ -295,9 +295,11 @@ static int srv_tun_up(struct srv *s)
 	const struct conf *c = s->s_conf;
 	struct filt_rules r = { .fr_net = c->c_network,
 	    .fr_server = pool_server_addr(s->s_pool), .fr_c2c = c->c_client_to_client };
+	unsigned offloads;
+	bool vnet;
 	int err;
 
-	if ((s->s_tun_fd = tun_open(c->c_tun_name, s->s_tun_name)) < 0) {
+	if ((s->s_tun_fd = tun_open_vnet(c->c_tun_name, s->s_tun_name, &vnet, &offloads)) < 0) {
 		errno = -s->s_tun_fd;
 		log_warn("tun %s: cannot create", c->c_tun_name);
 		return s->s_tun_fd;
@@ -311,8 +313,9 @@ static int srv_tun_up(struct srv *s)
 		log_warn("tun %s: cannot configure", s->s_tun_name);
 		return err;
 	}
-	if ((err = fwd_new(&s->s_fwd, &tun_fd_ops, (void *)(intptr_t)s->s_tun_fd, &r)) < 0)
+	if ((err = fwd_new(&s->s_fwd, &tun_fd_ops, (void *)(intptr_t)s->s_tun_fd, vnet, &r)) < 0)
 		return err;
+	log_info("tun %s: offloads %s", s->s_tun_name, tun_offload_str(vnet, offloads));
 	s->s_peers.ps_fwd = s->s_fwd;
 	s->s_admin.ad_fwd = s->s_fwd;
 	uv_poll_init(s->s_loop, &s->s_tun_poll, s->s_tun_fd);

@@ -22,8 +22,12 @@ struct gro_slot {
 	uint16_t gl_next_id;
 	uint32_t gl_next_seq;
 	size_t   gl_len;
-	uint8_t  gl_buf[VNET_PKT_MAX];
+	/* the header, then the packet: written in one go */
+	uint8_t  gl_raw[VNET_HDR_LEN + VNET_PKT_MAX];
 };
+
+static uint8_t *slot_pkt(struct gro_slot *sl) { return sl->gl_raw + VNET_HDR_LEN; }
+static const uint8_t *slot_cpkt(const struct gro_slot *sl) { return sl->gl_raw + VNET_HDR_LEN; }
 
 struct gro {
 	gro_write_fn    *g_write;
@@ -31,6 +35,7 @@ struct gro {
 	unsigned         g_evict;	/* the slot a new flow takes when all are busy */
 	struct gro_stats g_stats;
 	struct gro_slot  g_slot[GRO_SLOTS];
+	struct gro_slot  g_pass;		/* a packet written as it came */
 };
 
 /* A TCP segment's facts, or false when it is not a plain IPv4 (no options,
@@ -85,7 +90,7 @@ static bool mergeable(const struct seg *s)
 
 static bool same_flow(const struct gro_slot *sl, const uint8_t *p, const struct seg *s)
 {
-	const uint8_t *q = sl->gl_buf;
+	const uint8_t *q = slot_cpkt(sl);
 
 	if (sl->gl_ipv != s->ipv)
 		return false;
@@ -98,7 +103,7 @@ static bool same_flow(const struct gro_slot *sl, const uint8_t *p, const struct 
  * held run's flags are ACK alone (PSH closes it). */
 static bool same_headers(const struct gro_slot *sl, const uint8_t *p, const struct seg *s)
 {
-	const uint8_t *q = sl->gl_buf, *qt = q + sl->gl_l4off, *pt = p + s->l4off;
+	const uint8_t *q = slot_cpkt(sl), *qt = q + sl->gl_l4off, *pt = p + s->l4off;
 
 	if (sl->gl_hlen != s->hlen)
 		return false;
@@ -115,7 +120,7 @@ static bool same_headers(const struct gro_slot *sl, const uint8_t *p, const stru
 static void slot_write(struct gro *g, struct gro_slot *sl)
 {
 	struct virtio_net_hdr h = { 0 };
-	uint8_t *p = sl->gl_buf;
+	uint8_t *p = slot_pkt(sl);
 	size_t l4len = sl->gl_len - sl->gl_l4off;
 	uint32_t sum;
 
@@ -139,15 +144,25 @@ static void slot_write(struct gro *g, struct gro_slot *sl)
 		h.csum_start = sl->gl_l4off;
 		h.csum_offset = 16;
 	}
-	g->g_write(g->g_arg, &h, p, sl->gl_len);
+	memcpy(sl->gl_raw, &h, VNET_HDR_LEN);
+	g->g_write(g->g_arg, sl->gl_raw, VNET_HDR_LEN + sl->gl_len);
 	g->g_stats.gs_out++;
 	sl->gl_used = false;
+}
+
+/* A packet that is not held: behind a zero header, at once. */
+static void pass(struct gro *g, const uint8_t *pkt, size_t len)
+{
+	memset(g->g_pass.gl_raw, 0, VNET_HDR_LEN);
+	memcpy(slot_pkt(&g->g_pass), pkt, len);
+	g->g_write(g->g_arg, g->g_pass.gl_raw, VNET_HDR_LEN + len);
+	g->g_stats.gs_out++;
 }
 
 static void slot_start(struct gro_slot *sl, const uint8_t *pkt, size_t len,
     const struct seg *s)
 {
-	memcpy(sl->gl_buf, pkt, len);
+	memcpy(slot_pkt(sl), pkt, len);
 	sl->gl_used = true;
 	sl->gl_ipv = s->ipv;
 	sl->gl_l4off = s->l4off;
@@ -167,13 +182,13 @@ static bool slot_append(struct gro_slot *sl, const uint8_t *pkt, size_t len,
 	    (s->ipv == 4 && s->id != sl->gl_next_id) || sl->gl_nseg >= GRO_SEGS_MAX ||
 	    sl->gl_len + s->payload > VNET_PKT_MAX || !same_headers(sl, pkt, s))
 		return false;
-	memcpy(sl->gl_buf + sl->gl_len, pkt + s->hlen, s->payload);
+	memcpy(slot_pkt(sl) + sl->gl_len, pkt + s->hlen, s->payload);
 	sl->gl_len += s->payload;
 	sl->gl_nseg++;
 	sl->gl_next_seq += (uint32_t)s->payload;
 	sl->gl_next_id++;
 	if (s->flags & TCP_PSH) {
-		sl->gl_buf[sl->gl_l4off + 13] |= TCP_PSH;
+		slot_pkt(sl)[sl->gl_l4off + 13] |= TCP_PSH;
 		sl->gl_closed = true;
 	}
 	if (s->payload < sl->gl_gso)
@@ -184,15 +199,15 @@ static bool slot_append(struct gro_slot *sl, const uint8_t *pkt, size_t len,
 
 void gro_add(struct gro *g, const uint8_t *pkt, size_t len)
 {
-	struct virtio_net_hdr none = { 0 };
 	struct gro_slot *sl = NULL;
 	struct seg s;
 	unsigned i;
 
 	g->g_stats.gs_in++;
+	if (len > VNET_PKT_MAX)
+		return;		/* no TUN device takes it; the caller's MTU bars it */
 	if (!parse(pkt, len, &s)) {
-		g->g_write(g->g_arg, &none, pkt, len);
-		g->g_stats.gs_out++;
+		pass(g, pkt, len);
 		return;
 	}
 	for (i = 0; i < GRO_SLOTS; i++)
@@ -207,8 +222,7 @@ void gro_add(struct gro *g, const uint8_t *pkt, size_t len)
 	if (sl != NULL)
 		slot_write(g, sl);	/* the flow's earlier segments go first */
 	if (!mergeable(&s)) {
-		g->g_write(g->g_arg, &none, pkt, len);
-		g->g_stats.gs_out++;
+		pass(g, pkt, len);
 		return;
 	}
 	if (sl == NULL) {

@@ -23,18 +23,19 @@
 #define GRO_SLOTS     4		/* flows held at once per batch */
 #define GRO_SEGS_MAX  64
 
-/* Writes one packet (h->gso_type NONE: a plain packet, checksums intact)
- * or one super-packet. Returns what the TUN write returned. */
-typedef int gro_write_fn(void *arg, const struct virtio_net_hdr *h,
-    const uint8_t *pkt, size_t len);
+/* Writes buf[len]: a virtio_net_hdr, then one packet (gso_type NONE: a
+ * plain packet, checksums intact) or one super-packet, as one TUN write
+ * takes them. Returns what the write returned. */
+typedef int gro_write_fn(void *arg, const uint8_t *buf, size_t len);
 
 struct gro;
 
-/* 0 or -ENOMEM. Holds GRO_SLOTS buffers of VNET_PKT_MAX bytes. */
+/* 0 or -ENOMEM. Holds GRO_SLOTS + 1 buffers of VNET_PKT_MAX bytes. */
 int  gro_new(struct gro **out, gro_write_fn *write, void *arg);
 void gro_free(struct gro *g);		/* NULL is fine; drops what it held */
 
-/* Offer one inner packet of len bytes; it is copied, or written at once. */
+/* Offer one inner packet of len bytes (at most VNET_PKT_MAX); it is copied,
+ * to be held or written at once behind its header. */
 void gro_add(struct gro *g, const uint8_t *pkt, size_t len);
 /* Write everything held, each flow's run as one super-packet. */
 void gro_flush(struct gro *g);

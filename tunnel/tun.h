@@ -1,15 +1,38 @@
-/* tun.h - the TUN device: opened from /dev/net/tun (IFF_TUN | IFF_NO_PI, so
- * reads and writes are bare IP packets), non-blocking, close-on-exec. The
- * device is not persistent: closing the fd removes it, even after a crash. */
+/* tun.h - the TUN device: opened from /dev/net/tun (IFF_TUN | IFF_NO_PI),
+ * non-blocking, close-on-exec; the device is not persistent: closing the fd
+ * removes it, even after a crash.
+ *
+ * With offloads (tun_open_vnet) every read and write starts with a
+ * virtio_net_hdr and the kernel hands over TSO super-packets of up to 64
+ * KiB. struct tun_dev is the packet path both ends run over the device:
+ * reads come out as the packets they carry, a super-packet cut into its
+ * segments (tunnel/vnet.c); writes of a batch are coalesced into
+ * super-packets (tunnel/gro.c) and go out at tun_dev_flush. A device
+ * without offloads takes the same calls, one packet per read and write. */
 #ifndef VPND_TUN_H
 #define VPND_TUN_H
 
 #include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "tunnel/vnet.h"
+
+struct gro;
 
 /* Open/create NAME (may contain %d); the kernel's chosen name in ifname.
  * Returns the fd or -errno. */
 int tun_open(const char *name, char ifname[IFNAMSIZ]);
+/* The same with IFF_VNET_HDR and the offloads the kernel accepts of
+ * checksum, TSO4 and TSO6 (TUN_F_* bits into *offloads). A kernel that
+ * refuses the header gets a plain device (*offloads = 0, *vnet false), as
+ * does VPND_TUN_OFFLOAD=0 in the environment (tests, or an operator
+ * ruling offloads out). */
+int tun_open_vnet(const char *name, char ifname[IFNAMSIZ], bool *vnet, unsigned *offloads);
+/* "csum tso4 tso6", "none (header only)", "off" for the log. */
+const char *tun_offload_str(bool vnet, unsigned offloads);
 
 /* Device I/O behind a small ops table so tests can swap in a socketpair. */
 struct tun_ops {
@@ -17,5 +40,32 @@ struct tun_ops {
 	ssize_t (*write)(void *io, const void *buf, size_t len);
 };
 extern const struct tun_ops tun_fd_ops;	/* io = (void *)(intptr_t)fd */
+
+/* Called once per packet read; pkt is valid until it returns. */
+typedef void tun_pkt_fn(void *arg, const uint8_t *pkt, size_t len);
+
+struct tun_stats {
+	uint64_t ts_reads;		/* read() calls that returned a packet */
+	uint64_t ts_supers;		/* of them, super-packets cut up */
+	uint64_t ts_segs;		/* packets handed on, segments included */
+	uint64_t ts_bad;		/* headers the kernel should not have made */
+	uint64_t ts_writes;		/* write() calls */
+	uint64_t ts_write_fails;	/* of them refused (queue full) */
+};
+
+struct tun_dev;
+
+/* vnet: the device was opened with tun_open_vnet and got the header. The
+ * ops and io are borrowed. 0 or -ENOMEM. */
+int  tun_dev_new(struct tun_dev **out, const struct tun_ops *ops, void *io, bool vnet);
+void tun_dev_free(struct tun_dev *d);	/* NULL is fine */
+/* Up to budget reads; each packet to fn. Returns the reads done (< budget:
+ * the device is drained). */
+int  tun_dev_read(struct tun_dev *d, int budget, tun_pkt_fn *fn, void *arg);
+/* One packet for the device: held for coalescing, or written. */
+void tun_dev_write(struct tun_dev *d, const uint8_t *pkt, size_t len);
+/* Write what the batch held (once per loop turn). */
+void tun_dev_flush(struct tun_dev *d);
+const struct tun_stats *tun_dev_stats(const struct tun_dev *d);
 
 #endif

@@ -213,6 +213,21 @@ upload() {
 	[[ ${got#* } == "$want" ]] || fail "upload of $3 bytes: got '$got', want '$want'"
 }
 
+# download NAME N BYTES: fetch BYTES from the internet host to client NAME
+# (namespace N): xfer.py's seeded stream, checked by sha256. Sets XFER_MS.
+download() {
+	local want got t0
+	want=$(python3 -c 'import random,hashlib,sys
+r=random.Random(1); h=hashlib.sha256(); n=int(sys.argv[1])
+while n>0:
+    k=min(n,65536); h.update(r.randbytes(k)); n-=k
+print(h.hexdigest())' "$3")
+	t0=$(now_ms)
+	got=$(in_ns "$TAG-c$2" python3 "$E2E_DIR/xfer.py" down "$INET_IP" 8080 "$3")
+	XFER_MS=$(( $(now_ms) - t0 ))
+	[[ $got == "$want" ]] || fail "download of $3 bytes: got '$got', want '$want'"
+}
+
 # alice_up [server conf lines]: the usual start: the topology, one client
 # "alice" in namespace 1, allowed, connected and on DTLS.
 alice_up() {

@@ -26,6 +26,7 @@
 #include "tunnel/sess.h"
 #include "tunnel/tun.h"
 #include "tunnel/udp.h"
+#include "tunnel/vnet.h"
 #include "fixture.h"
 
 #define A_ADDR "10.8.0.10"
@@ -97,7 +98,7 @@ static void peer_open(struct t *t, struct peerx *p, const char *addr)
 	fwd_attach(t->fwd, &p->link);
 }
 
-static int setup(void **state)
+static int setup_as(void **state, bool vnet)
 {
 	struct t *t = calloc(1, sizeof(*t));
 	struct filt_rules r = { .fr_net = { .addr = ip("10.8.0.0"), .plen = 24 },
@@ -107,12 +108,15 @@ static int setup(void **state)
 	assert_int_equal(uv_loop_init(&t->loop), 0);
 	t->udp_fd = -1;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, t->tun), 0);
-	assert_int_equal(fwd_new(&t->fwd, &tun_fd_ops, (void *)(intptr_t)t->tun[0], &r), 0);
+	assert_int_equal(fwd_new(&t->fwd, &tun_fd_ops, (void *)(intptr_t)t->tun[0], vnet, &r), 0);
 	peer_open(t, &t->a, A_ADDR);
 	peer_open(t, &t->b, B_ADDR);
 	*state = t;
 	return 0;
 }
+
+static int setup(void **state) { return setup_as(state, false); }
+static int setup_vnet(void **state) { return setup_as(state, true); }
 
 static void closed_cb(void *arg)
 {
@@ -306,10 +310,80 @@ static void test_new_dtls_ids_differ(void **state)
 	assert_memory_not_equal(a, b, DTLS_ID_LEN);
 }
 
+/* ---- a TUN device with offloads (IFF_VNET_HDR) ---- */
+
+static uint8_t big[VNET_HDR_LEN + VNET_PKT_MAX];
+
+/* A TSO super-packet from the internet to A: 3 segments reach A's session,
+ * each a whole packet; a plain packet behind a zero header goes as it is. */
+static void test_vnet_tun_to_peer_segments(void **state)
+{
+	struct t *t = *state;
+	struct virtio_net_hdr h;
+	size_t n;
+	uint8_t p[64];
+
+	n = fx_tcpudp_pkt(big + VNET_HDR_LEN, 4, IPPROTO_TCP, 3500, 0, 0x18, &h, 1360);
+	memcpy(big + VNET_HDR_LEN + 12, "\xc6\x13\x00\x02\x0a\x08\x00\x0a", 8);	/* to A */
+	memcpy(big, &h, VNET_HDR_LEN);
+	assert_int_equal(write(t->tun[1], big, VNET_HDR_LEN + n), (ssize_t)(VNET_HDR_LEN + n));
+	memset(big, 0, VNET_HDR_LEN);
+	n = pkt4(p, "198.19.0.2", B_ADDR);
+	memcpy(big + VNET_HDR_LEN, p, n);
+	assert_int_equal(write(t->tun[1], big, VNET_HDR_LEN + n), (ssize_t)(VNET_HDR_LEN + n));
+	fwd_tun_readable(t->fwd);
+	assert_int_equal(queued(&t->a), 3);
+	assert_int_equal(queued(&t->b), 1);
+	assert_int_equal(t->a.se.se_n.sc_tx_bytes, 3500 + 3 * 40);
+}
+
+/* Segments of one TCP flow from A reach the device as one super-packet,
+ * at the flush, behind a TSO header; a packet of another kind goes alone,
+ * behind a zero header. */
+static void test_vnet_peer_to_tun_coalesced(void **state)
+{
+	struct t *t = *state;
+	struct virtio_net_hdr h, got;
+	struct vnet_info vi;
+	uint8_t *seg = malloc(VNET_PKT_MAX), p[64];
+	size_t n, hl = 40, off;
+	int i;
+
+	n = fx_tcpudp_pkt(big, 4, IPPROTO_TCP, 3 * 1360, 0, 0x10, &h, 1360);
+	assert_int_equal(vnet_check(&h, big, n, 0, &vi), 0);
+	for (i = 0, off = hl; i < 3; i++, off += 1360) {	/* cut by hand, as DTLS brings them */
+		memcpy(seg, big, hl);
+		memcpy(seg + hl, big + off, 1360);
+		seg[2] = (uint8_t)((hl + 1360) >> 8);
+		seg[3] = (uint8_t)(hl + 1360);
+		seg[5] = (uint8_t)(0xfe + i);		/* IDs 0xfffe, 0xffff, 0x0000 */
+		seg[4] = i < 2 ? 0xff : 0x00;
+		{
+			uint32_t sq = 0xfffff000u + (uint32_t)i * 1360;
+
+			seg[24] = (uint8_t)(sq >> 24); seg[25] = (uint8_t)(sq >> 16);
+			seg[26] = (uint8_t)(sq >> 8);  seg[27] = (uint8_t)sq;
+		}
+		from_peer(&t->a, seg, hl + 1360);
+	}
+	n = pkt4(p, A_ADDR, "198.19.0.2");
+	from_peer(&t->a, p, n);
+	assert_int_equal(tun_read(t, big, sizeof(big)), (ssize_t)(VNET_HDR_LEN + n));	/* the UDP one at once */
+	fwd_flush(t->fwd);
+	assert_int_equal(tun_read(t, big, sizeof(big)), (ssize_t)(VNET_HDR_LEN + hl + 3 * 1360));
+	memcpy(&got, big, VNET_HDR_LEN);
+	assert_int_equal(got.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(got.gso_size, 1360);
+	assert_int_equal(tun_read(t, big, sizeof(big)), -1);
+	free(seg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tun_to_peer_by_destination, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vnet_tun_to_peer_segments, setup_vnet, teardown),
+		cmocka_unit_test_setup_teardown(test_vnet_peer_to_tun_coalesced, setup_vnet, teardown),
 		cmocka_unit_test_setup_teardown(test_tun_unknown_and_malformed_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_peer_gets_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_to_tun, setup, teardown),

@@ -32,14 +32,15 @@ struct segs {
 	uint8_t pkt[SEG_MAX][2048];
 };
 
-static int capture(void *arg, const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len)
+static int capture(void *arg, const uint8_t *buf, size_t len)
 {
 	struct out *o = arg;
 
 	assert_true(o->n < OUT_MAX);
-	o->h[o->n] = *h;
-	memcpy(o->pkt[o->n], pkt, len);
-	o->len[o->n++] = len;
+	assert_true(len > VNET_HDR_LEN);
+	memcpy(&o->h[o->n], buf, VNET_HDR_LEN);
+	memcpy(o->pkt[o->n], buf + VNET_HDR_LEN, len - VNET_HDR_LEN);
+	o->len[o->n++] = len - VNET_HDR_LEN;
 	return (int)len;
 }
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# offload: the TUN devices run with IFF_VNET_HDR and TSO, so the kernel
+# hands vpnd super-packets (cut into segments for the transport) and takes
+# coalesced ones back. 20 MB each way arrive intact over DTLS and TLS with
+# offloads on both ends, and with the client's forced off (VPND_TUN_OFFLOAD=0)
+# against a server with them; the devices' own counters show super-packets
+# crossed them (average packet far above the MTU) only where offloads are on.
+#
+#   [c1] vpn0 (mtu 1400) ==DTLS/TLS== [srv] vpn0 -> NAT -> [inet] xfer.py
+# timeout: 180
+set -e
+source "$(dirname "$0")/lib.sh"
+need_root
+trap cleanup EXIT
+
+SIZE=20000000
+# avg NS DIR: the mean packet size the device NS/vpn0 counted in DIR (rx:
+# what vpnd wrote, tx: what vpnd read), over the last measurement.
+declare -A BASE
+snap() {	# snap NS: remember the counters
+	local d
+	for d in rx tx; do
+		BASE[$1.$d.b]=$(in_ns "$1" cat /sys/class/net/vpn0/statistics/${d}_bytes)
+		BASE[$1.$d.p]=$(in_ns "$1" cat /sys/class/net/vpn0/statistics/${d}_packets)
+	done
+}
+avg() {
+	local b p
+	b=$(( $(in_ns "$1" cat /sys/class/net/vpn0/statistics/$2_bytes) - BASE[$1.$2.b] ))
+	p=$(( $(in_ns "$1" cat /sys/class/net/vpn0/statistics/$2_packets) - BASE[$1.$2.p] ))
+	echo $(( b / (p > 0 ? p : 1) ))
+}
+
+# both LABEL BIG_C BIG_S: 20 MB up, 20 MB down; BIG_x yes/no says whether
+# that end's device should see super-packets.
+both() {
+	local c s
+	snap "$TAG-c1"; snap "$NS_S"
+	upload alice 1 $SIZE
+	c=$(avg "$TAG-c1" tx) s=$(avg "$NS_S" rx)
+	say "$1 upload: $XFER_MS ms; mean packet vpnd read on the client $c, wrote on the server $s bytes"
+	check "$1 upload" "$2" "$c" "$3" "$s"
+	snap "$TAG-c1"; snap "$NS_S"
+	download alice 1 $SIZE
+	c=$(avg "$TAG-c1" rx) s=$(avg "$NS_S" tx)
+	say "$1 download: $XFER_MS ms; mean packet vpnd read on the server $s, wrote on the client $c bytes"
+	check "$1 download" "$2" "$c" "$3" "$s"
+	ok "$1: 20 MB each way intact (sha256)"
+}
+check() {	# check WHAT BIG_C C BIG_S S
+	[[ $2 == yes ]] && { (( $3 > 3000 )) || fail "$1: client device mean $3 bytes, no super-packets"; }
+	[[ $2 == no ]] && { (( $3 <= 1400 )) || fail "$1: client device mean $3 bytes with offloads off"; }
+	[[ $4 == yes ]] && { (( $5 > 3000 )) || fail "$1: server device mean $5 bytes, no super-packets"; }
+	return 0
+}
+
+topo_up
+client_ns 1
+xfer_serve
+server_conf
+client_conf alice 1
+start_server
+allow alice "$("$VPNCTL" fingerprint "$T/alice.crt")"
+start_client alice 1
+wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "alice not up on dtls"
+grep -q 'tun vpn0: offloads csum tso4 tso6' "$T/server.log" || fail "server: $(grep offloads "$T/server.log")"
+grep -q 'tun vpn0: offloads csum tso4 tso6' "$T/alice.log" || fail "client: $(grep offloads "$T/alice.log")"
+ok "both ends: tun vpn0 with offloads csum tso4 tso6"
+both "dtls, offloads on" yes yes
+
+stop_pid "$PID_alice"
+sed -i 's/^tun = .*/&\ntransport = "tls";/' "$T/alice.conf"
+start_client alice 1
+wait_until 15 client_up alice && wait_until 10 on_tls alice || fail "alice not up on tls"
+both "tls, offloads on" yes yes
+
+stop_pid "$PID_alice"
+: >"$T/alice.log"
+VPND_TUN_OFFLOAD=0 start_client alice 1
+wait_until 15 client_up alice || fail "alice (offloads off) not up"
+grep -q 'tun vpn0: offloads off' "$T/alice.log" || fail "client: $(grep offloads "$T/alice.log")"
+both "tls, client offloads off" no yes
+sed -i '/^transport = "tls";$/d' "$T/alice.conf"
+stop_pid "$PID_alice"
+VPND_TUN_OFFLOAD=0 start_client alice 1
+wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "alice (offloads off) not on dtls"
+both "dtls, client offloads off" no yes
