@@ -26,18 +26,34 @@ static void put32(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)(v >> 8);  p[3] = (uint8_t)v;
 }
 
+/* Eight bytes at a time in the host's order with end-around carry, folded
+ * and put in network order at the end (RFC 1071's byte-order independence):
+ * this runs over every segment's payload, so it must not go byte by byte. */
 uint32_t vnet_csum_add(uint32_t sum, const uint8_t *buf, size_t len)
 {
-	uint64_t s = sum;
+	uint64_t s = 0, v;
+	uint8_t tail[8] = { 0 };
 	size_t i;
 
-	for (i = 0; i + 1 < len; i += 2)
-		s += get16(buf + i);
-	if (len & 1)
-		s += (uint32_t)buf[len - 1] << 8;
-	while (s >> 32)
-		s = (s & 0xffffffffu) + (s >> 32);
-	return (uint32_t)s;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&v, buf + i, 8);
+		s += v;
+		s += s < v;
+	}
+	if (i < len) {
+		memcpy(tail, buf + i, len - i);
+		memcpy(&v, tail, 8);
+		s += v;
+		s += s < v;
+	}
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = ((s & 0xff) << 8) | (s >> 8);
+#endif
+	return sum + (uint32_t)s;
 }
 
 uint16_t vnet_csum_fold(uint32_t sum)

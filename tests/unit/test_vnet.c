@@ -262,9 +262,46 @@ static void test_check_random(void **st)
 	free(s);
 }
 
+/* The word-at-a-time checksum equals RFC 1071's byte-pair sum for every
+ * length, offset and content, chained parts included. */
+static uint32_t ref_sum(uint32_t sum, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	return sum;
+}
+
+static void test_csum_matches_reference(void **st)
+{
+	uint8_t buf[300];
+	unsigned seed = 7;
+	size_t off, len, i;
+
+	(void)st;
+	for (i = 0; i < sizeof(buf); i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(seed >> 16);
+	}
+	memset(buf + 100, 0xff, 64);		/* carries */
+	for (off = 0; off < 9; off++)
+		for (len = 0; len + off <= sizeof(buf); len++) {
+			assert_int_equal(vnet_csum_fold(vnet_csum_add(0, buf + off, len)),
+			    vnet_csum_fold(ref_sum(0, buf + off, len)));
+			if (len >= 6)
+				assert_int_equal(vnet_csum_fold(vnet_csum_add(vnet_csum_add(0x1234,
+				    buf + off, 6), buf + off + 6, len - 6)),
+				    vnet_csum_fold(ref_sum(0x1234, buf + off, len)));
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_csum_matches_reference),
 		cmocka_unit_test(test_segment_tcp4),
 		cmocka_unit_test(test_segment_tcp6),
 		cmocka_unit_test(test_segment_udp),
