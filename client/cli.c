@@ -84,6 +84,7 @@ struct cli {
 	struct udp_rx     *c_udp_rx;
 
 	struct tun_dev    *c_tun;		/* the packet path over c_tun_fd */
+	const char        *c_offload;		/* tun_offload_str */
 	uint64_t           c_drop_down;		/* TUN packets while not UP */
 	struct sess_counts c_gone;		/* of sessions that have ended */
 	time_t             c_started, c_since;
@@ -144,9 +145,11 @@ static int cli_tun_open(struct cli *c)
 		c->c_tun_fd = -1;
 		return err;
 	}
-	if ((err = tun_dev_new(&c->c_tun, &tun_fd_ops, (void *)(intptr_t)c->c_tun_fd, vnet)) < 0)
+	if ((err = tun_dev_new(&c->c_tun, &tun_fd_ops, (void *)(intptr_t)c->c_tun_fd, vnet,
+	    offloads)) < 0)
 		return err;
-	log_info("tun %s: offloads %s", c->c_tun_name, tun_offload_str(vnet, offloads));
+	c->c_offload = tun_offload_str(vnet, offloads);
+	log_info("tun %s: offloads %s", c->c_tun_name, c->c_offload);
 	if ((err = nl_ifindex(c->c_tun_name)) < 0)
 		return err;
 	c->c_tun_ifindex = err;
@@ -179,12 +182,17 @@ static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 	return 0;
 }
 
-/* The session's sink: a packet from the server, to the TUN device. */
-static void cli_to_tun(void *arg, const uint8_t *pkt, size_t len)
+/* The session's sink: a packet (or a super-packet, sp) from the server, to
+ * the TUN device. */
+static void cli_to_tun(void *arg, const uint8_t *pkt, size_t len,
+    const struct vnet_super *sp)
 {
 	struct cli *c = arg;
 
-	tun_dev_write(c->c_tun, pkt, len);	/* refusals counted there */
+	if (sp != NULL)
+		tun_dev_write_super(c->c_tun, sp);	/* refusals counted there */
+	else
+		tun_dev_write(c->c_tun, pkt, len);
 }
 
 static void cli_up(struct cli *c, const struct frame *f)
@@ -204,6 +212,13 @@ static void cli_up(struct cli *c, const struct frame *f)
 		log_warn("tun %s: cannot configure", cf->c_tun_name);
 		sess_close(&c->c_sess);
 		return;
+	}
+	if (m.mc_gso) {	/* the server takes super-packets whole: so do we */
+		static const uint8_t caps[4] = { 0, 0, 0, FRAME_CAPS_GSO };
+
+		sess_gso_peer(&c->c_sess, true);
+		if (sess_gso_accept(&c->c_sess) == 0)
+			sess_send_control(&c->c_sess, FRAME_CAPS, caps, sizeof(caps));
 	}
 	c->c_state = CLI_UP;
 	c->c_since = time(NULL);
@@ -465,14 +480,17 @@ static void cli_connect(struct cli *c)
 /* TUN -> the session, which queues on DTLS while it answers, else on TLS
  * (unless transport = "dtls" forbids that); a super-packet comes here as
  * its segments. */
-static void cli_to_server(void *arg, const uint8_t *pkt, size_t len)
+static void cli_to_server(void *arg, const uint8_t *pkt, size_t len,
+    const struct vnet_super *sp)
 {
 	struct cli *c = arg;
 
 	if (c->c_state != CLI_UP)
 		c->c_drop_down++;
+	else if (sp != NULL)
+		sess_send_super(&c->c_sess, sp);	/* drops counted there */
 	else
-		sess_send(&c->c_sess, pkt, len);	/* drops counted there */
+		sess_send(&c->c_sess, pkt, len);
 }
 
 static void on_cli_tun(uv_poll_t *h, int status, int events)
@@ -482,7 +500,7 @@ static void on_cli_tun(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (status < 0)
 		return;
-	tun_dev_read(c->c_tun, CLI_TUN_BUDGET, cli_to_server, c);
+	tun_dev_read(c->c_tun, CLI_TUN_BUDGET, true, cli_to_server, c);
 }
 
 static void on_cli_flush(uv_check_t *h)
@@ -560,8 +578,14 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		snprintf(n, sizeof(n), "%s/%u", net_s, c->c_cfg.mc_plen & 63u);
 	}
 	if (rq->rq_json) {
+		const struct tun_stats *ts = c->c_tun != NULL ? tun_dev_stats(c->c_tun) : NULL;
+		struct ctl_offload o = { .co_tun = c->c_offload != NULL ? c->c_offload : "off",
+		    .co_reads = ts ? ts->ts_reads : 0, .co_super_reads = ts ? ts->ts_supers : 0,
+		    .co_writes = ts ? ts->ts_writes : 0, .co_gso_sent = t.sc_gso_tx,
+		    .co_gso_received = t.sc_gso_rx, .co_gso_bad = t.sc_gso_bad };
+
 		ctl_reply_json(rq, json_pack("{s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,"
-		    "s:i,s:o,s:o,s:o,s:o}",
+		    "s:i,s:o,s:o,s:o,s:o,s:o}",
 		    "mode", "client", "version", VPND_VERSION, "uptime", (json_int_t)up,
 		    "state", cli_state_name(c->c_state),
 		    "server", ctl_json_string(c->c_endpoint),
@@ -574,7 +598,8 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		    "bytes_in", ctl_json_uint(t.sc_rx_bytes),
 		    "bytes_out", ctl_json_uint(t.sc_tx_bytes),
 		    "packets_in", ctl_json_uint(t.sc_rx_pkts),
-		    "packets_out", ctl_json_uint(t.sc_tx_pkts)));
+		    "packets_out", ctl_json_uint(t.sc_tx_pkts),
+		    "offload", ctl_offload_json(&o)));
 		return;
 	}
 	ctl_dur_str(up, ups, sizeof(ups));

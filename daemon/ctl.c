@@ -575,6 +575,18 @@ void ctl_reply_json(struct ctl_req *rq, json_t *j)
 	ctl_reply_buf(rq, 0, &b);
 }
 
+json_t *ctl_offload_json(const struct ctl_offload *o)
+{
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+	    "tun", ctl_json_string(o->co_tun),
+	    "tun_reads", ctl_json_uint(o->co_reads),
+	    "tun_super_reads", ctl_json_uint(o->co_super_reads),
+	    "tun_writes", ctl_json_uint(o->co_writes),
+	    "gso_sent", ctl_json_uint(o->co_gso_sent),
+	    "gso_received", ctl_json_uint(o->co_gso_received),
+	    "gso_bad", ctl_json_uint(o->co_gso_bad));
+}
+
 void ctl_table_init(struct ctl_table *t, int ncols, const char *const *head)
 {
 	memset(t, 0, sizeof(*t));

@@ -141,6 +141,15 @@ struct ctl_peer {
 
 #define CTL_FP_SHORT 12				/* hex digits the table shows */
 
+/* The offloads' work, for `status --json` of both modes ("offload"). */
+struct ctl_offload {
+	const char *co_tun;			/* "csum tso4 tso6", "off", ... */
+	uint64_t    co_reads, co_super_reads;	/* TUN reads, of them super-packets */
+	uint64_t    co_writes;			/* TUN writes (coalesced or whole) */
+	uint64_t    co_gso_sent, co_gso_received, co_gso_bad;	/* GSO frames */
+};
+json_t *ctl_offload_json(const struct ctl_offload *o);
+
 /* `vpnctl peers`: rows between ctl_peers_begin and ctl_peers_end. JSON is
  * an array of objects, every field always there; text is a ctl_table:
  * NAME FINGERPRINT (CTL_FP_SHORT hex digits) ADDRESS ENDPOINT TRANSPORT

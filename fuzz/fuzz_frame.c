@@ -1,7 +1,8 @@
 /* fuzz_frame.c - the TLS stream's framing: the input is the decrypted byte
  * stream a peer sends. It is read twice the way stream_deliver reads it, once
  * in one piece and once in chunks of varying size through a bounded receive
- * buffer (SSL_read hands over whatever a record held); both reads must
+ * buffer (SSL_read hands over whatever a record held; the buffer of an end
+ * that takes GSO frames, STREAM_RX_GSO); both reads must
  * deliver the same frames and stop at the same place, and the buffer must
  * never fill with an incomplete frame. Each frame is then handled the way
  * the client and the server would: every CONFIG payload is decoded, and one
@@ -20,7 +21,7 @@
 struct seen {			/* one delivered frame */
 	size_t   s_off;		/* where its header starts in the stream */
 	uint8_t  s_type;
-	uint16_t s_len;
+	uint32_t s_len;
 };
 
 struct reading {
@@ -32,7 +33,7 @@ struct reading {
 };
 
 struct rx {			/* stream.c's st_rx and st_rx_len */
-	uint8_t buf[STREAM_RX_CAP];
+	uint8_t buf[STREAM_RX_GSO];
 	size_t  len;
 	size_t  base;		/* stream offset of buf[0] */
 };
@@ -51,7 +52,7 @@ static void check_config_round_trip(const struct msg_config *m)
 	frame_put_hdr(framed, FRAME_CONFIG, (size_t)n);
 	memcpy(framed + FRAME_HDR, enc, (size_t)n);
 	if (frame_parse(framed, FRAME_HDR + (size_t)n, &f) != FRAME_HDR + n ||
-	    f.f_type != FRAME_CONFIG || f.f_len != n)
+	    f.f_type != FRAME_CONFIG || f.f_len != (uint32_t)n)
 		abort();
 	if (msg_config_decode(f.f_payload, f.f_len, &m2) != 0)
 		abort();
@@ -60,7 +61,7 @@ static void check_config_round_trip(const struct msg_config *m)
 	    m2.mc_gateway.s_addr != m->mc_gateway.s_addr ||
 	    m2.mc_mtu != m->mc_mtu || m2.mc_keepalive != m->mc_keepalive ||
 	    m2.mc_dead_peer_timeout != m->mc_dead_peer_timeout ||
-	    m2.mc_nroutes != m->mc_nroutes)
+	    m2.mc_nroutes != m->mc_nroutes || m2.mc_gso != m->mc_gso)
 		abort();
 	for (i = 0; i < m->mc_nroutes; i++)
 		if (m2.mc_routes[i].addr.s_addr != m->mc_routes[i].addr.s_addr ||
@@ -117,6 +118,22 @@ static void on_frame(const struct frame *f)
 		snprintf(why, sizeof(why), "closed by peer: %.*s", (int)f->f_len,
 		    (const char *)f->f_payload);
 		break;
+	case FRAME_GSO:		/* sess_deliver_super reads the header, then checks it */
+		if (f->f_len < FRAME_GSO_HDR + 20 || f->f_len > FRAME_GSO_MAX)
+			abort();
+		{
+			struct virtio_net_hdr h;
+			struct vnet_info vi;
+
+			frame_gso_get(f->f_payload, &h);
+			(void)vnet_check(&h, f->f_payload + FRAME_GSO_HDR,
+			    f->f_len - FRAME_GSO_HDR, FRAME_DATA_MAX, &vi);
+		}
+		break;
+	case FRAME_CAPS:	/* peer_on_control reads byte 3 */
+		if (f->f_len < 4 || f->f_len > FRAME_CTRL_MAX)
+			abort();
+		break;
 	case FRAME_DTLS:	/* cli_dtls_offer takes exactly the id */
 		if (f->f_len == DTLS_ID_LEN)
 			memcpy(id, f->f_payload, sizeof(id));
@@ -126,7 +143,7 @@ static void on_frame(const struct frame *f)
 
 static void note(struct reading *r, size_t off, const struct frame *f, int n)
 {
-	if (n != FRAME_HDR + f->f_len ||
+	if ((size_t)n != FRAME_HDR + (size_t)f->f_len ||
 	    memcmp(f->f_payload, r->r_in + off + FRAME_HDR, f->f_len) != 0)
 		abort();
 	if (r->r_n == r->r_cap)
@@ -163,7 +180,7 @@ static int deliver(struct reading *r)
 	rx.len -= off;
 	rx.base += off;
 	/* what is left is one incomplete frame, so the next read has room */
-	if (rx.len >= FRAME_MAX)
+	if (rx.len >= FRAME_HDR + FRAME_GSO_MAX)
 		abort();
 	return 0;
 }

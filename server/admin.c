@@ -299,9 +299,14 @@ static json_t *status_json(struct admin *ad, const struct peer_stats *p,
 		json_array_append_new(listen, ctl_json_string(
 		    conf_sockaddr_str(&c->c_listen[i], l, sizeof(l))));
 	snprintf(net, sizeof(net), "%s/%d", ip_str(c->c_network.addr, a), c->c_network.plen);
+	struct ctl_offload o = { .co_tun = f->fs_offload, .co_reads = f->fs_tun.ts_reads,
+	    .co_super_reads = f->fs_tun.ts_supers, .co_writes = f->fs_tun.ts_writes,
+	    .co_gso_sent = t->sc_gso_tx, .co_gso_received = t->sc_gso_rx,
+	    .co_gso_bad = t->sc_gso_bad };
+
 	return json_pack("{s:s,s:s,s:I,s:o,s:o,s:s,s:I,s:o,s:o,s:o,s:o,s:o,"
 	    "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o},"
-	    "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:I}}",
+	    "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:I},s:o}",
 	    "mode", "server", "version", VPND_VERSION, "uptime", (json_int_t)up,
 	    "listen", listen, "tun", ctl_json_string(ad->ad_tun_name), "network", net,
 	    "peers_connected", (json_int_t)ps->ps_up,
@@ -318,7 +323,8 @@ static json_t *status_json(struct admin *ad, const struct peer_stats *p,
 	    "accepted", J(p->ps_accepted), "denied", J(p->ps_denied),
 	    "failed", J(p->ps_failed), "timed_out", J(p->ps_timed_out),
 	    "throttled", J(p->ps_throttled), "busy", J(p->ps_busy),
-	    "pending", (json_int_t)ps->ps_pending);
+	    "pending", (json_int_t)ps->ps_pending,
+	    "offload", ctl_offload_json(&o));
 }
 
 static void admin_status(struct admin *ad, struct ctl_req *rq)

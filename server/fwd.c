@@ -25,6 +25,7 @@
 
 struct fwd {
 	struct tun_dev       *fw_tun;
+	const char           *fw_offload;	/* tun_offload_str */
 	struct filt_rules     fw_rules;
 	struct fwd_link     **fw_by_addr;	/* by host offset in the network */
 	uint32_t              fw_net_base;	/* host order */
@@ -74,7 +75,10 @@ static struct fwd_link *id_lookup(struct fwd *f, const uint8_t id[DTLS_ID_LEN])
 
 /* ---- TUN -> peer ---- */
 
-static void fwd_to_peer(void *arg, const uint8_t *pkt, size_t len)
+/* A super-packet (sp) goes to the session whole: it sends it as one GSO
+ * frame over TLS, or cuts it for DTLS or a peer without GSO frames. */
+static void fwd_to_peer(void *arg, const uint8_t *pkt, size_t len,
+    const struct vnet_super *sp)
 {
 	struct fwd *f = arg;
 	struct in_addr dst;
@@ -84,19 +88,23 @@ static void fwd_to_peer(void *arg, const uint8_t *pkt, size_t len)
 		f->fw_stats.fs_drop_malformed++;
 	else if ((to = peer_at(f, dst)) == NULL)
 		f->fw_stats.fs_drop_noroute++;
+	else if (sp != NULL)
+		sess_send_super(to, sp);	/* drops counted there */
 	else
-		sess_send(to, pkt, len);	/* drops counted there */
+		sess_send(to, pkt, len);
 }
 
 void fwd_tun_readable(struct fwd *f)
 {
-	tun_dev_read(f->fw_tun, FWD_TUN_BUDGET, fwd_to_peer, f);
+	tun_dev_read(f->fw_tun, FWD_TUN_BUDGET, true, fwd_to_peer, f);
 }
 
 /* ---- peer -> TUN or another peer ---- */
 
-/* The sink of an attached peer's session: one inner packet it received. */
-static void fwd_from_peer(void *arg, const uint8_t *pkt, size_t len)
+/* The sink of an attached peer's session: one inner packet it received, or
+ * a super-packet (sp) whose IP header the filter judges for all of it. */
+static void fwd_from_peer(void *arg, const uint8_t *pkt, size_t len,
+    const struct vnet_super *sp)
 {
 	struct fwd_link *l = arg;
 	struct fwd *f = l->fl_fwd;
@@ -105,13 +113,18 @@ static void fwd_from_peer(void *arg, const uint8_t *pkt, size_t len)
 
 	switch (filt_from_peer(&f->fw_rules, l->fl_addr, pkt, len, &dst)) {
 	case FILT_TO_TUN:
-		tun_dev_write(f->fw_tun, pkt, len);	/* refusals counted there */
+		if (sp != NULL)
+			tun_dev_write_super(f->fw_tun, sp);	/* refusals counted there */
+		else
+			tun_dev_write(f->fw_tun, pkt, len);
 		break;
 	case FILT_TO_PEER:
-		if ((to = peer_at(f, dst)) != NULL)
-			sess_send(to, pkt, len);
-		else
+		if ((to = peer_at(f, dst)) == NULL)
 			f->fw_stats.fs_drop_noroute++;
+		else if (sp != NULL)
+			sess_send_super(to, sp);
+		else
+			sess_send(to, pkt, len);
 		break;
 	case FILT_DROP_MALFORMED: f->fw_stats.fs_drop_malformed++; break;
 	case FILT_DROP_SPOOF:     f->fw_stats.fs_drop_spoof++; break;
@@ -207,16 +220,17 @@ int fwd_new_dtls_id(struct fwd *f, uint8_t id[DTLS_ID_LEN])
 /* ---- set-up ---- */
 
 int fwd_new(struct fwd **out, const struct tun_ops *tun,
-    void *tun_io, bool vnet, const struct filt_rules *rules)
+    void *tun_io, bool vnet, unsigned offloads, const struct filt_rules *rules)
 {
 	struct fwd *f;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -ENOMEM;
-	if (tun_dev_new(&f->fw_tun, tun, tun_io, vnet) < 0) {
+	if (tun_dev_new(&f->fw_tun, tun, tun_io, vnet, offloads) < 0) {
 		free(f);
 		return -ENOMEM;
 	}
+	f->fw_offload = tun_offload_str(vnet, offloads);
 	f->fw_rules = *rules;
 	f->fw_net_base = ntohl(rules->fr_net.addr.s_addr);
 	f->fw_by_addr_n = rules->fr_net.plen >= 16 ? 1u << (32 - rules->fr_net.plen) : 0;
@@ -271,7 +285,9 @@ void fwd_stats(const struct fwd *f, struct fwd_stats *out)
 	int i;
 
 	*out = f->fw_stats;
-	out->fs_drop_tun_full = tun_dev_stats(f->fw_tun)->ts_write_fails;
+	out->fs_tun = *tun_dev_stats(f->fw_tun);
+	out->fs_drop_tun_full = out->fs_tun.ts_write_fails;
+	out->fs_offload = f->fw_offload;
 	for (i = 0; i < f->fw_nudp; i++)
 		out->fs_udp_tx_drops += udp_tx_drops(f->fw_udp_tx[i]);
 }

@@ -16,6 +16,7 @@
 
 #include "crypto/dtls.h"
 #include "server/filter.h"
+#include "tunnel/tun.h"
 
 struct fwd;
 struct sess;
@@ -37,13 +38,15 @@ struct fwd_stats {
 	uint64_t fs_drop_linklocal;	/* IPv6 link-local, multicast, ND */
 	uint64_t fs_udp_unknown;		/* datagrams for no channel */
 	uint64_t fs_udp_tx_drops;		/* datagrams the sockets refused */
+	struct tun_stats fs_tun;		/* the device's reads and writes */
+	const char *fs_offload;			/* its offloads, for people */
 };
 
-/* The TUN device behind tun (io is its argument; vnet: opened with the
- * virtio_net_hdr, tun_open_vnet); rules say the network, the server's
- * address and client_to_client. 0 or -ENOMEM. */
-int  fwd_new(struct fwd **out, const struct tun_ops *tun,
-             void *tun_io, bool vnet, const struct filt_rules *rules);
+/* The TUN device behind tun (io is its argument; vnet and offloads: what
+ * tun_open_vnet said); rules say the network, the server's address and
+ * client_to_client. 0 or -ENOMEM. */
+int  fwd_new(struct fwd **out, const struct tun_ops *tun, void *tun_io,
+             bool vnet, unsigned offloads, const struct filt_rules *rules);
 void fwd_free(struct fwd *f);				/* NULL is fine */
 /* A UDP socket (DTLS) to read from and send on; its index or -errno. The
  * caller keeps the fd and closes it after fwd_free. */

@@ -181,6 +181,8 @@ static int peer_send_config(struct peer *pe)
 	m.mc_dead_peer_timeout = (uint16_t)c->c_dead_peer_timeout;
 	memcpy(m.mc_routes, c->c_routes, sizeof(c->c_routes[0]) * (size_t)c->c_nroutes);
 	m.mc_nroutes = c->c_nroutes;
+	/* super-packets whole over TLS, once the client says it takes them too */
+	m.mc_gso = sess_gso_accept(&pe->pe_sess) == 0;
 	if ((n = msg_config_encode(&m, buf, sizeof(buf))) < 0)
 		return n;
 	return sess_send_control(&pe->pe_sess, FRAME_CONFIG, buf, (size_t)n);
@@ -264,6 +266,10 @@ static int peer_on_control(void *arg, const struct frame *f)
 
 	if (pe->pe_state != PE_UP)
 		return 0;		/* denied or closing: ignore input */
+	if (f->f_type == FRAME_CAPS) {	/* what the client takes; bits we do not know: ignored */
+		sess_gso_peer(&pe->pe_sess, (f->f_payload[3] & FRAME_CAPS_GSO) != 0);
+		return 0;
+	}
 	if (f->f_type == FRAME_BYE) {	/* the peer's words: escaped, bounded */
 		snprintf(why, sizeof(why), "closed by peer: \"%s\"",
 		    log_safe(text, sizeof(text), f->f_payload, f->f_len));

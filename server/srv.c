@@ -313,7 +313,8 @@ static int srv_tun_up(struct srv *s)
 		log_warn("tun %s: cannot configure", s->s_tun_name);
 		return err;
 	}
-	if ((err = fwd_new(&s->s_fwd, &tun_fd_ops, (void *)(intptr_t)s->s_tun_fd, vnet, &r)) < 0)
+	if ((err = fwd_new(&s->s_fwd, &tun_fd_ops, (void *)(intptr_t)s->s_tun_fd, vnet,
+	    offloads, &r)) < 0)
 		return err;
 	log_info("tun %s: offloads %s", s->s_tun_name, tun_offload_str(vnet, offloads));
 	s->s_peers.ps_fwd = s->s_fwd;

@@ -7,7 +7,8 @@
 #include "tunnel/frame.h"
 
 enum { TLV_VERSION = 1, TLV_ADDR = 2, TLV_GATEWAY = 3, TLV_MTU = 4,
-       TLV_ROUTE = 5, TLV_KEEPALIVE = 6, TLV_DEAD = 7 };
+       TLV_ROUTE = 5, TLV_KEEPALIVE = 6, TLV_DEAD = 7,
+       TLV_GSO = 32 };	/* flags from 32 on: any length, later versions may add to them */
 
 static int frame_len_ok(uint8_t type, size_t len)
 {
@@ -16,6 +17,12 @@ static int frame_len_ok(uint8_t type, size_t len)
 		if (len == 0)
 			return -EPROTO;
 		return len > FRAME_DATA_MAX ? -EMSGSIZE : 0;
+	case FRAME_GSO:
+		if (len < FRAME_GSO_HDR + 20)
+			return -EPROTO;
+		return len > FRAME_GSO_MAX ? -EMSGSIZE : 0;
+	case FRAME_CAPS:
+		return len < 4 ? -EPROTO : len > FRAME_CTRL_MAX ? -EMSGSIZE : 0;
 	case FRAME_KEEPALIVE:
 		return len == 0 ? 0 : -EPROTO;
 	case FRAME_CONFIG:
@@ -34,15 +41,15 @@ int frame_parse(const uint8_t *buf, size_t len, struct frame *f)
 
 	if (len < FRAME_HDR)
 		return 0;
-	if (buf[1] != 0)
+	if (buf[1] != 0 && buf[0] != FRAME_GSO)
 		return -EPROTO;
-	plen = (size_t)buf[2] << 8 | buf[3];
+	plen = (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
 	if ((err = frame_len_ok(buf[0], plen)) < 0)
 		return err;
 	if (len < FRAME_HDR + plen)
 		return 0;
 	f->f_type = buf[0];
-	f->f_len = (uint16_t)plen;
+	f->f_len = (uint32_t)plen;
 	f->f_payload = buf + FRAME_HDR;
 	return (int)(FRAME_HDR + plen);
 }
@@ -50,9 +57,32 @@ int frame_parse(const uint8_t *buf, size_t len, struct frame *f)
 void frame_put_hdr(uint8_t *out, uint8_t type, size_t len)
 {
 	out[0] = type;
-	out[1] = 0;
+	out[1] = type == FRAME_GSO ? (uint8_t)(len >> 16) : 0;
 	out[2] = (uint8_t)(len >> 8);
 	out[3] = (uint8_t)len;
+}
+
+void frame_gso_put(uint8_t out[FRAME_GSO_HDR], const struct virtio_net_hdr *h)
+{
+	const uint16_t v[4] = { h->hdr_len, h->gso_size, h->csum_start, h->csum_offset };
+	int i;
+
+	out[0] = h->flags;
+	out[1] = h->gso_type;
+	for (i = 0; i < 4; i++) {
+		out[2 + 2 * i] = (uint8_t)(v[i] >> 8);
+		out[3 + 2 * i] = (uint8_t)v[i];
+	}
+}
+
+void frame_gso_get(const uint8_t in[FRAME_GSO_HDR], struct virtio_net_hdr *h)
+{
+	h->flags = in[0];
+	h->gso_type = in[1];
+	h->hdr_len = (uint16_t)(in[2] << 8 | in[3]);
+	h->gso_size = (uint16_t)(in[4] << 8 | in[5]);
+	h->csum_start = (uint16_t)(in[6] << 8 | in[7]);
+	h->csum_offset = (uint16_t)(in[8] << 8 | in[9]);
 }
 
 static int put_tlv(uint8_t *out, size_t cap, size_t *off, uint8_t t,
@@ -62,7 +92,8 @@ static int put_tlv(uint8_t *out, size_t cap, size_t *off, uint8_t t,
 		return -ENOSPC;
 	out[*off] = t;
 	out[*off + 1] = l;
-	memcpy(out + *off + 2, v, l);
+	if (l > 0)
+		memcpy(out + *off + 2, v, l);
 	*off += 2 + (size_t)l;
 	return 0;
 }
@@ -100,6 +131,8 @@ int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap)
 		if ((err = put_prefix(out, cap, &off, TLV_ROUTE,
 		    m->mc_routes[i].addr, m->mc_routes[i].plen)) < 0)
 			return err;
+	if (m->mc_gso && (err = put_tlv(out, cap, &off, TLV_GSO, NULL, 0)) < 0)
+		return err;
 	return (int)off;
 }
 
@@ -115,13 +148,14 @@ static int decode_tlv(uint8_t t, const uint8_t *v, uint8_t l,
 {
 	static const uint8_t want[] = { [TLV_VERSION] = 1, [TLV_ADDR] = 5,
 		[TLV_GATEWAY] = 4, [TLV_MTU] = 2, [TLV_ROUTE] = 5,
-		[TLV_KEEPALIVE] = 2, [TLV_DEAD] = 2 };
+		[TLV_KEEPALIVE] = 2, [TLV_DEAD] = 2, [TLV_GSO] = 0xff };
 
 	if (t >= sizeof(want) || want[t] == 0)
 		return 0;			/* unknown: skip */
-	if (l != want[t])
+	if (want[t] != 0xff && l != want[t])	/* 0xff: a flag, any length */
 		return -EPROTO;
-	*seen |= 1u << t;
+	if (t < 32)
+		*seen |= 1u << t;	/* the ones that must be there are all below */
 	switch (t) {
 	case TLV_VERSION:   m->mc_version = v[0]; break;
 	case TLV_ADDR:      memcpy(&m->mc_addr.s_addr, v, 4); m->mc_plen = v[4]; break;
@@ -129,6 +163,7 @@ static int decode_tlv(uint8_t t, const uint8_t *v, uint8_t l,
 	case TLV_MTU:       m->mc_mtu = get_u16(v); break;
 	case TLV_KEEPALIVE: m->mc_keepalive = get_u16(v); break;
 	case TLV_DEAD:      m->mc_dead_peer_timeout = get_u16(v); break;
+	case TLV_GSO:       m->mc_gso = true; break;
 	case TLV_ROUTE:
 		if (m->mc_nroutes >= CONF_MAX_ROUTES || v[4] > 32)
 			return -EPROTO;

@@ -1,21 +1,28 @@
 /* frame.h - framing of packets and control messages on the TLS stream.
  * Every frame is a 4-byte header (type, flags = 0, payload length as u16
- * big-endian) and its payload. DATA carries one IPv4 packet; the control
- * frames are small. docs/protocol.md is the reference for this file. */
+ * big-endian) and its payload. DATA carries one IPv4 packet; GSO one
+ * super-packet behind its segmentation header, and its length takes the
+ * flags byte as bits 16-23; the control frames are small.
+ * docs/protocol.md is the reference for this file. */
 #ifndef VPND_FRAME_H
 #define VPND_FRAME_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "tunnel/vnet.h"
 
 #define FRAME_HDR       4
 #define FRAME_DATA_MAX  9000	/* largest tunnel MTU */
 #define FRAME_CTRL_MAX  1024	/* largest control payload */
 #define FRAME_MAX       (FRAME_HDR + FRAME_DATA_MAX)
 #define FRAME_VERSION   1
+#define FRAME_GSO_HDR   10	/* the segmentation header on the wire */
+#define FRAME_GSO_MAX   (FRAME_GSO_HDR + VNET_PKT_MAX)
+#define FRAME_CAPS_GSO  0x1u	/* CAPS: GSO frames welcome */
 
 enum frame_type {
 	FRAME_DATA      = 1,	/* an IPv4 packet */
@@ -24,12 +31,15 @@ enum frame_type {
 	FRAME_KEEPALIVE = 4,	/* either way, empty */
 	FRAME_BYE       = 5,	/* either way: closing; reason text */
 	FRAME_DTLS      = 6,	/* server -> client: DTLS channel id (8 bytes) */
-	FRAME_LAST      = FRAME_DTLS,
+	FRAME_GSO       = 7,	/* either way, once the other end said it takes
+				 * them: a super-packet, segmentation header first */
+	FRAME_CAPS      = 8,	/* client -> server: what it takes (u32 bits) */
+	FRAME_LAST      = FRAME_CAPS,
 };
 
 struct frame {
 	uint8_t        f_type;
-	uint16_t       f_len;
+	uint32_t       f_len;
 	const uint8_t *f_payload;	/* points into the parsed buffer */
 };
 
@@ -40,8 +50,14 @@ struct frame {
  * unknown types. */
 int frame_parse(const uint8_t *buf, size_t len, struct frame *f);
 
-/* Write a header for a payload of len bytes (len <= 65535) into out. */
+/* Write a header for a payload of len bytes (len <= 65535, or for GSO
+ * FRAME_GSO_MAX) into out. */
 void frame_put_hdr(uint8_t *out, uint8_t type, size_t len);
+
+/* The segmentation header of a GSO frame: flags, gso_type, then hdr_len,
+ * gso_size, csum_start, csum_offset as u16 big-endian. */
+void frame_gso_put(uint8_t out[FRAME_GSO_HDR], const struct virtio_net_hdr *h);
+void frame_gso_get(const uint8_t in[FRAME_GSO_HDR], struct virtio_net_hdr *h);
 
 /* The CONFIG message: what a client needs to bring its tunnel up. */
 struct msg_config {
@@ -54,6 +70,7 @@ struct msg_config {
 	uint16_t       mc_dead_peer_timeout;
 	struct cidr    mc_routes[CONF_MAX_ROUTES];
 	int            mc_nroutes;
+	bool           mc_gso;		/* the server takes GSO frames */
 };
 
 /* Encode into out (cap bytes, payload only). Returns length or -ENOSPC. */

@@ -77,6 +77,43 @@ int sess_send(struct sess *se, const uint8_t *pkt, size_t len)
 	return 0;
 }
 
+static void sess_send_seg(void *arg, const uint8_t *seg, size_t len)
+{
+	sess_send(arg, seg, len);	/* drops counted there */
+}
+
+int sess_send_super(struct sess *se, const struct vnet_super *sp)
+{
+	uint8_t gh[FRAME_GSO_HDR];
+	int err;
+
+	if (!se->se_gso_peer || !se->se_tls_data || sess_on_dtls(se) || sp->vs_vi.vi_gso == 0)
+		return vnet_segment(&sp->vs_h, &sp->vs_vi, sp->vs_pkt, sp->vs_len,
+		    se->se_batch->sb_scratch, sizeof(se->se_batch->sb_scratch),
+		    sess_send_seg, se) < 0 ? -EMSGSIZE : 0;
+	frame_gso_put(gh, &sp->vs_h);
+	if ((err = stream_queue2(&se->se_st, FRAME_GSO, gh, sizeof(gh), sp->vs_pkt,
+	    sp->vs_len)) < 0) {
+		se->se_n.sc_tx_dropped += sp->vs_vi.vi_nseg;
+		return err;
+	}
+	sess_mark_dirty(se);
+	se->se_n.sc_gso_tx++;
+	se->se_n.sc_tx_pkts += sp->vs_vi.vi_nseg;
+	se->se_n.sc_tx_bytes += sp->vs_len;
+	return 0;
+}
+
+int sess_gso_accept(struct sess *se)
+{
+	return stream_rx_gso(&se->se_st);
+}
+
+void sess_gso_peer(struct sess *se, bool on)
+{
+	se->se_gso_peer = on;
+}
+
 int sess_send_control(struct sess *se, uint8_t type, const void *p, size_t len)
 {
 	int err;
@@ -92,7 +129,28 @@ static void sess_deliver(struct sess *se, const uint8_t *pkt, size_t len)
 		return;		/* not admitted yet, or closing */
 	se->se_n.sc_rx_pkts++;
 	se->se_n.sc_rx_bytes += len;
-	se->se_sink(se->se_sink_arg, pkt, len);
+	se->se_sink(se->se_sink_arg, pkt, len, NULL);
+}
+
+/* A GSO frame: its header is the peer's word, checked before anything
+ * acts on it; segments larger than any tunnel MTU are refused. */
+static void sess_deliver_super(struct sess *se, const uint8_t *p, size_t len)
+{
+	struct vnet_super sp;
+
+	if (se->se_sink == NULL)
+		return;
+	frame_gso_get(p, &sp.vs_h);
+	sp.vs_pkt = p + FRAME_GSO_HDR;
+	sp.vs_len = len - FRAME_GSO_HDR;
+	if (vnet_check(&sp.vs_h, sp.vs_pkt, sp.vs_len, FRAME_DATA_MAX, &sp.vs_vi) < 0) {
+		se->se_n.sc_gso_bad++;
+		return;
+	}
+	se->se_n.sc_gso_rx++;
+	se->se_n.sc_rx_pkts += sp.vs_vi.vi_nseg;
+	se->se_n.sc_rx_bytes += sp.vs_len;
+	se->se_sink(se->se_sink_arg, sp.vs_pkt, sp.vs_len, &sp);
 }
 
 static int sess_on_frame(void *arg, const struct frame *f)
@@ -103,6 +161,9 @@ static int sess_on_frame(void *arg, const struct frame *f)
 	switch (f->f_type) {
 	case FRAME_DATA:
 		sess_deliver(se, f->f_payload, f->f_len);
+		return 0;
+	case FRAME_GSO:
+		sess_deliver_super(se, f->f_payload, f->f_len);
 		return 0;
 	case FRAME_KEEPALIVE:
 		return 0;
@@ -403,4 +464,7 @@ void sess_counts_add(struct sess_counts *t, const struct sess_counts *n)
 	t->sc_switches += n->sc_switches;
 	t->sc_bad_frames += n->sc_bad_frames;
 	t->sc_dtls_bad += n->sc_dtls_bad;
+	t->sc_gso_tx += n->sc_gso_tx;
+	t->sc_gso_rx += n->sc_gso_rx;
+	t->sc_gso_bad += n->sc_gso_bad;
 }

@@ -29,8 +29,11 @@
 struct udp_tx;
 struct sess;
 
-/* Where received inner packets go: the owner's data plane. */
-typedef void sess_sink_fn(void *arg, const uint8_t *pkt, size_t len);
+/* Where received inner packets go: the owner's data plane. sp is NULL for
+ * a plain packet, else the super-packet pkt is, its header checked
+ * (vnet_check, segments within FRAME_DATA_MAX). */
+typedef void sess_sink_fn(void *arg, const uint8_t *pkt, size_t len,
+    const struct vnet_super *sp);
 
 /* What the session reports as it happens (the owner logs it). */
 enum sess_event {
@@ -56,9 +59,11 @@ struct sess_cb {
 	void (*closed)(void *arg);
 };
 
-/* Flushed together once per loop turn (one per loop). */
+/* Flushed together once per loop turn (one per loop); the scratch is where
+ * the loop's sessions cut super-packets into segments. */
 struct sess_batch {
 	struct sess *sb_head;
+	uint8_t      sb_scratch[VNET_PKT_MAX];
 };
 
 /* What a session moved and dropped. */
@@ -68,6 +73,8 @@ struct sess_counts {
 	uint64_t sc_switches;		/* data changed transport */
 	uint64_t sc_bad_frames;		/* TLS: unknown frame types skipped */
 	uint64_t sc_dtls_bad;		/* DTLS: records that did not authenticate */
+	uint64_t sc_gso_tx, sc_gso_rx;	/* super-packets sent, received whole */
+	uint64_t sc_gso_bad;		/* received with a header that failed */
 };
 
 struct sess {
@@ -78,6 +85,7 @@ struct sess {
 	bool               se_client;
 	bool               se_tls_data;		/* data may use TLS ("dtls": no) */
 	bool               se_dirty;		/* in the batch */
+	bool               se_gso_peer;		/* the peer takes GSO frames */
 	struct sess       *se_dirty_next;
 	struct sess_batch *se_batch;
 	uv_loop_t         *se_loop;
@@ -110,6 +118,15 @@ void sess_set_sink(struct sess *se, sess_sink_fn *fn, void *arg);
 /* Send one inner packet on the current transport. 0, or -ENOBUFS (queue
  * full) / -ENOTCONN (no transport may carry it), counted as dropped. */
 int  sess_send(struct sess *se, const uint8_t *pkt, size_t len);
+/* Send a checked super-packet: one GSO frame while data goes on TLS and
+ * the peer takes them, else cut into segments for sess_send. 0 or the
+ * first segment's error, counted as for sess_send. */
+int  sess_send_super(struct sess *se, const struct vnet_super *sp);
+/* This end takes GSO frames from now on (grows the receive buffer); the
+ * owner then tells the peer (CONFIG's flag, or a CAPS frame). 0 or -ENOMEM. */
+int  sess_gso_accept(struct sess *se);
+/* The peer said it takes GSO frames. */
+void sess_gso_peer(struct sess *se, bool on);
 /* A control frame on the TLS stream (CONFIG, ...). 0 or -errno. */
 int  sess_send_control(struct sess *se, uint8_t type, const void *p, size_t len);
 /* One datagram (with its channel header) that came in on the UDP socket

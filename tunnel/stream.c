@@ -92,6 +92,8 @@ static int stream_deliver(struct stream *st)
 		}
 		stop = st->st_cb->frame(st->st_arg, &f) < 0 || st->st_closing;
 	}
+	if (!stop && n == 0 && off == 0 && st->st_rx_len == st->st_rx_cap)
+		n = -EMSGSIZE;	/* a frame longer than this end takes */
 	if (!stop && n < 0) {
 		stream_fail(st, n == -EMSGSIZE ? "oversized frame" : "malformed frame", n);
 		return -1;
@@ -110,7 +112,7 @@ static void stream_read(struct stream *st)
 	st->st_read_wants_write = false;
 	for (i = 0; i < STREAM_READ_BUDGET || SSL_has_pending(st->st_ssl); i++) {
 		n = SSL_read(st->st_ssl, st->st_rx + st->st_rx_len,
-		    (int)(STREAM_RX_CAP - st->st_rx_len));
+		    (int)(st->st_rx_cap - st->st_rx_len));
 		if (n <= 0) {
 			ssl_status(st, n, "read", &st->st_read_wants_write);
 			return;
@@ -211,6 +213,7 @@ int stream_init(struct stream *st, uv_loop_t *loop, int fd, SSL *ssl,
 	st->st_ssl = ssl;
 	st->st_cb = cb;
 	st->st_arg = arg;
+	st->st_rx_cap = STREAM_RX_CAP;
 	if ((st->st_rx = malloc(STREAM_RX_CAP)) == NULL)
 		err = -ENOMEM;
 	else if ((err = uv_poll_init(loop, &st->st_poll, fd)) == 0) {
@@ -252,12 +255,27 @@ static int stream_grow(struct stream *st, size_t need, size_t limit)
 	return 0;
 }
 
-int stream_queue(struct stream *st, uint8_t type, const void *payload, size_t len)
+int stream_rx_gso(struct stream *st)
 {
-	size_t need = FRAME_HDR + len;
+	uint8_t *p;
+
+	if (st->st_rx_cap >= STREAM_RX_GSO)
+		return 0;
+	if ((p = realloc(st->st_rx, STREAM_RX_GSO)) == NULL)
+		return -ENOMEM;
+	st->st_rx = p;
+	st->st_rx_cap = STREAM_RX_GSO;
+	return 0;
+}
+
+int stream_queue2(struct stream *st, uint8_t type, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+	size_t need = FRAME_HDR + alen + blen;
 	/* A control frame (keepalive, CONFIG, BYE, DENY) always finds room:
 	 * a full data buffer drops packets, never the session's own words. */
-	size_t limit = STREAM_TX_CAP + (type == FRAME_DATA ? 0 : STREAM_CTL_RESERVE);
+	bool data = type == FRAME_DATA || type == FRAME_GSO;
+	size_t limit = STREAM_TX_CAP + (data ? 0 : STREAM_CTL_RESERVE);
 
 	if (st->st_closing || st->st_linger)
 		return -ENOTCONN;
@@ -265,11 +283,18 @@ int stream_queue(struct stream *st, uint8_t type, const void *payload, size_t le
 		st->st_drops_full++;
 		return -ENOBUFS;
 	}
-	frame_put_hdr(st->st_tx + st->st_tx_len, type, len);
-	if (len > 0)
-		memcpy(st->st_tx + st->st_tx_len + FRAME_HDR, payload, len);
+	frame_put_hdr(st->st_tx + st->st_tx_len, type, alen + blen);
+	if (alen > 0)
+		memcpy(st->st_tx + st->st_tx_len + FRAME_HDR, a, alen);
+	if (blen > 0)
+		memcpy(st->st_tx + st->st_tx_len + FRAME_HDR + alen, b, blen);
 	st->st_tx_len += need;
 	return 0;
+}
+
+int stream_queue(struct stream *st, uint8_t type, const void *payload, size_t len)
+{
+	return stream_queue2(st, type, payload, len, NULL, 0);
 }
 
 void stream_linger(struct stream *st)

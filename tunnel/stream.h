@@ -17,7 +17,8 @@
 
 #include "tunnel/frame.h"
 
-#define STREAM_RX_CAP (FRAME_MAX + 16384)
+#define STREAM_RX_CAP (FRAME_MAX + 16384)	/* until stream_rx_gso */
+#define STREAM_RX_GSO (FRAME_HDR + FRAME_GSO_MAX + 16384)
 #define STREAM_TX_CAP (512 * 1024)	/* queued DATA, then packets drop */
 #define STREAM_CTL_RESERVE (16 * (FRAME_HDR + FRAME_CTRL_MAX))	/* and control frames */
 #define STREAM_READ_BUDGET 32	/* TLS records read per wakeup */
@@ -48,7 +49,7 @@ struct stream {
 	bool       st_read_wants_write;
 	bool       st_write_wants_read;
 	uint8_t   *st_rx;
-	size_t     st_rx_len;
+	size_t     st_rx_len, st_rx_cap;
 	uint8_t   *st_tx;
 	size_t     st_tx_off, st_tx_len, st_tx_cap;
 	const struct stream_cb *st_cb;
@@ -63,9 +64,16 @@ struct stream {
  * frees ssl; the closed callback does not run). */
 int  stream_init(struct stream *st, uv_loop_t *loop, int fd, SSL *ssl,
                  const struct stream_cb *cb, void *arg);
+/* Take frames as long as a GSO frame from now on (the receive buffer grows
+ * to STREAM_RX_GSO); a frame longer than the buffer fails the stream as
+ * oversized. 0 or -ENOMEM. */
+int  stream_rx_gso(struct stream *st);
 /* Append a frame; -ENOBUFS (counted) if the tx buffer cannot take it, or
  * -ENOTCONN when closing. Call stream_flush after a batch. */
 int  stream_queue(struct stream *st, uint8_t type, const void *payload, size_t len);
+/* The same with the payload in two parts (a header and a packet). */
+int  stream_queue2(struct stream *st, uint8_t type, const void *a, size_t alen,
+                   const void *b, size_t blen);
 /* Write what is queued, as far as the socket takes it. */
 void stream_flush(struct stream *st);
 /* Queue BYE-like final frames first, then call with linger = true to close

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -113,26 +114,31 @@ struct tun_dev {
 	const struct tun_ops *td_ops;
 	void                 *td_io;
 	bool                  td_vnet;
-	struct gro           *td_gro;
+	unsigned              td_offloads;
+	struct gro           *td_gro;	/* when the device takes TSO4 and TSO6 */
 	struct tun_stats      td_n;
-	tun_pkt_fn           *td_fn;	/* during a read: where segments go */
+	tun_pkt_fn           *td_fn;	/* during a cut: where segments go */
 	void                 *td_arg;
 	uint8_t               td_rx[VNET_HDR_LEN + VNET_PKT_MAX];
 	uint8_t               td_seg[VNET_PKT_MAX];
+	uint8_t               td_tx[VNET_HDR_LEN + VNET_PKT_MAX];	/* header + packet */
 };
 
-static int tun_dev_put(void *arg, const uint8_t *buf, size_t len)
+static void tun_dev_put(struct tun_dev *d, const uint8_t *buf, size_t len)
 {
-	struct tun_dev *d = arg;
-	ssize_t n = d->td_ops->write(d->td_io, buf, len);
-
 	d->td_n.ts_writes++;
-	if (n < 0)
+	if (d->td_ops->write(d->td_io, buf, len) < 0)
 		d->td_n.ts_write_fails++;
-	return (int)n;
 }
 
-int tun_dev_new(struct tun_dev **out, const struct tun_ops *ops, void *io, bool vnet)
+static int tun_dev_gro_put(void *arg, const uint8_t *buf, size_t len)
+{
+	tun_dev_put(arg, buf, len);
+	return (int)len;
+}
+
+int tun_dev_new(struct tun_dev **out, const struct tun_ops *ops, void *io, bool vnet,
+    unsigned offloads)
 {
 	struct tun_dev *d = calloc(1, sizeof(*d));
 
@@ -141,7 +147,9 @@ int tun_dev_new(struct tun_dev **out, const struct tun_ops *ops, void *io, bool 
 	d->td_ops = ops;
 	d->td_io = io;
 	d->td_vnet = vnet;
-	if (vnet && gro_new(&d->td_gro, tun_dev_put, d) < 0) {
+	d->td_offloads = vnet ? offloads : 0;
+	if ((d->td_offloads & (TUN_F_TSO4 | TUN_F_TSO6)) == (TUN_F_TSO4 | TUN_F_TSO6) &&
+	    gro_new(&d->td_gro, tun_dev_gro_put, d) < 0) {
 		free(d);
 		return -ENOMEM;
 	}
@@ -162,71 +170,105 @@ static void tun_dev_seg(void *arg, const uint8_t *seg, size_t len)
 	struct tun_dev *d = arg;
 
 	d->td_n.ts_segs++;
-	d->td_fn(d->td_arg, seg, len);
+	d->td_fn(d->td_arg, seg, len, NULL);
 }
 
-int tun_dev_read(struct tun_dev *d, int budget, tun_pkt_fn *fn, void *arg)
+void tun_dev_cut(struct tun_dev *d, const struct vnet_super *sp, tun_pkt_fn *fn, void *arg)
 {
-	struct virtio_net_hdr h;
-	struct vnet_info vi;
-	uint8_t *pkt = d->td_rx + VNET_HDR_LEN;
-	size_t len;
+	d->td_fn = fn;
+	d->td_arg = arg;
+	vnet_segment(&sp->vs_h, &sp->vs_vi, sp->vs_pkt, sp->vs_len, d->td_seg,
+	    sizeof(d->td_seg), tun_dev_seg, d);
+}
+
+int tun_dev_read(struct tun_dev *d, int budget, bool whole, tun_pkt_fn *fn, void *arg)
+{
+	struct vnet_super sp;
+	const uint8_t *pkt = d->td_rx + VNET_HDR_LEN;
 	ssize_t n;
 	int i;
 
 	for (i = 0; i < budget; i++) {
-		if (!d->td_vnet) {
-			if ((n = d->td_ops->read(d->td_io, d->td_rx, sizeof(d->td_rx))) <= 0)
-				break;
-			d->td_n.ts_reads++;
-			d->td_n.ts_segs++;
-			fn(arg, d->td_rx, (size_t)n);
-			continue;
-		}
 		if ((n = d->td_ops->read(d->td_io, d->td_rx, sizeof(d->td_rx))) <= 0)
 			break;
 		d->td_n.ts_reads++;
+		if (!d->td_vnet) {
+			d->td_n.ts_segs++;
+			fn(arg, d->td_rx, (size_t)n, NULL);
+			continue;
+		}
 		if ((size_t)n <= VNET_HDR_LEN) {
 			d->td_n.ts_bad++;
 			continue;
 		}
-		memcpy(&h, d->td_rx, VNET_HDR_LEN);
-		len = (size_t)n - VNET_HDR_LEN;
-		if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE && !(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		memcpy(&sp.vs_h, d->td_rx, VNET_HDR_LEN);
+		sp.vs_pkt = pkt;
+		sp.vs_len = (size_t)n - VNET_HDR_LEN;
+		if (sp.vs_h.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+		    !(sp.vs_h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
 			d->td_n.ts_segs++;
-			fn(arg, pkt, len);	/* the common small packet: as it is */
+			fn(arg, pkt, sp.vs_len, NULL);	/* the common small packet */
 			continue;
 		}
-		if (vnet_check(&h, pkt, len, 0, &vi) < 0) {
+		if (vnet_check(&sp.vs_h, pkt, sp.vs_len, 0, &sp.vs_vi) < 0) {
 			d->td_n.ts_bad++;
 			continue;
 		}
-		if (vi.vi_gso != 0)
-			d->td_n.ts_supers++;
-		d->td_fn = fn;
-		d->td_arg = arg;
-		vnet_segment(&h, &vi, pkt, len, d->td_seg, sizeof(d->td_seg), tun_dev_seg, d);
+		if (sp.vs_vi.vi_gso == 0 || !whole) {
+			d->td_n.ts_supers += sp.vs_vi.vi_gso != 0;
+			tun_dev_cut(d, &sp, fn, arg);
+			continue;
+		}
+		d->td_n.ts_supers++;
+		d->td_n.ts_segs += sp.vs_vi.vi_nseg;
+		fn(arg, pkt, sp.vs_len, &sp);
 	}
 	return i;
 }
 
 void tun_dev_write(struct tun_dev *d, const uint8_t *pkt, size_t len)
 {
-	ssize_t n;
-
-	if (d->td_vnet) {
+	if (d->td_gro != NULL) {
 		gro_add(d->td_gro, pkt, len);
 		return;
 	}
-	n = d->td_ops->write(d->td_io, pkt, len);
-	d->td_n.ts_writes++;
-	if (n < 0)
-		d->td_n.ts_write_fails++;
+	if (!d->td_vnet) {
+		tun_dev_put(d, pkt, len);
+		return;
+	}
+	if (len > VNET_PKT_MAX)
+		return;
+	memset(d->td_tx, 0, VNET_HDR_LEN);
+	memcpy(d->td_tx + VNET_HDR_LEN, pkt, len);
+	tun_dev_put(d, d->td_tx, VNET_HDR_LEN + len);
+}
+
+static void tun_dev_write_seg(void *arg, const uint8_t *pkt, size_t len,
+    const struct vnet_super *sp)
+{
+	(void)sp;
+	tun_dev_write(arg, pkt, len);
+}
+
+void tun_dev_write_super(struct tun_dev *d, const struct vnet_super *sp)
+{
+	unsigned need = sp->vs_vi.vi_ipv == 4 ? TUN_F_TSO4 : TUN_F_TSO6;
+
+	if (sp->vs_vi.vi_gso == 0 || sp->vs_vi.vi_proto != IPPROTO_TCP ||
+	    !(d->td_offloads & need)) {
+		tun_dev_cut(d, sp, tun_dev_write_seg, d);
+		return;
+	}
+	if (d->td_gro != NULL)
+		gro_flush(d->td_gro);	/* what the flow had held goes first */
+	memcpy(d->td_tx, &sp->vs_h, VNET_HDR_LEN);
+	memcpy(d->td_tx + VNET_HDR_LEN, sp->vs_pkt, sp->vs_len);
+	tun_dev_put(d, d->td_tx, VNET_HDR_LEN + sp->vs_len);
 }
 
 void tun_dev_flush(struct tun_dev *d)
 {
-	if (d->td_vnet)
+	if (d->td_gro != NULL)
 		gro_flush(d->td_gro);
 }
 

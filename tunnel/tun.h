@@ -41,12 +41,15 @@ struct tun_ops {
 };
 extern const struct tun_ops tun_fd_ops;	/* io = (void *)(intptr_t)fd */
 
-/* Called once per packet read; pkt is valid until it returns. */
-typedef void tun_pkt_fn(void *arg, const uint8_t *pkt, size_t len);
+/* Called once per packet read, pkt valid until it returns; sp is NULL for
+ * a plain packet, else the checked super-packet pkt is (tun_dev_read says
+ * whether to cut it). */
+typedef void tun_pkt_fn(void *arg, const uint8_t *pkt, size_t len,
+    const struct vnet_super *sp);
 
 struct tun_stats {
 	uint64_t ts_reads;		/* read() calls that returned a packet */
-	uint64_t ts_supers;		/* of them, super-packets cut up */
+	uint64_t ts_supers;		/* of them, super-packets */
 	uint64_t ts_segs;		/* packets handed on, segments included */
 	uint64_t ts_bad;		/* headers the kernel should not have made */
 	uint64_t ts_writes;		/* write() calls */
@@ -55,15 +58,22 @@ struct tun_stats {
 
 struct tun_dev;
 
-/* vnet: the device was opened with tun_open_vnet and got the header. The
- * ops and io are borrowed. 0 or -ENOMEM. */
-int  tun_dev_new(struct tun_dev **out, const struct tun_ops *ops, void *io, bool vnet);
+/* vnet, offloads: what tun_open_vnet said. The ops and io are borrowed.
+ * 0 or -ENOMEM. */
+int  tun_dev_new(struct tun_dev **out, const struct tun_ops *ops, void *io, bool vnet,
+                 unsigned offloads);
 void tun_dev_free(struct tun_dev *d);	/* NULL is fine */
-/* Up to budget reads; each packet to fn. Returns the reads done (< budget:
- * the device is drained). */
-int  tun_dev_read(struct tun_dev *d, int budget, tun_pkt_fn *fn, void *arg);
+/* Up to budget reads; each packet to fn. whole: fn takes super-packets as
+ * they are (sp set); else they come cut, one call per segment. Returns the
+ * reads done (< budget: the device is drained). */
+int  tun_dev_read(struct tun_dev *d, int budget, bool whole, tun_pkt_fn *fn, void *arg);
+/* Cut a super-packet (as tun_dev_read would have) into fn. */
+void tun_dev_cut(struct tun_dev *d, const struct vnet_super *sp, tun_pkt_fn *fn, void *arg);
 /* One packet for the device: held for coalescing, or written. */
 void tun_dev_write(struct tun_dev *d, const uint8_t *pkt, size_t len);
+/* A checked super-packet for the device: written whole where the device
+ * takes TSO for it, else cut and written segment by segment. */
+void tun_dev_write_super(struct tun_dev *d, const struct vnet_super *sp);
 /* Write what the batch held (once per loop turn). */
 void tun_dev_flush(struct tun_dev *d);
 const struct tun_stats *tun_dev_stats(const struct tun_dev *d);

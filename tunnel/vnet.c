@@ -205,19 +205,26 @@ void vnet_csum_finish(const struct virtio_net_hdr *h, uint8_t *pkt, size_t len)
 }
 
 int vnet_segment(const struct virtio_net_hdr *h, const struct vnet_info *vi,
-    uint8_t *pkt, size_t len, uint8_t *scratch, size_t cap, vnet_emit_fn *emit,
+    const uint8_t *pkt, size_t len, uint8_t *scratch, size_t cap, vnet_emit_fn *emit,
     void *arg)
 {
 	size_t hl = vi->vi_hlen, off, n;
-	uint8_t *th;
+	const uint8_t *th;
 	uint16_t id;
 	uint32_t seq;
 	uint8_t flags;
 	int i;
 
 	if (vi->vi_gso == 0) {
-		vnet_csum_finish(h, pkt, len);
-		emit(arg, pkt, len);
+		if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+			emit(arg, pkt, len);
+			return 1;
+		}
+		if (cap < len)
+			return -ENOSPC;
+		memcpy(scratch, pkt, len);
+		vnet_csum_finish(h, scratch, len);
+		emit(arg, scratch, len);
 		return 1;
 	}
 	if (cap < hl + vi->vi_gso && cap < len)

@@ -44,6 +44,15 @@ int vnet_check(const struct virtio_net_hdr *h, const uint8_t *pkt, size_t len,
  * (VIRTIO_NET_HDR_F_NEEDS_CSUM), in place; no-op otherwise. */
 void vnet_csum_finish(const struct virtio_net_hdr *h, uint8_t *pkt, size_t len);
 
+/* A checked packet from an offloading device or a peer: its header, what
+ * vnet_check found, and its bytes (borrowed). */
+struct vnet_super {
+	struct virtio_net_hdr vs_h;
+	struct vnet_info      vs_vi;
+	const uint8_t        *vs_pkt;
+	size_t                vs_len;
+};
+
 /* Called once per segment, in order; seg is valid until it returns. */
 typedef void vnet_emit_fn(void *arg, const uint8_t *seg, size_t len);
 
@@ -51,12 +60,12 @@ typedef void vnet_emit_fn(void *arg, const uint8_t *seg, size_t len);
  * complete packet with its own IP length, IPv4 ID (+1 per segment), TCP
  * sequence number, flags (FIN and PSH on the last only, CWR on the first
  * only) or UDP length, and full checksums; the last segment may be short.
- * A packet that is not GSO is emitted once, its checksum finished. scratch
- * holds one segment: vi->vi_hlen + vi->vi_gso bytes, or len if that is less
- * (VNET_PKT_MAX always does).
+ * A packet that is not GSO is emitted once, its checksum finished (in
+ * scratch). scratch holds one segment: vi->vi_hlen + vi->vi_gso bytes, or
+ * len if that is less (VNET_PKT_MAX always does).
  * Returns the segments emitted, or -ENOSPC (scratch too small). */
 int vnet_segment(const struct virtio_net_hdr *h, const struct vnet_info *vi,
-    uint8_t *pkt, size_t len, uint8_t *scratch, size_t cap, vnet_emit_fn *emit,
+    const uint8_t *pkt, size_t len, uint8_t *scratch, size_t cap, vnet_emit_fn *emit,
     void *arg);
 
 /* The Internet checksum of buf (RFC 1071), folded, not complemented, added

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # offload: the TUN devices run with IFF_VNET_HDR and TSO, so the kernel
-# hands vpnd super-packets (cut into segments for the transport) and takes
-# coalesced ones back. 20 MB each way arrive intact over DTLS and TLS with
+# hands vpnd super-packets and takes super-packets back. Over TLS a
+# super-packet crosses whole, as one GSO frame (the ends agreed on it in
+# CONFIG and CAPS); over DTLS it is cut into segments and the receiver
+# coalesces them again. 20 MB each way arrive intact over DTLS and TLS with
 # offloads on both ends, and with the client's forced off (VPND_TUN_OFFLOAD=0)
 # against a server with them; the devices' own counters show super-packets
-# crossed them (average packet far above the MTU) only where offloads are on.
+# crossed them (average packet far above the MTU) only where offloads are
+# on, and the server's GSO frame counters move only over TLS.
 #
 #   [c1] vpn0 (mtu 1400) ==DTLS/TLS== [srv] vpn0 -> NAT -> [inet] xfer.py
 # timeout: 180
@@ -31,21 +34,31 @@ avg() {
 	echo $(( b / (p > 0 ? p : 1) ))
 }
 
-# both LABEL BIG_C BIG_S: 20 MB up, 20 MB down; BIG_x yes/no says whether
-# that end's device should see super-packets.
+gso() { ctl_s status --json | jq -r ".offload.$1"; }
+
+# both LABEL BIG_C BIG_S GSO_UP GSO_DOWN: 20 MB up, 20 MB down; BIG_x
+# yes/no says whether that end's device should see super-packets, GSO_x
+# whether GSO frames should carry that direction.
 both() {
-	local c s
-	snap "$TAG-c1"; snap "$NS_S"
+	local c s g
+	snap "$TAG-c1"; snap "$NS_S"; g=$(gso gso_received)
 	upload alice 1 $SIZE
-	c=$(avg "$TAG-c1" tx) s=$(avg "$NS_S" rx)
-	say "$1 upload: $XFER_MS ms; mean packet vpnd read on the client $c, wrote on the server $s bytes"
+	c=$(avg "$TAG-c1" tx) s=$(avg "$NS_S" rx) g=$(( $(gso gso_received) - g ))
+	say "$1 upload: $XFER_MS ms; mean packet vpnd read on the client $c, wrote on the server $s bytes; $g GSO frames"
 	check "$1 upload" "$2" "$c" "$3" "$s"
-	snap "$TAG-c1"; snap "$NS_S"
+	gso_check "$1 upload" "$4" "$g"
+	snap "$TAG-c1"; snap "$NS_S"; g=$(gso gso_sent)
 	download alice 1 $SIZE
-	c=$(avg "$TAG-c1" rx) s=$(avg "$NS_S" tx)
-	say "$1 download: $XFER_MS ms; mean packet vpnd read on the server $s, wrote on the client $c bytes"
+	c=$(avg "$TAG-c1" rx) s=$(avg "$NS_S" tx) g=$(( $(gso gso_sent) - g ))
+	say "$1 download: $XFER_MS ms; mean packet vpnd read on the server $s, wrote on the client $c bytes; $g GSO frames"
 	check "$1 download" "$2" "$c" "$3" "$s"
+	gso_check "$1 download" "$5" "$g"
 	ok "$1: 20 MB each way intact (sha256)"
+}
+gso_check() {	# gso_check WHAT yes|no FRAMES
+	[[ $2 == yes ]] && { (( $3 > 100 )) || fail "$1: only $3 GSO frames"; }
+	[[ $2 == no ]] && { (( $3 == 0 )) || fail "$1: $3 GSO frames where none belong"; }
+	return 0
 }
 check() {	# check WHAT BIG_C C BIG_S S
 	[[ $2 == yes ]] && { (( $3 > 3000 )) || fail "$1: client device mean $3 bytes, no super-packets"; }
@@ -66,22 +79,25 @@ wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "alice not 
 grep -q 'tun vpn0: offloads csum tso4 tso6' "$T/server.log" || fail "server: $(grep offloads "$T/server.log")"
 grep -q 'tun vpn0: offloads csum tso4 tso6' "$T/alice.log" || fail "client: $(grep offloads "$T/alice.log")"
 ok "both ends: tun vpn0 with offloads csum tso4 tso6"
-both "dtls, offloads on" yes yes
+[[ $(ctl_s status --json | jq -r .offload.tun) == "csum tso4 tso6" ]] || fail "status: $(ctl_s status --json | jq -c .offload)"
+both "dtls, offloads on" yes yes no no
 
 stop_pid "$PID_alice"
 sed -i 's/^tun = .*/&\ntransport = "tls";/' "$T/alice.conf"
 start_client alice 1
 wait_until 15 client_up alice && wait_until 10 on_tls alice || fail "alice not up on tls"
-both "tls, offloads on" yes yes
+both "tls, offloads on" yes yes yes yes
 
 stop_pid "$PID_alice"
 : >"$T/alice.log"
 VPND_TUN_OFFLOAD=0 start_client alice 1
 wait_until 15 client_up alice || fail "alice (offloads off) not up"
 grep -q 'tun vpn0: offloads off' "$T/alice.log" || fail "client: $(grep offloads "$T/alice.log")"
-both "tls, client offloads off" no yes
+both "tls, client offloads off" no yes no yes
 sed -i '/^transport = "tls";$/d' "$T/alice.conf"
 stop_pid "$PID_alice"
 VPND_TUN_OFFLOAD=0 start_client alice 1
 wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "alice (offloads off) not on dtls"
-both "dtls, client offloads off" no yes
+both "dtls, client offloads off" no yes no no
+[[ $(gso gso_bad) == 0 ]] || fail "GSO frames refused: $(gso gso_bad)"
+ok "no GSO frame refused; the server's offload counters: $(ctl_s status --json | jq -c .offload)"

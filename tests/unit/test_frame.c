@@ -257,6 +257,76 @@ static void test_frame_put_hdr_is_big_endian(void **state)
 	assert_memory_equal(buf, want_max, FRAME_HDR);
 }
 
+/* ---- GSO and CAPS frames ---- */
+
+/* GSO frames take the flags byte as length bits 16-23, up to
+ * FRAME_GSO_MAX; other types still refuse any flag (above). */
+static void test_frame_gso_lengths(void **state)
+{
+	static uint8_t buf[FRAME_HDR + FRAME_GSO_MAX + 1];
+	struct frame f;
+	size_t n;
+
+	(void)state;
+	for (n = FRAME_GSO_HDR + 20; n <= FRAME_GSO_MAX; n += n < 300 ? 1 : 4093) {
+		frame_put_hdr(buf, FRAME_GSO, n);
+		assert_int_equal(buf[1], n >> 16);
+		assert_int_equal(frame_parse(buf, FRAME_HDR + n, &f), (int)(FRAME_HDR + n));
+		assert_int_equal(f.f_type, FRAME_GSO);
+		assert_int_equal(f.f_len, n);
+		assert_int_equal(frame_parse(buf, FRAME_HDR + n - 1, &f), 0);	/* more */
+	}
+	frame_put_hdr(buf, FRAME_GSO, FRAME_GSO_MAX);
+	assert_int_equal(parse_exact(buf, FRAME_HDR + FRAME_GSO_MAX, &f), (int)(FRAME_HDR + FRAME_GSO_MAX));
+	frame_put_hdr(buf, FRAME_GSO, FRAME_GSO_MAX + 1);
+	assert_int_equal(frame_parse(buf, sizeof(buf), &f), -EMSGSIZE);
+	frame_put_hdr(buf, FRAME_GSO, FRAME_GSO_HDR + 19);	/* no room for a TCP/IP header */
+	assert_int_equal(frame_parse(buf, sizeof(buf), &f), -EPROTO);
+	frame_put_hdr(buf, FRAME_DATA, 0x10000);		/* DATA: no bit 16 */
+	assert_int_equal(buf[1], 0);
+	hdr(buf, FRAME_CAPS, 0, 3);
+	assert_int_equal(frame_parse(buf, sizeof(buf), &f), -EPROTO);
+	hdr(buf, FRAME_CAPS, 0, 4);
+	assert_int_equal(frame_parse(buf, FRAME_HDR + 4, &f), FRAME_HDR + 4);
+}
+
+static void test_frame_gso_header_round_trip(void **state)
+{
+	struct virtio_net_hdr in = { .flags = 1, .gso_type = 1, .hdr_len = 0x1234,
+	    .gso_size = 0x0568, .csum_start = 20, .csum_offset = 16 }, out;
+	uint8_t w[FRAME_GSO_HDR];
+
+	(void)state;
+	frame_gso_put(w, &in);
+	assert_memory_equal(w, "\x01\x01\x12\x34\x05\x68\x00\x14\x00\x10", FRAME_GSO_HDR);
+	memset(&out, 0xaa, sizeof(out));
+	frame_gso_get(w, &out);
+	assert_memory_equal(&in, &out, sizeof(in));
+}
+
+/* CONFIG's GSO flag: encoded only when set, any length taken. */
+static void test_config_gso_flag(void **state)
+{
+	struct msg_config m = { .mc_version = 1, .mc_plen = 24, .mc_mtu = 1400 }, d;
+	uint8_t buf[FRAME_CTRL_MAX];
+	int n, k;
+
+	(void)state;
+	m.mc_addr = ip("10.8.0.7");
+	m.mc_gateway = ip("10.8.0.1");
+	assert_true((n = msg_config_encode(&m, buf, sizeof(buf))) > 0);
+	assert_int_equal(msg_config_decode(buf, (size_t)n, &d), 0);
+	assert_false(d.mc_gso);
+	m.mc_gso = true;
+	assert_int_equal(k = msg_config_encode(&m, buf, sizeof(buf)), n + 2);
+	assert_int_equal(msg_config_decode(buf, (size_t)k, &d), 0);
+	assert_true(d.mc_gso);
+	buf[k - 1] = 3;			/* a later version's parameters */
+	memset(buf + k, 0, 3);
+	assert_int_equal(msg_config_decode(buf, (size_t)k + 3, &d), 0);
+	assert_true(d.mc_gso);
+}
+
 /* ---- CONFIG ---- */
 
 static void config_sample(struct msg_config *m, int nroutes)
@@ -600,6 +670,9 @@ static void test_config_decode_resets_output(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frame_gso_lengths),
+		cmocka_unit_test(test_frame_gso_header_round_trip),
+		cmocka_unit_test(test_config_gso_flag),
 		cmocka_unit_test(test_frame_parse_complete_data),
 		cmocka_unit_test(test_frame_parse_needs_more_at_every_truncation),
 		cmocka_unit_test(test_frame_parse_two_frames_back_to_back),

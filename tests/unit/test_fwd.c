@@ -29,6 +29,8 @@
 #include "tunnel/vnet.h"
 #include "fixture.h"
 
+#include <linux/if_tun.h>
+
 #define A_ADDR "10.8.0.10"
 #define B_ADDR "10.8.0.11"
 
@@ -108,7 +110,8 @@ static int setup_as(void **state, bool vnet)
 	assert_int_equal(uv_loop_init(&t->loop), 0);
 	t->udp_fd = -1;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, t->tun), 0);
-	assert_int_equal(fwd_new(&t->fwd, &tun_fd_ops, (void *)(intptr_t)t->tun[0], vnet, &r), 0);
+	assert_int_equal(fwd_new(&t->fwd, &tun_fd_ops, (void *)(intptr_t)t->tun[0], vnet,
+	    vnet ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0, &r), 0);
 	peer_open(t, &t->a, A_ADDR);
 	peer_open(t, &t->b, B_ADDR);
 	*state = t;
@@ -153,7 +156,7 @@ static uint64_t queued(const struct peerx *p)
 static void from_peer(struct peerx *p, const uint8_t *pkt, size_t len)
 {
 	assert_non_null(p->se.se_sink);
-	p->se.se_sink(p->se.se_sink_arg, pkt, len);
+	p->se.se_sink(p->se.se_sink_arg, pkt, len, NULL);
 }
 
 static ssize_t tun_read(struct t *t, uint8_t *buf, size_t len)

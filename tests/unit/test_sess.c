@@ -58,8 +58,10 @@ struct end {
 	int               controls;		/* control frames seen */
 	uint8_t           last_type;
 	int               pkts;			/* packets the sink took */
+	int               supers;		/* of them super-packets */
 	uint8_t           last[64];
 	size_t            last_len;
+	size_t            bytes;		/* what the sink took */
 	int               udp_fd;
 	struct udp_tx    *udp_tx;
 	uv_poll_t         udp_poll;
@@ -93,11 +95,13 @@ static int group_setup(void **state)
 
 /* ---- the owners' callbacks ---- */
 
-static void sink(void *arg, const uint8_t *pkt, size_t len)
+static void sink(void *arg, const uint8_t *pkt, size_t len, const struct vnet_super *sp)
 {
 	struct end *e = arg;
 
 	e->pkts++;
+	e->supers += sp != NULL;
+	e->bytes += len;
 	e->last_len = len < sizeof(e->last) ? len : sizeof(e->last);
 	memcpy(e->last, pkt, e->last_len);
 }
@@ -366,6 +370,124 @@ static void test_data_over_tls(void **state)
 	assert_int_equal(t->end[CLI].dtls_up, 0);
 }
 
+/* A super-packet over TLS: one GSO frame once the peer takes them, its
+ * segments (one DATA frame each) before; over DTLS always cut. */
+static struct vnet_super super(uint8_t *buf, size_t payload)
+{
+	struct vnet_super sp;
+	size_t n = fx_tcpudp_pkt(buf, 4, IPPROTO_TCP, payload, 0, 0x10, &sp.vs_h, 1360);
+
+	assert_int_equal(vnet_check(&sp.vs_h, buf, n, 1400, &sp.vs_vi), 0);
+	sp.vs_pkt = buf;
+	sp.vs_len = n;
+	return sp;
+}
+
+static int want_bytes;
+static bool srv_got_bytes(struct t *t)
+{
+	return t->end[SRV].bytes >= (size_t)want_bytes;
+}
+
+static void test_super_packets_over_tls(void **state)
+{
+	struct t *t = *state;
+	static uint8_t buf[VNET_PKT_MAX];
+	struct vnet_super sp = super(buf, 10 * 1360);
+	struct sess_counts n;
+
+	run_until(t, both_established, "the TLS handshake is done");
+	/* the server has not said it takes them: ten DATA frames */
+	assert_int_equal(sess_send_super(&t->end[CLI].se, &sp), 0);
+	want_bytes = 10 * (40 + 1360);
+	run_until(t, srv_got_bytes, "ten segments arrive");
+	assert_int_equal(t->end[SRV].pkts, 10);
+	assert_int_equal(t->end[SRV].supers, 0);
+	/* now it does: one GSO frame, the whole super-packet at once */
+	assert_int_equal(sess_gso_accept(&t->end[SRV].se), 0);
+	sess_gso_peer(&t->end[CLI].se, true);
+	assert_int_equal(sess_send_super(&t->end[CLI].se, &sp), 0);
+	want_bytes += (int)sp.vs_len;
+	run_until(t, srv_got_bytes, "the super-packet arrives");
+	assert_int_equal(t->end[SRV].pkts, 11);
+	assert_int_equal(t->end[SRV].supers, 1);
+	assert_memory_equal(t->end[SRV].last, buf, sizeof(t->end[SRV].last));
+	sess_counts(&t->end[CLI].se, &n);
+	assert_int_equal(n.sc_gso_tx, 1);
+	assert_int_equal(n.sc_tx_pkts, 20);		/* segments, either way */
+	sess_counts(&t->end[SRV].se, &n);
+	assert_int_equal(n.sc_gso_rx, 1);
+	assert_int_equal(n.sc_rx_pkts, 20);
+}
+
+/* A GSO frame whose header does not match its packet is dropped and
+ * counted; the session goes on. */
+static void test_super_bad_header_dropped(void **state)
+{
+	struct t *t = *state;
+	static uint8_t buf[VNET_PKT_MAX];
+	struct vnet_super sp = super(buf, 3 * 1360);
+	uint8_t gh[FRAME_GSO_HDR];
+	struct sess_counts n;
+
+	run_until(t, both_established, "the TLS handshake is done");
+	assert_int_equal(sess_gso_accept(&t->end[SRV].se), 0);
+	sp.vs_h.csum_offset = 6;			/* TCP's is 16 */
+	frame_gso_put(gh, &sp.vs_h);
+	assert_int_equal(stream_queue2(&t->end[CLI].se.se_st, FRAME_GSO, gh, sizeof(gh),
+	    sp.vs_pkt, sp.vs_len), 0);
+	sp.vs_h.csum_offset = 16;
+	sp.vs_h.gso_size = 9000;			/* segments past any MTU */
+	frame_gso_put(gh, &sp.vs_h);
+	assert_int_equal(stream_queue2(&t->end[CLI].se.se_st, FRAME_GSO, gh, sizeof(gh),
+	    sp.vs_pkt, sp.vs_len), 0);
+	stream_flush(&t->end[CLI].se.se_st);
+	ping_both(t, 9);				/* after them, in order */
+	sess_counts(&t->end[SRV].se, &n);
+	assert_int_equal(n.sc_gso_bad, 2);
+	assert_int_equal(n.sc_gso_rx, 0);
+	assert_int_equal(t->end[SRV].supers, 0);
+	assert_false(t->end[SRV].failed);
+}
+
+/* A GSO frame to an end that never said it takes them is longer than its
+ * receive buffer: the stream fails as oversized instead of waiting. */
+static void test_super_unasked_fails_stream(void **state)
+{
+	struct t *t = *state;
+	static uint8_t buf[VNET_PKT_MAX];
+	struct vnet_super sp = super(buf, 30 * 1360);
+
+	run_until(t, both_established, "the TLS handshake is done");
+	sess_gso_peer(&t->end[CLI].se, true);		/* a lie */
+	assert_int_equal(sess_send_super(&t->end[CLI].se, &sp), 0);
+	sess_batch_flush(&t->end[CLI].batch);
+	run_until(t, srv_failed, "the server's stream fails");
+	assert_int_equal(t->end[SRV].err, -EMSGSIZE);
+	assert_int_equal(t->end[SRV].supers, 0);
+}
+
+/* Over DTLS a super-packet is always cut, even to a peer that takes them. */
+static void test_super_cut_for_dtls(void **state)
+{
+	struct t *t = *state;
+	static uint8_t buf[VNET_PKT_MAX];
+	struct vnet_super sp = super(buf, 4 * 1360);
+	uint64_t dc_tx;
+
+	up_on_dtls(t);
+	assert_int_equal(sess_gso_accept(&t->end[SRV].se), 0);
+	sess_gso_peer(&t->end[CLI].se, true);
+	dc_tx = t->end[CLI].se.se_dc.dc_tx_pkts;
+	want_bytes = (int)t->end[SRV].bytes + 4 * (40 + 1360);
+	assert_int_equal(sess_send_super(&t->end[CLI].se, &sp), 0);
+	udp_tx_flush(t->end[CLI].udp_tx);
+	run_until(t, srv_got_bytes, "four segments arrive over DTLS");
+	assert_int_equal(t->end[CLI].se.se_dc.dc_tx_pkts, dc_tx + 4);
+	assert_int_equal(t->end[SRV].supers, 0);
+	assert_int_equal(t->end[CLI].se.se_n.sc_gso_tx, 0);
+}
+
 static void test_dtls_then_tls_then_dtls(void **state)
 {
 	struct t *t = *state;
@@ -552,6 +674,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_data_over_tls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_super_packets_over_tls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_super_bad_header_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_super_cut_for_dtls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_super_unasked_fails_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtls_then_tls_then_dtls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_only_with_dtls_data_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_peer, setup, teardown),
