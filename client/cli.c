@@ -76,7 +76,7 @@ struct cli {
 	struct rt_state    c_rt;
 	struct dns         c_dns;		/* the pushed resolvers, client/dns.h */
 	bool               c_dns_ready;		/* c_dns initialised on the device */
-	bool               c_dns_warned;	/* "no back-end" said once */
+	int                c_dns_err;		/* the last failure, said once */
 	int                c_rtw_fd;		/* route changes (nl_watch) */
 	uv_poll_t          c_rtw_poll;
 
@@ -200,15 +200,19 @@ static void cli_dns(struct cli *c, const struct msg_config *m)
 			s.ds_full_tunnel = true;
 	if (was != DNS_NONE && memcmp(&c->c_dns.d_set, &s, sizeof(s)) == 0)
 		return;
-	if ((err = dns_apply(&c->c_dns, &s, &used)) == -ENOTSUP) {
-		if (!c->c_dns_warned)
-			log_warnx("dns %s: neither systemd-resolved nor resolvconf is "
-			    "here: the server's %d resolvers are not applied",
-			    c->c_tun_name, s.ds_nservers);
-		c->c_dns_warned = true;
-	} else if (err < 0) {
+	/* a failure is said once, not at every reconnect: with user set
+	 * (no exec, no polkit grant) it would come back each time */
+	if ((err = dns_apply(&c->c_dns, &s, &used)) < 0 && err == c->c_dns_err)
+		return;
+	c->c_dns_err = err;
+	if (err == -ENOTSUP)
+		log_warnx("dns %s: neither systemd-resolved nor resolvconf is "
+		    "here: the server's %d resolvers are not applied",
+		    c->c_tun_name, s.ds_nservers);
+	else if (err < 0) {
 		errno = -err;
-		log_warn("dns %s: cannot apply the server's resolvers", c->c_tun_name);
+		log_warn("dns %s: cannot apply the server's resolvers%s", c->c_tun_name,
+		    c->c_conf->c_user[0] != '\0' ? " (running as user)" : "");
 	} else if (used != DNS_NONE)
 		log_info("dns %s: %d servers, %d domains%s, via %s", c->c_tun_name,
 		    s.ds_nservers, s.ds_ndomains, s.ds_full_tunnel ? ", all names" : "",

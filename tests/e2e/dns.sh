@@ -9,6 +9,8 @@
 #     record (-d tun.vpn0 -f); with dns again, it is back.
 #  3. SIGTERM: the record goes, resolv.conf is as it was, exit 0.
 #  4. Without resolvconf (and no resolved): one log line, the tunnel up.
+#  5. With user set the client cannot exec resolvconf (seccomp): it says so
+#     and stays up (the privileged helper for this is not there yet).
 # The host's resolver is never touched: the client runs in a mount
 # namespace of its own (unshare -m) where a temp file is bind-mounted over
 # /etc/resolv.conf and a temp directory over /usr/local/sbin, holding a
@@ -125,6 +127,20 @@ cmp -s "$T/resolv.conf" "$T/resolv.base" || fail "resolv.conf changed without re
 stop_pid "$CLIENT_PID"
 [[ $STOP_RC == 0 ]] || fail "client exit $STOP_RC (4)"
 ok "one warning, tunnel up, resolv.conf untouched"
+
+say "5. user = nobody: resolvconf cannot run; warned, tunnel up"
+: > "$T/alice.log"
+: > "$T/resolvconf.calls"
+echo 'user = "nobody"; group = "nogroup";' >> "$T/alice.conf"
+start_alice_ns resolvconf
+wait_until 15 client_up alice || fail "alice (nobody) not up"
+wait_until 5 grep -q "dns vpn0: cannot apply the server's resolvers (running as user): Operation not permitted" \
+	"$T/alice.log" || fail "no warning when exec is forbidden"
+[[ ! -s $T/resolvconf.calls ]] || fail "resolvconf ran under seccomp: $(cat "$T/resolvconf.calls")"
+stop_pid "$CLIENT_PID"
+[[ $STOP_RC == 0 ]] || fail "client exit $STOP_RC (5)"
+cmp -s "$T/resolv.conf" "$T/resolv.base" || fail "resolv.conf changed (5)"
+ok "warned, tunnel up, resolvconf not run, resolv.conf untouched"
 
 [[ $(sha256sum /etc/resolv.conf 2>/dev/null || true) == "$host_resolv" ]] ||
 	fail "the host's /etc/resolv.conf changed"
