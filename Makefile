@@ -149,7 +149,7 @@ FUZZ_TARGETS  = $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 
 FUZZ_CONF     = $(wildcard conf/*.c) crypto/fp.c	# conf/ links as a whole, with the fingerprint syntax
 
-build/fuzz/fuzz_frame:    tunnel/frame.c tunnel/vnet.c
+build/fuzz/fuzz_frame:    tunnel/frame.c tunnel/vnet.c $(FUZZ_CONF)	# conf_check_domain checks pushed domains
 build/fuzz/fuzz_dtls_msg: tunnel/frame.c server/filter.c $(FUZZ_CONF)
 build/fuzz/fuzz_ip:       server/filter.c $(FUZZ_CONF)
 build/fuzz/fuzz_ip6:      server/filter.c $(FUZZ_CONF)

@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "client/cli.h"
+#include "client/dns.h"
 #include "client/routes.h"
 #include "conf/conf.h"
 #include "crypto/dtls.h"
@@ -73,6 +74,9 @@ struct cli {
 	struct msg_config  c_cfg;		/* what the tunnel is set up with */
 	bool               c_cfg_applied;
 	struct rt_state    c_rt;
+	struct dns         c_dns;		/* the pushed resolvers, client/dns.h */
+	bool               c_dns_ready;		/* c_dns initialised on the device */
+	int                c_dns_err;		/* the last failure, said once */
 	int                c_rtw_fd;		/* route changes (nl_watch) */
 	uv_poll_t          c_rtw_poll;
 
@@ -182,6 +186,68 @@ static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 	return 0;
 }
 
+/* The pushed resolvers onto the tunnel device, or off it when the server
+ * now pushes none. When the tunnel comes up, and again when a CONFIG
+ * update changes them (full reload); a failure is logged and the tunnel
+ * stays up, since routes work without DNS. */
+static void cli_dns(struct cli *c, const struct msg_config *m)
+{
+	enum dns_backend was = c->c_dns.d_applied, used;
+	struct dns_set s;
+	int i, err;
+
+	if (!c->c_dns_ready) {
+		dns_init(&c->c_dns, c->c_tun_name, c->c_tun_ifindex, &dns_exec_ops, NULL);
+		c->c_dns_ready = true;
+		was = DNS_NONE;
+	}
+	memset(&s, 0, sizeof(s));
+	memcpy(s.ds_servers, m->mc_dns, sizeof(s.ds_servers));
+	s.ds_nservers = m->mc_ndns;
+	memcpy(s.ds_domains, m->mc_search, sizeof(s.ds_domains));
+	s.ds_ndomains = m->mc_nsearch;
+	for (i = 0; i < m->mc_nroutes; i++)
+		if (m->mc_routes[i].plen == 0)
+			s.ds_full_tunnel = true;
+	if (was != DNS_NONE && memcmp(&c->c_dns.d_set, &s, sizeof(s)) == 0)
+		return;
+	/* a failure is said once, not at every reconnect: with user set
+	 * (no exec, no polkit grant) it would come back each time */
+	if ((err = dns_apply(&c->c_dns, &s, &used)) < 0 && err == c->c_dns_err)
+		return;
+	c->c_dns_err = err;
+	if (err == -ENOTSUP)
+		log_warnx("dns %s: neither systemd-resolved nor resolvconf is "
+		    "here: the server's %d resolvers are not applied",
+		    c->c_tun_name, s.ds_nservers);
+	else if (err < 0) {
+		errno = -err;
+		log_warn("dns %s: cannot apply the server's resolvers%s", c->c_tun_name,
+		    c->c_conf->c_user[0] != '\0' ? " (running as user)" : "");
+	} else if (used != DNS_NONE)
+		log_info("dns %s: %d servers, %d domains%s, via %s", c->c_tun_name,
+		    s.ds_nservers, s.ds_ndomains, s.ds_full_tunnel ? ", all names" : "",
+		    dns_backend_name(used));
+	else if (was != DNS_NONE)
+		log_info("dns %s: the server pushes no resolvers now: removed from %s",
+		    c->c_tun_name, dns_backend_name(was));
+}
+
+static void cli_dns_remove(struct cli *c)
+{
+	enum dns_backend was = c->c_dns.d_applied;
+	int err;
+
+	if (!c->c_dns_ready || was == DNS_NONE)
+		return;
+	if ((err = dns_remove(&c->c_dns)) < 0) {
+		errno = -err;
+		log_warn("dns %s: cannot remove from %s", c->c_tun_name,
+		    dns_backend_name(was));
+	} else
+		log_info("dns %s: removed from %s", c->c_tun_name, dns_backend_name(was));
+}
+
 /* The session's sink: a packet (or a super-packet, sp) from the server, to
  * the TUN device. */
 static void cli_to_tun(void *arg, const uint8_t *pkt, size_t len,
@@ -239,6 +305,7 @@ static void cli_up(struct cli *c, const struct frame *f)
 	if (c->c_rt.rs_host_kept)
 		log_info("host route to %s exists already: left as it is",
 		    inet_ntop(AF_INET, &c->c_rt.rs_host_addr, a, sizeof(a)));
+	cli_dns(c, &m);
 }
 
 /* A route changed: while the tunnel routes are in place (connected, or
@@ -780,6 +847,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 		ctl_close(c->c_ctl);
 		uv_run(loop, UV_RUN_DEFAULT);
 	}
+	cli_dns_remove(c);		/* before the device goes: resolvconf keeps records */
 	if (c->c_nl != NULL)
 		rt_remove(c->c_nl, &c->c_rt);
 	if (c->c_tun_fd >= 0)

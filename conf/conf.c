@@ -130,6 +130,32 @@ bool cidr_contains(const struct cidr *c, struct in_addr a)
 	return (a.s_addr & mask) == (c->addr.s_addr & mask);
 }
 
+int conf_check_domain(const char *s)
+{
+	size_t n, label = 0;
+
+	if (*s == '~')
+		s++;
+	n = strlen(s);
+	if (n > 0 && s[n - 1] == '.')
+		n--;			/* "corp.example." is absolute, same name */
+	if (n == 0 || n > 253)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (label == 0)
+				return -EINVAL;
+			label = 0;
+		} else if (isascii((unsigned char)s[i]) &&
+		    (isalnum((unsigned char)s[i]) || s[i] == '-')) {
+			if (++label > 63)
+				return -EINVAL;
+		} else
+			return -EINVAL;
+	}
+	return label == 0 ? -EINVAL : 0;
+}
+
 static bool host_char_ok(int ch)
 {
 	return isalnum(ch) || ch == '.' || ch == '-' || ch == '_';
@@ -473,6 +499,46 @@ static int h_routes(struct parse *p, const config_setting_t *s)
 	return for_each_string(p, s, "routes", CONF_MAX_ROUTES, add_route);
 }
 
+/* dns = [ "10.8.0.1", "fd00:8::1" ]; numeric addresses only: a client
+ * cannot look a resolver up by name. */
+static int add_dns(struct parse *p, const config_setting_t *s, const char *v)
+{
+	struct conf_dns *d = &p->p_c->c_dns[p->p_c->c_ndns];
+
+	if (inet_pton(AF_INET, v, d->cd_addr) == 1)
+		d->cd_family = AF_INET;
+	else if (inet_pton(AF_INET6, v, d->cd_addr) == 1)
+		d->cd_family = AF_INET6;
+	else
+		return fail(p, s, EINVAL, "dns: \"%.64s\" is not an IPv4 or "
+		    "IPv6 address", v);
+	p->p_c->c_ndns++;
+	return 0;
+}
+
+static int h_dns(struct parse *p, const config_setting_t *s)
+{
+	return for_each_string(p, s, "dns", CONF_MAX_DNS, add_dns);
+}
+
+static int add_search(struct parse *p, const config_setting_t *s,
+    const char *v)
+{
+	struct conf *c = p->p_c;
+
+	if (conf_check_domain(v) < 0)
+		return fail(p, s, EINVAL, "dns_search: \"%.64s%s\" is not a "
+		    "domain name", v, strlen(v) > 64 ? "..." : "");
+	snprintf(c->c_dns_search[c->c_ndns_search++], CONF_DOMAIN_MAX + 1,
+	    "%s", v);
+	return 0;
+}
+
+static int h_dns_search(struct parse *p, const config_setting_t *s)
+{
+	return for_each_string(p, s, "dns_search", CONF_MAX_SEARCH, add_search);
+}
+
 /* nat = { out_interface = "eth0"; }; */
 static int h_nat(struct parse *p, const config_setting_t *s)
 {
@@ -640,6 +706,8 @@ static const struct key keys[] = {
 	{ "keepalive",          M_BOTH,   h_keepalive },
 	{ "dead_peer_timeout",  M_BOTH,   h_dead_peer_timeout },
 	{ "client_to_client",   M_SERVER, h_client_to_client },
+	{ "dns",                M_SERVER, h_dns },
+	{ "dns_search",         M_SERVER, h_dns_search },
 	{ "state_dir",          M_SERVER, h_state_dir },
 	{ "server",             M_CLIENT, h_server },
 	{ "servers",            M_CLIENT, h_servers },
@@ -774,6 +842,29 @@ static int require(struct parse *p, const config_setting_t *root,
 	return 0;
 }
 
+/* The CONFIG message holds what is pushed and must fit one control frame
+ * (FRAME_CTRL_MAX, docs/protocol.md section 4): 28 bytes of fixed TLVs, 7
+ * per route, 6 or 18 per resolver, 2 + length per domain. Routes and
+ * resolvers at their maximum fit; long domains may not. */
+#define PUSH_MAX 1024
+
+static int check_push_size(struct parse *p, const config_setting_t *root)
+{
+	const struct conf *c = p->p_c;
+	size_t n = 28 + 2 + 7 * (size_t)c->c_nroutes;	/* 2: the GSO flag */
+	int i;
+
+	for (i = 0; i < c->c_ndns; i++)
+		n += c->c_dns[i].cd_family == AF_INET ? 6 : 18;
+	for (i = 0; i < c->c_ndns_search; i++)
+		n += 2 + strlen(c->c_dns_search[i]);
+	if (n <= PUSH_MAX)
+		return 0;
+	return fail(p, config_setting_get_member(root, "dns_search"), EINVAL,
+	    "dns_search: routes, dns and dns_search take %zu bytes, more than "
+	    "the %d a client is sent", n, PUSH_MAX);
+}
+
 static int finish_server(struct parse *p, const config_setting_t *root)
 {
 	static const char *const req[] = { "key", "cert", "network",
@@ -781,7 +872,8 @@ static int finish_server(struct parse *p, const config_setting_t *root)
 	struct conf *c = p->p_c;
 	int err;
 
-	if ((err = require(p, root, req)) < 0)
+	if ((err = require(p, root, req)) < 0 ||
+	    (err = check_push_size(p, root)) < 0)
 		return err;
 	if (c->c_nlisten == 0 &&
 	    conf_parse_sockaddr("0.0.0.0:4433", &c->c_listen[0]) == 0)

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -22,11 +23,20 @@
 #define CONF_FP_LEN      FP_STRLEN	/* crypto/fp.h owns the syntax */
 #define CONF_MAX_LINES   48	/* keys remembered with their line */
 #define CONF_MAX_FILES   4	/* @included files those lines may be in */
+#define CONF_MAX_DNS     8	/* dns: resolvers pushed to clients */
+#define CONF_MAX_SEARCH  8	/* dns_search: domains pushed with them */
+#define CONF_DOMAIN_MAX  254	/* "~" and a 253-character name */
 
 /* An IPv4 prefix; addr holds the network address (host bits zero). */
 struct cidr {
 	struct in_addr addr;
 	int            plen;	/* 0..32 */
+};
+
+/* A resolver pushed to clients: an IPv4 or IPv6 address. */
+struct conf_dns {
+	int     cd_family;		/* AF_INET or AF_INET6 */
+	uint8_t cd_addr[16];		/* network order; 4 bytes for AF_INET */
 };
 
 enum conf_mode { CONF_SERVER, CONF_CLIENT };
@@ -73,6 +83,10 @@ struct conf {
 	char c_allow_list[PATH_MAX];	/* required */
 	char c_state_dir[PATH_MAX];	/* "" = none; holds CONF_LEASE_FILE */
 	bool c_client_to_client;	/* default false */
+	struct conf_dns c_dns[CONF_MAX_DNS];
+	int  c_ndns;
+	char c_dns_search[CONF_MAX_SEARCH][CONF_DOMAIN_MAX + 1];
+	int  c_ndns_search;		/* "~name": a routing-only domain */
 
 	/* client */
 	struct conf_server_addr c_servers[CONF_MAX_SERVERS];
@@ -100,6 +114,11 @@ int conf_parse_cidr(const char *s, struct cidr *out);
 int conf_parse_sockaddr(const char *s, struct sockaddr_storage *out);
 /* "host:port" or "[v6]:port" -> host/port strings. 0 or -EINVAL. */
 int conf_parse_hostport(const char *s, struct conf_server_addr *out);
+/* A dns_search entry: a DNS name of at most 253 characters, labels of
+ * 1-63 [A-Za-z0-9-] separated by dots (one trailing dot allowed), with an
+ * optional leading "~" (routing-only, as resolvectl writes it). 0 or
+ * -EINVAL. The client checks pushed names with it too. */
+int conf_check_domain(const char *s);
 bool cidr_contains(const struct cidr *c, struct in_addr a);
 /* The line KEY ("network", "nat.out_interface") was set at, and its file
  * into *file (c_path, or an @included file); 0 with *file = c_path when

@@ -24,6 +24,7 @@ FP_C = "sha256:4c26d9074c27d89ede59270c0ac14b71e071b15239519f75474b2f3ba63481f5"
 DATA, CONFIG, DENY, KEEPALIVE, BYE, DTLS = 1, 2, 3, 4, 5, 6
 DC_DATA, DC_PROBE, DC_PROBE_ACK = 1, 2, 3
 T_VERSION, T_ADDR, T_GATEWAY, T_MTU, T_ROUTE, T_KEEPALIVE, T_DEAD = range(1, 8)
+T_DNS, T_DNS_SEARCH = 16, 17
 
 
 def ip(a):
@@ -103,6 +104,10 @@ def seeds():
         frame(DATA, ECHO) + frame(KEEPALIVE) + frame(DATA, ipv4(SERVER, PEER, 17, UDP)) +
         frame(BYE, b"server shutting down"),
         "split_routes": frame(CONFIG, split + tlv(99, b"future")) + frame(KEEPALIVE),
+        "dns": frame(CONFIG, cfg + tlv(T_DNS, ip("10.8.0.1")) +
+                     tlv(T_DNS, socket.inet_pton(socket.AF_INET6, "fd00:8::1")) +
+                     tlv(T_DNS_SEARCH, b"corp.example") +
+                     tlv(T_DNS_SEARCH, b"~lab.example")),
         "deny": frame(DENY, b"not on the allow-list"),
         "unknown_type": frame(9, b"skipped") + frame(KEEPALIVE) + frame(DATA, ECHO),
         "bad_flags": frame(KEEPALIVE) + b"\x04\x01\x00\x00",

@@ -181,6 +181,10 @@ static int peer_send_config(struct peer *pe)
 	m.mc_dead_peer_timeout = (uint16_t)c->c_dead_peer_timeout;
 	memcpy(m.mc_routes, c->c_routes, sizeof(c->c_routes[0]) * (size_t)c->c_nroutes);
 	m.mc_nroutes = c->c_nroutes;
+	memcpy(m.mc_dns, c->c_dns, sizeof(m.mc_dns));
+	m.mc_ndns = c->c_ndns;
+	memcpy(m.mc_search, c->c_dns_search, sizeof(m.mc_search));
+	m.mc_nsearch = c->c_ndns_search;
 	/* super-packets whole over TLS, once the client says it takes them too */
 	m.mc_gso = sess_gso_accept(&pe->pe_sess) == 0;
 	if ((n = msg_config_encode(&m, buf, sizeof(buf))) < 0)

@@ -5,7 +5,8 @@ pkgs="gcc make pkg-config libssl-dev libuv1-dev libconfig-dev libcmocka-dev
 libmnl-dev libnftables-dev libjansson-dev nftables iproute2 iputils-ping python3 python3-cryptography python3-jsonschema jq openssl
 conntrack libcap-ng-dev libseccomp-dev libsystemd-dev
 clang libclang-rt-14-dev
-procps coreutils util-linux systemd"
+procps coreutils util-linux systemd
+dbus-daemon"	# test_dns: a private bus for the fake systemd-resolved
 [ $# -gt 0 ] && pkgs="$*"
 missing=
 for p in $pkgs; do

@@ -8,6 +8,8 @@
 
 enum { TLV_VERSION = 1, TLV_ADDR = 2, TLV_GATEWAY = 3, TLV_MTU = 4,
        TLV_ROUTE = 5, TLV_KEEPALIVE = 6, TLV_DEAD = 7,
+       /* 8..15 are left to the tunnel's IPv6 address and routes */
+       TLV_DNS = 16, TLV_DNS_SEARCH = 17,
        TLV_GSO = 32 };	/* flags from 32 on: any length, later versions may add to them */
 
 static int frame_len_ok(uint8_t type, size_t len)
@@ -131,6 +133,14 @@ int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap)
 		if ((err = put_prefix(out, cap, &off, TLV_ROUTE,
 		    m->mc_routes[i].addr, m->mc_routes[i].plen)) < 0)
 			return err;
+	for (i = 0; i < m->mc_ndns; i++)
+		if ((err = put_tlv(out, cap, &off, TLV_DNS, m->mc_dns[i].cd_addr,
+		    m->mc_dns[i].cd_family == AF_INET6 ? 16 : 4)) < 0)
+			return err;
+	for (i = 0; i < m->mc_nsearch; i++)
+		if ((err = put_tlv(out, cap, &off, TLV_DNS_SEARCH, m->mc_search[i],
+		    (uint8_t)strnlen(m->mc_search[i], CONF_DOMAIN_MAX))) < 0)
+			return err;
 	if (m->mc_gso && (err = put_tlv(out, cap, &off, TLV_GSO, NULL, 0)) < 0)
 		return err;
 	return (int)off;
@@ -139,6 +149,34 @@ int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap)
 static uint16_t get_u16(const uint8_t *v)
 {
 	return (uint16_t)(v[0] << 8 | v[1]);
+}
+
+/* The variable-length TLVs. A domain is checked as the server's own
+ * configuration is: the client hands it to resolvconf as a line of text,
+ * so a newline or a space in it would be a second directive. */
+static int decode_dns(uint8_t t, const uint8_t *v, uint8_t l,
+    struct msg_config *m)
+{
+	struct conf_dns *d;
+	char *name;
+
+	if (t == TLV_DNS) {
+		if ((l != 4 && l != 16) || m->mc_ndns >= CONF_MAX_DNS)
+			return -EPROTO;
+		d = &m->mc_dns[m->mc_ndns++];
+		d->cd_family = l == 4 ? AF_INET : AF_INET6;
+		memcpy(d->cd_addr, v, l);
+		return 0;
+	}
+	if (l == 0 || l > CONF_DOMAIN_MAX || m->mc_nsearch >= CONF_MAX_SEARCH)
+		return -EPROTO;
+	name = m->mc_search[m->mc_nsearch];
+	memcpy(name, v, l);
+	name[l] = '\0';
+	if (conf_check_domain(name) < 0)
+		return -EPROTO;
+	m->mc_nsearch++;
+	return 0;
 }
 
 /* One TLV into m; lengths were checked against the buffer by the caller,
@@ -150,6 +188,8 @@ static int decode_tlv(uint8_t t, const uint8_t *v, uint8_t l,
 		[TLV_GATEWAY] = 4, [TLV_MTU] = 2, [TLV_ROUTE] = 5,
 		[TLV_KEEPALIVE] = 2, [TLV_DEAD] = 2, [TLV_GSO] = 0xff };
 
+	if (t == TLV_DNS || t == TLV_DNS_SEARCH)
+		return decode_dns(t, v, l, m);
 	if (t >= sizeof(want) || want[t] == 0)
 		return 0;			/* unknown: skip */
 	if (want[t] != 0xff && l != want[t])	/* 0xff: a flag, any length */

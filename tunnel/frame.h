@@ -70,13 +70,18 @@ struct msg_config {
 	uint16_t       mc_dead_peer_timeout;
 	struct cidr    mc_routes[CONF_MAX_ROUTES];
 	int            mc_nroutes;
+	struct conf_dns mc_dns[CONF_MAX_DNS];		/* resolvers, in order */
+	int            mc_ndns;
+	char           mc_search[CONF_MAX_SEARCH][CONF_DOMAIN_MAX + 1];
+	int            mc_nsearch;			/* "~name": routing only */
 	bool           mc_gso;		/* the server takes GSO frames */
 };
 
 /* Encode into out (cap bytes, payload only). Returns length or -ENOSPC. */
 int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap);
 /* Decode; unknown TLVs are skipped. 0 or -EPROTO (truncated, bad lengths,
- * missing address/gateway/mtu, bad prefix lengths, too many routes). */
+ * missing address/gateway/mtu, bad prefix lengths, too many routes,
+ * resolvers or domains, a domain conf_check_domain refuses). */
 int msg_config_decode(const uint8_t *p, size_t len, struct msg_config *m);
 
 #endif

@@ -550,6 +550,114 @@ static void test_err_str(void **state)
 	assert_string_equal(conf_err_str(&err, buf, 3), "x:");
 }
 
+static void test_dns(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+	char a[INET6_ADDRSTRLEN];
+	const char *path = put(f, "t.conf", MIN_SERVER
+	    "dns = [ \"10.8.0.1\", \"fd00:8::1\" ];\n"
+	    "dns_search = [ \"corp.example\", \"~lab.example.\" ];\n");
+
+	assert_int_equal(conf_load(&c, path, &err), 0);
+	assert_int_equal(c.c_ndns, 2);
+	assert_int_equal(c.c_dns[0].cd_family, AF_INET);
+	assert_string_equal(inet_ntop(AF_INET, c.c_dns[0].cd_addr, a, sizeof(a)), "10.8.0.1");
+	assert_int_equal(c.c_dns[1].cd_family, AF_INET6);
+	assert_string_equal(inet_ntop(AF_INET6, c.c_dns[1].cd_addr, a, sizeof(a)), "fd00:8::1");
+	assert_int_equal(c.c_ndns_search, 2);
+	assert_string_equal(c.c_dns_search[0], "corp.example");
+	assert_string_equal(c.c_dns_search[1], "~lab.example.");
+	/* one string is a list of one, as for listen */
+	path = put(f, "t.conf", MIN_SERVER "dns = \"10.8.0.53\";\n");
+	assert_int_equal(conf_load(&c, path, &err), 0);
+	assert_int_equal(c.c_ndns, 1);
+	assert_int_equal(c.c_ndns_search, 0);
+}
+
+static void test_dns_errors(void **state)
+{
+	char big[400], label[80];
+
+	expect_err(state, MIN_SERVER "dns = [ \"10.8.0.1\",\n \"dns.example\" ];\n",
+	    -EINVAL, 6, "dns: \"dns.example\" is not an IPv4 or IPv6 address");
+	expect_err(state, MIN_SERVER "dns = [ \"1.1.1.1\", \"1.1.1.2\", \"1.1.1.3\", "
+	    "\"1.1.1.4\", \"1.1.1.5\", \"1.1.1.6\", \"1.1.1.7\", \"1.1.1.8\", "
+	    "\"1.1.1.9\" ];\n", -EINVAL, 6, "dns: more than 8 entries");
+	expect_err(state, MIN_SERVER "dns = [ 1 ];\n", -EINVAL, 6,
+	    "dns: expected a string or a list of strings");
+	expect_err(state, MIN_SERVER "dns_search = [ \"corp example\" ];\n",
+	    -EINVAL, 6, "dns_search: \"corp example\" is not a domain name");
+	expect_err(state, MIN_SERVER "\ndns_search = \"a..b\";\n",
+	    -EINVAL, 7, "dns_search: \"a..b\" is not a domain name");
+	expect_err(state, MIN_SERVER "dns_search = [ \"x\", \"x\", \"x\", \"x\", "
+	    "\"x\", \"x\", \"x\", \"x\", \"x\" ];\n", -EINVAL, 6,
+	    "dns_search: more than 8 entries");
+	memset(label, 'a', 64);
+	snprintf(label + 64, sizeof(label) - 64, ".example");
+	snprintf(big, sizeof(big), MIN_SERVER "dns_search = \"%s\";\n", label);
+	expect_err(state, big, -EINVAL, 6, "is not a domain name");
+	expect_err(state, MIN_CLIENT "dns = [ \"10.8.0.1\" ];\n", -EINVAL, 6,
+	    "dns: not allowed in client mode");
+}
+
+/* Four domains of 250 characters and one more do not fit the CONFIG
+ * message: 28 fixed bytes, the GSO flag (2), 4 * 252 + 3 = 1041. */
+static void test_dns_search_budget(void **state)
+{
+	static char text[4096];
+	char name[251];
+	size_t off;
+	int i;
+
+	for (i = 0; i < 250; i++)
+		name[i] = i % 50 == 49 ? '.' : 'a';
+	name[250] = '\0';
+	off = (size_t)snprintf(text, sizeof(text), MIN_SERVER "dns_search = [\n");
+	for (i = 0; i < 4; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "\"%s\",\n", name);
+	snprintf(text + off, sizeof(text) - off, "\"x\" ];\n");
+	expect_err(state, text, -EINVAL, 6, "dns_search: routes, dns and "
+	    "dns_search take 1041 bytes, more than the 1024 a client is sent");
+}
+
+static void test_check_domain(void **state)
+{
+	char n[300];
+
+	(void)state;
+	assert_int_equal(conf_check_domain("corp.example"), 0);
+	assert_int_equal(conf_check_domain("~corp.example"), 0);
+	assert_int_equal(conf_check_domain("corp.example."), 0);
+	assert_int_equal(conf_check_domain("xn--bcher-kva.example"), 0);
+	assert_int_equal(conf_check_domain("localdomain"), 0);
+	assert_int_equal(conf_check_domain(""), -EINVAL);
+	assert_int_equal(conf_check_domain("."), -EINVAL);
+	assert_int_equal(conf_check_domain("~"), -EINVAL);
+	assert_int_equal(conf_check_domain("~."), -EINVAL);
+	assert_int_equal(conf_check_domain(".corp"), -EINVAL);
+	assert_int_equal(conf_check_domain("a..b"), -EINVAL);
+	assert_int_equal(conf_check_domain("a_b.example"), -EINVAL);
+	assert_int_equal(conf_check_domain("a\nnameserver 1.2.3.4"), -EINVAL);
+	assert_int_equal(conf_check_domain("~~a"), -EINVAL);
+	/* 253 characters is the most; labels up to 63 */
+	memset(n, 'a', sizeof(n));
+	for (int i = 63; i < 253; i += 64)
+		n[i] = '.';
+	n[253] = '\0';
+	assert_int_equal(conf_check_domain(n), 0);
+	n[253] = 'a';
+	n[254] = '\0';
+	assert_int_equal(conf_check_domain(n), -EINVAL);
+	memset(n, 'a', 64);
+	n[64] = '\0';
+	assert_int_equal(conf_check_domain(n), -EINVAL);
+	n[63] = '\0';
+	assert_int_equal(conf_check_domain(n), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +685,10 @@ int main(void)
 		cmocka_unit_test(test_parse_addresses),
 		cmocka_unit_test(test_cidr_contains),
 		cmocka_unit_test(test_err_str),
+		cmocka_unit_test(test_dns),
+		cmocka_unit_test(test_dns_errors),
+		cmocka_unit_test(test_dns_search_budget),
+		cmocka_unit_test(test_check_domain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -667,6 +668,161 @@ static void test_config_decode_resets_output(void **state)
 	assert_int_equal(m.mc_nroutes, 1);
 }
 
+/* ---- CONFIG: resolvers and search domains (TLVs 16 and 17) ---- */
+
+#define T_DNS        16
+#define T_DNS_SEARCH 17
+
+static void config_with_dns(struct msg_config *m)
+{
+	config_sample(m, 2);
+	m->mc_dns[0].cd_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "10.8.0.1", m->mc_dns[0].cd_addr), 1);
+	m->mc_dns[1].cd_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::1", m->mc_dns[1].cd_addr), 1);
+	m->mc_ndns = 2;
+	strcpy(m->mc_search[0], "corp.example");
+	strcpy(m->mc_search[1], "~lab.example");
+	m->mc_nsearch = 2;
+}
+
+static void test_config_dns_round_trip(void **state)
+{
+	struct msg_config in, out;
+	uint8_t buf[FRAME_CTRL_MAX];
+	int n;
+
+	(void)state;
+	config_with_dns(&in);
+	n = msg_config_encode(&in, buf, sizeof(buf));
+	assert_in_range(n, 1, FRAME_CTRL_MAX);
+	memset(&out, 0x5a, sizeof(out));
+	assert_int_equal(msg_config_decode(buf, (size_t)n, &out), 0);
+	assert_int_equal(out.mc_nroutes, 2);
+	assert_int_equal(out.mc_ndns, 2);
+	assert_int_equal(out.mc_dns[0].cd_family, AF_INET);
+	assert_memory_equal(out.mc_dns[0].cd_addr, in.mc_dns[0].cd_addr, 4);
+	assert_int_equal(out.mc_dns[1].cd_family, AF_INET6);
+	assert_memory_equal(out.mc_dns[1].cd_addr, in.mc_dns[1].cd_addr, 16);
+	assert_int_equal(out.mc_nsearch, 2);
+	assert_string_equal(out.mc_search[0], "corp.example");
+	assert_string_equal(out.mc_search[1], "~lab.example");
+}
+
+/* The most a server's configuration may push (conf.c's budget: 64 routes,
+ * 8 IPv6 resolvers, domains up to 1024 bytes in all) fits one frame. */
+static void test_config_dns_max_fits(void **state)
+{
+	struct msg_config in, out;
+	uint8_t buf[FRAME_CTRL_MAX];
+	int i, n;
+
+	(void)state;
+	config_sample(&in, CONF_MAX_ROUTES);
+	for (i = 0; i < CONF_MAX_DNS; i++) {
+		in.mc_dns[i].cd_family = AF_INET6;
+		in.mc_dns[i].cd_addr[15] = (uint8_t)i;
+	}
+	in.mc_ndns = CONF_MAX_DNS;
+	/* 1024 - 28 - 448 - 144 = 404 bytes: 8 domains of 48 + 2 */
+	for (i = 0; i < CONF_MAX_SEARCH; i++)
+		snprintf(in.mc_search[i], sizeof(in.mc_search[i]), "d%d.%045d", i, 0);
+	in.mc_nsearch = CONF_MAX_SEARCH;
+	in.mc_gso = true;
+	n = msg_config_encode(&in, buf, sizeof(buf));
+	assert_int_equal(n, 28 + 7 * CONF_MAX_ROUTES + 18 * CONF_MAX_DNS +
+	    CONF_MAX_SEARCH * 50 + 2);
+	assert_true(n <= FRAME_CTRL_MAX);
+	assert_int_equal(msg_config_decode(buf, (size_t)n, &out), 0);
+	assert_int_equal(out.mc_ndns, CONF_MAX_DNS);
+	assert_int_equal(out.mc_nsearch, CONF_MAX_SEARCH);
+}
+
+/* A client of protocol version 1 knows TLVs 1..7 and skips the rest
+ * (test_config_decode_skips_unknown_tlvs): every TLV the resolvers add is
+ * outside that range and well formed, so such a client reads the same
+ * address, gateway, MTU, timers and routes from a message with them as
+ * from one without. */
+static void test_config_dns_invisible_to_v1(void **state)
+{
+	struct msg_config with, without, a, b;
+	uint8_t buf[FRAME_CTRL_MAX], base[FRAME_CTRL_MAX];
+	int n, nb;
+	size_t off;
+
+	(void)state;
+	config_with_dns(&with);
+	without = with;
+	without.mc_ndns = without.mc_nsearch = 0;
+	n = msg_config_encode(&with, buf, sizeof(buf));
+	nb = msg_config_encode(&without, base, sizeof(base));
+	assert_true(n > nb);
+	assert_memory_equal(buf, base, (size_t)nb);	/* the new ones come last */
+	for (off = (size_t)nb; off < (size_t)n; off += 2 + (size_t)buf[off + 1]) {
+		assert_true(buf[off] == T_DNS || buf[off] == T_DNS_SEARCH);
+		assert_true(buf[off] > T_DEAD);
+		assert_true(off + 2 + buf[off + 1] <= (size_t)n);
+	}
+	assert_int_equal(off, (size_t)n);
+	assert_int_equal(msg_config_decode(buf, (size_t)n, &a), 0);
+	assert_int_equal(msg_config_decode(base, (size_t)nb, &b), 0);
+	assert_int_equal(b.mc_ndns, 0);
+	a.mc_ndns = a.mc_nsearch = 0;
+	memset(a.mc_dns, 0, sizeof(a.mc_dns));
+	memset(a.mc_search, 0, sizeof(a.mc_search));
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+static void expect_dns_refused(const void *v, uint8_t type, uint8_t l)
+{
+	struct msg_config m;
+	struct tlvbuf t = { .len = 0 };
+
+	put_required(&t, 24, 1400);
+	put(&t, type, v, l);
+	assert_int_equal(msg_config_decode(t.b, t.len, &m), -EPROTO);
+}
+
+/* A resolver is 4 or 16 bytes; a domain is a name conf_check_domain takes:
+ * a newline would be a second resolv.conf directive on the client. */
+static void test_config_dns_bad_values(void **state)
+{
+	static const char *const bad[] = { "corp.example\nnameserver 6.6.6.6",
+		"a b", "", ".", "a..b", "-x.\xc3\xa9", "~", "a/b" };
+	uint8_t addr[17] = { 10, 8, 0, 1 };
+	size_t i;
+
+	(void)state;
+	expect_dns_refused(addr, T_DNS, 0);
+	expect_dns_refused(addr, T_DNS, 5);
+	expect_dns_refused(addr, T_DNS, 17);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_dns_refused(bad[i], T_DNS_SEARCH, (uint8_t)strlen(bad[i]));
+}
+
+static void test_config_dns_too_many(void **state)
+{
+	struct msg_config m;
+	struct tlvbuf t = { .len = 0 };
+	uint8_t addr[4] = { 10, 8, 0, 1 };
+	int i;
+
+	(void)state;
+	put_required(&t, 24, 1400);
+	for (i = 0; i < CONF_MAX_DNS; i++)
+		put(&t, T_DNS, addr, 4);
+	for (i = 0; i < CONF_MAX_SEARCH; i++)
+		put(&t, T_DNS_SEARCH, "x.example", 9);
+	assert_int_equal(msg_config_decode(t.b, t.len, &m), 0);
+	assert_int_equal(m.mc_ndns, CONF_MAX_DNS);
+	assert_int_equal(m.mc_nsearch, CONF_MAX_SEARCH);
+	put(&t, T_DNS, addr, 4);
+	assert_int_equal(msg_config_decode(t.b, t.len, &m), -EPROTO);
+	t.len -= 6;
+	put(&t, T_DNS_SEARCH, "x.example", 9);
+	assert_int_equal(msg_config_decode(t.b, t.len, &m), -EPROTO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -695,6 +851,11 @@ int main(void)
 		cmocka_unit_test(test_config_decode_wrong_value_length),
 		cmocka_unit_test(test_config_decode_skips_unknown_tlvs),
 		cmocka_unit_test(test_config_decode_resets_output),
+		cmocka_unit_test(test_config_dns_round_trip),
+		cmocka_unit_test(test_config_dns_max_fits),
+		cmocka_unit_test(test_config_dns_invisible_to_v1),
+		cmocka_unit_test(test_config_dns_bad_values),
+		cmocka_unit_test(test_config_dns_too_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
