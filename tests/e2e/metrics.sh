@@ -90,6 +90,29 @@ ct=$(in_ns "$NS_S" curl -fsS -o /dev/null -w '%{content_type}' "$SRV_URL/metrics
 	fail "HEAD not 200"
 ok "content type $ct; / is 404, POST 405, HEAD 200"
 
+# --- a scraper flood: 40 idle connections hold what MHD allows them (16,
+# 8 per address), the rest are refused; the tunnel and vpnctl go on, and
+# the endpoint answers again once they are gone ---
+in_ns "$NS_S" "$PY" -c '
+import socket, sys, time
+socks = []
+for i in range(40):
+    s = socket.socket(); s.settimeout(2); s.connect(("127.0.0.1", 958)); socks.append(s)
+open(sys.argv[1], "w").close()          # flood in place
+deadline = time.time() + 20
+while time.time() < deadline and not __import__("os").path.exists(sys.argv[2]):
+    time.sleep(0.05)
+' "$T/flood.on" "$T/flood.off" &
+FLOOD=$!
+PIDS+=("$FLOOD")
+wait_until 10 test -e "$T/flood.on" || fail "flood did not start"
+in_ns "$TAG-c1" ping -c 3 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "tunnel stalled by a scraper flood"
+ctl_s metrics | "${PARSE[@]}" check vpnd_peers_connected || fail "vpnctl metrics during a flood"
+touch "$T/flood.off"
+wait "$FLOOD" || fail "flood script"
+wait_until 10 scrape_s || fail "endpoint did not recover after the flood"
+ok "40 idle scraper connections: tunnel and vpnctl unaffected, endpoint back after"
+
 # --- a client that is not allowed counts as denied ---
 d0=$(value scrape_s vpnd_handshakes_total result=denied)
 start_client mallory 2
