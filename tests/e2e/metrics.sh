@@ -73,6 +73,7 @@ tx1=$(value scrape_s vpnd_peer_transmit_bytes_total peer=alice)
 (( rx1 >= rx0 + 5 * 1028 && tx1 >= tx0 + 5 * 1028 )) ||
 	fail "alice's bytes did not grow with 5 pings of 1028 bytes: rx $rx0 -> $rx1, tx $tx0 -> $tx1"
 ok "vpnd_peer_receive_bytes_total{peer=\"alice\"} $rx0 -> $rx1 after 5 pings (tx $tx0 -> $tx1)"
+scrape_s | grep -v '^# ' | sed 's/^/#   /'	# the scrape, for the record
 
 # --- vpnctl metrics: the same text, parsed the same way ---
 ctl_s metrics > "$T/ctl.txt" || fail "vpnctl metrics"
@@ -144,11 +145,19 @@ rc=0; out=$("$VPND" -t -c "$T/bad.conf" 2>&1) || rc=$?
 ok "vpnd -t: $out"
 
 # --- shutdown closes the endpoint, leaves nothing open ---
-stop_pid "$SERVER_PID"
+# stopped within 10 s: an endpoint left open would keep the loop running
+exited() { [[ ! -e /proc/$1 || $(awk '{print $3}' "/proc/$1/stat") == Z ]]; }
+stop_in() {
+	kill -TERM "$1"
+	wait_until 10 exited "$1" || fail "$2 did not exit within 10 s of SIGTERM"
+	STOP_RC=0
+	wait "$1" || STOP_RC=$?
+}
+stop_in "$SERVER_PID" server
 [[ $STOP_RC == 0 ]] || fail "server exit $STOP_RC"
 ! grep -q "handles left open" "$T/server.log" || fail "server left handles open"
 ! in_ns "$NS_S" curl -fsS --max-time 2 "$SRV_URL/metrics" >/dev/null 2>&1 || fail "endpoint still up"
-stop_pid "$PID_alice"
+stop_in "$PID_alice" client
 [[ $STOP_RC == 0 ]] || fail "client exit $STOP_RC"
 ! grep -q "handles left open" "$T/alice.log" || fail "client left handles open"
 ! in_ns "$TAG-c1" curl -fsS --max-time 2 "$CLI_URL/metrics" >/dev/null 2>&1 || fail "client endpoint still up"
