@@ -243,6 +243,32 @@ static void test_bind_in_use(void **state)
 	assert_null(h2);
 }
 
+/* metrics_listen = "[::1]:PORT": an IPv6-only socket, served the same. */
+static void test_ipv6(void **state)
+{
+	struct fx *fx = *state;
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_storage ss = { 0 };
+	struct http *h6 = NULL;
+	const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	char buf[4096];
+	int fd;
+
+	memcpy(&ss, &sin6, sizeof(sin6));
+	if (http_open(&h6, &fx->loop, &ss, render, fx) == -EADDRNOTAVAIL)
+		skip();			/* no IPv6 loopback here */
+	assert_non_null(h6);
+	sin6.sin6_port = htons(http_port(h6));
+	assert_true((fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+	assert_true(read_all(fx, fd, buf, sizeof(buf)) > 0);
+	close(fd);
+	assert_int_equal(status(buf), 200);
+	http_close(h6);
+}
+
 int main(void)
 {
 	uv_loop_t once;
@@ -255,6 +281,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connection_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_open_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_in_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 	};
 
 	/* libuv opens a pipe at its first loop and keeps it: before counting */
