@@ -12,7 +12,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = openssl libuv libconfig libmnl libnftables libcap-ng libseccomp jansson libsystemd
+PKGS     = openssl libuv libconfig libmnl libnftables libcap-ng libseccomp jansson libsystemd \
+	   libmicrohttpd
 VERSION  = 0.1.0
 
 WARN     = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \

@@ -29,6 +29,8 @@
 #include "crypto/dtls.h"
 #include "crypto/tls.h"
 #include "daemon/ctl.h"
+#include "daemon/http.h"
+#include "daemon/metrics.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/priv.h"
@@ -50,6 +52,7 @@ struct cli {
 	struct tls_ctx    *c_tls;
 	struct nl         *c_nl;
 	struct ctl        *c_ctl;
+	struct http       *c_http;		/* metrics_listen, or NULL */
 	enum cli_state     c_state;
 	int                c_server;		/* index into servers */
 	int                c_tries;		/* failed attempts this round */
@@ -91,6 +94,9 @@ struct cli {
 	const char        *c_offload;		/* tun_offload_str */
 	uint64_t           c_drop_down;		/* TUN packets while not UP */
 	struct sess_counts c_gone;		/* of sessions that have ended */
+	uint64_t           c_hs_ns;		/* uv_hrtime() at connect */
+	uint64_t           c_hs_denied, c_hs_failed;
+	struct metrics_hist c_hs_time;		/* connect to CONFIG; count = ok */
 	time_t             c_started, c_since;
 	uint8_t            c_pkt[UDP_MSG_MAX];
 };
@@ -288,6 +294,7 @@ static void cli_up(struct cli *c, const struct frame *f)
 	}
 	c->c_state = CLI_UP;
 	c->c_since = time(NULL);
+	metrics_hist_observe(&c->c_hs_time, (double)(uv_hrtime() - c->c_hs_ns) / 1e9);
 	c->c_backoff = 1000;
 	c->c_tries = 0;
 	/* the server's timers, where it says them */
@@ -476,6 +483,8 @@ static void cli_on_closed(void *arg)
 		uv_poll_stop(&c->c_tun_poll);
 	if (c->c_state == CLI_STOPPED)
 		return;
+	if (!was_up)
+		(*(c->c_denied ? &c->c_hs_denied : &c->c_hs_failed))++;
 	if (c->c_denied)
 		c->c_tries = c->c_conf->c_nservers;	/* straight to backoff */
 	c->c_denied = false;
@@ -524,6 +533,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->c_state = CLI_HANDSHAKE;
 	c->c_deadline = uv_now(c->c_loop) + CLI_CONNECT_MS;
+	c->c_hs_ns = uv_hrtime();
 	if (sess_init(&c->c_sess, c->c_loop, &c->c_batch, fd, ssl, true,
 	    cf->c_transport != CONF_TRANSPORT_DTLS, &cli_sess_cb, c) < 0) {
 		cli_schedule(c, true);
@@ -711,6 +721,46 @@ static void cli_peers(struct cli *c, struct ctl_req *rq)
 	ctl_reply_buf(rq, 0, &b);
 }
 
+/* The client's metrics: its one session (the server as the peer), the
+ * totals, its handshakes and drops. */
+static int cli_metrics(void *arg, struct ctl_buf *b)
+{
+	static const char *const fam[4][2] = {
+		{ "vpnd_peer_receive_bytes_total", "Inner bytes received from the server." },
+		{ "vpnd_peer_transmit_bytes_total", "Inner bytes sent to the server." },
+		{ "vpnd_peer_receive_packets_total", "Inner packets received from the server." },
+		{ "vpnd_peer_transmit_packets_total", "Inner packets sent to the server." },
+	};
+	static const char d[] = "vpnd_dropped_packets_total";
+	struct cli *c = arg;
+	const struct sess_counts *n = &c->c_sess.se_n;
+	const uint64_t v[4] = { n->sc_rx_bytes, n->sc_tx_bytes, n->sc_rx_pkts, n->sc_tx_pkts };
+	struct sess_counts t;
+	struct metrics_traffic m;
+	int i;
+
+	cli_counts(c, &t);
+	m = (struct metrics_traffic){ t.sc_rx_bytes, t.sc_tx_bytes, t.sc_rx_pkts,
+	    t.sc_tx_pkts, t.sc_switches };
+	metrics_common(b, "client", c->c_started, time(NULL));
+	metrics_head(b, "vpnd_peers_connected", "gauge", "1 while the session is up.");
+	metrics_u64(b, "vpnd_peers_connected", NULL, NULL, c->c_state == CLI_UP);
+	for (i = 0; i < 4; i++) {
+		metrics_head(b, fam[i][0], "counter", fam[i][1]);
+		if (c->c_state == CLI_UP)
+			metrics_u64(b, fam[i][0], "peer", cur_server(c)->host, v[i]);
+	}
+	metrics_totals(b, &m);
+	metrics_handshakes(b, c->c_hs_time.mh_count, c->c_hs_denied, c->c_hs_failed,
+	    &c->c_hs_time);
+	metrics_head(b, d, "counter", "Packets dropped, by reason.");
+	metrics_u64(b, d, "reason", "not_connected", c->c_drop_down);
+	metrics_u64(b, d, "reason", "peer_queue_full", t.sc_tx_dropped);
+	metrics_u64(b, d, "reason", "bad_frame", t.sc_bad_frames);
+	metrics_u64(b, d, "reason", "dtls_bad", t.sc_dtls_bad);
+	return b->cb_oom ? -ENOMEM : 0;
+}
+
 static void cli_ctl_handle(void *arg, struct ctl_req *rq)
 {
 	struct cli *c = arg;
@@ -719,6 +769,12 @@ static void cli_ctl_handle(void *arg, struct ctl_req *rq)
 		cli_status(c, rq);
 	else if (strcmp(rq->rq_argv[0], "peers") == 0)
 		cli_peers(c, rq);
+	else if (strcmp(rq->rq_argv[0], "metrics") == 0) {
+		struct ctl_buf b = { 0 };
+
+		cli_metrics(c, &b);
+		ctl_reply_buf(rq, 0, &b);
+	}
 	else
 		ctl_replyf(rq, 2, "%s: not available on a client", rq->rq_argv[0]);
 }
@@ -748,6 +804,8 @@ static void cli_stop(struct cli *c, const char *why)
 		uv_close((uv_handle_t *)&c->c_sig[i], NULL);
 	ctl_close(c->c_ctl);
 	c->c_ctl = NULL;
+	http_close(c->c_http);
+	c->c_http = NULL;
 }
 
 /* SIGHUP reconnects (as OpenVPN restarts on it); TERM and INT stop. */
@@ -789,6 +847,13 @@ static int cli_start(struct cli *c)
 	    cli_ctl_handle, c)) < 0) {
 		errno = -err;
 		log_warn("control socket %s", cf->c_control_socket);
+		return err;
+	}
+	if (cf->c_has_metrics && (err = http_open(&c->c_http, c->c_loop,
+	    &cf->c_metrics_listen, cli_metrics, c)) < 0) {
+		errno = -err;
+		log_warn("metrics_listen %s", conf_sockaddr_str(&cf->c_metrics_listen,
+		    msg, sizeof(msg)));
 		return err;
 	}
 	if (cf->c_user[0] != '\0' && (err = cli_tun_open(c)) < 0) {
@@ -845,6 +910,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 		rc = 0;
 	} else {
 		ctl_close(c->c_ctl);
+		http_close(c->c_http);
 		uv_run(loop, UV_RUN_DEFAULT);
 	}
 	cli_dns_remove(c);		/* before the device goes: resolvconf keeps records */

@@ -54,6 +54,7 @@ static const struct command commands[] = {
 	{ { "allow", "remove" }, { "NAME" }, OPT_SOCKET, "[-s SOCKET] allow remove NAME" },
 	{ { "kick" }, { "NAME" }, OPT_SOCKET, "[-s SOCKET] kick NAME" },
 	{ { "reload" }, { NULL }, OPT_SOCKET, "[-s SOCKET] reload" },
+	{ { "metrics" }, { NULL }, OPT_SOCKET, "[-s SOCKET] metrics" },
 	{ { "keygen" }, { "NAME" }, OPT_DIR, "keygen NAME [--dir DIR]" },
 	{ { "fingerprint" }, { "FILE" }, 0, "fingerprint FILE" },
 };

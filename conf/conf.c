@@ -685,6 +685,21 @@ static int h_group(struct parse *p, const config_setting_t *s)
 	return err;
 }
 
+/* metrics_listen: numeric, like listen; the HTTP endpoint binds it. */
+static int h_metrics_listen(struct parse *p, const config_setting_t *s)
+{
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, "metrics_listen", &v)) < 0)
+		return err;
+	if (conf_parse_sockaddr(v, &p->p_c->c_metrics_listen) < 0)
+		return fail(p, s, EINVAL, "metrics_listen: \"%.64s\" is not a numeric "
+		    "address:port", v);
+	p->p_c->c_has_metrics = true;
+	return 0;
+}
+
 /* control_group: who besides root may use the control socket. */
 static int h_control_group(struct parse *p, const config_setting_t *s)
 {
@@ -716,6 +731,7 @@ static const struct key keys[] = {
 	{ "user",               M_BOTH,   h_user },
 	{ "group",              M_BOTH,   h_group },
 	{ "control_group",      M_BOTH,   h_control_group },
+	{ "metrics_listen",     M_BOTH,   h_metrics_listen },
 };
 
 /* Remember where s was set, under KEY; a file or table that is full just

@@ -72,6 +72,8 @@ struct conf {
 	gid_t c_control_gid;		/* its gid; (gid_t)-1 when none */
 	int  c_keepalive;		/* seconds, 1..3600, default 10 */
 	int  c_dead_peer_timeout;	/* seconds, > keepalive, <= 86400, default 30 */
+	struct sockaddr_storage c_metrics_listen;	/* the /metrics endpoint */
+	bool c_has_metrics;		/* metrics_listen set */
 
 	/* server */
 	struct sockaddr_storage c_listen[CONF_MAX_LISTEN];

@@ -18,6 +18,7 @@
 #include "server/admin.h"
 #include "server/fwd.h"
 #include "server/peer.h"
+#include "server/scrape.h"
 
 enum job_op { JOB_RELOAD = PRIV_RELOAD, JOB_ADD = PRIV_ADD, JOB_REMOVE = PRIV_REMOVE };
 
@@ -367,6 +368,14 @@ static void admin_status(struct admin *ad, struct ctl_req *rq)
 	ctl_reply_buf(rq, 0, &b);
 }
 
+static void admin_metrics(struct admin *ad, struct ctl_req *rq)
+{
+	struct ctl_buf b = { 0 };
+
+	scrape_server(&b, ad->ad_peers, ad->ad_fwd, ad->ad_started);
+	ctl_reply_buf(rq, 0, &b);
+}
+
 static void admin_kick(struct admin *ad, struct ctl_req *rq)
 {
 	struct peer *pe;
@@ -392,6 +401,8 @@ void admin_handle(void *arg, struct ctl_req *rq)
 		admin_peers(ad, rq);
 	else if (strcmp(cmd, "kick") == 0)
 		admin_kick(ad, rq);
+	else if (strcmp(cmd, "metrics") == 0)
+		admin_metrics(ad, rq);
 	else if (strcmp(cmd, "reload") == 0) {
 		if ((j = job_new(ad, rq, JOB_RELOAD)) != NULL)
 			job_submit(ad, j);

@@ -251,6 +251,8 @@ static int peer_on_established(void *arg)
 		peers_save_leases(ps);
 	pe->pe_state = PE_UP;
 	pe->pe_since = time(NULL);
+	metrics_hist_observe(&ps->ps_stats.ps_hs_time,
+	    (double)(uv_hrtime() - pe->pe_accepted_ns) / 1e9);
 	ps->ps_up++;
 	if (peer_send_config(pe) < 0) {
 		peer_close(pe, "cannot send configuration", NULL);
@@ -430,6 +432,7 @@ void peer_accept(struct peers *ps, int fd, const struct sockaddr_storage *ss)
 	pe->pe_link.fl_sess = &pe->pe_sess;
 	conf_sockaddr_str(ss, pe->pe_endpoint, sizeof(pe->pe_endpoint));
 	pe->pe_deadline = now + PEER_HANDSHAKE_MS;
+	pe->pe_accepted_ns = uv_hrtime();
 	if (sess_init(&pe->pe_sess, ps->ps_loop, fwd_batch(ps->ps_fwd), fd, ssl,
 	    false, true, &peer_sess_cb, pe) < 0) {
 		limit_done(ps->ps_limit, ss, false, now);

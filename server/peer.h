@@ -17,6 +17,7 @@
 #include "conf/conf.h"
 #include "crypto/fp.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "server/fwd.h"
 #include "tunnel/sess.h"
 
@@ -47,6 +48,7 @@ struct peer {
 	char            pe_udp_endpoint[64];	/* where DTLS goes, "" before */
 	time_t          pe_since;
 	uint64_t        pe_deadline;		/* handshake or linger end */
+	uint64_t        pe_accepted_ns;		/* uv_hrtime() at accept */
 };
 
 /* Handshakes, and the totals of sessions that have ended. */
@@ -55,6 +57,7 @@ struct peer_stats {
 	uint64_t ps_throttled;		/* closed at accept: per-source limits */
 	uint64_t ps_busy;		/* closed at accept: pending cap, handshake rate */
 	struct sess_counts ps_gone;	/* of closed sessions */
+	struct metrics_hist ps_hs_time;	/* accept to admission; count = admitted */
 };
 
 /* The sessions and what admitting them needs. The server fills the

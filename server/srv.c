@@ -20,6 +20,7 @@
 #include "crypto/dtls.h"
 #include "crypto/tls.h"
 #include "daemon/ctl.h"
+#include "daemon/http.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/priv.h"
@@ -29,6 +30,7 @@
 #include "server/nat.h"
 #include "server/peer.h"
 #include "server/pool.h"
+#include "server/scrape.h"
 #include "server/srv.h"
 #include "tunnel/nl.h"
 #include "tunnel/tun.h"
@@ -46,6 +48,7 @@ struct srv {
 	struct pool       *s_pool;
 	struct limit      *s_limit;
 	struct ctl        *s_ctl;
+	struct http       *s_http;		/* metrics_listen, or NULL */
 	struct priv       *s_priv;		/* file writes, maybe in a helper */
 	struct fwd        *s_fwd;		/* the data plane */
 	struct peers       s_peers;		/* the sessions */
@@ -171,6 +174,8 @@ static void srv_stop(struct srv *s, const char *why)
 	uv_close((uv_handle_t *)&s->s_tun_poll, NULL);
 	ctl_close(s->s_ctl);
 	s->s_ctl = NULL;
+	http_close(s->s_http);
+	s->s_http = NULL;
 	peers_close_all(&s->s_peers, "server shutting down");
 	s->s_stop_deadline = uv_now(s->s_loop) + SRV_STOP_MS;
 }
@@ -387,6 +392,31 @@ static int srv_load(struct srv *s)
 	return peers_init(ps);
 }
 
+static int srv_metrics(void *arg, struct ctl_buf *b)
+{
+	struct srv *s = arg;
+
+	return scrape_server(b, &s->s_peers, s->s_fwd, s->s_started);
+}
+
+/* metrics_listen: bound now, as root, like the other listeners. */
+static int srv_http_open(struct srv *s)
+{
+	const struct conf *c = s->s_conf;
+	char a[80];
+	int err;
+
+	if (!c->c_has_metrics)
+		return 0;
+	if ((err = http_open(&s->s_http, s->s_loop, &c->c_metrics_listen,
+	    srv_metrics, s)) < 0) {
+		errno = -err;
+		log_warn("metrics_listen %s", conf_sockaddr_str(&c->c_metrics_listen,
+		    a, sizeof(a)));
+	}
+	return err;
+}
+
 static int srv_start(struct srv *s)
 {
 	const struct conf *c = s->s_conf;
@@ -394,7 +424,8 @@ static int srv_start(struct srv *s)
 	int i, err;
 
 	if ((err = srv_load(s)) < 0 || (err = srv_tun_up(s)) < 0 ||
-	    (err = srv_nat_up(s)) < 0 || (err = srv_listen(s)) < 0)
+	    (err = srv_nat_up(s)) < 0 || (err = srv_listen(s)) < 0 ||
+	    (err = srv_http_open(s)) < 0)
 		return err;
 	if ((err = ctl_open(&s->s_ctl, s->s_loop, c->c_control_socket,
 	    c->c_control_gid, admin_handle, &s->s_admin)) < 0) {
@@ -441,6 +472,7 @@ static void srv_cleanup(struct srv *s)
 		if (uv_is_active((uv_handle_t *)&s->s_tun_poll))
 			uv_close((uv_handle_t *)&s->s_tun_poll, NULL);
 		ctl_close(s->s_ctl);
+		http_close(s->s_http);
 		uv_run(s->s_loop, UV_RUN_DEFAULT);
 	}
 	for (i = 0; i < s->s_nlisten; i++)

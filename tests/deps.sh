@@ -2,7 +2,7 @@
 # Install the Debian packages that vpnd's build, tests and demo need (or the
 # ones named as arguments), only those missing; quiet when all are there.
 pkgs="gcc make pkg-config libssl-dev libuv1-dev libconfig-dev libcmocka-dev
-libmnl-dev libnftables-dev libjansson-dev nftables iproute2 iputils-ping python3 python3-cryptography python3-jsonschema jq openssl
+libmnl-dev libnftables-dev libjansson-dev libmicrohttpd-dev nftables iproute2 iputils-ping python3 python3-cryptography python3-jsonschema python3-prometheus-client curl jq openssl
 conntrack libcap-ng-dev libseccomp-dev libsystemd-dev
 clang libclang-rt-14-dev
 procps coreutils util-linux systemd

@@ -116,6 +116,7 @@ asks "allow add bob $fp --address 10.8.0.9" allow add --address 10.8.0.9 bob "$f
 asks "allow remove bob" allow remove bob -s "$F"
 asks "kick -odd" -s "$F" kick -- -odd
 asks "reload" reload -s "$F"
+asks "metrics" metrics -s "$F"
 usage_err -s "$F" kick
 usage_err -s "$F" kick alice bob
 usage_err -s "$F" allow add bob
@@ -131,6 +132,8 @@ usage_err -s "$F" kick --json alice
 usage_err -s "$F" status -l
 usage_err -s "$F" allow list --long
 usage_err -s "$F" reload now
+usage_err -s "$F" metrics --json
+usage_err -s "$F" metrics now
 usage_err -s "$F" keygen bob --dir "$T"
 usage_err -s "$F" --bogus status
 usage_err -s "$F" status --json=1

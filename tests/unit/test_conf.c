@@ -363,6 +363,31 @@ static void test_bad_listen(void **state)
 	    "listen: more than 8");
 }
 
+/* metrics_listen: numeric like listen, on either mode; unset by default. */
+static void test_metrics_listen(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+
+	assert_int_equal(conf_load(&c, put(f, "t.conf", MIN_SERVER), &err), 0);
+	assert_false(c.c_has_metrics);
+	assert_int_equal(conf_load(&c, put(f, "t.conf", MIN_SERVER
+	    "metrics_listen = \"127.0.0.1:9586\";\n"), &err), 0);
+	assert_true(c.c_has_metrics);
+	assert_sockaddr(&c.c_metrics_listen, AF_INET, "127.0.0.1", 9586);
+	assert_int_equal(conf_load(&c, put(f, "t.conf", MIN_CLIENT
+	    "metrics_listen = \"[::1]:9587\";\n"), &err), 0);
+	assert_true(c.c_has_metrics);
+	assert_sockaddr(&c.c_metrics_listen, AF_INET6, "::1", 9587);
+	expect_err(state, MIN_SERVER "metrics_listen = \"localhost:9586\";\n", -EINVAL,
+	    6, "metrics_listen: \"localhost:9586\" is not a numeric address:port");
+	expect_err(state, MIN_SERVER "metrics_listen = \"127.0.0.1\";\n", -EINVAL,
+	    6, "metrics_listen: \"127.0.0.1\" is not a numeric address:port");
+	expect_err(state, MIN_SERVER "metrics_listen = 9586;\n", -EINVAL,
+	    6, "metrics_listen: expected a string");
+}
+
 static void test_missing_required(void **state)
 {
 	expect_err(state, "mode = \"server\";\nkey = \"server.key\";\n"
@@ -672,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_bad_cidr),
 		cmocka_unit_test(test_bad_listen),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_missing_required),
 		cmocka_unit_test(test_file_missing),
 		cmocka_unit_test(test_config_missing),
