@@ -13,6 +13,7 @@
 
 #include "conf/afile.h"
 #include "crypto/tls.h"
+#include "daemon/event.h"
 #include "daemon/log.h"
 #include "daemon/priv.h"
 #include "server/lease.h"
@@ -29,6 +30,24 @@ const char *peer_endpoint(const struct peer *pe)
 {
 	return sess_on_dtls(&pe->pe_sess) && pe->pe_udp_endpoint[0] ?
 	    pe->pe_udp_endpoint : pe->pe_endpoint;
+}
+
+/* An event about pe for `vpnctl events`, where its log line is. */
+static void peer_event(const struct peer *pe, enum evt_type type, const char *reason)
+{
+	char a[INET_ADDRSTRLEN];
+	struct evt ev = { .ev_type = type, .ev_reason = reason, .ev_uid = EVT_NO_UID };
+
+	if (pe->pe_name[0] != '\0')
+		ev.ev_name = pe->pe_name;
+	if (pe->pe_fp[0] != '\0')
+		ev.ev_fp = pe->pe_fp;
+	ev.ev_endpoint = pe->pe_state == PE_UP ? peer_endpoint(pe) : pe->pe_endpoint;
+	if (pe->pe_state == PE_UP) {
+		ev.ev_address = inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a));
+		ev.ev_transport = peer_transport(pe);
+	}
+	evt_emit(&ev);
 }
 
 /* ---- leases in state_dir: written on the thread pool, one at a time ---- */
@@ -162,6 +181,7 @@ static void peer_deny(struct peer *pe, const char *why)
 	peer_handshake_over(pe, true);
 	if (log_budget_take(&ps->ps_log_denied, uv_now(ps->ps_loop)))
 		log_info("peer %s %s denied: %s", pe->pe_fp, pe->pe_endpoint, why);
+	peer_event(pe, EVT_DENIED, why);
 	peer_say_and_close(pe, FRAME_DENY, why);
 }
 
@@ -254,6 +274,7 @@ static int peer_on_established(void *arg)
 	fwd_attach(ps->ps_fwd, &pe->pe_link);
 	log_info("peer %s %s connected, %s, %s", pe->pe_name, pe->pe_endpoint,
 	    inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a)), peer_transport(pe));
+	peer_event(pe, EVT_CONNECTED, NULL);
 	return 0;
 }
 
@@ -273,6 +294,17 @@ static int peer_on_control(void *arg, const struct frame *f)
 	return -1;
 }
 
+static void peer_event_transport(const struct peer *pe, bool to_dtls)
+{
+	struct evt ev = { .ev_type = EVT_TRANSPORT, .ev_name = pe->pe_name,
+	    .ev_fp = pe->pe_fp, .ev_endpoint = peer_endpoint(pe),
+	    .ev_transport = to_dtls ? "dtls" : "tls",
+	    .ev_from = to_dtls ? "tls" : "dtls", .ev_to = to_dtls ? "dtls" : "tls",
+	    .ev_reason = to_dtls ? "DTLS up" : "DTLS silent", .ev_uid = EVT_NO_UID };
+
+	evt_emit(&ev);
+}
+
 static void peer_on_event(void *arg, enum sess_event ev, const char *why)
 {
 	struct peer *pe = arg;
@@ -282,6 +314,7 @@ static void peer_on_event(void *arg, enum sess_event ev, const char *why)
 	case SESS_ON_TLS:
 		log_info("peer %s transport %s", pe->pe_name,
 		    ev == SESS_ON_DTLS ? "dtls" : "tls (DTLS silent)");
+		peer_event_transport(pe, ev == SESS_ON_DTLS);
 		break;
 	case SESS_DTLS_UP:
 		conf_sockaddr_str(sess_dtls_peer(&pe->pe_sess), pe->pe_udp_endpoint,
@@ -295,6 +328,7 @@ static void peer_on_event(void *arg, enum sess_event ev, const char *why)
 		conf_sockaddr_str(sess_dtls_peer(&pe->pe_sess), pe->pe_udp_endpoint,
 		    sizeof(pe->pe_udp_endpoint));
 		log_info("peer %s DTLS now from %s", pe->pe_name, pe->pe_udp_endpoint);
+		peer_event(pe, EVT_ROAMED, NULL);
 		break;
 	}
 }
@@ -336,6 +370,20 @@ static const struct sess_cb peer_sess_cb = {
 	.closed = peer_on_closed,
 };
 
+static void peer_event_gone(const struct peer *pe, const struct sess_counts *n,
+    const char *why)
+{
+	char a[INET_ADDRSTRLEN];
+	struct evt ev = { .ev_type = EVT_DISCONNECTED, .ev_name = pe->pe_name,
+	    .ev_fp = pe->pe_fp, .ev_endpoint = peer_endpoint(pe),
+	    .ev_address = inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a)),
+	    .ev_transport = peer_transport(pe), .ev_reason = why,
+	    .ev_uid = EVT_NO_UID, .ev_has_bytes = true,
+	    .ev_rx_bytes = n->sc_rx_bytes, .ev_tx_bytes = n->sc_tx_bytes };
+
+	evt_emit(&ev);
+}
+
 void peer_close(struct peer *pe, const char *why, const char *bye)
 {
 	struct peers *ps = pe->pe_set;
@@ -351,6 +399,7 @@ void peer_close(struct peer *pe, const char *why, const char *bye)
 		sess_counts_add(&ps->ps_stats.ps_gone, &n);
 		memset(&pe->pe_sess.se_n, 0, sizeof(pe->pe_sess.se_n));
 		log_info("peer %s %s disconnected: %s", pe->pe_name, pe->pe_endpoint, why);
+		peer_event_gone(pe, &n, why);
 		if (bye != NULL) {
 			peer_say_and_close(pe, FRAME_BYE, bye);
 			return;
@@ -478,6 +527,7 @@ int peers_set_allow(struct peers *ps, struct allow_list *al, const char *why)
 			continue;
 		ae = allow_find_fp(&ps->ps_allow, pe->pe_fp);
 		if (ae == NULL) {
+			peer_event(pe, EVT_REVOKED, why);
 			peer_close(pe, why, "removed from the allow-list");
 			n++;
 		} else if (ae->ae_has_addr && ae->ae_addr.s_addr != pe->pe_link.fl_addr.s_addr) {

@@ -22,6 +22,7 @@
 #include "daemon/ctl.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/event.h"
 #include "daemon/priv.h"
 #include "server/admin.h"
 #include "server/fwd.h"
@@ -171,6 +172,7 @@ static void srv_stop(struct srv *s, const char *why)
 	ctl_close(s->s_ctl);
 	s->s_ctl = NULL;
 	peers_close_all(&s->s_peers, "server shutting down");
+	evt_close();			/* after the peers' last events */
 	s->s_stop_deadline = uv_now(s->s_loop) + SRV_STOP_MS;
 }
 
@@ -391,6 +393,7 @@ static int srv_start(struct srv *s)
 	if ((err = srv_load(s)) < 0 || (err = srv_tun_up(s)) < 0 ||
 	    (err = srv_nat_up(s)) < 0 || (err = srv_listen(s)) < 0)
 		return err;
+	evt_open(s->s_loop);
 	if ((err = ctl_open(&s->s_ctl, s->s_loop, c->c_control_socket,
 	    c->c_control_gid, admin_handle, &s->s_admin)) < 0) {
 		errno = -err;
@@ -436,6 +439,7 @@ static void srv_cleanup(struct srv *s)
 		if (uv_is_active((uv_handle_t *)&s->s_tun_poll))
 			uv_close((uv_handle_t *)&s->s_tun_poll, NULL);
 		ctl_close(s->s_ctl);
+		evt_close();
 		uv_run(s->s_loop, UV_RUN_DEFAULT);
 	}
 	for (i = 0; i < s->s_nlisten; i++)
