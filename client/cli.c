@@ -29,6 +29,7 @@
 #include "crypto/tls.h"
 #include "daemon/ctl.h"
 #include "daemon/event.h"
+#include "daemon/hook.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/priv.h"
@@ -50,6 +51,7 @@ struct cli {
 	struct tls_ctx    *c_tls;
 	struct nl         *c_nl;
 	struct ctl        *c_ctl;
+	struct priv       *c_priv;		/* runs the hooks */
 	enum cli_state     c_state;
 	int                c_server;		/* index into servers */
 	int                c_tries;		/* failed attempts this round */
@@ -206,6 +208,43 @@ static void cli_event(const struct cli *c, enum evt_type type, const char *reaso
 	evt_emit(&ev);
 }
 
+static void on_cli_hook_done(void *arg, const struct hook_vars *v, int rc, int status)
+{
+	const char *key = v->hv_event == HOOK_CONNECT ? "on_connect" : "on_disconnect";
+	char st[40];
+
+	(void)arg;
+	if (rc == -ETIMEDOUT)
+		log_warnx("hook %s: killed after %d s", key, HOOK_TIMEOUT_MS / 1000);
+	else if (rc < 0)
+		log_warnx("hook %s: cannot run: %s", key, strerror(-rc));
+	else
+		log_info("hook %s: %s", key, hook_status_str(status, st, sizeof(st)));
+}
+
+/* The client's hooks: told, never asked (the session is up already). */
+static void cli_hook(struct cli *c, int event, const struct sess_counts *n)
+{
+	const struct conf *cf = c->c_conf;
+	struct hook_vars v = { .hv_event = event };
+	int err;
+
+	if ((event == HOOK_CONNECT ? cf->c_on_connect : cf->c_on_disconnect)[0] == '\0')
+		return;
+	snprintf(v.hv_fp, sizeof(v.hv_fp), "%s", cf->c_server_fp);
+	inet_ntop(AF_INET, &c->c_cfg.mc_addr, v.hv_address, sizeof(v.hv_address));
+	snprintf(v.hv_endpoint, sizeof(v.hv_endpoint), "%s", c->c_peer_str);
+	snprintf(v.hv_transport, sizeof(v.hv_transport), "%s",
+	    sess_on_dtls(&c->c_sess) ? "dtls" : "tls");
+	if (n != NULL) {
+		v.hv_rx_bytes = n->sc_rx_bytes;
+		v.hv_tx_bytes = n->sc_tx_bytes;
+	}
+	if ((err = priv_hook_start(c->c_priv, c->c_loop, &v, on_cli_hook_done, NULL,
+	    NULL)) < 0)
+		on_cli_hook_done(NULL, &v, err, 0);
+}
+
 static void cli_up(struct cli *c, const struct frame *f)
 {
 	const struct conf *cf = c->c_conf;
@@ -236,6 +275,7 @@ static void cli_up(struct cli *c, const struct frame *f)
 	log_info("connected to %s, %s %s/%d, tls", c->c_endpoint, c->c_tun_name,
 	    inet_ntop(AF_INET, &m.mc_addr, a, sizeof(a)), m.mc_plen);
 	cli_event(c, EVT_CONNECTED, NULL, NULL);
+	cli_hook(c, HOOK_CONNECT, NULL);
 	for (i = 0; i < c->c_rt.rs_nkept; i++)
 		log_info("route %s/%d exists already: left as it is, not through the tunnel",
 		    inet_ntop(AF_INET, &c->c_rt.rs_kept[i].addr, a, sizeof(a)),
@@ -414,9 +454,11 @@ static void cli_on_closed(void *arg)
 	cli_dtls_close(c);
 	sess_counts(&c->c_sess, &n);
 	sess_counts_add(&c->c_gone, &n);
-	if (was_up)
+	if (was_up) {
 		cli_event(c, EVT_DISCONNECTED, c->c_state == CLI_STOPPED ?
 		    "client stopping" : c->c_why[0] ? c->c_why : "session ended", &n);
+		cli_hook(c, HOOK_DISCONNECT, &n);
+	}
 	c->c_why[0] = '\0';
 	if (c->c_tun_fd >= 0 && uv_is_active((uv_handle_t *)&c->c_tun_poll))
 		uv_poll_stop(&c->c_tun_poll);
@@ -732,7 +774,7 @@ static int cli_start(struct cli *c)
 		log_warn("tun %s: cannot create", cf->c_tun_name);
 		return err;
 	}
-	if ((err = priv_drop(cf)) < 0) {
+	if ((err = priv_start(&c->c_priv, cf)) < 0 || (err = priv_drop(cf)) < 0) {
 		errno = -err;
 		log_warn("cannot drop privileges to %s", cf->c_user);
 		return err;
@@ -794,6 +836,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 	tls_ctx_free(c->c_tls);
 	dtls_ctx_free(c->c_dtls);
 	udp_rx_free(c->c_udp_rx);
+	priv_stop(c->c_priv);
 	if (rc == 0)
 		log_info("client stopped");
 	free(c);

@@ -62,6 +62,8 @@ struct conf {
 	gid_t c_control_gid;		/* its gid; (gid_t)-1 when none */
 	int  c_keepalive;		/* seconds, 1..3600, default 10 */
 	int  c_dead_peer_timeout;	/* seconds, > keepalive, <= 86400, default 30 */
+	char c_on_connect[PATH_MAX];	/* hooks: "" = none; absolute executables */
+	char c_on_disconnect[PATH_MAX];
 
 	/* server */
 	struct sockaddr_storage c_listen[CONF_MAX_LISTEN];

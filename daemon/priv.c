@@ -19,11 +19,12 @@
 #include <uv.h>
 
 #include "conf/afile.h"
+#include "daemon/hook.h"
 #include "daemon/priv.h"
 
 #define PRIV_MAX_MSG (64u << 20)	/* a /16's leases, ~500k allow-list entries */
 
-enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3 };
+enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3, MSG_HOOK = 4 };
 
 struct msg_hdr {
 	uint32_t mh_type;
@@ -81,6 +82,18 @@ static int leases_write(const struct conf *c, const char *buf, size_t len)
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return afile_write(path, buf, len, 0600, false, &what);
+}
+
+/* The hook's path is the configuration's, never the caller's. */
+static int hook_exec(const struct conf *c, const struct hook_vars *v, int *status)
+{
+	const char *path = v->hv_event == HOOK_CONNECT ? c->c_on_connect :
+	    v->hv_event == HOOK_DISCONNECT ? c->c_on_disconnect : "";
+
+	*status = 0;
+	if (path[0] == '\0')
+		return -ENOENT;
+	return hook_run(path, v, HOOK_TIMEOUT_MS, status);
 }
 
 /* ---- socket I/O ---- */
@@ -142,6 +155,7 @@ static int helper_allow(int fd, const struct conf *c, struct priv_allow_req *rq)
 static void helper_loop(int fd, const struct conf *c)
 {
 	struct priv_allow_req rq;
+	struct hook_vars hv;
 	struct msg_hdr h;
 	char *buf;
 
@@ -159,6 +173,17 @@ static void helper_loop(int fd, const struct conf *c)
 			    NULL, 0, NULL, 0, true) < 0)
 				_exit(1);
 			free(buf);
+		} else if (h.mh_type == MSG_HOOK && h.mh_len == sizeof(hv)) {
+			int32_t st;
+			int status, rc;
+
+			if (io_full(fd, &hv, sizeof(hv), false) < 0)
+				_exit(1);
+			hook_vars_terminate(&hv);
+			rc = hook_exec(c, &hv, &status);
+			st = status;
+			if (send_msg(fd, MSG_HOOK, rc, &st, sizeof(st), NULL, 0, true) < 0)
+				_exit(1);
 		} else if (h.mh_type == MSG_EXIT && h.mh_len == 0) {
 			unlink(c->c_control_socket);
 			send_msg(fd, MSG_EXIT, 0, NULL, 0, NULL, 0, true);
@@ -406,6 +431,84 @@ int priv_leases(struct priv *p, const char *buf, size_t len)
 		rc = rh.rh_rc;
 	uv_mutex_unlock(&p->p_lock);
 	return rc;
+}
+
+int priv_hook(struct priv *p, const struct hook_vars *v, int *status)
+{
+	struct reply_hdr rh;
+	int32_t st = 0;
+	int rc;
+
+	*status = 0;
+	if (p->p_fd == -1)		/* in-process: vpnd is root, no filter */
+		return hook_exec(p->p_conf, v, status);
+	uv_mutex_lock(&p->p_lock);
+	if (p->p_fd < 0)
+		rc = -EPIPE;
+	else if ((rc = call(p, MSG_HOOK, v, sizeof(*v), &rh)) < 0 ||
+	    rh.rh_len != sizeof(st) || (rc = io_full(p->p_fd, &st, sizeof(st), false)) < 0) {
+		priv_broken(p);
+		rc = rc < 0 ? rc : -EPROTO;
+	} else {
+		rc = rh.rh_rc;
+		*status = st;
+	}
+	uv_mutex_unlock(&p->p_lock);
+	return rc;
+}
+
+struct priv_hook_job {
+	uv_work_t        hj_work;
+	struct priv     *hj_priv;
+	struct hook_vars hj_vars;
+	priv_hook_cb    *hj_cb;
+	void            *hj_arg;		/* NULL once forgotten */
+	int              hj_rc, hj_status;
+};
+
+static void hook_work(uv_work_t *w)
+{
+	struct priv_hook_job *j = w->data;
+
+	j->hj_rc = priv_hook(j->hj_priv, &j->hj_vars, &j->hj_status);
+}
+
+static void hook_done(uv_work_t *w, int status)
+{
+	struct priv_hook_job *j = w->data;
+
+	if (status < 0)
+		j->hj_rc = status;
+	j->hj_cb(j->hj_arg, &j->hj_vars, j->hj_rc, j->hj_status);
+	free(j);
+}
+
+int priv_hook_start(struct priv *p, uv_loop_t *loop, const struct hook_vars *v,
+    priv_hook_cb *cb, void *arg, struct priv_hook_job **jobp)
+{
+	struct priv_hook_job *j;
+	int err;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -ENOMEM;
+	j->hj_priv = p;
+	j->hj_vars = *v;
+	j->hj_cb = cb;
+	j->hj_arg = arg;
+	j->hj_work.data = j;
+	if ((err = uv_queue_work(loop, &j->hj_work, hook_work, hook_done)) < 0) {
+		free(j);
+		return err;
+	}
+	if (jobp != NULL)
+		*jobp = j;
+	return 0;
+}
+
+void priv_hook_forget(struct priv_hook_job *j)
+{
+	if (j != NULL)
+		j->hj_arg = NULL;
 }
 
 void priv_stop(struct priv *p)

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conf/afile.h"
 #include "crypto/tls.h"
 #include "daemon/event.h"
+#include "daemon/hook.h"
 #include "daemon/log.h"
 #include "daemon/priv.h"
 #include "server/lease.h"
@@ -238,12 +240,90 @@ static void peers_close_fp(struct peers *ps, const struct peer *keep)
 	}
 }
 
+/* ---- hooks: on_connect gates admission, on_disconnect is told ---- */
+
+static void peer_hook_vars(const struct peer *pe, int event, struct hook_vars *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->hv_event = event;
+	snprintf(v->hv_name, sizeof(v->hv_name), "%s", pe->pe_name);
+	snprintf(v->hv_fp, sizeof(v->hv_fp), "%s", pe->pe_fp);
+	inet_ntop(AF_INET, &pe->pe_link.fl_addr, v->hv_address, sizeof(v->hv_address));
+	snprintf(v->hv_endpoint, sizeof(v->hv_endpoint), "%s", peer_endpoint(pe));
+	snprintf(v->hv_transport, sizeof(v->hv_transport), "%s", peer_transport(pe));
+}
+
+static void hook_log(const struct hook_vars *v, int rc, int status)
+{
+	const char *key = v->hv_event == HOOK_CONNECT ? "on_connect" : "on_disconnect";
+	char st[40];
+
+	if (rc == -ETIMEDOUT)
+		log_warnx("hook %s %s: killed after %d s", key, v->hv_name,
+		    HOOK_TIMEOUT_MS / 1000);
+	else if (rc < 0)
+		log_warnx("hook %s %s: cannot run: %s", key, v->hv_name, strerror(-rc));
+	else
+		log_info("hook %s %s: %s", key, v->hv_name,
+		    hook_status_str(status, st, sizeof(st)));
+}
+
+static void on_disconnect_hook_done(void *arg, const struct hook_vars *v, int rc,
+    int status)
+{
+	(void)arg;
+	hook_log(v, rc, status);
+}
+
+static void peer_hook_disconnect(struct peer *pe, const struct sess_counts *n)
+{
+	struct peers *ps = pe->pe_set;
+	struct hook_vars v;
+	int err;
+
+	if (ps->ps_conf->c_on_disconnect[0] == '\0')
+		return;
+	peer_hook_vars(pe, HOOK_DISCONNECT, &v);
+	v.hv_rx_bytes = n->sc_rx_bytes;
+	v.hv_tx_bytes = n->sc_tx_bytes;
+	if ((err = priv_hook_start(ps->ps_priv, ps->ps_loop, &v, on_disconnect_hook_done,
+	    NULL, NULL)) < 0)
+		hook_log(&v, err, 0);
+}
+
+static int peer_up(struct peer *pe);
+
+/* on_connect is over; the peer may have gone meanwhile (arg NULL), or the
+ * allow-list changed: it is looked up again. */
+static void on_connect_hook_done(void *arg, const struct hook_vars *v, int rc,
+    int status)
+{
+	struct peer *pe = arg;
+
+	hook_log(v, rc, status);
+	if (pe == NULL)
+		return;
+	pe->pe_hook = NULL;
+	if (rc < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		pool_release(pe->pe_set->ps_pool, pe->pe_fp);
+		peer_deny(pe, rc == -ETIMEDOUT ? "on_connect hook timed out" :
+		    "on_connect hook failed");
+		return;
+	}
+	if (allow_find_fp(&pe->pe_set->ps_allow, pe->pe_fp) == NULL) {
+		pool_release(pe->pe_set->ps_pool, pe->pe_fp);
+		peer_deny(pe, "not on the allow-list");
+		return;
+	}
+	peer_up(pe);
+}
+
 static int peer_on_established(void *arg)
 {
 	struct peer *pe = arg;
 	struct peers *ps = pe->pe_set;
 	const struct allow_entry *ae;
-	char a[INET_ADDRSTRLEN];
+	struct hook_vars v;
 	int err;
 
 	if (tls_peer_fp(sess_ssl(&pe->pe_sess), pe->pe_fp) < 0) {
@@ -260,6 +340,26 @@ static int peer_on_established(void *arg)
 		peer_deny(pe, err == -ENOSPC ? "address pool exhausted" : "address in use");
 		return 0;
 	}
+	if (ps->ps_conf->c_on_connect[0] == '\0')
+		return peer_up(pe);
+	/* no address, no CONFIG until the hook says yes; the hook may take
+	 * HOOK_TIMEOUT_MS on top of the handshake */
+	peer_hook_vars(pe, HOOK_CONNECT, &v);
+	pe->pe_deadline = uv_now(ps->ps_loop) + HOOK_TIMEOUT_MS + PEER_HANDSHAKE_MS;
+	if ((err = priv_hook_start(ps->ps_priv, ps->ps_loop, &v, on_connect_hook_done,
+	    pe, &pe->pe_hook)) < 0) {
+		hook_log(&v, err, 0);
+		pool_release(ps->ps_pool, pe->pe_fp);
+		peer_deny(pe, "on_connect hook failed");
+	}
+	return 0;
+}
+
+static int peer_up(struct peer *pe)
+{
+	struct peers *ps = pe->pe_set;
+	char a[INET_ADDRSTRLEN];
+
 	peer_handshake_over(pe, false);
 	if (pool_changed(ps->ps_pool))
 		peers_save_leases(ps);
@@ -353,6 +453,10 @@ static void peer_on_closed(void *arg)
 	struct peer *pe = arg;
 	struct peers *ps = pe->pe_set;
 
+	if (pe->pe_hook != NULL) {	/* closed without peer_close */
+		priv_hook_forget(pe->pe_hook);
+		pool_release(ps->ps_pool, pe->pe_fp);
+	}
 	if (pe->pe_prev != NULL)
 		pe->pe_prev->pe_next = pe->pe_next;
 	else
@@ -390,6 +494,11 @@ void peer_close(struct peer *pe, const char *why, const char *bye)
 	struct sess_counts n;
 
 	peer_handshake_over(pe, true);	/* no-op once admitted or denied */
+	if (pe->pe_hook != NULL) {	/* gone while on_connect runs */
+		priv_hook_forget(pe->pe_hook);
+		pe->pe_hook = NULL;
+		pool_release(ps->ps_pool, pe->pe_fp);
+	}
 	if (pe->pe_state == PE_UP) {
 		fwd_detach(&pe->pe_link);
 		sess_dtls_stop(&pe->pe_sess);
@@ -400,6 +509,7 @@ void peer_close(struct peer *pe, const char *why, const char *bye)
 		memset(&pe->pe_sess.se_n, 0, sizeof(pe->pe_sess.se_n));
 		log_info("peer %s %s disconnected: %s", pe->pe_name, pe->pe_endpoint, why);
 		peer_event_gone(pe, &n, why);
+		peer_hook_disconnect(pe, &n);
 		if (bye != NULL) {
 			peer_say_and_close(pe, FRAME_BYE, bye);
 			return;

@@ -30,6 +30,7 @@ struct pool;
 struct limit;
 struct priv;
 struct peers;
+struct priv_hook_job;
 
 enum peer_state { PE_HANDSHAKE, PE_UP, PE_CLOSING };
 
@@ -47,6 +48,7 @@ struct peer {
 	char            pe_udp_endpoint[64];	/* where DTLS goes, "" before */
 	time_t          pe_since;
 	uint64_t        pe_deadline;		/* handshake or linger end */
+	struct priv_hook_job *pe_hook;		/* on_connect runs: leased, not yet UP */
 };
 
 /* Handshakes, and the totals of sessions that have ended. */
