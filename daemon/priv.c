@@ -41,6 +41,13 @@ struct priv {
 	pid_t              p_pid;
 	uv_mutex_t         p_lock;
 	const struct conf *p_conf;
+	/* Hooks have a helper of their own, so a hook that runs for 10 s does
+	 * not hold an allow-list edit (a revocation) or a lease write behind
+	 * it; and one hook job at a time on the thread pool, the rest queued
+	 * here on the loop, so hooks cannot take all its threads. */
+	struct priv          *p_hooks;	/* NULL: run hooks through this one */
+	struct priv_hook_job *p_hook_queue, **p_hook_tail;
+	bool                  p_hook_busy;
 };
 
 /* ---- the work itself, shared by both modes ---- */
@@ -207,7 +214,8 @@ static void helper_run(int fd, const struct conf *c)
 	helper_loop(3, c);
 }
 
-int priv_start(struct priv **out, const struct conf *c)
+/* One helper (or none, without user) and its channel. */
+static int priv_start_one(struct priv **out, const struct conf *c)
 {
 	struct priv *p;
 	int sp[2];
@@ -216,6 +224,7 @@ int priv_start(struct priv **out, const struct conf *c)
 		return -ENOMEM;
 	p->p_fd = -1;
 	p->p_conf = c;
+	p->p_hook_tail = &p->p_hook_queue;
 	uv_mutex_init(&p->p_lock);
 	if (c->c_user[0] != '\0') {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
@@ -230,6 +239,22 @@ int priv_start(struct priv **out, const struct conf *c)
 			helper_run(sp[1], c);
 		close(sp[1]);
 		p->p_fd = sp[0];
+	}
+	*out = p;
+	return 0;
+}
+
+int priv_start(struct priv **out, const struct conf *c)
+{
+	struct priv *p;
+	int err;
+
+	if ((err = priv_start_one(&p, c)) < 0)
+		return err;
+	if (c->c_user[0] != '\0' && (c->c_on_connect[0] != '\0' ||
+	    c->c_on_disconnect[0] != '\0') && (err = priv_start_one(&p->p_hooks, c)) < 0) {
+		priv_stop(p);
+		return err;
 	}
 	*out = p;
 	return 0;
@@ -440,6 +465,8 @@ int priv_hook(struct priv *p, const struct hook_vars *v, int *status)
 	int rc;
 
 	*status = 0;
+	if (p->p_hooks != NULL)
+		p = p->p_hooks;
 	if (p->p_fd == -1)		/* in-process: vpnd is root, no filter */
 		return hook_exec(p->p_conf, v, status);
 	uv_mutex_lock(&p->p_lock);
@@ -458,13 +485,18 @@ int priv_hook(struct priv *p, const struct hook_vars *v, int *status)
 }
 
 struct priv_hook_job {
-	uv_work_t        hj_work;
-	struct priv     *hj_priv;
-	struct hook_vars hj_vars;
-	priv_hook_cb    *hj_cb;
-	void            *hj_arg;		/* NULL once forgotten */
-	int              hj_rc, hj_status;
+	uv_work_t             hj_work;
+	struct priv_hook_job *hj_next;		/* p_hook_queue */
+	struct priv          *hj_priv;
+	uv_loop_t            *hj_loop;
+	struct hook_vars      hj_vars;
+	priv_hook_cb         *hj_cb;
+	void                 *hj_arg;		/* NULL once forgotten */
+	bool                  hj_forgotten;
+	int                   hj_rc, hj_status;
 };
+
+static void hook_next(struct priv *p);
 
 static void hook_work(uv_work_t *w)
 {
@@ -476,18 +508,42 @@ static void hook_work(uv_work_t *w)
 static void hook_done(uv_work_t *w, int status)
 {
 	struct priv_hook_job *j = w->data;
+	struct priv *p = j->hj_priv;
 
 	if (status < 0)
 		j->hj_rc = status;
 	j->hj_cb(j->hj_arg, &j->hj_vars, j->hj_rc, j->hj_status);
 	free(j);
+	p->p_hook_busy = false;
+	hook_next(p);
+}
+
+/* Start the first queued job; one whose owner has gone meanwhile is
+ * not run at all (its callback hears -ECANCELED). */
+static void hook_next(struct priv *p)
+{
+	struct priv_hook_job *j;
+	int err;
+
+	while (!p->p_hook_busy && (j = p->p_hook_queue) != NULL) {
+		if ((p->p_hook_queue = j->hj_next) == NULL)
+			p->p_hook_tail = &p->p_hook_queue;
+		if (j->hj_forgotten)
+			err = -ECANCELED;
+		else if ((err = uv_queue_work(j->hj_loop, &j->hj_work, hook_work,
+		    hook_done)) == 0) {
+			p->p_hook_busy = true;
+			return;
+		}
+		j->hj_cb(j->hj_arg, &j->hj_vars, err, 0);
+		free(j);
+	}
 }
 
 int priv_hook_start(struct priv *p, uv_loop_t *loop, const struct hook_vars *v,
     priv_hook_cb *cb, void *arg, struct priv_hook_job **jobp)
 {
 	struct priv_hook_job *j;
-	int err;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return -ENOMEM;
@@ -496,19 +552,21 @@ int priv_hook_start(struct priv *p, uv_loop_t *loop, const struct hook_vars *v,
 	j->hj_cb = cb;
 	j->hj_arg = arg;
 	j->hj_work.data = j;
-	if ((err = uv_queue_work(loop, &j->hj_work, hook_work, hook_done)) < 0) {
-		free(j);
-		return err;
-	}
+	j->hj_loop = loop;
+	*p->p_hook_tail = j;
+	p->p_hook_tail = &j->hj_next;
 	if (jobp != NULL)
 		*jobp = j;
+	hook_next(p);
 	return 0;
 }
 
 void priv_hook_forget(struct priv_hook_job *j)
 {
-	if (j != NULL)
+	if (j != NULL) {
 		j->hj_arg = NULL;
+		j->hj_forgotten = true;
+	}
 }
 
 void priv_stop(struct priv *p)
@@ -517,6 +575,7 @@ void priv_stop(struct priv *p)
 
 	if (p == NULL)
 		return;
+	priv_stop(p->p_hooks);
 	if (p->p_fd >= 0) {
 		call(p, MSG_EXIT, NULL, 0, &rh);
 		close(p->p_fd);

@@ -55,12 +55,17 @@ int  priv_leases(struct priv *p, const char *buf, size_t len);
  * Hooks run one at a time. hook_run's result (*status set on 0 and
  * -ETIMEDOUT); -ENOENT when that hook is not configured. */
 int  priv_hook(struct priv *p, const struct hook_vars *v, int *status);
-/* priv_hook on libuv's thread pool: cb(arg, v, rc, status) runs on the
- * loop when the hook is over (v borrowed for the call); with arg NULL if
- * priv_hook_forget(job) was called (the owner of arg has gone: the job
- * is the callback's no longer, but the hook's result may still be
- * logged). jobp may be NULL. 0, or -errno and cb never runs. The loop runs on
- * until every job is over. */
+/* priv_hook on libuv's thread pool, one job at a time in arrival order
+ * (the rest wait on the loop, holding no thread): cb(arg, v, rc, status)
+ * runs on the loop when the hook is over (v borrowed for the call); with
+ * arg NULL if priv_hook_forget(job) was called (the owner of arg has
+ * gone; the result may still be logged), and rc -ECANCELED if the job
+ * was forgotten before it started (the hook did not run). jobp may be
+ * NULL. 0, or -ENOMEM and cb never runs (if the thread pool refuses the
+ * work, cb hears its error, possibly before this returns). The loop
+ * runs on until every job is over. With user and a hook configured,
+ * hooks have a helper process of their own, so they never hold up an
+ * allow-list edit or a lease write. */
 struct priv_hook_job;
 typedef void priv_hook_cb(void *arg, const struct hook_vars *v, int rc, int status);
 int  priv_hook_start(struct priv *p, uv_loop_t *loop, const struct hook_vars *v,

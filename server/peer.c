@@ -261,6 +261,9 @@ static void hook_log(const struct hook_vars *v, int rc, int status)
 	if (rc == -ETIMEDOUT)
 		log_warnx("hook %s %s: killed after %d s", key, v->hv_name,
 		    HOOK_TIMEOUT_MS / 1000);
+	else if (rc == -ECANCELED)
+		log_info("hook %s %s: not run, the peer left while it waited", key,
+		    v->hv_name);
 	else if (rc < 0)
 		log_warnx("hook %s %s: cannot run: %s", key, v->hv_name, strerror(-rc));
 	else

@@ -92,6 +92,11 @@ ok "on_disconnect: rx $(var down.sh VPND_RX_BYTES) tx $(var down.sh VPND_TX_BYTE
 
 say "the peer goes away while on_connect runs: nothing dangles"
 wait_until 20 test -f "$T/gone.start" || fail "alice did not retry"
+t0=$(now_ms)
+allow carol "sha256:$(printf '%064d' 3)"	# hooks have a helper of their own
+t1=$(now_ms)
+(( t1 - t0 < 1500 )) || fail "allow add waited $((t1 - t0)) ms behind a running hook"
+ok "allow add took $((t1 - t0)) ms while on_connect ran"
 kill -KILL "$PID_alice"
 wait_until 10 eval "[[ \$(grep -c 'hook on_connect alice: exit 0' '$T/server.log') -ge 1 ]]" ||
 	fail "the hook of a peer that left did not end"
