@@ -31,6 +31,8 @@
 #include "daemon/ctl.h"
 #include "daemon/http.h"
 #include "daemon/metrics.h"
+#include "daemon/event.h"
+#include "daemon/hook.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/priv.h"
@@ -53,6 +55,7 @@ struct cli {
 	struct nl         *c_nl;
 	struct ctl        *c_ctl;
 	struct http       *c_http;		/* metrics_listen, or NULL */
+	struct priv       *c_priv;		/* runs the hooks */
 	enum cli_state     c_state;
 	int                c_server;		/* index into servers */
 	int                c_tries;		/* failed attempts this round */
@@ -60,6 +63,7 @@ struct cli {
 	uint64_t           c_deadline;
 	bool               c_sess_open;
 	bool               c_denied;
+	char               c_why[LOG_SAFE_BUF + 32];	/* why the session ended */
 	struct sess        c_sess;
 	struct sess_batch  c_batch;
 	uv_getaddrinfo_t   c_gai;
@@ -267,6 +271,67 @@ static void cli_to_tun(void *arg, const uint8_t *pkt, size_t len,
 		tun_dev_write(c->c_tun, pkt, len);
 }
 
+/* An event for `vpnctl events`: the client's one peer is its server. */
+static void cli_event(const struct cli *c, enum evt_type type, const char *reason,
+    const struct sess_counts *n)
+{
+	char a[INET_ADDRSTRLEN];
+	struct evt ev = { .ev_type = type, .ev_fp = c->c_conf->c_server_fp,
+	    .ev_endpoint = c->c_endpoint, .ev_reason = reason, .ev_uid = EVT_NO_UID };
+
+	if (c->c_cfg_applied)
+		ev.ev_address = inet_ntop(AF_INET, &c->c_cfg.mc_addr, a, sizeof(a));
+	if (type != EVT_DENIED)
+		ev.ev_transport = sess_on_dtls(&c->c_sess) ? "dtls" : "tls";
+	if (type == EVT_TRANSPORT) {
+		ev.ev_from = ev.ev_transport[0] == 'd' ? "tls" : "dtls";
+		ev.ev_to = ev.ev_transport;
+	}
+	if (n != NULL) {
+		ev.ev_has_bytes = true;
+		ev.ev_rx_bytes = n->sc_rx_bytes;
+		ev.ev_tx_bytes = n->sc_tx_bytes;
+	}
+	evt_emit(&ev);
+}
+
+static void on_cli_hook_done(void *arg, const struct hook_vars *v, int rc, int status)
+{
+	const char *key = v->hv_event == HOOK_CONNECT ? "on_connect" : "on_disconnect";
+	char st[40];
+
+	(void)arg;
+	if (rc == -ETIMEDOUT)
+		log_warnx("hook %s: killed after %d s", key, HOOK_TIMEOUT_MS / 1000);
+	else if (rc < 0)
+		log_warnx("hook %s: cannot run: %s", key, strerror(-rc));
+	else
+		log_info("hook %s: %s", key, hook_status_str(status, st, sizeof(st)));
+}
+
+/* The client's hooks: told, never asked (the session is up already). */
+static void cli_hook(struct cli *c, int event, const struct sess_counts *n)
+{
+	const struct conf *cf = c->c_conf;
+	struct hook_vars v = { .hv_event = event };
+	int err;
+
+	if ((event == HOOK_CONNECT ? cf->c_on_connect : cf->c_on_disconnect)[0] == '\0')
+		return;
+	snprintf(v.hv_fp, sizeof(v.hv_fp), "%s", cf->c_server_fp);
+	inet_ntop(AF_INET, &c->c_cfg.mc_addr, v.hv_address, sizeof(v.hv_address));
+	snprintf(v.hv_endpoint, sizeof(v.hv_endpoint), "%s", c->c_peer_str);
+	snprintf(v.hv_transport, sizeof(v.hv_transport), "%s",
+	    sess_on_dtls(&c->c_sess) ? "dtls" : "tls");
+	if (n != NULL) {
+		v.hv_rx_bytes = n->sc_rx_bytes;
+		v.hv_tx_bytes = n->sc_tx_bytes;
+	}
+	if ((err = priv_hook_start(c->c_priv, c->c_loop, &v, on_cli_hook_done, NULL,
+	    NULL)) < 0)
+		on_cli_hook_done(NULL, &v, err, 0);
+}
+
 static void cli_up(struct cli *c, const struct frame *f)
 {
 	const struct conf *cf = c->c_conf;
@@ -305,6 +370,8 @@ static void cli_up(struct cli *c, const struct frame *f)
 	log_info("connected to %s, %s %s/%d, tls", c->c_endpoint, c->c_tun_name,
 	    inet_ntop(AF_INET, &m.mc_addr, a, sizeof(a)), m.mc_plen);
 	notify_status("connected to %s, %s %s/%d", c->c_endpoint, c->c_tun_name, a, m.mc_plen);
+	cli_event(c, EVT_CONNECTED, NULL, NULL);
+	cli_hook(c, HOOK_CONNECT, NULL);
 	for (i = 0; i < c->c_rt.rs_nkept; i++)
 		log_info("route %s/%d exists already: left as it is, not through the tunnel",
 		    inet_ntop(AF_INET, &c->c_rt.rs_kept[i].addr, a, sizeof(a)),
@@ -413,6 +480,7 @@ static int cli_on_control(void *arg, const struct frame *f)
 	case FRAME_DENY:		/* the server's words: escaped, bounded */
 		log_warnx("denied by server %s: %s", c->c_endpoint,
 		    log_safe(text, sizeof(text), f->f_payload, f->f_len));
+		cli_event(c, EVT_DENIED, text, NULL);
 		c->c_denied = true;
 		sess_close(&c->c_sess);
 		return -1;
@@ -423,6 +491,7 @@ static int cli_on_control(void *arg, const struct frame *f)
 	case FRAME_BYE:
 		log_info("server %s closed the session: %s", c->c_endpoint,
 		    log_safe(text, sizeof(text), f->f_payload, f->f_len));
+		snprintf(c->c_why, sizeof(c->c_why), "closed by server: %s", text);
 		sess_close(&c->c_sess);
 		return -1;
 	default:
@@ -445,9 +514,11 @@ static void cli_on_event(void *arg, enum sess_event ev, const char *why)
 	struct cli *c = arg;
 
 	/* SESS_ROAMED: the client's socket is connected, nothing moves */
-	if (ev == SESS_ON_DTLS || ev == SESS_ON_TLS)
+	if (ev == SESS_ON_DTLS || ev == SESS_ON_TLS) {
 		log_info("transport %s", ev == SESS_ON_DTLS ? "dtls" : "tls (DTLS silent)");
-	else if (ev == SESS_DTLS_DOWN)
+		cli_event(c, EVT_TRANSPORT, ev == SESS_ON_DTLS ? "DTLS up" : "DTLS silent",
+		    NULL);
+	} else if (ev == SESS_DTLS_DOWN)
 		log_info("DTLS channel to %s closed: %s", c->c_endpoint, why);
 	else if (ev == SESS_DTLS_UP)
 		log_debug("DTLS handshake with %s done", c->c_endpoint);
@@ -462,9 +533,10 @@ static void cli_on_failed(void *arg, const char *reason, int err)
 	if (tls_pin_mismatch(ssl))
 		log_warnx("server %s refused: its fingerprint %s is not server_fingerprint %s",
 		    c->c_endpoint, tls_seen_fp(ssl), c->c_conf->c_server_fp);
-	else if (c->c_state == CLI_UP)
+	else if (c->c_state == CLI_UP) {
 		log_warnx("lost server %s: %s", c->c_endpoint, reason);
-	else
+		snprintf(c->c_why, sizeof(c->c_why), "%s", reason);
+	} else
 		log_warnx("cannot connect to %s: %s", c->c_endpoint, reason);
 	sess_close(&c->c_sess);
 }
@@ -479,6 +551,12 @@ static void cli_on_closed(void *arg)
 	cli_dtls_close(c);
 	sess_counts(&c->c_sess, &n);
 	sess_counts_add(&c->c_gone, &n);
+	if (was_up) {
+		cli_event(c, EVT_DISCONNECTED, c->c_state == CLI_STOPPED ?
+		    "client stopping" : c->c_why[0] ? c->c_why : "session ended", &n);
+		cli_hook(c, HOOK_DISCONNECT, &n);
+	}
+	c->c_why[0] = '\0';
 	if (c->c_tun_fd >= 0 && uv_is_active((uv_handle_t *)&c->c_tun_poll))
 		uv_poll_stop(&c->c_tun_poll);
 	if (c->c_state == CLI_STOPPED)
@@ -775,6 +853,8 @@ static void cli_ctl_handle(void *arg, struct ctl_req *rq)
 		cli_metrics(c, &b);
 		ctl_reply_buf(rq, 0, &b);
 	}
+	else if (strcmp(rq->rq_argv[0], "events") == 0)
+		evt_watch(rq);
 	else
 		ctl_replyf(rq, 2, "%s: not available on a client", rq->rq_argv[0]);
 }
@@ -806,6 +886,7 @@ static void cli_stop(struct cli *c, const char *why)
 	c->c_ctl = NULL;
 	http_close(c->c_http);
 	c->c_http = NULL;
+	evt_close();
 }
 
 /* SIGHUP reconnects (as OpenVPN restarts on it); TERM and INT stop. */
@@ -843,6 +924,7 @@ static int cli_start(struct cli *c)
 		return err;
 	}
 	c->c_rtw_fd = err;
+	evt_open(c->c_loop);
 	if ((err = ctl_open(&c->c_ctl, c->c_loop, cf->c_control_socket, cf->c_control_gid,
 	    cli_ctl_handle, c)) < 0) {
 		errno = -err;
@@ -861,7 +943,7 @@ static int cli_start(struct cli *c)
 		log_warn("tun %s: cannot create", cf->c_tun_name);
 		return err;
 	}
-	if ((err = priv_drop(cf)) < 0) {
+	if ((err = priv_start(&c->c_priv, cf)) < 0 || (err = priv_drop(cf)) < 0) {
 		errno = -err;
 		log_warn("cannot drop privileges to %s", cf->c_user);
 		return err;
@@ -911,6 +993,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 	} else {
 		ctl_close(c->c_ctl);
 		http_close(c->c_http);
+		evt_close();
 		uv_run(loop, UV_RUN_DEFAULT);
 	}
 	cli_dns_remove(c);		/* before the device goes: resolvconf keeps records */
@@ -925,6 +1008,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 	tls_ctx_free(c->c_tls);
 	dtls_ctx_free(c->c_dtls);
 	udp_rx_free(c->c_udp_rx);
+	priv_stop(c->c_priv);
 	if (rc == 0)
 		log_info("client stopped");
 	free(c);

@@ -55,6 +55,7 @@ static const struct command commands[] = {
 	{ { "kick" }, { "NAME" }, OPT_SOCKET, "[-s SOCKET] kick NAME" },
 	{ { "reload" }, { NULL }, OPT_SOCKET, "[-s SOCKET] reload" },
 	{ { "metrics" }, { NULL }, OPT_SOCKET, "[-s SOCKET] metrics" },
+	{ { "events" }, { NULL }, OPT_SOCKET | OPT_JSON, "[-s SOCKET] events [--json]" },
 	{ { "keygen" }, { "NAME" }, OPT_DIR, "keygen NAME [--dir DIR]" },
 	{ { "fingerprint" }, { "FILE" }, 0, "fingerprint FILE" },
 };
@@ -200,6 +201,44 @@ static int read_answer(int fd)
 	return status;
 }
 
+/* vpnctl events: "ok\n", then lines as they come, each passed on at once
+ * (stdout is flushed per read), until the daemon ends or vpnctl is
+ * interrupted. An error answer is read whole, as any other. */
+static int read_stream(int fd)
+{
+	char buf[8192], *nl;
+	size_t len = 0;
+	ssize_t r;
+	int status = 1;
+
+	while (len < sizeof(buf) - 1 && (nl = memchr(buf, '\n', len)) == NULL) {
+		if ((r = read(fd, buf + len, sizeof(buf) - 1 - len)) < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			fprintf(stderr, "vpnctl: no answer from vpnd\n");
+			return 1;
+		}
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	if ((nl = memchr(buf, '\n', len)) == NULL || strncmp(buf, "ok\n", 3) != 0) {
+		if (nl != NULL && sscanf(buf, "error %d", &status) == 1)
+			fprintf(stderr, "vpnctl: %s", nl + 1);
+		return status;
+	}
+	fwrite(buf + 3, 1, len - 3, stdout);
+	fflush(stdout);
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return 1;
+		if (fwrite(buf, 1, (size_t)r, stdout) != (size_t)r || fflush(stdout) != 0)
+			return 1;	/* the reader went away (EPIPE) */
+	}
+	return 0;
+}
+
 /* Send the words as one request line (tab-separated) and relay the answer. */
 static int cmd_remote(const char *sock, int argc, const char *const *argv)
 {
@@ -226,6 +265,11 @@ static int cmd_remote(const char *sock, int argc, const char *const *argv)
 		close(fd);
 		return 1;
 	}	/* EPIPE: the daemon answered early (a refusal); read it */
+	if (strcmp(argv[0], "events") == 0) {
+		rc = read_stream(fd);	/* our end stays open: closing it ends the watch */
+		close(fd);
+		return rc;
+	}
 	shutdown(fd, SHUT_WR);
 	rc = read_answer(fd);
 	close(fd);

@@ -213,6 +213,26 @@ static void check_listen(const struct conf *c, const struct check_probe *pr,
 	}
 }
 
+/* A hook runs as root: whoever can rewrite it is root. Others: an error;
+ * its group: a warning (a group of administrators may be meant to). */
+static void check_hook(const struct conf *c, const char *key, const char *path,
+    struct check_report *r)
+{
+	struct stat st;
+
+	if (path[0] == '\0')
+		return;
+	if (stat(path, &st) < 0) {
+		add(r, CHECK_ERROR, c, key, "cannot stat %s: %s", path, strerror(errno));
+		return;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		add(r, st.st_mode & S_IWOTH ? CHECK_ERROR : CHECK_WARNING, c, key,
+		    "%s is writable by %s (mode %04o), and it runs as root: chmod go-w %s",
+		    path, (st.st_mode & S_IWOTH) ? "others" : "its group",
+		    (unsigned)(st.st_mode & 07777), path);
+}
+
 /* Valid, but unwise. */
 static void check_user(const struct conf *c, struct check_report *r)
 {
@@ -250,6 +270,8 @@ int check_conf(const struct conf *c, const struct check_probe *probe,
 		check_nat(c, pr, r);
 		check_listen(c, pr, r);
 	}
+	check_hook(c, "on_connect", c->c_on_connect, r);
+	check_hook(c, "on_disconnect", c->c_on_disconnect, r);
 	check_user(c, r);
 	return r->cr_errors > 0 ? -EINVAL : 0;
 }

@@ -415,6 +415,38 @@ static int h_state_dir(struct parse *p, const config_setting_t *s)
 	return get_path(p, s, "state_dir", p->p_c->c_state_dir);
 }
 
+/* A hook runs as root: an absolute path to an executable regular file, so
+ * what runs does not depend on the directory vpnd was started in. */
+static int get_hook(struct parse *p, const config_setting_t *s,
+    const char *key, char out[PATH_MAX])
+{
+	struct stat st;
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, key, &v)) < 0)
+		return err;
+	if (v[0] != '/')
+		return fail(p, s, EINVAL, "%s: \"%.64s\" is not an absolute path", key, v);
+	if ((err = get_path(p, s, key, out)) < 0)
+		return err;
+	if (stat(out, &st) < 0)
+		return fail(p, s, errno, "%s: %s: %s", key, out, strerror(errno));
+	if (!S_ISREG(st.st_mode) || access(out, X_OK) < 0)
+		return fail(p, s, EACCES, "%s: %s is not an executable file", key, out);
+	return 0;
+}
+
+static int h_on_connect(struct parse *p, const config_setting_t *s)
+{
+	return get_hook(p, s, "on_connect", p->p_c->c_on_connect);
+}
+
+static int h_on_disconnect(struct parse *p, const config_setting_t *s)
+{
+	return get_hook(p, s, "on_disconnect", p->p_c->c_on_disconnect);
+}
+
 static int h_control_socket(struct parse *p, const config_setting_t *s)
 {
 	struct sockaddr_un sun;
@@ -732,6 +764,8 @@ static const struct key keys[] = {
 	{ "group",              M_BOTH,   h_group },
 	{ "control_group",      M_BOTH,   h_control_group },
 	{ "metrics_listen",     M_BOTH,   h_metrics_listen },
+	{ "on_connect",         M_BOTH,   h_on_connect },
+	{ "on_disconnect",      M_BOTH,   h_on_disconnect },
 };
 
 /* Remember where s was set, under KEY; a file or table that is full just

@@ -74,6 +74,8 @@ struct conf {
 	int  c_dead_peer_timeout;	/* seconds, > keepalive, <= 86400, default 30 */
 	struct sockaddr_storage c_metrics_listen;	/* the /metrics endpoint */
 	bool c_has_metrics;		/* metrics_listen set */
+	char c_on_connect[PATH_MAX];	/* hooks: "" = none; absolute executables */
+	char c_on_disconnect[PATH_MAX];
 
 	/* server */
 	struct sockaddr_storage c_listen[CONF_MAX_LISTEN];

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -235,6 +236,7 @@ static bool ctl_peer_trusted(const struct ctl *c, struct ctl_conn *cc)
 	if (uv_fileno((uv_handle_t *)&cc->cc_pipe, &fd) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
 		return false;
+	cc->cc_req.rq_uid = cr.uid;	/* the audit trail of allow-list edits */
 	if (cr.uid == 0)
 		return true;
 	if (cr.uid == geteuid() || cr.uid == getuid() || c->c_group == CTL_NO_GROUP)
@@ -304,6 +306,22 @@ void ctl_reply(struct ctl_req *rq, int status, const char *text, size_t len)
 	cc->cc_wr.data = cc;
 	if (uv_write(&cc->cc_wr, (uv_stream_t *)&cc->cc_pipe, &b, 1, on_reply_written) < 0)
 		conn_close(cc);
+}
+
+int ctl_detach(struct ctl_req *rq)
+{
+	struct ctl_conn *cc = rq->rq_conn;
+	uv_os_fd_t fd;
+	int nfd;
+
+	assert(cc->cc_state == CC_HANDLING && !cc->cc_closing);
+	if (uv_fileno((uv_handle_t *)&cc->cc_pipe, &fd) < 0)
+		return -EBADF;
+	if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return -errno;
+	cc->cc_state = CC_WRITING;	/* answered: by whoever holds nfd */
+	conn_close(cc);
+	return nfd;
 }
 
 void ctl_reply_buf(struct ctl_req *rq, int status, struct ctl_buf *b)

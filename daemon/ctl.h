@@ -38,6 +38,7 @@ struct ctl_req {
 	char            *rq_argv[CTL_MAX_ARGS];	/* "--json", "--long" removed */
 	bool             rq_json;
 	bool             rq_long;		/* vpnctl -l: the table in full */
+	uid_t            rq_uid;		/* the caller (SO_PEERCRED) */
 };
 
 /* Growing output buffer for answers; on allocation failure it stops
@@ -81,6 +82,13 @@ void ctl_reply(struct ctl_req *rq, int status, const char *text, size_t len);
 void ctl_reply_buf(struct ctl_req *rq, int status, struct ctl_buf *b);	/* frees b */
 void ctl_replyf(struct ctl_req *rq, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Answer rq by taking its connection away from the socket: returns a
+ * duplicate of its descriptor (close-on-exec, the caller's to write the
+ * answer to and close) and closes the connection here, deadlines and all;
+ * for answers that stream (vpnctl events). -errno: rq is still to be
+ * answered. */
+int  ctl_detach(struct ctl_req *rq);
 
 void ctl_printf(struct ctl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

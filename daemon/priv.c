@@ -19,11 +19,12 @@
 #include <uv.h>
 
 #include "conf/afile.h"
+#include "daemon/hook.h"
 #include "daemon/priv.h"
 
 #define PRIV_MAX_MSG (64u << 20)	/* a /16's leases, ~500k allow-list entries */
 
-enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3 };
+enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3, MSG_HOOK = 4 };
 
 struct msg_hdr {
 	uint32_t mh_type;
@@ -40,6 +41,13 @@ struct priv {
 	pid_t              p_pid;
 	uv_mutex_t         p_lock;
 	const struct conf *p_conf;
+	/* Hooks have a helper of their own, so a hook that runs for 10 s does
+	 * not hold an allow-list edit (a revocation) or a lease write behind
+	 * it; and one hook job at a time on the thread pool, the rest queued
+	 * here on the loop, so hooks cannot take all its threads. */
+	struct priv          *p_hooks;	/* NULL: run hooks through this one */
+	struct priv_hook_job *p_hook_queue, **p_hook_tail;
+	bool                  p_hook_busy;
 };
 
 /* ---- the work itself, shared by both modes ---- */
@@ -81,6 +89,18 @@ static int leases_write(const struct conf *c, const char *buf, size_t len)
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return afile_write(path, buf, len, 0600, false, &what);
+}
+
+/* The hook's path is the configuration's, never the caller's. */
+static int hook_exec(const struct conf *c, const struct hook_vars *v, int *status)
+{
+	const char *path = v->hv_event == HOOK_CONNECT ? c->c_on_connect :
+	    v->hv_event == HOOK_DISCONNECT ? c->c_on_disconnect : "";
+
+	*status = 0;
+	if (path[0] == '\0')
+		return -ENOENT;
+	return hook_run(path, v, HOOK_TIMEOUT_MS, status);
 }
 
 /* ---- socket I/O ---- */
@@ -142,6 +162,7 @@ static int helper_allow(int fd, const struct conf *c, struct priv_allow_req *rq)
 static void helper_loop(int fd, const struct conf *c)
 {
 	struct priv_allow_req rq;
+	struct hook_vars hv;
 	struct msg_hdr h;
 	char *buf;
 
@@ -159,6 +180,17 @@ static void helper_loop(int fd, const struct conf *c)
 			    NULL, 0, NULL, 0, true) < 0)
 				_exit(1);
 			free(buf);
+		} else if (h.mh_type == MSG_HOOK && h.mh_len == sizeof(hv)) {
+			int32_t st;
+			int status, rc;
+
+			if (io_full(fd, &hv, sizeof(hv), false) < 0)
+				_exit(1);
+			hook_vars_terminate(&hv);
+			rc = hook_exec(c, &hv, &status);
+			st = status;
+			if (send_msg(fd, MSG_HOOK, rc, &st, sizeof(st), NULL, 0, true) < 0)
+				_exit(1);
 		} else if (h.mh_type == MSG_EXIT && h.mh_len == 0) {
 			unlink(c->c_control_socket);
 			send_msg(fd, MSG_EXIT, 0, NULL, 0, NULL, 0, true);
@@ -182,7 +214,8 @@ static void helper_run(int fd, const struct conf *c)
 	helper_loop(3, c);
 }
 
-int priv_start(struct priv **out, const struct conf *c)
+/* One helper (or none, without user) and its channel. */
+static int priv_start_one(struct priv **out, const struct conf *c)
 {
 	struct priv *p;
 	int sp[2];
@@ -191,6 +224,7 @@ int priv_start(struct priv **out, const struct conf *c)
 		return -ENOMEM;
 	p->p_fd = -1;
 	p->p_conf = c;
+	p->p_hook_tail = &p->p_hook_queue;
 	uv_mutex_init(&p->p_lock);
 	if (c->c_user[0] != '\0') {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
@@ -205,6 +239,22 @@ int priv_start(struct priv **out, const struct conf *c)
 			helper_run(sp[1], c);
 		close(sp[1]);
 		p->p_fd = sp[0];
+	}
+	*out = p;
+	return 0;
+}
+
+int priv_start(struct priv **out, const struct conf *c)
+{
+	struct priv *p;
+	int err;
+
+	if ((err = priv_start_one(&p, c)) < 0)
+		return err;
+	if (c->c_user[0] != '\0' && (c->c_on_connect[0] != '\0' ||
+	    c->c_on_disconnect[0] != '\0') && (err = priv_start_one(&p->p_hooks, c)) < 0) {
+		priv_stop(p);
+		return err;
 	}
 	*out = p;
 	return 0;
@@ -408,12 +458,124 @@ int priv_leases(struct priv *p, const char *buf, size_t len)
 	return rc;
 }
 
+int priv_hook(struct priv *p, const struct hook_vars *v, int *status)
+{
+	struct reply_hdr rh;
+	int32_t st = 0;
+	int rc;
+
+	*status = 0;
+	if (p->p_hooks != NULL)
+		p = p->p_hooks;
+	if (p->p_fd == -1)		/* in-process: vpnd is root, no filter */
+		return hook_exec(p->p_conf, v, status);
+	uv_mutex_lock(&p->p_lock);
+	if (p->p_fd < 0)
+		rc = -EPIPE;
+	else if ((rc = call(p, MSG_HOOK, v, sizeof(*v), &rh)) < 0 ||
+	    rh.rh_len != sizeof(st) || (rc = io_full(p->p_fd, &st, sizeof(st), false)) < 0) {
+		priv_broken(p);
+		rc = rc < 0 ? rc : -EPROTO;
+	} else {
+		rc = rh.rh_rc;
+		*status = st;
+	}
+	uv_mutex_unlock(&p->p_lock);
+	return rc;
+}
+
+struct priv_hook_job {
+	uv_work_t             hj_work;
+	struct priv_hook_job *hj_next;		/* p_hook_queue */
+	struct priv          *hj_priv;
+	uv_loop_t            *hj_loop;
+	struct hook_vars      hj_vars;
+	priv_hook_cb         *hj_cb;
+	void                 *hj_arg;		/* NULL once forgotten */
+	bool                  hj_forgotten;
+	int                   hj_rc, hj_status;
+};
+
+static void hook_next(struct priv *p);
+
+static void hook_work(uv_work_t *w)
+{
+	struct priv_hook_job *j = w->data;
+
+	j->hj_rc = priv_hook(j->hj_priv, &j->hj_vars, &j->hj_status);
+}
+
+static void hook_done(uv_work_t *w, int status)
+{
+	struct priv_hook_job *j = w->data;
+	struct priv *p = j->hj_priv;
+
+	if (status < 0)
+		j->hj_rc = status;
+	j->hj_cb(j->hj_arg, &j->hj_vars, j->hj_rc, j->hj_status);
+	free(j);
+	p->p_hook_busy = false;
+	hook_next(p);
+}
+
+/* Start the first queued job; one whose owner has gone meanwhile is
+ * not run at all (its callback hears -ECANCELED). */
+static void hook_next(struct priv *p)
+{
+	struct priv_hook_job *j;
+	int err;
+
+	while (!p->p_hook_busy && (j = p->p_hook_queue) != NULL) {
+		if ((p->p_hook_queue = j->hj_next) == NULL)
+			p->p_hook_tail = &p->p_hook_queue;
+		if (j->hj_forgotten)
+			err = -ECANCELED;
+		else if ((err = uv_queue_work(j->hj_loop, &j->hj_work, hook_work,
+		    hook_done)) == 0) {
+			p->p_hook_busy = true;
+			return;
+		}
+		j->hj_cb(j->hj_arg, &j->hj_vars, err, 0);
+		free(j);
+	}
+}
+
+int priv_hook_start(struct priv *p, uv_loop_t *loop, const struct hook_vars *v,
+    priv_hook_cb *cb, void *arg, struct priv_hook_job **jobp)
+{
+	struct priv_hook_job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -ENOMEM;
+	j->hj_priv = p;
+	j->hj_vars = *v;
+	j->hj_cb = cb;
+	j->hj_arg = arg;
+	j->hj_work.data = j;
+	j->hj_loop = loop;
+	*p->p_hook_tail = j;
+	p->p_hook_tail = &j->hj_next;
+	if (jobp != NULL)
+		*jobp = j;
+	hook_next(p);
+	return 0;
+}
+
+void priv_hook_forget(struct priv_hook_job *j)
+{
+	if (j != NULL) {
+		j->hj_arg = NULL;
+		j->hj_forgotten = true;
+	}
+}
+
 void priv_stop(struct priv *p)
 {
 	struct reply_hdr rh;
 
 	if (p == NULL)
 		return;
+	priv_stop(p->p_hooks);
 	if (p->p_fd >= 0) {
 		call(p, MSG_EXIT, NULL, 0, &rh);
 		close(p->p_fd);

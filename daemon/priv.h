@@ -1,16 +1,17 @@
 /* priv.h - least privilege. With `user` set, vpnd sets up as root, then
  * drops to that user keeping one capability, CAP_NET_ADMIN (TUN, routes,
  * nftables, its own sysctl), and forks a privileged helper first: a small
- * process that serves exactly three requests over a socketpair - edit the
- * allow-list file, write the leases file, and at exit unlink the control
- * socket - on the paths fixed by the configuration, never on paths it is
- * sent. Without `user` the same requests run in-process. */
+ * process that serves exactly four requests over a socketpair - edit the
+ * allow-list file, write the leases file, run a hook, and at exit unlink
+ * the control socket - on the paths fixed by the configuration, never on
+ * paths it is sent. Without `user` the same requests run in-process. */
 #ifndef VPND_PRIV_H
 #define VPND_PRIV_H
 
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <uv.h>
 
 #include "conf/allow.h"
 #include "conf/conf.h"
@@ -26,6 +27,7 @@ struct priv_allow_req {
 };
 
 struct priv;
+struct hook_vars;
 
 /* Start: with c->c_user set, fork the helper (call before any thread
  * exists). 0 or -errno. */
@@ -47,6 +49,28 @@ int  priv_allow(struct priv *p, const struct priv_allow_req *rq,
                 struct allow_list *out, struct conf_err *err);
 /* Atomically replace state_dir/leases with buf. Thread-safe. */
 int  priv_leases(struct priv *p, const char *buf, size_t len);
+/* Run the on_connect or on_disconnect hook (v->hv_event) of the
+ * configuration the privileged side was started with, as root, and wait
+ * for it (HOOK_TIMEOUT_MS at most). Blocks: call it on the thread pool.
+ * Hooks run one at a time. hook_run's result (*status set on 0 and
+ * -ETIMEDOUT); -ENOENT when that hook is not configured. */
+int  priv_hook(struct priv *p, const struct hook_vars *v, int *status);
+/* priv_hook on libuv's thread pool, one job at a time in arrival order
+ * (the rest wait on the loop, holding no thread): cb(arg, v, rc, status)
+ * runs on the loop when the hook is over (v borrowed for the call); with
+ * arg NULL if priv_hook_forget(job) was called (the owner of arg has
+ * gone; the result may still be logged), and rc -ECANCELED if the job
+ * was forgotten before it started (the hook did not run). jobp may be
+ * NULL. 0, or -ENOMEM and cb never runs (if the thread pool refuses the
+ * work, cb hears its error, possibly before this returns). The loop
+ * runs on until every job is over. With user and a hook configured,
+ * hooks have a helper process of their own, so they never hold up an
+ * allow-list edit or a lease write. */
+struct priv_hook_job;
+typedef void priv_hook_cb(void *arg, const struct hook_vars *v, int rc, int status);
+int  priv_hook_start(struct priv *p, uv_loop_t *loop, const struct hook_vars *v,
+                     priv_hook_cb *cb, void *arg, struct priv_hook_job **jobp);
+void priv_hook_forget(struct priv_hook_job *job);
 /* Unlink the control socket, end the helper and wait for it. */
 void priv_stop(struct priv *p);			/* NULL is fine */
 

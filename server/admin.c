@@ -12,6 +12,7 @@
 #include "conf/allow.h"
 #include "conf/conf.h"
 #include "daemon/ctl.h"
+#include "daemon/event.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/priv.h"
@@ -32,6 +33,7 @@ struct admin_job {
 	char               j_fp[CONF_FP_LEN];
 	bool               j_has_addr;
 	struct in_addr     j_addr;
+	long long          j_uid;		/* who asked; EVT_NO_UID: SIGHUP */
 	/* filled on the thread pool */
 	struct allow_list  j_list;
 	struct conf_err    j_err;
@@ -88,6 +90,28 @@ static void job_reply(struct admin_job *j, int n)
 		ctl_reply(j->j_rq, 0, "", 0);
 }
 
+/* The audit trail: what changed, and who asked. */
+static void job_event(const struct admin_job *j)
+{
+	char a[INET_ADDRSTRLEN];
+	struct evt ev = { .ev_type = j->j_op == JOB_RELOAD ? EVT_RELOAD : EVT_ALLOW,
+	    .ev_uid = j->j_uid };
+
+	if (j->j_op == JOB_RELOAD) {
+		ev.ev_change = j->j_rc < 0 ? "failed" : "ok";
+		ev.ev_reason = j->j_rc < 0 ? j->j_err.msg : NULL;
+	} else if (j->j_rc == 0) {
+		ev.ev_change = j->j_op == JOB_ADD ? "add" : "remove";
+		ev.ev_name = j->j_name;
+		if (j->j_op == JOB_ADD) {
+			ev.ev_fp = j->j_fp;
+			ev.ev_address = j->j_has_addr ? ip_str(j->j_addr, a) : NULL;
+		}
+	} else
+		return;			/* nothing changed */
+	evt_emit(&ev);
+}
+
 static void job_done(uv_work_t *w, int status)
 {
 	struct admin_job *j = w->data;
@@ -101,6 +125,7 @@ static void job_done(uv_work_t *w, int status)
 	if (j->j_rc == 0)
 		n = peers_set_allow(ad->ad_peers, &j->j_list, j->j_op == JOB_REMOVE ?
 		    "removed from the allow-list" : "no longer on the allow-list");
+	job_event(j);
 	job_reply(j, n);
 	ad->ad_jobs = j->j_next;
 	allow_free(&j->j_list);
@@ -136,6 +161,7 @@ static struct admin_job *job_new(struct admin *ad, struct ctl_req *rq, enum job_
 	j->j_ad = ad;
 	j->j_rq = rq;
 	j->j_op = op;
+	j->j_uid = rq != NULL ? (long long)rq->rq_uid : EVT_NO_UID;
 	for (tail = &ad->ad_jobs; *tail != NULL; tail = &(*tail)->j_next)
 		;
 	*tail = j;
@@ -384,6 +410,10 @@ static void admin_kick(struct admin *ad, struct ctl_req *rq)
 		{ ctl_replyf(rq, 2, "usage: kick NAME"); return; }
 	if ((pe = peers_find(ad->ad_peers, rq->rq_argv[1])) == NULL)
 		{ ctl_replyf(rq, 1, "no connected peer named %s", rq->rq_argv[1]); return; }
+	evt_emit(&(struct evt){ .ev_type = EVT_KICKED, .ev_name = pe->pe_name,
+	    .ev_fp = pe->pe_fp, .ev_endpoint = peer_endpoint(pe),
+	    .ev_transport = peer_transport(pe), .ev_reason = "kicked by the administrator",
+	    .ev_uid = (long long)rq->rq_uid });
 	peer_close(pe, "kicked by the administrator", "kicked by the administrator");
 	ctl_reply(rq, 0, "", 0);
 }
@@ -403,6 +433,8 @@ void admin_handle(void *arg, struct ctl_req *rq)
 		admin_kick(ad, rq);
 	else if (strcmp(cmd, "metrics") == 0)
 		admin_metrics(ad, rq);
+	else if (strcmp(cmd, "events") == 0)
+		evt_watch(rq);
 	else if (strcmp(cmd, "reload") == 0) {
 		if ((j = job_new(ad, rq, JOB_RELOAD)) != NULL)
 			job_submit(ad, j);

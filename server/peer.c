@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conf/afile.h"
 #include "crypto/tls.h"
+#include "daemon/event.h"
+#include "daemon/hook.h"
 #include "daemon/log.h"
 #include "daemon/priv.h"
 #include "server/lease.h"
@@ -29,6 +32,24 @@ const char *peer_endpoint(const struct peer *pe)
 {
 	return sess_on_dtls(&pe->pe_sess) && pe->pe_udp_endpoint[0] ?
 	    pe->pe_udp_endpoint : pe->pe_endpoint;
+}
+
+/* An event about pe for `vpnctl events`, where its log line is. */
+static void peer_event(const struct peer *pe, enum evt_type type, const char *reason)
+{
+	char a[INET_ADDRSTRLEN];
+	struct evt ev = { .ev_type = type, .ev_reason = reason, .ev_uid = EVT_NO_UID };
+
+	if (pe->pe_name[0] != '\0')
+		ev.ev_name = pe->pe_name;
+	if (pe->pe_fp[0] != '\0')
+		ev.ev_fp = pe->pe_fp;
+	ev.ev_endpoint = pe->pe_state == PE_UP ? peer_endpoint(pe) : pe->pe_endpoint;
+	if (pe->pe_state == PE_UP) {
+		ev.ev_address = inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a));
+		ev.ev_transport = peer_transport(pe);
+	}
+	evt_emit(&ev);
 }
 
 /* ---- leases in state_dir: written on the thread pool, one at a time ---- */
@@ -162,6 +183,7 @@ static void peer_deny(struct peer *pe, const char *why)
 	peer_handshake_over(pe, true);
 	if (log_budget_take(&ps->ps_log_denied, uv_now(ps->ps_loop)))
 		log_info("peer %s %s denied: %s", pe->pe_fp, pe->pe_endpoint, why);
+	peer_event(pe, EVT_DENIED, why);
 	peer_say_and_close(pe, FRAME_DENY, why);
 }
 
@@ -224,12 +246,93 @@ static void peers_close_fp(struct peers *ps, const struct peer *keep)
 	}
 }
 
+/* ---- hooks: on_connect gates admission, on_disconnect is told ---- */
+
+static void peer_hook_vars(const struct peer *pe, int event, struct hook_vars *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->hv_event = event;
+	snprintf(v->hv_name, sizeof(v->hv_name), "%s", pe->pe_name);
+	snprintf(v->hv_fp, sizeof(v->hv_fp), "%s", pe->pe_fp);
+	inet_ntop(AF_INET, &pe->pe_link.fl_addr, v->hv_address, sizeof(v->hv_address));
+	snprintf(v->hv_endpoint, sizeof(v->hv_endpoint), "%s", peer_endpoint(pe));
+	snprintf(v->hv_transport, sizeof(v->hv_transport), "%s", peer_transport(pe));
+}
+
+static void hook_log(const struct hook_vars *v, int rc, int status)
+{
+	const char *key = v->hv_event == HOOK_CONNECT ? "on_connect" : "on_disconnect";
+	char st[40];
+
+	if (rc == -ETIMEDOUT)
+		log_warnx("hook %s %s: killed after %d s", key, v->hv_name,
+		    HOOK_TIMEOUT_MS / 1000);
+	else if (rc == -ECANCELED)
+		log_info("hook %s %s: not run, the peer left while it waited", key,
+		    v->hv_name);
+	else if (rc < 0)
+		log_warnx("hook %s %s: cannot run: %s", key, v->hv_name, strerror(-rc));
+	else
+		log_info("hook %s %s: %s", key, v->hv_name,
+		    hook_status_str(status, st, sizeof(st)));
+}
+
+static void on_disconnect_hook_done(void *arg, const struct hook_vars *v, int rc,
+    int status)
+{
+	(void)arg;
+	hook_log(v, rc, status);
+}
+
+static void peer_hook_disconnect(struct peer *pe, const struct sess_counts *n)
+{
+	struct peers *ps = pe->pe_set;
+	struct hook_vars v;
+	int err;
+
+	if (ps->ps_conf->c_on_disconnect[0] == '\0')
+		return;
+	peer_hook_vars(pe, HOOK_DISCONNECT, &v);
+	v.hv_rx_bytes = n->sc_rx_bytes;
+	v.hv_tx_bytes = n->sc_tx_bytes;
+	if ((err = priv_hook_start(ps->ps_priv, ps->ps_loop, &v, on_disconnect_hook_done,
+	    NULL, NULL)) < 0)
+		hook_log(&v, err, 0);
+}
+
+static int peer_up(struct peer *pe);
+
+/* on_connect is over; the peer may have gone meanwhile (arg NULL), or the
+ * allow-list changed: it is looked up again. */
+static void on_connect_hook_done(void *arg, const struct hook_vars *v, int rc,
+    int status)
+{
+	struct peer *pe = arg;
+
+	hook_log(v, rc, status);
+	if (pe == NULL)
+		return;
+	pe->pe_hook = NULL;
+	if (rc < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		pool_release(pe->pe_set->ps_pool, pe->pe_fp);
+		peer_deny(pe, rc == -ETIMEDOUT ? "on_connect hook timed out" :
+		    "on_connect hook failed");
+		return;
+	}
+	if (allow_find_fp(&pe->pe_set->ps_allow, pe->pe_fp) == NULL) {
+		pool_release(pe->pe_set->ps_pool, pe->pe_fp);
+		peer_deny(pe, "not on the allow-list");
+		return;
+	}
+	peer_up(pe);
+}
+
 static int peer_on_established(void *arg)
 {
 	struct peer *pe = arg;
 	struct peers *ps = pe->pe_set;
 	const struct allow_entry *ae;
-	char a[INET_ADDRSTRLEN];
+	struct hook_vars v;
 	int err;
 
 	if (tls_peer_fp(sess_ssl(&pe->pe_sess), pe->pe_fp) < 0) {
@@ -246,6 +349,26 @@ static int peer_on_established(void *arg)
 		peer_deny(pe, err == -ENOSPC ? "address pool exhausted" : "address in use");
 		return 0;
 	}
+	if (ps->ps_conf->c_on_connect[0] == '\0')
+		return peer_up(pe);
+	/* no address, no CONFIG until the hook says yes; the hook may take
+	 * HOOK_TIMEOUT_MS on top of the handshake */
+	peer_hook_vars(pe, HOOK_CONNECT, &v);
+	pe->pe_deadline = uv_now(ps->ps_loop) + HOOK_TIMEOUT_MS + PEER_HANDSHAKE_MS;
+	if ((err = priv_hook_start(ps->ps_priv, ps->ps_loop, &v, on_connect_hook_done,
+	    pe, &pe->pe_hook)) < 0) {
+		hook_log(&v, err, 0);
+		pool_release(ps->ps_pool, pe->pe_fp);
+		peer_deny(pe, "on_connect hook failed");
+	}
+	return 0;
+}
+
+static int peer_up(struct peer *pe)
+{
+	struct peers *ps = pe->pe_set;
+	char a[INET_ADDRSTRLEN];
+
 	peer_handshake_over(pe, false);
 	if (pool_changed(ps->ps_pool))
 		peers_save_leases(ps);
@@ -262,6 +385,7 @@ static int peer_on_established(void *arg)
 	fwd_attach(ps->ps_fwd, &pe->pe_link);
 	log_info("peer %s %s connected, %s, %s", pe->pe_name, pe->pe_endpoint,
 	    inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a)), peer_transport(pe));
+	peer_event(pe, EVT_CONNECTED, NULL);
 	return 0;
 }
 
@@ -285,6 +409,17 @@ static int peer_on_control(void *arg, const struct frame *f)
 	return -1;
 }
 
+static void peer_event_transport(const struct peer *pe, bool to_dtls)
+{
+	struct evt ev = { .ev_type = EVT_TRANSPORT, .ev_name = pe->pe_name,
+	    .ev_fp = pe->pe_fp, .ev_endpoint = peer_endpoint(pe),
+	    .ev_transport = to_dtls ? "dtls" : "tls",
+	    .ev_from = to_dtls ? "tls" : "dtls", .ev_to = to_dtls ? "dtls" : "tls",
+	    .ev_reason = to_dtls ? "DTLS up" : "DTLS silent", .ev_uid = EVT_NO_UID };
+
+	evt_emit(&ev);
+}
+
 static void peer_on_event(void *arg, enum sess_event ev, const char *why)
 {
 	struct peer *pe = arg;
@@ -294,6 +429,7 @@ static void peer_on_event(void *arg, enum sess_event ev, const char *why)
 	case SESS_ON_TLS:
 		log_info("peer %s transport %s", pe->pe_name,
 		    ev == SESS_ON_DTLS ? "dtls" : "tls (DTLS silent)");
+		peer_event_transport(pe, ev == SESS_ON_DTLS);
 		break;
 	case SESS_DTLS_UP:
 		conf_sockaddr_str(sess_dtls_peer(&pe->pe_sess), pe->pe_udp_endpoint,
@@ -307,6 +443,7 @@ static void peer_on_event(void *arg, enum sess_event ev, const char *why)
 		conf_sockaddr_str(sess_dtls_peer(&pe->pe_sess), pe->pe_udp_endpoint,
 		    sizeof(pe->pe_udp_endpoint));
 		log_info("peer %s DTLS now from %s", pe->pe_name, pe->pe_udp_endpoint);
+		peer_event(pe, EVT_ROAMED, NULL);
 		break;
 	}
 }
@@ -331,6 +468,10 @@ static void peer_on_closed(void *arg)
 	struct peer *pe = arg;
 	struct peers *ps = pe->pe_set;
 
+	if (pe->pe_hook != NULL) {	/* closed without peer_close */
+		priv_hook_forget(pe->pe_hook);
+		pool_release(ps->ps_pool, pe->pe_fp);
+	}
 	if (pe->pe_prev != NULL)
 		pe->pe_prev->pe_next = pe->pe_next;
 	else
@@ -348,12 +489,31 @@ static const struct sess_cb peer_sess_cb = {
 	.closed = peer_on_closed,
 };
 
+static void peer_event_gone(const struct peer *pe, const struct sess_counts *n,
+    const char *why)
+{
+	char a[INET_ADDRSTRLEN];
+	struct evt ev = { .ev_type = EVT_DISCONNECTED, .ev_name = pe->pe_name,
+	    .ev_fp = pe->pe_fp, .ev_endpoint = peer_endpoint(pe),
+	    .ev_address = inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a)),
+	    .ev_transport = peer_transport(pe), .ev_reason = why,
+	    .ev_uid = EVT_NO_UID, .ev_has_bytes = true,
+	    .ev_rx_bytes = n->sc_rx_bytes, .ev_tx_bytes = n->sc_tx_bytes };
+
+	evt_emit(&ev);
+}
+
 void peer_close(struct peer *pe, const char *why, const char *bye)
 {
 	struct peers *ps = pe->pe_set;
 	struct sess_counts n;
 
 	peer_handshake_over(pe, true);	/* no-op once admitted or denied */
+	if (pe->pe_hook != NULL) {	/* gone while on_connect runs */
+		priv_hook_forget(pe->pe_hook);
+		pe->pe_hook = NULL;
+		pool_release(ps->ps_pool, pe->pe_fp);
+	}
 	if (pe->pe_state == PE_UP) {
 		fwd_detach(&pe->pe_link);
 		sess_dtls_stop(&pe->pe_sess);
@@ -363,6 +523,8 @@ void peer_close(struct peer *pe, const char *why, const char *bye)
 		sess_counts_add(&ps->ps_stats.ps_gone, &n);
 		memset(&pe->pe_sess.se_n, 0, sizeof(pe->pe_sess.se_n));
 		log_info("peer %s %s disconnected: %s", pe->pe_name, pe->pe_endpoint, why);
+		peer_event_gone(pe, &n, why);
+		peer_hook_disconnect(pe, &n);
 		if (bye != NULL) {
 			peer_say_and_close(pe, FRAME_BYE, bye);
 			return;
@@ -491,6 +653,7 @@ int peers_set_allow(struct peers *ps, struct allow_list *al, const char *why)
 			continue;
 		ae = allow_find_fp(&ps->ps_allow, pe->pe_fp);
 		if (ae == NULL) {
+			peer_event(pe, EVT_REVOKED, why);
 			peer_close(pe, why, "removed from the allow-list");
 			n++;
 		} else if (ae->ae_has_addr && ae->ae_addr.s_addr != pe->pe_link.fl_addr.s_addr) {

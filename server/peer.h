@@ -31,6 +31,7 @@ struct pool;
 struct limit;
 struct priv;
 struct peers;
+struct priv_hook_job;
 
 enum peer_state { PE_HANDSHAKE, PE_UP, PE_CLOSING };
 
@@ -49,6 +50,7 @@ struct peer {
 	time_t          pe_since;
 	uint64_t        pe_deadline;		/* handshake or linger end */
 	uint64_t        pe_accepted_ns;		/* uv_hrtime() at accept */
+	struct priv_hook_job *pe_hook;		/* on_connect runs: leased, not yet UP */
 };
 
 /* Handshakes, and the totals of sessions that have ended. */

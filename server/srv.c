@@ -23,6 +23,7 @@
 #include "daemon/http.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/event.h"
 #include "daemon/priv.h"
 #include "server/admin.h"
 #include "server/fwd.h"
@@ -177,6 +178,7 @@ static void srv_stop(struct srv *s, const char *why)
 	http_close(s->s_http);
 	s->s_http = NULL;
 	peers_close_all(&s->s_peers, "server shutting down");
+	evt_close();			/* after the peers' last events */
 	s->s_stop_deadline = uv_now(s->s_loop) + SRV_STOP_MS;
 }
 
@@ -427,6 +429,7 @@ static int srv_start(struct srv *s)
 	    (err = srv_nat_up(s)) < 0 || (err = srv_listen(s)) < 0 ||
 	    (err = srv_http_open(s)) < 0)
 		return err;
+	evt_open(s->s_loop);
 	if ((err = ctl_open(&s->s_ctl, s->s_loop, c->c_control_socket,
 	    c->c_control_gid, admin_handle, &s->s_admin)) < 0) {
 		errno = -err;
@@ -473,6 +476,7 @@ static void srv_cleanup(struct srv *s)
 			uv_close((uv_handle_t *)&s->s_tun_poll, NULL);
 		ctl_close(s->s_ctl);
 		http_close(s->s_http);
+		evt_close();
 		uv_run(s->s_loop, UV_RUN_DEFAULT);
 	}
 	for (i = 0; i < s->s_nlisten; i++)

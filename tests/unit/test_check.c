@@ -247,6 +247,22 @@ static void test_allow_writable(void **state)
 	expect_none(f, run(f, SERVER, ""));
 }
 
+static void test_hook_writable(void **state)
+{
+	struct fixture *f = *state;
+	char extra[256];
+
+	snprintf(extra, sizeof(extra), "on_connect = \"%s\";\n",
+	    put(f, "up.sh", "#!/bin/sh\n", 0757));
+	assert_int_equal(run(f, SERVER, extra), -EINVAL);
+	expect_one(f, CHECK_ERROR, NULL, 7, "on_connect", "writable by others");
+	put(f, "up.sh", "#!/bin/sh\n", 0775);
+	assert_int_equal(run(f, SERVER, extra), 0);
+	expect_one(f, CHECK_WARNING, NULL, 7, "on_connect", "writable by its group");
+	put(f, "up.sh", "#!/bin/sh\n", 0755);
+	expect_none(f, run(f, SERVER, extra));
+}
+
 static void test_allow_dir_writable(void **state)
 {
 	struct fixture *f = *state;
@@ -378,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup(test_client_key_readable, setup_test),
 		cmocka_unit_test_setup(test_allow_writable, setup_test),
 		cmocka_unit_test_setup(test_allow_dir_writable, setup_test),
+		cmocka_unit_test_setup(test_hook_writable, setup_test),
 		cmocka_unit_test_setup(test_pool_too_small, setup_test),
 		cmocka_unit_test_setup(test_network_overlaps_host, setup_test),
 		cmocka_unit_test_setup(test_nat_interface, setup_test),

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -219,6 +220,40 @@ static void test_control_group(void **state)
 	    "control_group: expected a string");
 	expect_err(state, MIN_SERVER "control_group = \"\";\n", -EINVAL, 6,
 	    "control_group: no such group");
+}
+
+/* Hooks: absolute paths to executable regular files, on both modes. */
+static void test_hooks(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+	char buf[PATH_MAX * 2 + 200];
+	const char *up = put(f, "up.sh", "#!/bin/sh\n");
+	char upc[PATH_MAX];
+
+	snprintf(upc, sizeof(upc), "%s", up);
+	assert_int_equal(chmod(upc, 0755), 0);
+	snprintf(buf, sizeof(buf), MIN_SERVER "on_connect = \"%s\";\non_disconnect = \"%s\";\n",
+	    upc, upc);
+	assert_int_equal(conf_load(&c, put(f, "t.conf", buf), &err), 0);
+	assert_string_equal(c.c_on_connect, upc);
+	assert_string_equal(c.c_on_disconnect, upc);
+	snprintf(buf, sizeof(buf), MIN_CLIENT "on_connect = \"%s\";\n", upc);
+	assert_int_equal(conf_load(&c, put(f, "t.conf", buf), &err), 0);
+	assert_string_equal(c.c_on_connect, upc);
+
+	expect_err(state, MIN_SERVER "on_connect = \"up.sh\";\n", -EINVAL, 6,
+	    "on_connect: \"up.sh\" is not an absolute path");
+	expect_err(state, MIN_SERVER "on_disconnect = \"/nonexistent/down.sh\";\n",
+	    -ENOENT, 6, "on_disconnect: /nonexistent/down.sh: No such file");
+	expect_err(state, MIN_SERVER "on_connect = \"/\";\n", -EACCES, 6,
+	    "on_connect: / is not an executable file");
+	assert_int_equal(chmod(upc, 0644), 0);
+	snprintf(buf, sizeof(buf), MIN_SERVER "\non_connect = \"%s\";\n", upc);
+	expect_err(state, buf, -EACCES, 7, "is not an executable file");
+	expect_err(state, MIN_SERVER "on_connect = 1;\n", -EINVAL, 6,
+	    "on_connect: expected a string");
 }
 
 /* The example from SPEC, with the config path relative to the cwd. */
@@ -686,6 +721,7 @@ static void test_check_domain(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_server_full),
 		cmocka_unit_test(test_server_defaults),
 		cmocka_unit_test(test_control_group),

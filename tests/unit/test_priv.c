@@ -32,6 +32,7 @@
 #include <uv.h>
 
 #include "server/lease.h"
+#include "daemon/hook.h"
 #include "daemon/priv.h"
 #include "fixture.h"
 
@@ -420,6 +421,66 @@ static void test_helper_paths_fixed_at_start(void **state)
 	assert_string_equal(list, "alice@10.8.0.10 bob");
 	assert_int_equal(priv_leases(f->p, "x\n", 2), 0);
 	assert_string_equal(slurp(fx_path(f->dir, LEASE_FILE)), "x\n");
+}
+
+/* A hook that writes "NAME EVENT" into DIR/out, and exits CODE. */
+static void put_hook(struct fixture *f, const char *name, int code)
+{
+	char text[512];
+	const char *p = fx_path(f->dir, name);
+
+	snprintf(text, sizeof(text), "#!/bin/sh\necho \"%s $VPND_EVENT $VPND_PEER_NAME\" > %s/out\n"
+	    "exit %d\n", name, f->dir, code);
+	fx_write(p, text);
+	assert_int_equal(chmod(p, 0755), 0);
+}
+
+static void start_hooks(struct fixture *f, const char *user)
+{
+	conf_fill(&f->c, f->dir, user);
+	fx_write(f->c.c_allow_list, LIST_ALICE);
+	put_hook(f, "up.sh", 0);
+	put_hook(f, "other.sh", 0);
+	snprintf(f->c.c_on_connect, sizeof(f->c.c_on_connect), "%s", fx_path(f->dir, "up.sh"));
+	assert_int_equal(priv_start(&f->p, &f->c), 0);
+}
+
+static const struct hook_vars hv_alice = { .hv_event = HOOK_CONNECT, .hv_name = "alice" };
+
+static void test_inproc_hook(void **state)
+{
+	struct fixture *f = *state;
+	struct hook_vars dis = hv_alice;
+	int st;
+
+	start_hooks(f, "");
+	assert_int_equal(priv_hook(f->p, &hv_alice, &st), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_string_equal(slurp(fx_path(f->dir, "out")), "up.sh connect alice\n");
+	dis.hv_event = HOOK_DISCONNECT;		/* not configured */
+	assert_int_equal(priv_hook(f->p, &dis, &st), -ENOENT);
+	put_hook(f, "up.sh", 7);
+	assert_int_equal(priv_hook(f->p, &hv_alice, &st), 0);
+	assert_int_equal(WEXITSTATUS(st), 7);
+}
+
+/* The helper runs the hook it was started with, whatever the worker's
+ * copy of the configuration says later, and runs it as root. */
+static void test_helper_hook_path_fixed_at_start(void **state)
+{
+	struct fixture *f = *state;
+	struct hook_vars bad = hv_alice;
+	int st;
+
+	need_root();
+	start_hooks(f, "root");
+	snprintf(f->c.c_on_connect, sizeof(f->c.c_on_connect), "%s", fx_path(f->dir, "other.sh"));
+	assert_int_equal(priv_hook(f->p, &hv_alice, &st), 0);
+	assert_string_equal(slurp(fx_path(f->dir, "out")), "up.sh connect alice\n");
+	bad.hv_event = 99;			/* neither hook */
+	memset(bad.hv_name, 'x', sizeof(bad.hv_name));	/* unterminated */
+	assert_int_equal(priv_hook(f->p, &bad, &st), -ENOENT);
+	assert_int_equal(priv_hook(f->p, &hv_alice, &st), 0);	/* still in step */
 }
 
 static void test_helper_leases(void **state)
@@ -1013,6 +1074,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_helper_same_results, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_paths_fixed_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inproc_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_hook_path_fixed_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_bad_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_refuses_what_load_refuses, setup, teardown),
