@@ -11,6 +11,9 @@
 #     serving on the old port and binds no new one.
 #  4. a bad value and a syntax error change nothing: the reply says
 #     file:line and exits 2, the routes stay, the session stays.
+#  5. the server runs as nobody throughout (its key 0600 root's): a file
+#     that user cannot read is not re-read, the allow-list still is, and
+#     the reply says so.
 # (A reload that drops a peer from the allow-list is revoke.sh's.)
 #
 #   [c1 alice] c0 198.18.1.2 --- s1 [srv] s0 198.19.0.1 --- i0 198.19.0.2 [inet]
@@ -31,7 +34,8 @@ connects() { grep -c "connected to 198.18.1.1" "$T/alice.log"; }
 # reload_rc: vpnctl reload; its stdout in $T/out, stderr in $T/err, status in RC
 reload_rc() { RC=0; ctl_s reload >"$T/out" 2>"$T/err" || RC=$?; }
 
-alice_up
+chmod 711 "$T"		# nobody reads server.conf, never the key
+alice_up 'user = "nobody"; group = "nogroup";'
 set_routes '"0.0.0.0/0", "198.19.6.0/24"'
 reload_rc
 [[ $RC == 0 ]] || fail "first reload: rc $RC: $(cat "$T/err")"
@@ -124,3 +128,14 @@ cp "$T/good.conf" "$T/server.conf"
 reload_rc
 [[ $RC == 0 ]] && grep -q '^configuration unchanged$' "$T/out" || fail "good file again: rc $RC: $(cat "$T/out")"
 ok "bad value and syntax error: exit 2 with file:line, nothing changed, same session"
+
+say "5. a file the daemon's user cannot read"
+set_routes '"0.0.0.0/0", "198.19.9.0/24"'
+chmod 600 "$T/server.conf"
+reload_rc
+[[ $RC == 0 ]] && grep -q '^reloaded: 1 peers allowed' "$T/out" &&
+	grep -q "configuration not re-read: .*server.conf: Permission denied as user nobody.*only the allow-list was reloaded" "$T/out" ||
+	fail "unreadable: rc $RC: $(cat "$T/out" "$T/err")"
+has_route 198.19.5.0/24 && no_route 198.19.9.0/24 || fail "routes changed: $(rt)"
+chmod 644 "$T/server.conf"
+ok "unreadable by nobody: only the allow-list reloaded, and said so"
