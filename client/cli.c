@@ -1,7 +1,8 @@
 /* cli.c - the client's loop. States: WAIT (backoff timer) -> RESOLVE ->
  * CONNECT/HANDSHAKE (one session, 10 s deadline) -> CONFIG (admitted,
- * waiting for the server's CONFIG) -> UP. The session (tunnel/sess.c) moves
- * the packets and chooses TLS or DTLS; the client's own part is policy:
+ * waiting for the server's CONFIG) -> UP; a CONFIG while UP is an update
+ * after the server's reload (cli_update: routes and timers change in
+ * place). The session (tunnel/sess.c) moves the packets and chooses TLS or DTLS; the client's own part is policy:
  * which server, when to reconnect, the TUN device, its address and routes,
  * and the UDP socket the DTLS channel uses. The TUN device and routes stay
  * in place across reconnects, so traffic does not leak outside the tunnel
@@ -382,6 +383,113 @@ static void cli_up(struct cli *c, const struct frame *f)
 	cli_dns(c, &m);
 }
 
+/* "+198.19.5.0/24 -10.0.0.0/8" appended to b at *off. */
+static void cli_routes_str(char *b, size_t len, size_t *off, char sign,
+    const struct cidr *r, int n)
+{
+	char a[INET_ADDRSTRLEN];
+	int i, k;
+
+	for (i = 0; i < n && *off < len; i++) {
+		k = snprintf(b + *off, len - *off, "%s%c%s/%d", *off ? " " : "", sign,
+		    inet_ntop(AF_INET, &r[i].addr, a, sizeof(a)), r[i].plen);
+		*off += k > 0 ? (size_t)k : 0;
+	}
+}
+
+/* The effective timers of CONFIG m: the server's where it says them. */
+static void cli_timers_of(const struct cli *c, const struct msg_config *m,
+    unsigned *ka, unsigned *dead)
+{
+	*ka = m->mc_keepalive ? m->mc_keepalive : (unsigned)c->c_conf->c_keepalive;
+	*dead = m->mc_dead_peer_timeout ? m->mc_dead_peer_timeout :
+	    (unsigned)c->c_conf->c_dead_peer_timeout;
+}
+
+/* The tunnel network of CONFIG m. */
+static struct cidr cli_tunnet(const struct msg_config *m)
+{
+	struct cidr net = { .plen = m->mc_plen };
+
+	net.addr.s_addr = m->mc_addr.s_addr & htonl(m->mc_plen ? 0xffffffffu << (32 - m->mc_plen) : 0);
+	return net;
+}
+
+/* The new routes of an update in place; on failure rt_apply has taken all
+ * of ours away, so the session starts over and sets them up again. */
+static int cli_update_routes(struct cli *c, const struct msg_config *m)
+{
+	struct cidr net = cli_tunnet(m);
+	char a[INET_ADDRSTRLEN];
+	int i, err;
+
+	if ((err = rt_apply(c->c_nl, &c->c_rt, c->c_tun_ifindex, m->mc_routes,
+	    m->mc_nroutes, &net, c->c_peer.ss_family == AF_INET ?
+	    &((struct sockaddr_in *)&c->c_peer)->sin_addr : NULL)) < 0) {
+		errno = -err;
+		log_warn("tun %s: cannot apply the new routes; reconnecting", c->c_tun_name);
+		sess_close(&c->c_sess);
+		return err;
+	}
+	for (i = 0; i < c->c_rt.rs_nkept; i++)
+		log_info("route %s/%d exists already: left as it is, not through the tunnel",
+		    inet_ntop(AF_INET, &c->c_rt.rs_kept[i].addr, a, sizeof(a)),
+		    c->c_rt.rs_kept[i].plen);
+	return 0;
+}
+
+/* A CONFIG while UP: the server's reload changed what it pushes. Same
+ * address, gateway and MTU: routes and timers change in place, the session
+ * and the TUN device stay. A new address (or MTU in use) cannot be taken
+ * under a running session: it ends, and the reconnect 1 s later sets the
+ * tunnel up with the new values, as at first. */
+static void cli_update(struct cli *c, const struct frame *f)
+{
+	const struct msg_config *old = &c->c_cfg;
+	struct cidr add[CONF_MAX_ROUTES], del[CONF_MAX_ROUTES];
+	struct msg_config m;
+	unsigned ka0, dead0, ka, dead;
+	char what[2048] = "", a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	size_t off = 0;
+	int nadd, ndel;
+
+	if (msg_config_decode(f->f_payload, f->f_len, &m) < 0) {
+		log_warnx("server %s sent a malformed configuration", c->c_endpoint);
+		sess_close(&c->c_sess);
+		return;
+	}
+	if (m.mc_addr.s_addr != old->mc_addr.s_addr || m.mc_plen != old->mc_plen ||
+	    m.mc_gateway.s_addr != old->mc_gateway.s_addr ||
+	    (c->c_conf->c_tun_mtu == 0 && m.mc_mtu != old->mc_mtu)) {
+		log_info("server %s changed the tunnel address or MTU (%s/%d mtu %u -> "
+		    "%s/%d mtu %u): reconnecting", c->c_endpoint,
+		    inet_ntop(AF_INET, &old->mc_addr, a, sizeof(a)), old->mc_plen,
+		    old->mc_mtu, inet_ntop(AF_INET, &m.mc_addr, b, sizeof(b)),
+		    m.mc_plen, m.mc_mtu);
+		sess_close(&c->c_sess);
+		return;
+	}
+	rt_diff(old->mc_routes, old->mc_nroutes, m.mc_routes, m.mc_nroutes,
+	    add, &nadd, del, &ndel);
+	if ((nadd > 0 || ndel > 0) && cli_update_routes(c, &m) < 0)
+		return;
+	cli_routes_str(what, sizeof(what), &off, '+', add, nadd);
+	cli_routes_str(what, sizeof(what), &off, '-', del, ndel);
+	cli_timers_of(c, old, &ka0, &dead0);
+	cli_timers_of(c, &m, &ka, &dead);
+	if (ka != ka0 || dead != dead0) {
+		sess_set_timers(&c->c_sess, ka, dead);
+		if (off < sizeof(what))
+			snprintf(what + off, sizeof(what) - off, "%skeepalive %u -> %u s, "
+			    "dead_peer_timeout %u -> %u s", off ? "; " : "", ka0, ka, dead0, dead);
+	}
+	/* The pushed DNS, once CONFIG carries it, is re-applied here (the
+	 * client's DNS module), comparing old with m as for the routes. */
+	c->c_cfg = m;
+	log_info("server %s updated the configuration: %s", c->c_endpoint,
+	    what[0] ? what : "unchanged");
+}
+
 /* A route changed: while the tunnel routes are in place (connected, or
  * reconnecting under them) the host route to the server follows the
  * underlay. */
@@ -476,7 +584,9 @@ static int cli_on_control(void *arg, const struct frame *f)
 	case FRAME_CONFIG:
 		if (c->c_state == CLI_CONFIG)
 			cli_up(c, f);
-		return c->c_state == CLI_UP ? 0 : -1;
+		else if (c->c_state == CLI_UP)
+			cli_update(c, f);	/* the server reloaded */
+		return c->c_state == CLI_UP && !sess_closing(&c->c_sess) ? 0 : -1;
 	case FRAME_DENY:		/* the server's words: escaped, bounded */
 		log_warnx("denied by server %s: %s", c->c_endpoint,
 		    log_safe(text, sizeof(text), f->f_payload, f->f_len));

@@ -79,6 +79,20 @@ static bool rt_has(const struct cidr *set, int n, const struct cidr *c)
 	return false;
 }
 
+void rt_diff(const struct cidr *cur, int ncur, const struct cidr *next, int nnext,
+    struct cidr *added, int *nadded, struct cidr *removed, int *nremoved)
+{
+	int i;
+
+	*nadded = *nremoved = 0;
+	for (i = 0; i < nnext; i++)
+		if (!rt_has(cur, ncur, &next[i]) && !rt_has(added, *nadded, &next[i]))
+			added[(*nadded)++] = next[i];
+	for (i = 0; i < ncur; i++)
+		if (!rt_has(next, nnext, &cur[i]) && !rt_has(removed, *nremoved, &cur[i]))
+			removed[(*nremoved)++] = cur[i];
+}
+
 static bool rt_path_eq(const struct rt_path *a, const struct rt_path *b)
 {
 	return a->rp_oif == b->rp_oif && a->rp_has_gw == b->rp_has_gw &&

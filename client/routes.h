@@ -36,6 +36,13 @@ struct rt_state {
  * the count written to out (at most CONF_MAX_ROUTES + 1). */
 int  rt_expand(const struct cidr *in, int n, const struct cidr *tunnet,
                struct cidr *out);
+/* What a CONFIG update changes in the pushed routes (as pushed, before
+ * rt_expand): the prefixes of NEXT not in CUR into added, those of CUR not
+ * in NEXT into removed (each CONF_MAX_ROUTES long, in the order given);
+ * *nadded and *nremoved get their counts. For the log: rt_apply itself
+ * keeps what is pushed again and removes what is not. */
+void rt_diff(const struct cidr *cur, int ncur, const struct cidr *next, int nnext,
+             struct cidr *added, int *nadded, struct cidr *removed, int *nremoved);
 /* Install ROUTES through tun_ifindex, and the host route to SERVER if they
  * cover it (server NULL: an IPv6 underlay, nothing to pin). A route whose
  * prefix the main table has already, on another device and whatever its

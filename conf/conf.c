@@ -41,6 +41,7 @@ struct parse {
 	const char      *p_path;	/* as the caller gave it */
 	char             p_dir[PATH_MAX];/* absolute directory of p_path */
 	int              p_mode;	/* M_SERVER or M_CLIENT */
+	bool             p_reread;	/* conf_reread: files not opened */
 };
 
 struct key {
@@ -286,7 +287,7 @@ static int get_file(struct parse *p, const config_setting_t *s,
 	struct stat st;
 	int err;
 
-	if ((err = get_path(p, s, key, out)) < 0)
+	if ((err = get_path(p, s, key, out)) < 0 || p->p_reread)
 		return err;
 	if (stat(out, &st) < 0 || access(out, R_OK) < 0)
 		return fail(p, s, errno, "%s: cannot read %s: %s", key, out,
@@ -1034,9 +1035,9 @@ static int read_file(struct parse *p, config_t *cf)
 	return -EINVAL;
 }
 
-int conf_load(struct conf *c, const char *path, struct conf_err *err)
+static int load(struct conf *c, const char *path, bool reread, struct conf_err *err)
 {
-	struct parse p = { .p_c = c, .p_err = err, .p_path = path };
+	struct parse p = { .p_c = c, .p_err = err, .p_path = path, .p_reread = reread };
 	const config_setting_t *root;
 	config_t cf;
 	int i, rc;
@@ -1062,6 +1063,16 @@ int conf_load(struct conf *c, const char *path, struct conf_err *err)
 	}
 	config_destroy(&cf);
 	return rc;
+}
+
+int conf_load(struct conf *c, const char *path, struct conf_err *err)
+{
+	return load(c, path, false, err);
+}
+
+int conf_reread(struct conf *c, const char *path, struct conf_err *err)
+{
+	return load(c, path, true, err);
 }
 
 /* The inverse of conf_parse_sockaddr: "1.2.3.4:4433" or "[::1]:4433". */

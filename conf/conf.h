@@ -111,6 +111,11 @@ struct conf {
  * are readable files, and on a server that allow_list exists; loading the
  * key material itself is crypto's job. 0, or -EINVAL/-ENOENT/... with *err. */
 int conf_load(struct conf *c, const char *path, struct conf_err *err);
+/* The same for a reload by the running daemon: key, cert and allow_list
+ * are resolved but not opened. A daemon that dropped privileges may no
+ * longer read them, and a reload does not use them: the key pair needs a
+ * restart, and the allow-list is read by the privileged side. */
+int conf_reread(struct conf *c, const char *path, struct conf_err *err);
 
 /* "10.8.0.0/24" -> cidr. Rejects host bits set, plen > 32, junk. 0 or -EINVAL. */
 int conf_parse_cidr(const char *s, struct cidr *out);

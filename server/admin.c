@@ -2,7 +2,15 @@
  * the allow-list and its edits, kick, reload. Edits of the allow-list file
  * run on libuv's thread pool (read the file, change it, write it atomically)
  * one at a time in arrival order; the result is applied on the loop, so a
- * removed peer is cut off as soon as the file is safely on disk. */
+ * removed peer is cut off as soon as the file is safely on disk.
+ *
+ * A reload is such a job too: on the pool, the configuration file is read
+ * again (by the daemon itself, as whichever user it runs as), the
+ * allow-list through the privileged side, and a changed nat.out_interface
+ * is installed (one nftables transaction: the old table stays if it
+ * fails). Only when all of that worked are the live keys taken into the
+ * running configuration, on the loop (conf/reload.h says which are live);
+ * otherwise nothing changes and the reply says why. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +19,7 @@
 
 #include "conf/allow.h"
 #include "conf/conf.h"
+#include "conf/reload.h"
 #include "daemon/ctl.h"
 #include "daemon/event.h"
 #include "daemon/log.h"
@@ -18,6 +27,7 @@
 #include "daemon/priv.h"
 #include "server/admin.h"
 #include "server/fwd.h"
+#include "server/nat.h"
 #include "server/peer.h"
 #include "server/scrape.h"
 
@@ -38,6 +48,11 @@ struct admin_job {
 	struct allow_list  j_list;
 	struct conf_err    j_err;
 	int                j_rc;
+	/* a reload's: the file as it reads now, and how it differs */
+	struct conf       *j_conf;
+	struct reload_diff j_diff;
+	bool               j_unread;		/* the daemon's user may not read it */
+	struct conf_err    j_unread_err;
 };
 
 static void job_start(struct admin *ad);
@@ -50,15 +65,146 @@ static const char *ip_str(struct in_addr a, char buf[INET_ADDRSTRLEN])
 /* Thread pool: the file is the truth; edits start from what it says now.
  * The privileged side (a helper process when vpnd runs as a user) reads,
  * edits and rewrites it. */
+static void job_work(uv_work_t *w);
+
+/* Thread pool: a reload. The running configuration is read here without a
+ * lock: only a reload writes it (on the loop, in job_done), and reloads
+ * run one at a time. */
+static void reload_work(struct admin_job *j)
+{
+	const struct conf *cur = j->j_ad->ad_conf;
+	struct priv_allow_req rq = { .pa_op = PRIV_RELOAD };
+	const char *file;
+	char msg[256];
+	int rc;
+
+	if ((j->j_conf = malloc(sizeof(*j->j_conf))) == NULL) {
+		j->j_rc = conf_err_set(&j->j_err, "", 0, ENOMEM, "out of memory");
+		return;
+	}
+	rc = conf_reread(j->j_conf, cur->c_path, &j->j_err);
+	if (rc == -EACCES && j->j_err.line == 0 && cur->c_user[0] != '\0') {
+		/* dropped to user: the file is root's alone; the allow-list
+		 * (read by the helper) is still reloaded, as before */
+		j->j_unread = true;
+		j->j_unread_err = j->j_err;
+	} else if (rc < 0) {
+		j->j_rc = rc;
+		return;
+	} else {
+		reload_diff(cur, j->j_conf, &j->j_diff);
+		if (reload_changed(&j->j_diff, RK_MODE)) {
+			int line = conf_key_line(j->j_conf, "mode", &file);
+
+			j->j_rc = conf_err_set(&j->j_err, file, line, EINVAL,
+			    "mode: changed to client, needs a restart");
+			return;
+		}
+	}
+	if ((j->j_rc = priv_allow(j->j_ad->ad_priv, &rq, &j->j_list, &j->j_err)) < 0 ||
+	    j->j_unread || !reload_changed(&j->j_diff, RK_NAT))
+		return;
+	/* last, as the one step with an effect: nothing else can fail now */
+	if ((rc = nat_setup(&cur->c_network, j->j_conf->c_nat_out, j->j_ad->ad_tun_name,
+	    msg, sizeof(msg))) < 0) {
+		int line = conf_key_line(j->j_conf, "nat.out_interface", &file);
+
+		j->j_rc = conf_err_set(&j->j_err, file, line, -rc,
+		    "nat.out_interface: nftables: %s", msg);
+		allow_free(&j->j_list);
+	}
+}
+
 static void job_work(uv_work_t *w)
 {
 	struct admin_job *j = w->data;
 	struct priv_allow_req rq = { .pa_op = (int)j->j_op, .pa_has_addr = j->j_has_addr,
 	    .pa_addr = j->j_addr };
 
+	if (j->j_op == JOB_RELOAD) {
+		reload_work(j);
+		return;
+	}
 	memcpy(rq.pa_name, j->j_name, sizeof(rq.pa_name));
 	memcpy(rq.pa_fp, j->j_fp, sizeof(rq.pa_fp));
 	j->j_rc = priv_allow(j->j_ad->ad_priv, &rq, &j->j_list, &j->j_err);
+}
+
+/* Loop: the reload worked; take the live keys that changed, say what
+ * changed and what needs a restart, in the log and the reply (b). */
+static void reload_apply(struct admin_job *j, struct ctl_buf *b)
+{
+	struct admin *ad = j->j_ad;
+	const struct reload_diff *d = &j->j_diff;
+	char was[1024], now[1024], names[512], msg[512];
+	int k, sent;
+
+	if (j->j_unread) {
+		conf_err_str(&j->j_unread_err, msg, sizeof(msg));
+		log_warnx("reload: %s as user %s: configuration not re-read, only the "
+		    "allow-list", msg, ad->ad_conf->c_user);
+		ctl_printf(b, "configuration not re-read: %s as user %s (make it readable "
+		    "by the daemon's group); only the allow-list was reloaded\n", msg,
+		    ad->ad_conf->c_user);
+		return;
+	}
+	for (k = 0; k < RK_COUNT; k++) {
+		if (!reload_changed(d, (enum reload_key)k))
+			continue;
+		reload_value_str(ad->ad_conf, (enum reload_key)k, was, sizeof(was));
+		reload_value_str(j->j_conf, (enum reload_key)k, now, sizeof(now));
+		if (reload_class_of((enum reload_key)k) == RELOAD_RESTART) {
+			log_warnx("reload: %s changed, needs a restart; keeping %s",
+			    reload_key_name((enum reload_key)k), was);
+			ctl_printf(b, "%s changed, needs a restart; keeping %s\n",
+			    reload_key_name((enum reload_key)k), was);
+		} else {
+			log_info("reload: %s: %s -> %s", reload_key_name((enum reload_key)k),
+			    was, now);
+			ctl_printf(b, "%s: %s -> %s\n", reload_key_name((enum reload_key)k),
+			    was, now);
+		}
+	}
+	reload_take(ad->ad_conf, j->j_conf, d);
+	/* Where each live key takes effect. New live keys go here too: dns and
+	 * dns_search are pushed (below); hooks are read when they run;
+	 * metrics_listen re-binds its listener. nat was installed on the pool. */
+	if (reload_changed(d, RK_CLIENT_TO_CLIENT))
+		fwd_set_c2c(ad->ad_fwd, ad->ad_conf->c_client_to_client);
+	if (reload_any(d, RELOAD_PUSHED)) {
+		sent = peers_reconfigure(ad->ad_peers, true);
+		reload_names(d, RELOAD_PUSHED, names, sizeof(names));
+		log_info("reload: %s sent to %d connected peer(s)", names, sent);
+		ctl_printf(b, "sent to %d connected peer(s): %s\n", sent, names);
+	}
+	if (!reload_any(d, RELOAD_LIVE) && !reload_any(d, RELOAD_PUSHED) &&
+	    !reload_any(d, RELOAD_RESTART))
+		ctl_printf(b, "configuration unchanged\n");
+}
+
+/* Loop: a reload is over; applied (j_rc 0) or nothing changed. */
+static void reload_reply(struct admin_job *j, int n)
+{
+	struct admin *ad = j->j_ad;
+	struct ctl_buf b = { 0 };
+	char msg[512];
+
+	if (j->j_rc < 0) {
+		conf_err_str(&j->j_err, msg, sizeof(msg));
+		log_warnx("reload: %s; nothing changed", msg);
+		if (j->j_rq != NULL)	/* a file that does not parse: 2, as vpnd -t */
+			ctl_replyf(j->j_rq, j->j_rc == -EINVAL ? 2 : 1, "%s; nothing changed", msg);
+		return;
+	}
+	log_info("allow-list: reloaded, %zu peers, %d session(s) closed",
+	    ad->ad_peers->ps_allow.al_n, n);
+	ctl_printf(&b, "reloaded: %zu peers allowed, %d disconnected\n",
+	    ad->ad_peers->ps_allow.al_n, n);
+	reload_apply(j, &b);
+	if (j->j_rq != NULL)
+		ctl_reply_buf(j->j_rq, 0, &b);
+	else
+		free(b.cb_p);
 }
 
 static void job_reply(struct admin_job *j, int n)
@@ -67,27 +213,14 @@ static void job_reply(struct admin_job *j, int n)
 
 	if (j->j_rc < 0) {
 		conf_err_str(&j->j_err, msg, sizeof(msg));
-		if (j->j_rq == NULL)
-			log_warnx("reload: %s", msg);
-		else
-			ctl_replyf(j->j_rq, 1, "%s", j->j_err.line || j->j_op == JOB_RELOAD ?
-			    msg : j->j_err.msg);
+		ctl_replyf(j->j_rq, 1, "%s", j->j_err.line ? msg : j->j_err.msg);
 		return;
 	}
 	if (j->j_op == JOB_ADD)
 		log_info("allow-list: added %s %s", j->j_name, j->j_fp);
-	else if (j->j_op == JOB_REMOVE)
+	else
 		log_info("allow-list: removed %s, %d session(s) closed", j->j_name, n);
-	else
-		log_info("allow-list: reloaded, %zu peers, %d session(s) closed",
-		    j->j_ad->ad_peers->ps_allow.al_n, n);
-	if (j->j_rq == NULL)
-		return;
-	if (j->j_op == JOB_RELOAD)
-		ctl_replyf(j->j_rq, 0, "reloaded: %zu peers allowed, %d disconnected",
-		    j->j_ad->ad_peers->ps_allow.al_n, n);
-	else
-		ctl_reply(j->j_rq, 0, "", 0);
+	ctl_reply(j->j_rq, 0, "", 0);
 }
 
 /* The audit trail: what changed, and who asked. */
@@ -120,15 +253,18 @@ static void job_done(uv_work_t *w, int status)
 
 	if (status < 0 && j->j_rc == 0)
 		j->j_rc = status;
-	if (j->j_op == JOB_RELOAD)
-		notify_ready();		/* the reload is over, applied or not */
 	if (j->j_rc == 0)
 		n = peers_set_allow(ad->ad_peers, &j->j_list, j->j_op == JOB_REMOVE ?
 		    "removed from the allow-list" : "no longer on the allow-list");
 	job_event(j);
-	job_reply(j, n);
+	if (j->j_op == JOB_RELOAD) {
+		reload_reply(j, n);
+		notify_ready();		/* the reload is over, applied or not */
+	} else
+		job_reply(j, n);
 	ad->ad_jobs = j->j_next;
 	allow_free(&j->j_list);
+	free(j->j_conf);
 	free(j);
 	if (ad->ad_jobs != NULL)
 		job_start(ad);

@@ -1,7 +1,8 @@
 /* admin.h - what the server answers on its control socket: status, peers,
- * the allow-list and its edits, kick, reload. Edits and reloads of the
- * allow-list run on libuv's thread pool through the privileged side, one at
- * a time in arrival order; the result is applied on the loop. */
+ * the allow-list and its edits, kick, reload. Edits of the allow-list and
+ * reloads (the configuration and the allow-list) run on libuv's thread
+ * pool, the allow-list through the privileged side, one at a time in
+ * arrival order; the result is applied on the loop. */
 #ifndef VPND_ADMIN_H
 #define VPND_ADMIN_H
 
@@ -19,7 +20,7 @@ struct admin_job;
 /* The server fills the borrowed pointers. */
 struct admin {
 	uv_loop_t         *ad_loop;
-	const struct conf *ad_conf;
+	struct conf       *ad_conf;		/* the running one: a reload changes it */
 	struct peers      *ad_peers;
 	struct fwd        *ad_fwd;
 	struct priv       *ad_priv;
@@ -31,7 +32,8 @@ struct admin {
 
 /* The control socket's handler (ctl_open), arg = struct admin. */
 void admin_handle(void *arg, struct ctl_req *rq);
-/* SIGHUP: re-read the allow-list. 0 or -errno. */
+/* SIGHUP: re-read the configuration and the allow-list (as vpnctl
+ * reload, logged only). 0 or -errno. */
 int  admin_reload(struct admin *ad);
 /* A job is running or queued (shutdown waits for it). */
 bool admin_busy(const struct admin *ad);

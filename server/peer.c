@@ -612,6 +612,28 @@ void peer_accept(struct peers *ps, int fd, const struct sockaddr_storage *ss)
 	ps->ps_stats.ps_accepted++;
 }
 
+int peers_reconfigure(struct peers *ps, bool push)
+{
+	const struct conf *c = ps->ps_conf;
+	struct peer *pe, *next;
+	int n = 0;
+
+	for (pe = ps->ps_list; pe != NULL; pe = next) {
+		next = pe->pe_next;
+		if (pe->pe_state == PE_CLOSING)
+			continue;
+		sess_set_timers(&pe->pe_sess, (unsigned)c->c_keepalive,
+		    (unsigned)c->c_dead_peer_timeout);
+		if (!push || pe->pe_state != PE_UP)
+			continue;	/* a handshake still to finish gets the new one */
+		if (peer_send_config(pe) < 0)
+			peer_close(pe, "cannot send the new configuration", NULL);
+		else
+			n++;
+	}
+	return n;
+}
+
 struct peer *peers_find(struct peers *ps, const char *name)
 {
 	struct peer *pe;

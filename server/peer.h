@@ -106,6 +106,11 @@ bool peers_gone(struct peers *ps, bool force);
  * sessions it no longer admits, or whose name or static address changed;
  * returns how many. */
 int  peers_set_allow(struct peers *ps, struct allow_list *al, const char *why);
+/* After a reload changed ps_conf: every session takes its keepalive and
+ * dead_peer_timeout, and with push every admitted peer is sent a CONFIG
+ * again (routes and timers; the address stays). Returns the CONFIGs sent;
+ * a peer that cannot be sent one is closed. */
+int  peers_reconfigure(struct peers *ps, bool push);
 struct peer *peers_find(struct peers *ps, const char *name);	/* UP only */
 /* "dtls" or "tls", and the address data comes from now. */
 const char *peer_transport(const struct peer *pe);

@@ -42,7 +42,9 @@
 
 struct srv {
 	uv_loop_t         *s_loop;
-	const struct conf *s_conf;
+	const struct conf *s_conf;		/* = &s_cur */
+	struct conf        s_cur;		/* the running configuration: a
+						 * reload changes its live keys */
 	struct tls_ctx    *s_tls;
 	struct dtls_ctx   *s_dtls;
 	struct nl         *s_nl;
@@ -387,7 +389,7 @@ static int srv_load(struct srv *s)
 	ps->ps_pool = s->s_pool;
 	ps->ps_limit = s->s_limit;
 	s->s_admin.ad_loop = s->s_loop;
-	s->s_admin.ad_conf = c;
+	s->s_admin.ad_conf = &s->s_cur;
 	s->s_admin.ad_peers = ps;
 	s->s_admin.ad_tun_name = s->s_tun_name;
 	s->s_admin.ad_started = s->s_started;
@@ -509,7 +511,8 @@ int srv_run(uv_loop_t *loop, const struct conf *c)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("calloc");
 	s->s_loop = loop;
-	s->s_conf = c;
+	s->s_cur = *c;
+	s->s_conf = c = &s->s_cur;
 	s->s_tun_fd = -1;
 	s->s_started = time(NULL);
 	log_budget_init(&s->s_log_accept, "accept errors", LOG_LVL_WARN, 1, 10000);

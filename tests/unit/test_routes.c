@@ -1,12 +1,12 @@
 /* test_routes.c - the client's tunnel routes: rt_expand's rewriting (a
  * default route becomes two /1s, the tunnel network is the kernel's, the
- * cap), then rt_apply and rt_remove against the real kernel in a private
- * network namespace. There a TUN device "ul0" plays the underlay
+ * cap), rt_diff's added and removed sets, then rt_apply and rt_remove
+ * against the real kernel in a private network namespace. There a TUN device "ul0" plays the underlay
  * (198.18.0.2/24, default route via 198.18.0.1) and "tn0" the tunnel
  * (10.8.0.2/24); the server, 198.51.100.7, is reached through the default
  * route. The route table is read from /proc/net/route, not through nl.c,
- * and compared whole before and after. The rt_expand tests run anywhere;
- * the namespace ones need root (else SKIP, exit 77). */
+ * and compared whole before and after. The rt_expand and rt_diff tests
+ * run anywhere; the namespace ones need root (else SKIP, exit 77). */
 #include <errno.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -171,6 +171,99 @@ static void test_expand_cap_default_first(void **state)
 	assert_cidr(&out[1], "128.0.0.0/1");
 	assert_cidr(&out[CONF_MAX_ROUTES], "100.64.63.0/24");
 	free(out);
+}
+
+/* ---- rt_diff: what a CONFIG update adds and removes ---- */
+
+/* "a b c" -> cidrs; returns the count. */
+static int cidrs(const char *list, struct cidr *out)
+{
+	char buf[512], *tok, *save;
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
+		out[n++] = cidr(tok);
+	return n;
+}
+
+/* The set as "a b c", for comparing. */
+static const char *cidrs_str(const struct cidr *c, int n, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s/%d", i ? " " : "",
+		    inet_ntop(AF_INET, &c[i].addr, a, sizeof(a)), c[i].plen);
+	return buf;
+}
+
+static void expect_diff(const char *cur_s, const char *next_s, const char *want_add,
+    const char *want_del)
+{
+	struct cidr cur[CONF_MAX_ROUTES], next[CONF_MAX_ROUTES];
+	struct cidr *add = out_array(), *del = out_array();
+	char buf[512];
+	int ncur = cidrs(cur_s, cur), nnext = cidrs(next_s, next), nadd = -1, ndel = -1;
+
+	rt_diff(cur, ncur, next, nnext, add, &nadd, del, &ndel);
+	assert_string_equal(cidrs_str(add, nadd, buf, sizeof(buf)), want_add);
+	assert_string_equal(cidrs_str(del, ndel, buf, sizeof(buf)), want_del);
+	free(add);
+	free(del);
+}
+
+static void test_diff_add_and_remove(void **state)
+{
+	(void)state;
+	expect_diff("0.0.0.0/0 198.19.6.0/24", "0.0.0.0/0 198.19.5.0/24",
+	    "198.19.5.0/24", "198.19.6.0/24");
+	expect_diff("10.0.0.0/8", "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16",
+	    "172.16.0.0/12 192.168.0.0/16", "");
+	expect_diff("10.0.0.0/8 172.16.0.0/12", "172.16.0.0/12", "", "10.0.0.0/8");
+}
+
+static void test_diff_same_set(void **state)
+{
+	(void)state;
+	expect_diff("0.0.0.0/0 198.19.6.0/24", "0.0.0.0/0 198.19.6.0/24", "", "");
+	expect_diff("0.0.0.0/0 198.19.6.0/24", "198.19.6.0/24 0.0.0.0/0", "", "");	/* order */
+	expect_diff("", "", "", "");
+}
+
+/* Same address, another length: a different route. Duplicates count once. */
+static void test_diff_prefix_length_and_duplicates(void **state)
+{
+	(void)state;
+	expect_diff("198.19.0.0/16", "198.19.0.0/24", "198.19.0.0/24", "198.19.0.0/16");
+	expect_diff("", "10.0.0.0/8 10.0.0.0/8", "10.0.0.0/8", "");
+	expect_diff("10.0.0.0/8 10.0.0.0/8", "", "", "10.0.0.0/8");
+	expect_diff("", "0.0.0.0/0", "0.0.0.0/0", "");
+}
+
+/* Every route of a full list replaced: both outputs full, nothing past. */
+static void test_diff_full_lists(void **state)
+{
+	struct cidr cur[CONF_MAX_ROUTES], next[CONF_MAX_ROUTES];
+	struct cidr *add = out_array(), *del = out_array();
+	int i, nadd, ndel;
+
+	(void)state;
+	for (i = 0; i < CONF_MAX_ROUTES; i++) {
+		cur[i].addr.s_addr = htonl(0x0a000000u | (uint32_t)i << 8);
+		cur[i].plen = 24;
+		next[i].addr.s_addr = htonl(0x0b000000u | (uint32_t)i << 8);
+		next[i].plen = 24;
+	}
+	rt_diff(cur, CONF_MAX_ROUTES, next, CONF_MAX_ROUTES, add, &nadd, del, &ndel);
+	assert_int_equal(nadd, CONF_MAX_ROUTES);
+	assert_int_equal(ndel, CONF_MAX_ROUTES);
+	assert_memory_equal(add, next, sizeof(next));
+	assert_memory_equal(del, cur, sizeof(cur));
+	free(add);
+	free(del);
 }
 
 /* ---- rt_apply / rt_remove in a network namespace ---- */
@@ -739,6 +832,10 @@ static void test_refresh_without_pin(void **state)
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_diff_add_and_remove),
+		cmocka_unit_test(test_diff_same_set),
+		cmocka_unit_test(test_diff_prefix_length_and_duplicates),
+		cmocka_unit_test(test_diff_full_lists),
 		cmocka_unit_test(test_expand_default_becomes_two_halves),
 		cmocka_unit_test(test_expand_skips_tunnel_network),
 		cmocka_unit_test(test_expand_split_routes_pass_through),

@@ -1,0 +1,298 @@
+/* reload.c - the table of what a reload may change (see reload.h). Each row
+ * compares one key of two configurations, prints its value, and, for a
+ * live key, copies it; the class says who acts on a change. Keys that need
+ * a restart are those the daemon bound, opened or dropped privileges with
+ * at start: the sockets, the TUN device and its network, the key pair, the
+ * account, the control socket, the files the privileged helper was forked
+ * to act on. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf/reload.h"
+
+struct reload_row {
+	const char       *rr_name;
+	enum reload_class rr_class;
+	bool            (*rr_eq)(const struct conf *, const struct conf *);
+	void            (*rr_str)(const struct conf *, char *, size_t);
+	void            (*rr_take)(struct conf *, const struct conf *);	/* live keys */
+};
+
+static bool eq_mode(const struct conf *a, const struct conf *b)
+{
+	return a->c_mode == b->c_mode;
+}
+
+static void str_mode(const struct conf *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", c->c_mode == CONF_SERVER ? "server" : "client");
+}
+
+static void cidr_str(const struct cidr *r, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &r->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%d", a, r->plen);
+}
+
+static bool eq_routes(const struct conf *a, const struct conf *b)
+{
+	int i;
+
+	if (a->c_nroutes != b->c_nroutes)
+		return false;
+	for (i = 0; i < a->c_nroutes; i++)
+		if (a->c_routes[i].plen != b->c_routes[i].plen ||
+		    a->c_routes[i].addr.s_addr != b->c_routes[i].addr.s_addr)
+			return false;
+	return true;
+}
+
+/* "[ 10.0.0.0/8, 198.19.5.0/24 ]", cut short with "..." when buf is full. */
+static void str_routes(const struct conf *c, char *buf, size_t len)
+{
+	char one[INET_ADDRSTRLEN + 4];
+	size_t off;
+	int i, n;
+
+	n = snprintf(buf, len, "[");
+	for (i = 0, off = (size_t)n; i < c->c_nroutes && off < len; i++, off += (size_t)n) {
+		cidr_str(&c->c_routes[i], one, sizeof(one));
+		n = snprintf(buf + off, len - off, "%s %s", i ? "," : "", one);
+	}
+	if (off < len)
+		snprintf(buf + off, len - off, " ]");
+	else if (len > 4)
+		memcpy(buf + len - 4, "...", 4);
+}
+
+static void take_routes(struct conf *cur, const struct conf *next)
+{
+	memcpy(cur->c_routes, next->c_routes, sizeof(cur->c_routes));
+	cur->c_nroutes = next->c_nroutes;
+}
+
+static bool eq_keepalive(const struct conf *a, const struct conf *b)
+{
+	return a->c_keepalive == b->c_keepalive;
+}
+
+static void str_keepalive(const struct conf *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d", c->c_keepalive);
+}
+
+static void take_keepalive(struct conf *cur, const struct conf *next)
+{
+	cur->c_keepalive = next->c_keepalive;
+}
+
+static bool eq_dead(const struct conf *a, const struct conf *b)
+{
+	return a->c_dead_peer_timeout == b->c_dead_peer_timeout;
+}
+
+static void str_dead(const struct conf *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d", c->c_dead_peer_timeout);
+}
+
+static void take_dead(struct conf *cur, const struct conf *next)
+{
+	cur->c_dead_peer_timeout = next->c_dead_peer_timeout;
+}
+
+static bool eq_c2c(const struct conf *a, const struct conf *b)
+{
+	return a->c_client_to_client == b->c_client_to_client;
+}
+
+static void str_c2c(const struct conf *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", c->c_client_to_client ? "true" : "false");
+}
+
+static void take_c2c(struct conf *cur, const struct conf *next)
+{
+	cur->c_client_to_client = next->c_client_to_client;
+}
+
+static bool eq_nat(const struct conf *a, const struct conf *b)
+{
+	return strcmp(a->c_nat_out, b->c_nat_out) == 0;
+}
+
+static void str_nat(const struct conf *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", c->c_nat_out[0] ? c->c_nat_out : "none");
+}
+
+static void take_nat(struct conf *cur, const struct conf *next)
+{
+	memcpy(cur->c_nat_out, next->c_nat_out, sizeof(cur->c_nat_out));
+}
+
+static bool eq_listen(const struct conf *a, const struct conf *b)
+{
+	return a->c_nlisten == b->c_nlisten &&
+	    memcmp(a->c_listen, b->c_listen, sizeof(a->c_listen[0]) * (size_t)a->c_nlisten) == 0;
+}
+
+static void str_listen(const struct conf *c, char *buf, size_t len)
+{
+	char one[80];
+	size_t off = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->c_nlisten && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+		    conf_sockaddr_str(&c->c_listen[i], one, sizeof(one)));
+}
+
+static bool eq_tun(const struct conf *a, const struct conf *b)
+{
+	return strcmp(a->c_tun_name, b->c_tun_name) == 0 && a->c_tun_mtu == b->c_tun_mtu;
+}
+
+static void str_tun(const struct conf *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s mtu %d", c->c_tun_name, c->c_tun_mtu);
+}
+
+static bool eq_network(const struct conf *a, const struct conf *b)
+{
+	return a->c_network.plen == b->c_network.plen &&
+	    a->c_network.addr.s_addr == b->c_network.addr.s_addr;
+}
+
+static void str_network(const struct conf *c, char *buf, size_t len)
+{
+	cidr_str(&c->c_network, buf, len);
+}
+
+#define STRING_KEY(fn, member)							\
+static bool eq_##fn(const struct conf *a, const struct conf *b)		\
+{									\
+	return strcmp(a->member, b->member) == 0;			\
+}									\
+static void str_##fn(const struct conf *c, char *buf, size_t len)	\
+{									\
+	snprintf(buf, len, "%s", c->member[0] ? c->member : "none");	\
+}
+
+STRING_KEY(key, c_key)
+STRING_KEY(cert, c_cert)
+STRING_KEY(user, c_user)
+STRING_KEY(control_socket, c_control_socket)
+STRING_KEY(control_group, c_control_group)
+STRING_KEY(state_dir, c_state_dir)
+STRING_KEY(allow_list, c_allow_list)
+
+/* group is kept as a gid (it may be the user's primary group, unnamed). */
+static bool eq_group(const struct conf *a, const struct conf *b)
+{
+	return a->c_has_group == b->c_has_group && a->c_gid == b->c_gid;
+}
+
+static void str_group(const struct conf *c, char *buf, size_t len)
+{
+	if (c->c_has_group)
+		snprintf(buf, len, "gid %u", (unsigned)c->c_gid);
+	else
+		snprintf(buf, len, "none");
+}
+
+static const struct reload_row rows[RK_COUNT] = {
+	[RK_MODE]              = { "mode", RELOAD_RESTART, eq_mode, str_mode, NULL },
+	[RK_ROUTES]            = { "routes", RELOAD_PUSHED, eq_routes, str_routes, take_routes },
+	[RK_KEEPALIVE]         = { "keepalive", RELOAD_PUSHED, eq_keepalive, str_keepalive,
+	                           take_keepalive },
+	[RK_DEAD_PEER_TIMEOUT] = { "dead_peer_timeout", RELOAD_PUSHED, eq_dead, str_dead,
+	                           take_dead },
+	[RK_CLIENT_TO_CLIENT]  = { "client_to_client", RELOAD_LIVE, eq_c2c, str_c2c, take_c2c },
+	[RK_NAT]               = { "nat.out_interface", RELOAD_LIVE, eq_nat, str_nat, take_nat },
+	[RK_LISTEN]            = { "listen", RELOAD_RESTART, eq_listen, str_listen, NULL },
+	[RK_TUN]               = { "tun", RELOAD_RESTART, eq_tun, str_tun, NULL },
+	[RK_NETWORK]           = { "network", RELOAD_RESTART, eq_network, str_network, NULL },
+	[RK_KEY]               = { "key", RELOAD_RESTART, eq_key, str_key, NULL },
+	[RK_CERT]              = { "cert", RELOAD_RESTART, eq_cert, str_cert, NULL },
+	[RK_USER]              = { "user", RELOAD_RESTART, eq_user, str_user, NULL },
+	[RK_GROUP]             = { "group", RELOAD_RESTART, eq_group, str_group, NULL },
+	[RK_CONTROL_SOCKET]    = { "control_socket", RELOAD_RESTART, eq_control_socket,
+	                           str_control_socket, NULL },
+	[RK_CONTROL_GROUP]     = { "control_group", RELOAD_RESTART, eq_control_group,
+	                           str_control_group, NULL },
+	[RK_STATE_DIR]         = { "state_dir", RELOAD_RESTART, eq_state_dir, str_state_dir, NULL },
+	/* the helper edits the file it was forked with */
+	[RK_ALLOW_LIST]        = { "allow_list", RELOAD_RESTART, eq_allow_list,
+	                           str_allow_list, NULL },
+};
+
+void reload_diff(const struct conf *cur, const struct conf *next, struct reload_diff *d)
+{
+	int k;
+
+	d->rd_changed = 0;
+	for (k = 0; k < RK_COUNT; k++)
+		if (!rows[k].rr_eq(cur, next))
+			d->rd_changed |= 1u << k;
+}
+
+bool reload_changed(const struct reload_diff *d, enum reload_key k)
+{
+	return (d->rd_changed & 1u << k) != 0;
+}
+
+bool reload_any(const struct reload_diff *d, enum reload_class cls)
+{
+	int k;
+
+	for (k = 0; k < RK_COUNT; k++)
+		if (reload_changed(d, (enum reload_key)k) && rows[k].rr_class == cls)
+			return true;
+	return false;
+}
+
+enum reload_class reload_class_of(enum reload_key k)
+{
+	return rows[k].rr_class;
+}
+
+const char *reload_key_name(enum reload_key k)
+{
+	return rows[k].rr_name;
+}
+
+const char *reload_value_str(const struct conf *c, enum reload_key k, char *buf, size_t len)
+{
+	rows[k].rr_str(c, buf, len);
+	return buf;
+}
+
+void reload_take(struct conf *cur, const struct conf *next, const struct reload_diff *d)
+{
+	int k;
+
+	for (k = 0; k < RK_COUNT; k++)
+		if (reload_changed(d, (enum reload_key)k) && rows[k].rr_class != RELOAD_RESTART)
+			rows[k].rr_take(cur, next);
+}
+
+const char *reload_names(const struct reload_diff *d, enum reload_class cls,
+    char *buf, size_t len)
+{
+	size_t off = 0;
+	int k, n;
+
+	buf[0] = '\0';
+	for (k = 0; k < RK_COUNT && off < len; k++) {
+		if (!reload_changed(d, (enum reload_key)k) || rows[k].rr_class != cls)
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", rows[k].rr_name);
+		off += n > 0 ? (size_t)n : 0;
+	}
+	return buf;
+}
