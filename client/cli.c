@@ -483,8 +483,7 @@ static void cli_update(struct cli *c, const struct frame *f)
 			snprintf(what + off, sizeof(what) - off, "%skeepalive %u -> %u s, "
 			    "dead_peer_timeout %u -> %u s", off ? "; " : "", ka0, ka, dead0, dead);
 	}
-	/* The pushed DNS, once CONFIG carries it, is re-applied here (the
-	 * client's DNS module), comparing old with m as for the routes. */
+	cli_dns(c, &m);		/* nothing runs when the resolvers did not change */
 	c->c_cfg = m;
 	log_info("server %s updated the configuration: %s", c->c_endpoint,
 	    what[0] ? what : "unchanged");

@@ -205,6 +205,96 @@ static void str_group(const struct conf *c, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
+STRING_KEY(on_connect, c_on_connect)
+STRING_KEY(on_disconnect, c_on_disconnect)
+
+static void take_on_connect(struct conf *cur, const struct conf *next)
+{
+	memcpy(cur->c_on_connect, next->c_on_connect, sizeof(cur->c_on_connect));
+}
+
+static void take_on_disconnect(struct conf *cur, const struct conf *next)
+{
+	memcpy(cur->c_on_disconnect, next->c_on_disconnect, sizeof(cur->c_on_disconnect));
+}
+
+static bool eq_dns(const struct conf *a, const struct conf *b)
+{
+	return a->c_ndns == b->c_ndns &&
+	    memcmp(a->c_dns, b->c_dns, sizeof(a->c_dns[0]) * (size_t)a->c_ndns) == 0;
+}
+
+static void str_dns(const struct conf *c, char *buf, size_t len)
+{
+	char one[INET6_ADDRSTRLEN];
+	size_t off = 0;
+	int i;
+
+	off = (size_t)snprintf(buf, len, "[");
+	for (i = 0; i < c->c_ndns && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s %s", i ? "," : "",
+		    inet_ntop(c->c_dns[i].cd_family, c->c_dns[i].cd_addr, one, sizeof(one)));
+	if (off < len)
+		snprintf(buf + off, len - off, " ]");
+}
+
+static void take_dns(struct conf *cur, const struct conf *next)
+{
+	memcpy(cur->c_dns, next->c_dns, sizeof(cur->c_dns));
+	cur->c_ndns = next->c_ndns;
+}
+
+static bool eq_dns_search(const struct conf *a, const struct conf *b)
+{
+	int i;
+
+	if (a->c_ndns_search != b->c_ndns_search)
+		return false;
+	for (i = 0; i < a->c_ndns_search; i++)
+		if (strcmp(a->c_dns_search[i], b->c_dns_search[i]) != 0)
+			return false;
+	return true;
+}
+
+static void str_dns_search(const struct conf *c, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	off = (size_t)snprintf(buf, len, "[");
+	for (i = 0; i < c->c_ndns_search && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s %s", i ? "," : "",
+		    c->c_dns_search[i]);
+	if (off < len)
+		snprintf(buf + off, len - off, " ]");
+}
+
+static void take_dns_search(struct conf *cur, const struct conf *next)
+{
+	memcpy(cur->c_dns_search, next->c_dns_search, sizeof(cur->c_dns_search));
+	cur->c_ndns_search = next->c_ndns_search;
+}
+
+static bool eq_metrics(const struct conf *a, const struct conf *b)
+{
+	return a->c_has_metrics == b->c_has_metrics && (!a->c_has_metrics ||
+	    memcmp(&a->c_metrics_listen, &b->c_metrics_listen, sizeof(a->c_metrics_listen)) == 0);
+}
+
+static void str_metrics(const struct conf *c, char *buf, size_t len)
+{
+	char one[80];
+
+	snprintf(buf, len, "%s", c->c_has_metrics ?
+	    conf_sockaddr_str(&c->c_metrics_listen, one, sizeof(one)) : "none");
+}
+
+static void take_metrics(struct conf *cur, const struct conf *next)
+{
+	cur->c_metrics_listen = next->c_metrics_listen;
+	cur->c_has_metrics = next->c_has_metrics;
+}
+
 static const struct reload_row rows[RK_COUNT] = {
 	[RK_MODE]              = { "mode", RELOAD_RESTART, eq_mode, str_mode, NULL },
 	[RK_ROUTES]            = { "routes", RELOAD_PUSHED, eq_routes, str_routes, take_routes },
@@ -229,6 +319,16 @@ static const struct reload_row rows[RK_COUNT] = {
 	/* the helper edits the file it was forked with */
 	[RK_ALLOW_LIST]        = { "allow_list", RELOAD_RESTART, eq_allow_list,
 	                           str_allow_list, NULL },
+	[RK_DNS]               = { "dns", RELOAD_PUSHED, eq_dns, str_dns, take_dns },
+	[RK_DNS_SEARCH]        = { "dns_search", RELOAD_PUSHED, eq_dns_search, str_dns_search,
+	                           take_dns_search },
+	/* the helpers read them again themselves (priv_hooks_reload) */
+	[RK_ON_CONNECT]        = { "on_connect", RELOAD_LIVE, eq_on_connect, str_on_connect,
+	                           take_on_connect },
+	[RK_ON_DISCONNECT]     = { "on_disconnect", RELOAD_LIVE, eq_on_disconnect,
+	                           str_on_disconnect, take_on_disconnect },
+	[RK_METRICS_LISTEN]    = { "metrics_listen", RELOAD_LIVE, eq_metrics, str_metrics,
+	                           take_metrics },
 };
 
 void reload_diff(const struct conf *cur, const struct conf *next, struct reload_diff *d)

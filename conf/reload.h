@@ -21,8 +21,7 @@ enum reload_class {
 };
 
 /* The keys a reload compares. A new key: an entry here and a row in the
- * table of reload.c (dns, dns_search: RELOAD_PUSHED; on_connect,
- * on_disconnect, metrics_listen: RELOAD_LIVE; network6: RELOAD_RESTART). */
+ * table of reload.c (network6, when it comes: RELOAD_RESTART). */
 enum reload_key {
 	RK_MODE,
 	RK_ROUTES,
@@ -41,6 +40,11 @@ enum reload_key {
 	RK_CONTROL_GROUP,
 	RK_STATE_DIR,
 	RK_ALLOW_LIST,
+	RK_DNS,
+	RK_DNS_SEARCH,
+	RK_ON_CONNECT,
+	RK_ON_DISCONNECT,
+	RK_METRICS_LISTEN,
 	RK_COUNT
 };
 

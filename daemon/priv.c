@@ -24,7 +24,7 @@
 
 #define PRIV_MAX_MSG (64u << 20)	/* a /16's leases, ~500k allow-list entries */
 
-enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3, MSG_HOOK = 4 };
+enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3, MSG_HOOK = 4, MSG_HOOKS_RELOAD = 5 };
 
 struct msg_hdr {
 	uint32_t mh_type;
@@ -159,7 +159,23 @@ static int helper_allow(int fd, const struct conf *c, struct priv_allow_req *rq)
 	return rc;
 }
 
-static void helper_loop(int fd, const struct conf *c)
+/* A reload changed the hooks: the helper reads them from its own file, as
+ * root (the worker's word on a path is never taken); nothing else of its
+ * configuration changes. */
+static int helper_hooks_reload(struct conf *c)
+{
+	static struct conf next;
+	struct conf_err err;
+	int rc;
+
+	if ((rc = conf_reread(&next, c->c_path, &err)) < 0)
+		return rc;
+	memcpy(c->c_on_connect, next.c_on_connect, sizeof(c->c_on_connect));
+	memcpy(c->c_on_disconnect, next.c_on_disconnect, sizeof(c->c_on_disconnect));
+	return 0;
+}
+
+static void helper_loop(int fd, struct conf *c)
 {
 	struct priv_allow_req rq;
 	struct hook_vars hv;
@@ -191,6 +207,10 @@ static void helper_loop(int fd, const struct conf *c)
 			st = status;
 			if (send_msg(fd, MSG_HOOK, rc, &st, sizeof(st), NULL, 0, true) < 0)
 				_exit(1);
+		} else if (h.mh_type == MSG_HOOKS_RELOAD && h.mh_len == 0) {
+			if (send_msg(fd, MSG_HOOKS_RELOAD, helper_hooks_reload(c), NULL, 0,
+			    NULL, 0, true) < 0)
+				_exit(1);
 		} else if (h.mh_type == MSG_EXIT && h.mh_len == 0) {
 			unlink(c->c_control_socket);
 			send_msg(fd, MSG_EXIT, 0, NULL, 0, NULL, 0, true);
@@ -200,8 +220,11 @@ static void helper_loop(int fd, const struct conf *c)
 	}
 }
 
-static void helper_run(int fd, const struct conf *c)
+static void helper_run(int fd, const struct conf *cf)
 {
+	static struct conf c;	/* the helper's own: a reload may change its hooks */
+
+	c = *cf;
 	signal(SIGINT, SIG_IGN);	/* a terminal's ^C is the worker's to act on */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -211,7 +234,7 @@ static void helper_run(int fd, const struct conf *c)
 		_exit(1);
 	close_range(4, ~0u, 0);	/* TUN, sockets, the loop: none of ours */
 	prctl(PR_SET_NAME, "vpnd-priv");	/* last: the name says it is set up */
-	helper_loop(3, c);
+	helper_loop(3, &c);
 }
 
 /* One helper (or none, without user) and its channel. */
@@ -456,6 +479,32 @@ int priv_leases(struct priv *p, const char *buf, size_t len)
 		rc = rh.rh_rc;
 	uv_mutex_unlock(&p->p_lock);
 	return rc;
+}
+
+static int hooks_reload_one(struct priv *p)
+{
+	struct reply_hdr rh;
+	int rc;
+
+	if (p == NULL || p->p_fd == -1)
+		return 0;	/* in-process: the hooks are read from the running conf */
+	uv_mutex_lock(&p->p_lock);
+	if (p->p_fd < 0)
+		rc = -EPIPE;
+	else if ((rc = call(p, MSG_HOOKS_RELOAD, NULL, 0, &rh)) < 0 || rh.rh_len != 0) {
+		priv_broken(p);
+		rc = rc < 0 ? rc : -EPROTO;
+	} else
+		rc = rh.rh_rc;
+	uv_mutex_unlock(&p->p_lock);
+	return rc;
+}
+
+int priv_hooks_reload(struct priv *p)
+{
+	int rc = hooks_reload_one(p);
+
+	return rc < 0 ? rc : hooks_reload_one(p->p_hooks);
 }
 
 int priv_hook(struct priv *p, const struct hook_vars *v, int *status)

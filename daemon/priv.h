@@ -55,6 +55,10 @@ int  priv_leases(struct priv *p, const char *buf, size_t len);
  * Hooks run one at a time. hook_run's result (*status set on 0 and
  * -ETIMEDOUT); -ENOENT when that hook is not configured. */
 int  priv_hook(struct priv *p, const struct hook_vars *v, int *status);
+/* A reload changed on_connect or on_disconnect: the helpers read them again
+ * from their own file (as root; no path comes from the worker). Blocking:
+ * from a thread. 0 or -errno (the helpers keep the hooks they had). */
+int  priv_hooks_reload(struct priv *p);
 /* priv_hook on libuv's thread pool, one job at a time in arrival order
  * (the rest wait on the loop, holding no thread): cb(arg, v, rc, status)
  * runs on the loop when the hook is over (v borrowed for the call); with

@@ -51,6 +51,7 @@ struct admin_job {
 	/* a reload's: the file as it reads now, and how it differs */
 	struct conf       *j_conf;
 	struct reload_diff j_diff;
+	int                j_hooks_rc;		/* priv_hooks_reload */
 	bool               j_unread;		/* the daemon's user may not read it */
 	struct conf_err    j_unread_err;
 };
@@ -115,6 +116,16 @@ static void reload_work(struct admin_job *j)
 	}
 }
 
+/* Pool, after reload_work: the helpers read changed hooks again. */
+static void reload_hooks(struct admin_job *j)
+{
+	if (j->j_op != JOB_RELOAD || j->j_rc < 0 || j->j_unread ||
+	    (!reload_changed(&j->j_diff, RK_ON_CONNECT) &&
+	    !reload_changed(&j->j_diff, RK_ON_DISCONNECT)))
+		return;
+	j->j_hooks_rc = priv_hooks_reload(j->j_ad->ad_priv);
+}
+
 static void job_work(uv_work_t *w)
 {
 	struct admin_job *j = w->data;
@@ -123,6 +134,7 @@ static void job_work(uv_work_t *w)
 
 	if (j->j_op == JOB_RELOAD) {
 		reload_work(j);
+		reload_hooks(j);
 		return;
 	}
 	memcpy(rq.pa_name, j->j_name, sizeof(rq.pa_name));
@@ -165,10 +177,32 @@ static void reload_apply(struct admin_job *j, struct ctl_buf *b)
 			    was, now);
 		}
 	}
+	if (reload_changed(d, RK_METRICS_LISTEN)) {
+		struct sockaddr_storage old = ad->ad_conf->c_metrics_listen;
+		bool had = ad->ad_conf->c_has_metrics;
+
+		reload_value_str(ad->ad_conf, RK_METRICS_LISTEN, was, sizeof(was));
+		ad->ad_conf->c_metrics_listen = j->j_conf->c_metrics_listen;
+		ad->ad_conf->c_has_metrics = j->j_conf->c_has_metrics;
+		if (ad->ad_metrics_moved != NULL &&
+		    ad->ad_metrics_moved(ad->ad_metrics_arg) < 0) {
+			/* the old endpoint stays, and so does its value */
+			ad->ad_conf->c_metrics_listen = j->j_conf->c_metrics_listen = old;
+			ad->ad_conf->c_has_metrics = j->j_conf->c_has_metrics = had;
+			ctl_printf(b, "metrics_listen: cannot listen there; keeping %s\n", was);
+		}
+	}
+	if (j->j_hooks_rc < 0) {
+		errno = -j->j_hooks_rc;
+		log_warn("reload: the helpers could not read the hooks again; they keep theirs");
+		ctl_printf(b, "on_connect/on_disconnect: the helpers keep the hooks they had "
+		    "(%s)\n", strerror(-j->j_hooks_rc));
+	}
 	reload_take(ad->ad_conf, j->j_conf, d);
-	/* Where each live key takes effect. New live keys go here too: dns and
-	 * dns_search are pushed (below); hooks are read when they run;
-	 * metrics_listen re-binds its listener. nat was installed on the pool. */
+	/* Where each live key takes effect: dns and dns_search are pushed
+	 * (below) with the routes; the helpers read the hooks again on the
+	 * pool, and in-process hooks read the running conf when they run;
+	 * metrics_listen moved above; nat was installed on the pool. */
 	if (reload_changed(d, RK_CLIENT_TO_CLIENT))
 		fwd_set_c2c(ad->ad_fwd, ad->ad_conf->c_client_to_client);
 	if (reload_any(d, RELOAD_PUSHED)) {

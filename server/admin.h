@@ -28,6 +28,10 @@ struct admin {
 	time_t             ad_started;
 	bool               ad_stopping;		/* no new jobs */
 	struct admin_job  *ad_jobs;		/* FIFO; the head runs */
+	/* a reload moved metrics_listen: open the new endpoint, then close
+	 * the old one; < 0 keeps the old (the callee logs why) */
+	int              (*ad_metrics_moved)(void *arg);
+	void              *ad_metrics_arg;
 };
 
 /* The control socket's handler (ctl_open), arg = struct admin. */

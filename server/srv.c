@@ -361,6 +361,8 @@ static void on_temp_removed(void *arg, const char *name)
 
 /* Keys, the allow-list, the pool and the limits; the sessions' and the
  * control socket's borrowed pointers. */
+static int srv_http_moved(void *arg);
+
 static int srv_load(struct srv *s)
 {
 	const struct conf *c = s->s_conf;
@@ -390,6 +392,8 @@ static int srv_load(struct srv *s)
 	ps->ps_limit = s->s_limit;
 	s->s_admin.ad_loop = s->s_loop;
 	s->s_admin.ad_conf = &s->s_cur;
+	s->s_admin.ad_metrics_moved = srv_http_moved;
+	s->s_admin.ad_metrics_arg = s;
 	s->s_admin.ad_peers = ps;
 	s->s_admin.ad_tun_name = s->s_tun_name;
 	s->s_admin.ad_started = s->s_started;
@@ -419,6 +423,23 @@ static int srv_http_open(struct srv *s)
 		    a, sizeof(a)));
 	}
 	return err;
+}
+
+/* A reload moved metrics_listen (admin.c): the new endpoint first, then
+ * the old one goes; if the new one cannot listen, the old one stays. */
+static int srv_http_moved(void *arg)
+{
+	struct srv *s = arg;
+	struct http *old = s->s_http;
+	int err;
+
+	s->s_http = NULL;
+	if ((err = srv_http_open(s)) < 0) {
+		s->s_http = old;
+		return err;
+	}
+	http_close(old);
+	return 0;
 }
 
 static int srv_start(struct srv *s)

@@ -104,6 +104,17 @@ wait_until 20 eval '(( $(connects) > n ))' && wait_until 15 client_up alice || f
 wait_until 5 resolv_has "nameserver 10.8.0.1" || fail "not applied again"
 ok "removed when the server stopped pushing dns, applied again when it did"
 
+say "2b. a reload that changes dns: applied in place, no reconnect"
+n=$(connects)
+server_conf 'dns = [ "10.8.0.9" ]; dns_search = [ "new.example" ];'
+out=$(ctl_s reload) || fail "reload: $out"
+grep -q "sent to 1 connected peer(s): dns, dns_search" <<<"$out" || fail "reload reply: $out"
+wait_until 10 resolv_has "nameserver 10.8.0.9" || fail "new resolver not applied: $(cat "$T/resolv.conf")"
+resolv_has "search new.example" || fail "new search domain not applied"
+! resolv_has "nameserver 10.8.0.1" || fail "old resolver kept"
+(( $(connects) == n )) || fail "the client reconnected for a DNS change"
+ok "reload: dns 10.8.0.9 and search new.example applied without a reconnect"
+
 say "3. SIGTERM: the record goes with the tunnel"
 stop_pid "$CLIENT_PID"
 [[ $STOP_RC == 0 ]] || fail "client exit $STOP_RC"

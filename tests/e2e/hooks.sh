@@ -125,6 +125,17 @@ wait_until 5 eval "jq -e 'select(.event == \"denied\" and .reason == \"on_connec
 	fail "no denied event"
 ok "denied: $(grep -m1 'denied:' "$T/server.log")"
 
+say "a reload changes on_connect: the helper reads it again, as root"
+hook up2.sh 0
+chmod 711 "$T"; chmod 644 "$T/server.conf"	# the worker (nobody) re-reads it
+sed -i "s|on_connect = \"$T/up.sh\";|on_connect = \"$T/up2.sh\";|" "$T/server.conf"
+out=$(ctl_s reload) || fail "reload: $out"
+[[ $out == *"on_connect: $T/up.sh -> $T/up2.sh"* ]] || fail "reload reply: $out"
+wait_until 15 test -f "$T/up2.sh.env" || fail "the new on_connect did not run: $(tail -3 "$T/server.log")"
+[[ $(var up2.sh UID) == 0 && $(var up2.sh VPND_PEER_NAME) == alice ]] || fail "up2.sh env: $(cat "$T/up2.sh.env")"
+wait_until 15 client_up alice || fail "alice not up after the new hook"
+ok "reload: on_connect $T/up.sh -> up2.sh, run as root by the helper for alice's next try"
+
 if [[ ${HOOK_SLOW:-0} == 1 ]]; then
 	say "a hook that sleeps 60 s is killed after 10 s; the peer is denied"
 	printf '#!/bin/sh\ndate +%%s%%N > %s/slow.start\nsleep 60\n' "$T" > "$T/up.sh.new"

@@ -135,10 +135,26 @@ ctl_c alice metrics | "${PARSE[@]}" check "${cfam[@]}" || fail "client vpnctl me
 	fail "client: bytes from the server"
 ok "client: /metrics and vpnctl metrics parse; connected, 1 handshake, bytes from 198.18.1.1"
 
+# --- a reload moves the endpoint: the new one first, then the old goes ---
+chmod 711 "$T"; chmod 644 "$T/server.conf"	# nobody re-reads the file, never the key
+sed -i 's/metrics_listen = "127.0.0.1:958";/metrics_listen = "127.0.0.1:9590";/' "$T/server.conf"
+out=$(ctl_s reload) || fail "reload: $out"
+[[ $out == *"metrics_listen: 127.0.0.1:958 -> 127.0.0.1:9590"* ]] || fail "reload reply: $out"
+in_ns "$NS_S" curl -fsS --max-time 5 http://127.0.0.1:9590/metrics | grep -q '^vpnd_peers_connected ' ||
+	fail "no metrics on the new port"
+! in_ns "$NS_S" curl -fsS --max-time 2 "$SRV_URL/metrics" >/dev/null 2>&1 || fail "old port still served"
+sed -i 's/metrics_listen = "127.0.0.1:9590";/metrics_listen = "127.0.0.1:957";/' "$T/server.conf"
+out=$(ctl_s reload) || fail "reload (2): $out"
+[[ $out == *"metrics_listen: cannot listen there; keeping 127.0.0.1:9590"* ]] || fail "reload reply (2): $out"
+in_ns "$NS_S" curl -fsS --max-time 5 http://127.0.0.1:9590/metrics >/dev/null || fail "kept port gone"
+[[ $(ctl_s status --json | jq -r .peers_connected) == 1 ]] || fail "the peer went with the reload"
+ok "reload: metrics_listen moved 958 -> 9590 (old port closed); 957, which nobody may bind, refused and 9590 kept"
+SRV_URL=http://127.0.0.1:9590
+
 # --- a bad metrics_listen names file, line and key ---
 cp "$T/server.conf" "$T/bad.conf"
 echo 'metrics_listen = "localhost:9586";' >> "$T/bad.conf"
-sed -i 's/metrics_listen = "127.0.0.1:958";//' "$T/bad.conf"
+sed -i 's/metrics_listen = "127.0.0.1:957";//' "$T/bad.conf"
 rc=0; out=$("$VPND" -t -c "$T/bad.conf" 2>&1) || rc=$?
 [[ $rc == 2 && $out == *"bad.conf:"[0-9]*": metrics_listen: \"localhost:9586\" is not a numeric address:port"* ]] ||
 	fail "bad metrics_listen: rc $rc: $out"

@@ -160,6 +160,8 @@ static void test_pushed_keys(void **state)
 		{ "routes = [ \"0.0.0.0/0\" ];", RK_ROUTES },
 		{ "keepalive = 5;", RK_KEEPALIVE },
 		{ "dead_peer_timeout = 60;", RK_DEAD_PEER_TIMEOUT },
+		{ "dns = [ \"10.8.0.1\" ];", RK_DNS },
+		{ "dns_search = [ \"corp.example\" ];", RK_DNS_SEARCH },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -174,6 +176,9 @@ static void test_live_keys(void **state)
 	static const struct { const char *change; enum reload_key k; } t[] = {
 		{ "client_to_client = true;", RK_CLIENT_TO_CLIENT },
 		{ "nat = { out_interface = \"eth1\"; };", RK_NAT },
+		{ "on_connect = \"/bin/true\";", RK_ON_CONNECT },
+		{ "on_disconnect = \"/bin/true\";", RK_ON_DISCONNECT },
+		{ "metrics_listen = \"127.0.0.1:9586\";", RK_METRICS_LISTEN },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
