@@ -6,7 +6,7 @@
 #   make deps       install the Debian packages the build, tests and demo need
 #   make install    binaries, man pages, vpnd@.service, examples (uninstall: undo)
 #   make deb        the Debian package, in build/deb (tests/deb.sh checks it)
-#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each; fuzz-smoke: 5 s
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each; fuzz-smoke: 3 s
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -168,7 +168,7 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
 	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 fuzz-smoke:
-	@$(MAKE) --no-print-directory -j2 fuzz FUZZ_SECONDS=5
+	@$(MAKE) --no-print-directory -j2 fuzz FUZZ_SECONDS=3
 
 analyze:
 	scan-build $(MAKE) clean all

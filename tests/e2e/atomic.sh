@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# atomic: the allow-list survives kill -9 at any moment. EDITS (100 in make
+# atomic: the allow-list survives kill -9 at any moment. EDITS (70 in make
 # check; 200 or more by hand) `vpnctl allow add/remove` with the server killed at random points of about one edit in
 # seven; after every kill the file parses and holds the old or the new
 # state, never a mix or a torn write.
@@ -14,7 +14,7 @@ trap cleanup EXIT
 topo_up
 server_conf
 out=$(python3 "$E2E_DIR/atomic.py" "$NS_S" "$VPND" "$VPNCTL" "$T/server.conf" \
-	"$T/server.sock" "$T/peers.conf" "${EDITS:-100}" "${SEED:-$$}") || fail "$out"
+	"$T/server.sock" "$T/peers.conf" "${EDITS:-70}" "${SEED:-$$}") || fail "$out"
 ok "$out"
 ls -A "$T" | grep -q "^\.peers" && fail "temporary files left: $(ls -A "$T")"
 ok "no temporary file left behind"
