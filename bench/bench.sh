@@ -227,6 +227,19 @@ vpnd_check() { # after the run: still on the transport it started on?
 }
 c_vpnd_dtls() { vpnd_up dtls; }
 c_vpnd_tls() { vpnd_up tls; }
+# BENCH_BASE=DIR (a bin/ of another build, e.g. the commit before a change):
+# the same two contenders as base-dtls and base-tls, interleaved with the
+# rest, for a before/after in one run.
+base_up() {
+	local v=$VPND c=$VPNCTL rc=0
+	VPND=$BENCH_BASE/vpnd VPNCTL=$BENCH_BASE/vpnctl
+	vpnd_up "$1" || rc=1
+	VPND=$v VPNCTL=$c
+	NOTES="$NOTES; binaries from $BENCH_BASE"
+	return $rc
+}
+c_base_dtls() { base_up dtls; }
+c_base_tls() { base_up tls; }
 
 # A small PKI for OpenVPN and ocserv: a CA, a server certificate (with the
 # server's underlay address), a client certificate; EC P-256.
@@ -426,6 +439,7 @@ c_ocserv() {
 : "${BENCH_ROUNDS:=3}"
 CONTENDERS=(plain:c_plain vpnd-dtls:c_vpnd_dtls vpnd-tls:c_vpnd_tls
 	openvpn:c_openvpn wireguard-go:c_wireguard_go ocserv:c_ocserv)
+[[ -z ${BENCH_BASE:-} ]] || CONTENDERS+=(base-dtls:c_base_dtls base-tls:c_base_tls)
 log "bench: $BENCH_ROUNDS rounds, ${BENCH_SECONDS}s per run, $(nproc) cores, $(uname -r)"
 mkdir -p "$(dirname "$BENCH_OUT")"
 START=$SECONDS

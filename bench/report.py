@@ -21,7 +21,8 @@ import time
 
 PEERS = ("openvpn", "wireguard-go", "ocserv")
 VPND = ("vpnd-tls", "vpnd-dtls")
-ORDER = ("plain", "vpnd-tls", "vpnd-dtls", "ocserv", "openvpn", "wireguard-go")
+ORDER = ("plain", "vpnd-tls", "vpnd-dtls", "base-tls", "base-dtls", "ocserv", "openvpn",
+         "wireguard-go")
 
 # key, column head, digits, higher is better
 METRICS = (

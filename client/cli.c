@@ -56,7 +56,8 @@ struct cli {
 	struct nl         *c_nl;
 	struct ctl        *c_ctl;
 	struct http       *c_http;		/* metrics_listen, or NULL */
-	struct priv       *c_priv;		/* runs the hooks */
+	struct priv       *c_priv;		/* runs the hooks, and the DNS as user */
+	struct dns         c_dns_priv;		/* the helper's copy: its device */
 	enum cli_state     c_state;
 	int                c_server;		/* index into servers */
 	int                c_tries;		/* failed attempts this round */
@@ -197,6 +198,31 @@ static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 	return 0;
 }
 
+/* Apply (or remove) s: here, or, running as user (no exec, no polkit
+ * grant), through the privileged helper, which holds the state then; the
+ * worker's c_dns mirrors what is in place. */
+static int cli_dns_put(struct cli *c, int op, const struct dns_set *s, enum dns_backend *used)
+{
+	struct dns_req r = { .dr_op = (uint32_t)op };
+	int rc;
+
+	if (c->c_conf->c_user[0] == '\0')
+		return op == DNS_REQ_APPLY ? dns_apply(&c->c_dns, s, used) : dns_remove(&c->c_dns);
+	if (s != NULL)
+		r.dr_set = *s;
+	if ((rc = priv_ext(c->c_priv, &r, sizeof(r))) < 0) {
+		if (op == DNS_REQ_REMOVE)
+			c->c_dns.d_applied = DNS_NONE;	/* as dns_remove: nothing recorded */
+		return rc;
+	}
+	c->c_dns.d_applied = (enum dns_backend)rc;
+	if (s != NULL && rc != DNS_NONE)
+		c->c_dns.d_set = *s;
+	if (used != NULL)
+		*used = (enum dns_backend)rc;
+	return 0;
+}
+
 /* The pushed resolvers onto the tunnel device, or off it when the server
  * now pushes none. When the tunnel comes up, and again when a CONFIG
  * update changes them (full reload); a failure is logged and the tunnel
@@ -224,7 +250,7 @@ static void cli_dns(struct cli *c, const struct msg_config *m)
 		return;
 	/* a failure is said once, not at every reconnect: with user set
 	 * (no exec, no polkit grant) it would come back each time */
-	if ((err = dns_apply(&c->c_dns, &s, &used)) < 0 && err == c->c_dns_err)
+	if ((err = cli_dns_put(c, DNS_REQ_APPLY, &s, &used)) < 0 && err == c->c_dns_err)
 		return;
 	c->c_dns_err = err;
 	if (err == -ENOTSUP)
@@ -233,8 +259,7 @@ static void cli_dns(struct cli *c, const struct msg_config *m)
 		    c->c_tun_name, s.ds_nservers);
 	else if (err < 0) {
 		errno = -err;
-		log_warn("dns %s: cannot apply the server's resolvers%s", c->c_tun_name,
-		    c->c_conf->c_user[0] != '\0' ? " (running as user)" : "");
+		log_warn("dns %s: cannot apply the server's resolvers", c->c_tun_name);
 	} else if (used != DNS_NONE)
 		log_info("dns %s: %d servers, %d domains%s, via %s", c->c_tun_name,
 		    s.ds_nservers, s.ds_ndomains, s.ds_full_tunnel ? ", all names" : "",
@@ -251,7 +276,7 @@ static void cli_dns_remove(struct cli *c)
 
 	if (!c->c_dns_ready || was == DNS_NONE)
 		return;
-	if ((err = dns_remove(&c->c_dns)) < 0) {
+	if ((err = cli_dns_put(c, DNS_REQ_REMOVE, NULL, NULL)) < 0) {
 		errno = -err;
 		log_warn("dns %s: cannot remove from %s", c->c_tun_name,
 		    dns_backend_name(was));
@@ -1052,7 +1077,11 @@ static int cli_start(struct cli *c)
 		log_warn("tun %s: cannot create", cf->c_tun_name);
 		return err;
 	}
-	if ((err = priv_start(&c->c_priv, cf)) < 0 || (err = priv_drop(cf)) < 0) {
+	/* the helper applies the DNS as root, on the device named here */
+	if (cf->c_user[0] != '\0')
+		dns_init(&c->c_dns_priv, c->c_tun_name, c->c_tun_ifindex, &dns_exec_ops, NULL);
+	if ((err = priv_start_ext(&c->c_priv, cf, cf->c_user[0] != '\0' ? dns_helper : NULL,
+	    &c->c_dns_priv)) < 0 || (err = priv_drop(cf)) < 0) {
 		errno = -err;
 		log_warn("cannot drop privileges to %s", cf->c_user);
 		return err;

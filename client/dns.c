@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -240,27 +241,6 @@ static int resolvconf_run(const struct dns *d, char *path, bool add,
 	return rc > 0 ? -EIO : rc;
 }
 
-/* The child's end: stdin from the pipe, stdout to /dev/null (resolvconf's
- * complaints on stderr reach the daemon's log), signals as a fresh
- * process has them, and no descriptor of the daemon's. */
-static void run_child(char *const argv[], int in, int errfd)
-{
-	static char *const envp[] = { "PATH=" DNS_PATH, NULL };
-	sigset_t none;
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC), e;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(in, 0) < 0 || (null >= 0 && dup2(null, 1) < 0))
-		_exit(127);
-	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
-	execve(argv[0], argv, envp);
-	e = errno;
-	(void)!write(errfd, &e, sizeof(e));
-	_exit(127);
-}
-
 /* Wait for pid, at most RUN_LIMIT_MS; a program that hangs is killed. */
 static int run_wait(pid_t pid)
 {
@@ -281,42 +261,48 @@ static int run_wait(pid_t pid)
 	return -ETIMEDOUT;
 }
 
+/* posix_spawn, not fork: a forked child runs the process's atfork handlers,
+ * and libuv's re-creates its signal pipe there, on whatever descriptor
+ * numbers it once had (in the privileged helper, which closed them, those
+ * are this function's pipe: the child's stdin became libuv's pipe). The
+ * child: stdin from the pipe, stdout to /dev/null (resolvconf's complaints
+ * on stderr reach the daemon's log), signals as a fresh process has them,
+ * an environment of PATH alone; every other descriptor is close-on-exec. */
 static int run_exec(void *arg, char *const argv[], const char *in, size_t len)
 {
-	int inp[2], errp[2], e = 0, rc;
+	static char *const envp[] = { "PATH=" DNS_PATH, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int inp[2], rc;
 	pid_t pid;
 
 	(void)arg;
 	if (pipe2(inp, O_CLOEXEC) < 0)
 		return -errno;
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		rc = -errno;
-		close(inp[0]);
-		close(inp[1]);
-		return rc;
-	}
-	if ((pid = fork()) < 0) {
-		rc = -errno;
-		close(inp[0]);
-		close(inp[1]);
-		close(errp[0]);
-		close(errp[1]);
-		return rc;
-	}
-	if (pid == 0)
-		run_child(argv, inp[0], errp[1]);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_adddup2(&fa, inp[0], 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, argv[0], &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
 	close(inp[0]);
-	close(errp[1]);
+	if (rc != 0) {
+		close(inp[1]);
+		return -rc;			/* exec failed: say why */
+	}
 	/* a fragment is far below a pipe's 64 KiB: this write cannot block
 	 * on a child that does not read */
 	if (len > 0 && write(inp[1], in, len) < 0 && errno != EPIPE)
-		e = errno;
+		rc = -errno;
 	close(inp[1]);
-	rc = run_wait(pid);
-	if (read(errp[0], &e, sizeof(e)) == (ssize_t)sizeof(e))
-		rc = -e;			/* execve failed: say why */
-	close(errp[0]);
-	return rc;
+	return rc < 0 ? rc : run_wait(pid);
 }
 
 const struct dns_ops dns_exec_ops = { .run = run_exec };
@@ -396,4 +382,45 @@ int dns_apply(struct dns *d, const struct dns_set *s, enum dns_backend *used)
 	d->d_set = *s;
 	*used = to;
 	return 0;
+}
+
+/* ---- the privileged helper's side ---- */
+
+static int dns_req_check(const struct dns_req *r)
+{
+	const struct dns_set *s = &r->dr_set;
+	int i;
+
+	if ((r->dr_op != DNS_REQ_APPLY && r->dr_op != DNS_REQ_REMOVE) ||
+	    s->ds_nservers < 0 || s->ds_nservers > CONF_MAX_DNS ||
+	    s->ds_ndomains < 0 || s->ds_ndomains > CONF_MAX_SEARCH)
+		return -EINVAL;
+	for (i = 0; i < s->ds_nservers; i++)
+		if (s->ds_servers[i].cd_family != AF_INET &&
+		    s->ds_servers[i].cd_family != AF_INET6)
+			return -EINVAL;
+	for (i = 0; i < s->ds_ndomains; i++)
+		if (memchr(s->ds_domains[i], '\0', sizeof(s->ds_domains[i])) == NULL ||
+		    conf_check_domain(s->ds_domains[i]) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+int dns_helper(void *arg, const void *req, size_t len)
+{
+	struct dns *d = arg;
+	struct dns_req r;
+	enum dns_backend used = DNS_NONE;
+	int err;
+
+	if (req == NULL)
+		return d->d_applied == DNS_NONE ? 0 : dns_remove(d);
+	if (len != sizeof(r))
+		return -EINVAL;
+	memcpy(&r, req, sizeof(r));
+	if ((err = dns_req_check(&r)) < 0)
+		return err;
+	if (r.dr_op == DNS_REQ_REMOVE)
+		return (err = dns_remove(d)) < 0 ? err : DNS_NONE;
+	return (err = dns_apply(d, &r.dr_set, &used)) < 0 ? err : (int)used;
 }

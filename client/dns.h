@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf/conf.h"
 
@@ -61,6 +62,23 @@ int  dns_apply(struct dns *d, const struct dns_set *s, enum dns_backend *used);
  * 0 or -errno; either way nothing is recorded as applied afterwards. */
 int  dns_remove(struct dns *d);
 const char *dns_backend_name(enum dns_backend b);
+
+/* A client that runs as its user cannot exec resolvconf (seccomp) nor talk
+ * to systemd-resolved as root: it sends this to its privileged helper
+ * (priv_ext), where dns_helper applies it. */
+enum { DNS_REQ_APPLY = 1, DNS_REQ_REMOVE = 2 };
+struct dns_req {
+	uint32_t       dr_op;
+	struct dns_set dr_set;		/* APPLY: what to put in place */
+};
+/* The helper's side, a priv_ext_fn: arg is a struct dns that dns_init set
+ * up before the fork with the device's name and index (so the worker never
+ * names a device); req is checked as untrusted input (its size, the op,
+ * the counts, each family, each domain by conf_check_domain) before
+ * anything runs. req NULL: the worker is gone, remove what is applied.
+ * Returns the back-end that holds the set now (enum dns_backend, >= 0),
+ * or -errno as dns_apply does (-EINVAL: a request that fails the checks). */
+int  dns_helper(void *arg, const void *req, size_t len);
 
 /* resolvconf's input for s: "nameserver A" lines and one "search" line;
  * routing-only ("~") domains have no resolv.conf form and are left out.

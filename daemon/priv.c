@@ -24,7 +24,8 @@
 
 #define PRIV_MAX_MSG (64u << 20)	/* a /16's leases, ~500k allow-list entries */
 
-enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3, MSG_HOOK = 4, MSG_HOOKS_RELOAD = 5 };
+enum { MSG_ALLOW = 1, MSG_LEASES = 2, MSG_EXIT = 3, MSG_HOOK = 4, MSG_HOOKS_RELOAD = 5,
+       MSG_EXT = 6 };
 
 struct msg_hdr {
 	uint32_t mh_type;
@@ -38,6 +39,8 @@ struct reply_hdr {
 
 struct priv {
 	int                p_fd;		/* -1: no helper, run in-process */
+	priv_ext_fn       *p_ext;		/* the mode's own requests, or NULL */
+	void              *p_ext_arg;
 	pid_t              p_pid;
 	uv_mutex_t         p_lock;
 	const struct conf *p_conf;
@@ -175,6 +178,17 @@ static int helper_hooks_reload(struct conf *c)
 	return 0;
 }
 
+/* In the helper: the mode's own requests (priv_start_ext). */
+static priv_ext_fn *helper_ext;
+static void        *helper_ext_arg;
+
+static void helper_gone(void)
+{
+	if (helper_ext != NULL)
+		helper_ext(helper_ext_arg, NULL, 0);	/* undo, the worker is gone */
+	_exit(0);
+}
+
 static void helper_loop(int fd, struct conf *c)
 {
 	struct priv_allow_req rq;
@@ -184,7 +198,7 @@ static void helper_loop(int fd, struct conf *c)
 
 	for (;;) {
 		if (io_full(fd, &h, sizeof(h), false) < 0)
-			_exit(0);		/* the worker is gone */
+			helper_gone();
 		if (h.mh_type == MSG_ALLOW && h.mh_len == sizeof(rq)) {
 			if (io_full(fd, &rq, sizeof(rq), false) < 0 ||
 			    helper_allow(fd, c, &rq) < 0)
@@ -207,11 +221,21 @@ static void helper_loop(int fd, struct conf *c)
 			st = status;
 			if (send_msg(fd, MSG_HOOK, rc, &st, sizeof(st), NULL, 0, true) < 0)
 				_exit(1);
+		} else if (h.mh_type == MSG_EXT && helper_ext != NULL && h.mh_len > 0 &&
+		    h.mh_len <= PRIV_EXT_MAX) {
+			if ((buf = malloc(h.mh_len)) == NULL ||
+			    io_full(fd, buf, h.mh_len, false) < 0 ||
+			    send_msg(fd, MSG_EXT, helper_ext(helper_ext_arg, buf, h.mh_len),
+			    NULL, 0, NULL, 0, true) < 0)
+				_exit(1);
+			free(buf);
 		} else if (h.mh_type == MSG_HOOKS_RELOAD && h.mh_len == 0) {
 			if (send_msg(fd, MSG_HOOKS_RELOAD, helper_hooks_reload(c), NULL, 0,
 			    NULL, 0, true) < 0)
 				_exit(1);
 		} else if (h.mh_type == MSG_EXIT && h.mh_len == 0) {
+			if (helper_ext != NULL)
+				helper_ext(helper_ext_arg, NULL, 0);
 			unlink(c->c_control_socket);
 			send_msg(fd, MSG_EXIT, 0, NULL, 0, NULL, 0, true);
 			_exit(0);
@@ -238,7 +262,8 @@ static void helper_run(int fd, const struct conf *cf)
 }
 
 /* One helper (or none, without user) and its channel. */
-static int priv_start_one(struct priv **out, const struct conf *c)
+static int priv_start_one(struct priv **out, const struct conf *c, priv_ext_fn *ext,
+    void *ext_arg)
 {
 	struct priv *p;
 	int sp[2];
@@ -247,6 +272,8 @@ static int priv_start_one(struct priv **out, const struct conf *c)
 		return -ENOMEM;
 	p->p_fd = -1;
 	p->p_conf = c;
+	p->p_ext = ext;
+	p->p_ext_arg = ext_arg;
 	p->p_hook_tail = &p->p_hook_queue;
 	uv_mutex_init(&p->p_lock);
 	if (c->c_user[0] != '\0') {
@@ -258,8 +285,11 @@ static int priv_start_one(struct priv **out, const struct conf *c)
 			free(p);
 			return err;
 		}
-		if (p->p_pid == 0)
+		if (p->p_pid == 0) {
+			helper_ext = ext;
+			helper_ext_arg = ext_arg;
 			helper_run(sp[1], c);
+		}
 		close(sp[1]);
 		p->p_fd = sp[0];
 	}
@@ -267,20 +297,26 @@ static int priv_start_one(struct priv **out, const struct conf *c)
 	return 0;
 }
 
-int priv_start(struct priv **out, const struct conf *c)
+int priv_start_ext(struct priv **out, const struct conf *c, priv_ext_fn *fn, void *arg)
 {
 	struct priv *p;
 	int err;
 
-	if ((err = priv_start_one(&p, c)) < 0)
+	if ((err = priv_start_one(&p, c, fn, arg)) < 0)
 		return err;
 	if (c->c_user[0] != '\0' && (c->c_on_connect[0] != '\0' ||
-	    c->c_on_disconnect[0] != '\0') && (err = priv_start_one(&p->p_hooks, c)) < 0) {
+	    c->c_on_disconnect[0] != '\0') &&
+	    (err = priv_start_one(&p->p_hooks, c, NULL, NULL)) < 0) {
 		priv_stop(p);
 		return err;
 	}
 	*out = p;
 	return 0;
+}
+
+int priv_start(struct priv **out, const struct conf *c)
+{
+	return priv_start_ext(out, c, NULL, NULL);
 }
 
 /* clone()'s flags word: first on most architectures, second on s390. */
@@ -492,6 +528,29 @@ static int hooks_reload_one(struct priv *p)
 	if (p->p_fd < 0)
 		rc = -EPIPE;
 	else if ((rc = call(p, MSG_HOOKS_RELOAD, NULL, 0, &rh)) < 0 || rh.rh_len != 0) {
+		priv_broken(p);
+		rc = rc < 0 ? rc : -EPROTO;
+	} else
+		rc = rh.rh_rc;
+	uv_mutex_unlock(&p->p_lock);
+	return rc;
+}
+
+int priv_ext(struct priv *p, const void *req, size_t len)
+{
+	struct reply_hdr rh;
+	int rc;
+
+	if (p->p_ext == NULL)
+		return -ENOSYS;
+	if (len == 0 || len > PRIV_EXT_MAX)
+		return -EMSGSIZE;
+	uv_mutex_lock(&p->p_lock);
+	if (p->p_fd == -1)
+		rc = p->p_ext(p->p_ext_arg, req, len);
+	else if (p->p_fd < 0)
+		rc = -EPIPE;
+	else if ((rc = call(p, MSG_EXT, req, len, &rh)) < 0 || rh.rh_len != 0) {
 		priv_broken(p);
 		rc = rc < 0 ? rc : -EPROTO;
 	} else

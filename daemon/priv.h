@@ -32,6 +32,21 @@ struct hook_vars;
 /* Start: with c->c_user set, fork the helper (call before any thread
  * exists). 0 or -errno. */
 int  priv_start(struct priv **out, const struct conf *c);
+
+/* A request of the mode's own that needs root (the client's DNS): fn runs
+ * in the helper, as root and without the worker's seccomp filter, on the
+ * request's bytes (1..PRIV_EXT_MAX; the callee checks them as untrusted
+ * input), and its result goes back to priv_ext; when the worker is gone it
+ * is called once more with req NULL, to undo what it put in place. Without
+ * user, priv_ext calls fn in-process. arg is copied into the helper at the
+ * fork (so whatever fn needs to know, the device's name say, is fixed
+ * before the worker can be attacked). */
+#define PRIV_EXT_MAX 8192
+typedef int priv_ext_fn(void *arg, const void *req, size_t len);
+int  priv_start_ext(struct priv **out, const struct conf *c, priv_ext_fn *fn, void *arg);
+/* Blocking (a fork and exec at most; 10 s bound in the callee). fn's result,
+ * or -errno when the helper could not be asked. */
+int  priv_ext(struct priv *p, const void *req, size_t len);
 /* Become c->c_user keeping only CAP_NET_ADMIN, with no_new_privs and the
  * seccomp filter of priv_seccomp (no-op without user). libuv must not
  * use io_uring (see cmd/vpnd.c). */

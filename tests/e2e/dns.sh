@@ -9,8 +9,10 @@
 #     record (-d tun.vpn0 -f); with dns again, it is back.
 #  3. SIGTERM: the record goes, resolv.conf is as it was, exit 0.
 #  4. Without resolvconf (and no resolved): one log line, the tunnel up.
-#  5. With user set the client cannot exec resolvconf (seccomp): it says so
-#     and stays up (the privileged helper for this is not there yet).
+#  2b. A reload that changes dns and dns_search: applied in place, no
+#     reconnect.
+#  5. With user set the worker cannot exec resolvconf (seccomp): its
+#     privileged helper applies them, as root, and removes them at stop.
 # The host's resolver is never touched: the client runs in a mount
 # namespace of its own (unshare -m) where a temp file is bind-mounted over
 # /etc/resolv.conf and a temp directory over /usr/local/sbin, holding a
@@ -139,19 +141,21 @@ stop_pid "$CLIENT_PID"
 [[ $STOP_RC == 0 ]] || fail "client exit $STOP_RC (4)"
 ok "one warning, tunnel up, resolv.conf untouched"
 
-say "5. user = nobody: resolvconf cannot run; warned, tunnel up"
+say "5. user = nobody: the privileged helper applies them, as root; removed at stop"
 : > "$T/alice.log"
 : > "$T/resolvconf.calls"
 echo 'user = "nobody"; group = "nogroup";' >> "$T/alice.conf"
 start_alice_ns resolvconf
 wait_until 15 client_up alice || fail "alice (nobody) not up"
-wait_until 5 grep -q "dns vpn0: cannot apply the server's resolvers (running as user): Operation not permitted" \
-	"$T/alice.log" || fail "no warning when exec is forbidden"
-[[ ! -s $T/resolvconf.calls ]] || fail "resolvconf ran under seccomp: $(cat "$T/resolvconf.calls")"
+# the server pushes what section 2b reloaded: 10.8.0.9, new.example
+wait_until 5 resolv_has "nameserver 10.8.0.9" || fail "not applied as nobody: $(tail -3 "$T/alice.log"); calls: $(cat "$T/resolvconf.calls"); resolv: $(cat "$T/resolv.conf"); records: $(od -c "$T/records/tun.vpn0" | head -3)"
+called "-a tun.vpn0 -m 0 -x" || fail "resolvconf calls: $(cat "$T/resolvconf.calls")"
+grep -q "dns vpn0: 1 servers, 1 domains, all names, via resolvconf" "$T/alice.log" || fail "no dns log line (5)"
 stop_pid "$CLIENT_PID"
 [[ $STOP_RC == 0 ]] || fail "client exit $STOP_RC (5)"
-cmp -s "$T/resolv.conf" "$T/resolv.base" || fail "resolv.conf changed (5)"
-ok "warned, tunnel up, resolvconf not run, resolv.conf untouched"
+called "-d tun.vpn0 -f" || fail "not removed at stop (5): $(cat "$T/resolvconf.calls")"
+cmp -s "$T/resolv.conf" "$T/resolv.base" || fail "resolv.conf after stop (5): $(cat "$T/resolv.conf")"
+ok "as nobody: applied and removed through the privileged helper (the worker cannot exec)"
 
 [[ $(sha256sum /etc/resolv.conf 2>/dev/null || true) == "$host_resolv" ]] ||
 	fail "the host's /etc/resolv.conf changed"

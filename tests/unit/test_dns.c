@@ -178,6 +178,45 @@ static void test_resolvconf_apply_replace_remove(void **state)
 	assert_int_equal(f->ncalls, 3);
 }
 
+/* The privileged helper's side: a request is checked as untrusted input
+ * before anything runs; a good one applies on the helper's own device;
+ * a NULL one (the worker gone) removes it. */
+static void test_helper_requests(void **state)
+{
+	struct fixture *f = *state;
+	struct dns_req r = { .dr_op = DNS_REQ_APPLY };
+	struct dns d;
+
+	dns_fake(f, &d);
+	sample(&r.dr_set, false);
+	assert_int_equal(dns_helper(&d, &r, sizeof(r) - 1), -EINVAL);
+	r.dr_op = 7;
+	assert_int_equal(dns_helper(&d, &r, sizeof(r)), -EINVAL);
+	r.dr_op = DNS_REQ_APPLY;
+	r.dr_set.ds_nservers = CONF_MAX_DNS + 1;
+	assert_int_equal(dns_helper(&d, &r, sizeof(r)), -EINVAL);
+	r.dr_set.ds_nservers = 2;
+	r.dr_set.ds_servers[1].cd_family = 7;
+	assert_int_equal(dns_helper(&d, &r, sizeof(r)), -EINVAL);
+	r.dr_set.ds_servers[1].cd_family = AF_INET6;
+	strcpy(r.dr_set.ds_domains[0], "corp.example\nnameserver 6.6.6.6");
+	assert_int_equal(dns_helper(&d, &r, sizeof(r)), -EINVAL);
+	memset(r.dr_set.ds_domains[0], 'a', sizeof(r.dr_set.ds_domains[0]));	/* no NUL */
+	assert_int_equal(dns_helper(&d, &r, sizeof(r)), -EINVAL);
+	r.dr_set.ds_ndomains = -1;
+	assert_int_equal(dns_helper(&d, &r, sizeof(r)), -EINVAL);
+	assert_int_equal(f->ncalls, 0);			/* nothing ran */
+	sample(&r.dr_set, false);
+	assert_int_equal(dns_helper(&d, &r, sizeof(r)), DNS_RESOLVCONF);
+	assert_int_equal(f->ncalls, 1);
+	assert_string_equal(f->calls[0], "resolvconf -a tun.vpn7 -m 0 -x");
+	assert_int_equal(dns_helper(&d, NULL, 0), 0);	/* the worker is gone */
+	assert_int_equal(f->ncalls, 2);
+	assert_string_equal(f->calls[1], "resolvconf -d tun.vpn7 -f");
+	assert_int_equal(dns_helper(&d, NULL, 0), 0);	/* nothing left */
+	assert_int_equal(f->ncalls, 2);
+}
+
 static void test_resolvconf_remove_at_stop(void **state)
 {
 	struct fixture *f = *state;
@@ -448,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_resolvconf_text),
 		cmocka_unit_test_setup_teardown(test_resolvconf_apply_replace_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolvconf_remove_at_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolvconf_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_runner, setup, teardown),
