@@ -12,15 +12,16 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = openssl libuv libconfig libmnl libnftables libcap-ng libseccomp jansson libsystemd \
-	   libmicrohttpd
+PKGS     = openssl libuv libconfig libmnl libnftables libcap-ng libseccomp jansson libsystemd
+# libmicrohttpd: headers only; daemon/http.c loads the library when it is used
+HDRPKGS  = libmicrohttpd
 VERSION  = 0.1.0
 
 WARN     = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla \
 	   $(if $(filter 1,$(WERROR)),-Werror)
 INCS     = -I. -D_GNU_SOURCE -DVPND_VERSION='"$(VERSION)"' \
-	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   $(shell pkg-config --cflags $(PKGS) $(HDRPKGS) 2>/dev/null)
 CFLAGS  += $(WARN) -MMD -MP $(INCS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -8,7 +8,12 @@
  * epoll variant beats select (FD_SETSIZE: the daemon holds thousands of
  * sockets) and poll (we would rebuild the set each turn). Resources are
  * bounded by MHD's own limits: HTTP_MAX_CONNS connections, HTTP_PER_IP per
- * source, HTTP_TIMEOUT_S each, HTTP_MEM_LIMIT of memory each. */
+ * source, HTTP_TIMEOUT_S each, HTTP_MEM_LIMIT of memory each.
+ *
+ * libmicrohttpd is loaded (dlopen) by the first http_open, not linked: it
+ * brings GnuTLS and six more libraries, about 3 MB of resident pages per
+ * process, which a daemon without metrics_listen should not carry. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -31,6 +36,58 @@ struct http {
 	void              *h_arg;
 };
 
+/* The part of libmicrohttpd's API used here, resolved at the first open. */
+static struct {
+	struct MHD_Daemon *(*start_daemon)(unsigned int, uint16_t, MHD_AcceptPolicyCallback,
+	    void *, MHD_AccessHandlerCallback, void *, ...);
+	void (*stop_daemon)(struct MHD_Daemon *);
+	enum MHD_Result (*run)(struct MHD_Daemon *);
+	enum MHD_Result (*get_timeout)(struct MHD_Daemon *, MHD_UNSIGNED_LONG_LONG *);
+	const union MHD_DaemonInfo *(*get_daemon_info)(struct MHD_Daemon *,
+	    enum MHD_DaemonInfoType, ...);
+	struct MHD_Response *(*create_response_from_buffer)(size_t, void *,
+	    enum MHD_ResponseMemoryMode);
+	enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *,
+	    const char *);
+	enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int,
+	    struct MHD_Response *);
+	void (*destroy_response)(struct MHD_Response *);
+} mhd;
+
+/* 0, or -ELIBACC when the library (libmicrohttpd12) is not installed. */
+static int mhd_load(void)
+{
+	static const char *const names[] = { "MHD_start_daemon", "MHD_stop_daemon",
+	    "MHD_run", "MHD_get_timeout", "MHD_get_daemon_info",
+	    "MHD_create_response_from_buffer", "MHD_add_response_header",
+	    "MHD_queue_response", "MHD_destroy_response" };
+	void *fn[sizeof(names) / sizeof(names[0])];
+	static void *lib;
+	size_t i;
+
+	if (lib != NULL)
+		return 0;
+	if ((lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL)) == NULL)
+		return -ELIBACC;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((fn[i] = dlsym(lib, names[i])) == NULL) {
+			dlclose(lib);
+			lib = NULL;
+			return -ELIBACC;
+		}
+	/* POSIX: a data pointer from dlsym converts to a function pointer */
+	memcpy(&mhd.start_daemon, &fn[0], sizeof(fn[0]));
+	memcpy(&mhd.stop_daemon, &fn[1], sizeof(fn[1]));
+	memcpy(&mhd.run, &fn[2], sizeof(fn[2]));
+	memcpy(&mhd.get_timeout, &fn[3], sizeof(fn[3]));
+	memcpy(&mhd.get_daemon_info, &fn[4], sizeof(fn[4]));
+	memcpy(&mhd.create_response_from_buffer, &fn[5], sizeof(fn[5]));
+	memcpy(&mhd.add_response_header, &fn[6], sizeof(fn[6]));
+	memcpy(&mhd.queue_response, &fn[7], sizeof(fn[7]));
+	memcpy(&mhd.destroy_response, &fn[8], sizeof(fn[8]));
+	return 0;
+}
+
 static void on_http_timer(uv_timer_t *t);
 
 /* MHD_run processes what is ready and returns; then the timer is set to
@@ -40,8 +97,8 @@ static void http_run(struct http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
-	MHD_run(h->h_mhd);
-	if (MHD_get_timeout(h->h_mhd, &ms) == MHD_YES)
+	mhd.run(h->h_mhd);
+	if (mhd.get_timeout(h->h_mhd, &ms) == MHD_YES)
 		uv_timer_start(&h->h_timer, on_http_timer,
 		    ms > HTTP_TIMEOUT_S * 1000ULL ? HTTP_TIMEOUT_S * 1000ULL : ms, 0);
 	else
@@ -66,13 +123,13 @@ static enum MHD_Result http_send(struct MHD_Connection *conn, unsigned code,
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
+	r = mhd.create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
 	    MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	rc = MHD_queue_response(conn, code, r);
-	MHD_destroy_response(r);
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	rc = mhd.queue_response(conn, code, r);
+	mhd.destroy_response(r);
 	return rc;
 }
 
@@ -87,14 +144,14 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *conn)
 		return http_send(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	}
 	/* MHD frees the buffer with free() once the response is gone. */
-	r = MHD_create_response_from_buffer(b.cb_len, b.cb_p, MHD_RESPMEM_MUST_FREE);
+	r = mhd.create_response_from_buffer(b.cb_len, b.cb_p, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		ctl_buf_free(&b);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
-	rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
+	rc = mhd.queue_response(conn, MHD_HTTP_OK, r);
+	mhd.destroy_response(r);
 	return rc;
 }
 
@@ -157,6 +214,8 @@ int http_open(struct http **out, uv_loop_t *loop, const struct sockaddr_storage 
 	struct http *h;
 	int fd, err;
 
+	if ((err = mhd_load()) < 0)
+		return err;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return -ENOMEM;
 	if ((fd = http_listen(ss, &h->h_port)) < 0) {
@@ -168,7 +227,7 @@ int http_open(struct http **out, uv_loop_t *loop, const struct sockaddr_storage 
 	h->h_arg = arg;
 	/* No MHD_USE_INTERNAL_POLLING_THREAD: we drive it. MHD takes fd and
 	 * closes it at MHD_stop_daemon. */
-	h->h_mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_http_request, h,
+	h->h_mhd = mhd.start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_http_request, h,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP,
@@ -180,9 +239,9 @@ int http_open(struct http **out, uv_loop_t *loop, const struct sockaddr_storage 
 		free(h);
 		return -EIO;		/* MHD says no more than that */
 	}
-	if ((di = MHD_get_daemon_info(h->h_mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL ||
+	if ((di = mhd.get_daemon_info(h->h_mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL ||
 	    (err = uv_poll_init(loop, &h->h_poll, di->epoll_fd)) < 0) {
-		MHD_stop_daemon(h->h_mhd);
+		mhd.stop_daemon(h->h_mhd);
 		free(h);
 		return di == NULL ? -EIO : err;
 	}
@@ -207,6 +266,6 @@ void http_close(struct http *h)
 	 * closes it with its connections and the listener. */
 	uv_close((uv_handle_t *)&h->h_poll, on_http_closed);
 	uv_close((uv_handle_t *)&h->h_timer, on_http_closed);
-	MHD_stop_daemon(h->h_mhd);
+	mhd.stop_daemon(h->h_mhd);
 	h->h_mhd = NULL;
 }
