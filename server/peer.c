@@ -516,15 +516,18 @@ void peer_close(struct peer *pe, const char *why, const char *bye)
 	}
 	if (pe->pe_state == PE_UP) {
 		fwd_detach(&pe->pe_link);
-		sess_dtls_stop(&pe->pe_sess);
 		pool_release(ps->ps_pool, pe->pe_fp);
 		ps->ps_up--;
+		/* counted, told and hooked while the DTLS channel is still there:
+		 * its drops are in the counts, the event and hook name the
+		 * transport and endpoint the session ended on */
 		sess_counts(&pe->pe_sess, &n);
 		sess_counts_add(&ps->ps_stats.ps_gone, &n);
-		memset(&pe->pe_sess.se_n, 0, sizeof(pe->pe_sess.se_n));
 		log_info("peer %s %s disconnected: %s", pe->pe_name, pe->pe_endpoint, why);
 		peer_event_gone(pe, &n, why);
 		peer_hook_disconnect(pe, &n);
+		sess_dtls_stop(&pe->pe_sess);
+		memset(&pe->pe_sess.se_n, 0, sizeof(pe->pe_sess.se_n));
 		if (bye != NULL) {
 			peer_say_and_close(pe, FRAME_BYE, bye);
 			return;

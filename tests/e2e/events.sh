@@ -150,6 +150,9 @@ has "$T/w1.json" ".event == \"allow\" and .change == \"remove\" and .uid == 0 an
 	fail "no allow remove event with uid 0"
 wait_until 5 has "$T/w1.json" ".event == \"disconnected\" and .name == \"$NAME\" and .rx_bytes > 0" ||
 	fail "no disconnected event with bytes"
+rv=$(jq -c "select(.event == \"revoked\" and .name == \"$NAME\") | [.transport, .endpoint]" "$T/w1.json" | tail -1)
+dc=$(jq -c "select(.event == \"disconnected\" and .name == \"$NAME\") | [.transport, .endpoint]" "$T/w1.json" | tail -1)
+[[ $rv == "$dc" ]] || fail "revoked says $rv, disconnected says $dc for the same session"
 ok "revoked: $(grep '"revoked"' "$T/w1.json")"
 wait_until 5 grep -q " revoked name=$NAME" "$T/w2.txt" || fail "text watcher: no revoked"
 valid "$T/w1.json"
