@@ -492,9 +492,28 @@ int priv_allow(struct priv *p, const struct priv_allow_req *rq,
 	return rc;
 }
 
-int priv_leases(struct priv *p, const char *buf, size_t len)
+/* A request whose reply is a status alone, to a helper that runs (p_fd
+ * >= 0; callers handle the in-process case). Under the lock; a reply that
+ * does not fit breaks the channel. The helper's rc, or -errno. */
+static int call_status(struct priv *p, uint32_t type, const void *a, size_t alen)
 {
 	struct reply_hdr rh;
+	int rc;
+
+	uv_mutex_lock(&p->p_lock);
+	if (p->p_fd < 0)
+		rc = -EPIPE;
+	else if ((rc = call(p, type, a, alen, &rh)) < 0 || rh.rh_len != 0) {
+		priv_broken(p);
+		rc = rc < 0 ? rc : -EPROTO;
+	} else
+		rc = rh.rh_rc;
+	uv_mutex_unlock(&p->p_lock);
+	return rc;
+}
+
+int priv_leases(struct priv *p, const char *buf, size_t len)
+{
 	int rc;
 
 	if (p->p_fd == -1) {
@@ -505,56 +524,28 @@ int priv_leases(struct priv *p, const char *buf, size_t len)
 	}
 	if (len > PRIV_MAX_MSG)
 		return -EMSGSIZE;
-	uv_mutex_lock(&p->p_lock);
-	if (p->p_fd < 0)
-		rc = -EPIPE;
-	else if ((rc = call(p, MSG_LEASES, buf, len, &rh)) < 0 || rh.rh_len != 0) {
-		priv_broken(p);
-		rc = rc < 0 ? rc : -EPROTO;
-	} else
-		rc = rh.rh_rc;
-	uv_mutex_unlock(&p->p_lock);
-	return rc;
+	return call_status(p, MSG_LEASES, buf, len);
 }
 
 static int hooks_reload_one(struct priv *p)
 {
-	struct reply_hdr rh;
-	int rc;
-
 	if (p == NULL || p->p_fd == -1)
 		return 0;	/* in-process: the hooks are read from the running conf */
-	uv_mutex_lock(&p->p_lock);
-	if (p->p_fd < 0)
-		rc = -EPIPE;
-	else if ((rc = call(p, MSG_HOOKS_RELOAD, NULL, 0, &rh)) < 0 || rh.rh_len != 0) {
-		priv_broken(p);
-		rc = rc < 0 ? rc : -EPROTO;
-	} else
-		rc = rh.rh_rc;
-	uv_mutex_unlock(&p->p_lock);
-	return rc;
+	return call_status(p, MSG_HOOKS_RELOAD, NULL, 0);
 }
 
 int priv_ext(struct priv *p, const void *req, size_t len)
 {
-	struct reply_hdr rh;
 	int rc;
 
 	if (p->p_ext == NULL)
 		return -ENOSYS;
 	if (len == 0 || len > PRIV_EXT_MAX)
 		return -EMSGSIZE;
+	if (p->p_fd != -1)
+		return call_status(p, MSG_EXT, req, len);
 	uv_mutex_lock(&p->p_lock);
-	if (p->p_fd == -1)
-		rc = p->p_ext(p->p_ext_arg, req, len);
-	else if (p->p_fd < 0)
-		rc = -EPIPE;
-	else if ((rc = call(p, MSG_EXT, req, len, &rh)) < 0 || rh.rh_len != 0) {
-		priv_broken(p);
-		rc = rc < 0 ? rc : -EPROTO;
-	} else
-		rc = rh.rh_rc;
+	rc = p->p_ext(p->p_ext_arg, req, len);
 	uv_mutex_unlock(&p->p_lock);
 	return rc;
 }

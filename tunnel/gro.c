@@ -175,8 +175,7 @@ static void slot_start(struct gro_slot *sl, const uint8_t *pkt, size_t len,
 	sl->gl_closed = (s->flags & TCP_PSH) != 0;
 }
 
-static bool slot_append(struct gro_slot *sl, const uint8_t *pkt, size_t len,
-    const struct seg *s)
+static bool slot_append(struct gro_slot *sl, const uint8_t *pkt, const struct seg *s)
 {
 	if (sl->gl_closed || s->seq != sl->gl_next_seq || s->payload > sl->gl_gso ||
 	    (s->ipv == 4 && s->id != sl->gl_next_id) || sl->gl_nseg >= GRO_SEGS_MAX ||
@@ -193,7 +192,6 @@ static bool slot_append(struct gro_slot *sl, const uint8_t *pkt, size_t len,
 	}
 	if (s->payload < sl->gl_gso)
 		sl->gl_closed = true;
-	(void)len;
 	return true;
 }
 
@@ -215,7 +213,7 @@ void gro_add(struct gro *g, const uint8_t *pkt, size_t len)
 			sl = &g->g_slot[i];
 			break;
 		}
-	if (sl != NULL && mergeable(&s) && slot_append(sl, pkt, len, &s)) {
+	if (sl != NULL && mergeable(&s) && slot_append(sl, pkt, &s)) {
 		g->g_stats.gs_merged++;
 		return;
 	}

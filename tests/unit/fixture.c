@@ -314,3 +314,13 @@ void fx_assert_csums(const uint8_t *p, size_t len)
 	    (uint32_t)proto + (uint32_t)(len - l3);
 	assert_int_equal(vnet_csum_fold(s + vnet_csum_add(0, p + l3, len - l3)), 0xffff);
 }
+
+void fx_segs_collect(void *arg, const uint8_t *seg, size_t len)
+{
+	struct fx_segs *s = arg;
+
+	assert_true(s->n < FX_SEGS_MAX);
+	assert_true(len <= sizeof(s->pkt[0]));
+	memcpy(s->pkt[s->n], seg, len);
+	s->len[s->n++] = len;
+}

@@ -122,6 +122,16 @@ int fx_ends_close(struct fx_ends *e);
  * the packet's length. */
 size_t fx_tcpudp_pkt(uint8_t *p, int ipv, int proto, size_t payload, int opt,
     uint8_t tcpflags, struct virtio_net_hdr *h, uint16_t gso);
+/* Segments a vnet_segment run emitted, copied: fx_segs_collect is its
+ * vnet_emit_fn (arg a struct fx_segs, zeroed first); asserts they fit. */
+#define FX_SEGS_MAX 64
+struct fx_segs {
+	int     n;
+	size_t  len[FX_SEGS_MAX];
+	uint8_t pkt[FX_SEGS_MAX][2048];
+};
+void fx_segs_collect(void *arg, const uint8_t *seg, size_t len);
+
 /* Assert that packet p's IPv4 header and L4 checksums are right. */
 void fx_assert_csums(const uint8_t *p, size_t len);
 

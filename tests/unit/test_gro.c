@@ -17,19 +17,11 @@
 #include "tunnel/vnet.h"
 
 #define OUT_MAX 24
-#define SEG_MAX 16
-
 struct out {
 	int                   n;
 	struct virtio_net_hdr h[OUT_MAX];
 	size_t                len[OUT_MAX];
 	uint8_t               pkt[OUT_MAX][VNET_PKT_MAX];
-};
-
-struct segs {
-	int     n;
-	size_t  len[SEG_MAX];
-	uint8_t pkt[SEG_MAX][2048];
 };
 
 static int capture(void *arg, const uint8_t *buf, size_t len)
@@ -44,15 +36,6 @@ static int capture(void *arg, const uint8_t *buf, size_t len)
 	return (int)len;
 }
 
-static void collect(void *arg, const uint8_t *seg, size_t len)
-{
-	struct segs *s = arg;
-
-	assert_true(s->n < SEG_MAX);
-	memcpy(s->pkt[s->n], seg, len);
-	s->len[s->n++] = len;
-}
-
 static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v); }
 
@@ -60,7 +43,7 @@ static uint8_t sup[VNET_PKT_MAX], scratch[VNET_PKT_MAX];
 
 /* A super-packet of PAYLOAD bytes cut into segments of GSO bytes; the
  * first segment's sequence number and IPv4 ID moved on by SKIP segments. */
-static void cut(struct segs *s, int ipv, size_t payload, uint16_t gso, uint8_t flags,
+static void cut(struct fx_segs *s, int ipv, size_t payload, uint16_t gso, uint8_t flags,
     uint32_t seq_add, uint16_t id_add, uint16_t sport)
 {
 	struct virtio_net_hdr h;
@@ -74,7 +57,7 @@ static void cut(struct segs *s, int ipv, size_t payload, uint16_t gso, uint8_t f
 		put16(sup + 4, (uint16_t)(0xfffe + id_add));
 	s->n = 0;
 	assert_int_equal(vnet_check(&h, sup, len, 0, &vi), 0);
-	assert_int_equal(vnet_segment(&h, &vi, sup, len, scratch, sizeof(scratch), collect, s),
+	assert_int_equal(vnet_segment(&h, &vi, sup, len, scratch, sizeof(scratch), fx_segs_collect, s),
 	    vi.vi_nseg);
 }
 
@@ -87,7 +70,7 @@ static struct out *out_new(struct gro **g)
 	return o;
 }
 
-static void feed(struct gro *g, const struct segs *s, int from, int to)
+static void feed(struct gro *g, const struct fx_segs *s, int from, int to)
 {
 	for (int i = from; i < to; i++)
 		gro_add(g, s->pkt[i], s->len[i]);
@@ -95,9 +78,9 @@ static void feed(struct gro *g, const struct segs *s, int from, int to)
 
 /* Output k is the super-packet of segments s[from..to): cut again, it gives
  * them back byte for byte, and its partial checksum finishes right. */
-static void assert_run(struct out *o, int k, const struct segs *s, int from, int to)
+static void assert_run(struct out *o, int k, const struct fx_segs *s, int from, int to)
 {
-	struct segs *again = calloc(1, sizeof(*again));
+	struct fx_segs *again = calloc(1, sizeof(*again));
 	struct vnet_info vi;
 	int i;
 
@@ -113,7 +96,7 @@ static void assert_run(struct out *o, int k, const struct segs *s, int from, int
 	assert_int_equal(vnet_check(&o->h[k], o->pkt[k], o->len[k], 1500, &vi), 0);
 	assert_int_equal(vi.vi_nseg, to - from);
 	assert_int_equal(vnet_segment(&o->h[k], &vi, o->pkt[k], o->len[k], scratch,
-	    sizeof(scratch), collect, again), to - from);
+	    sizeof(scratch), fx_segs_collect, again), to - from);
 	for (i = from; i < to; i++) {
 		assert_int_equal(again->len[i - from], s->len[i]);
 		assert_memory_equal(again->pkt[i - from], s->pkt[i], s->len[i]);
@@ -126,7 +109,7 @@ static void assert_run(struct out *o, int k, const struct segs *s, int from, int
 
 static void round_trip(int ipv)
 {
-	struct segs *s = calloc(1, sizeof(*s));
+	struct fx_segs *s = calloc(1, sizeof(*s));
 	struct gro *g;
 	struct out *o = out_new(&g);
 
@@ -157,7 +140,7 @@ static void test_round_trip6(void **st) { (void)st; round_trip(6); }
 /* PSH and a short segment end a run; what follows starts the next. */
 static void test_run_ends(void **st)
 {
-	struct segs *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct fx_segs *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
 	struct gro *g;
 	struct out *o = out_new(&g);
 
@@ -189,7 +172,7 @@ static void test_run_ends(void **st)
  * that changed: no merge, and the order stays. */
 static void test_no_merge(void **st)
 {
-	struct segs *s = calloc(1, sizeof(*s));
+	struct fx_segs *s = calloc(1, sizeof(*s));
 	struct gro *g;
 	struct out *o = out_new(&g);
 	int what;
@@ -225,7 +208,7 @@ static void test_no_merge(void **st)
  * protocol goes out at once and does not break the run. */
 static void test_passthrough_order(void **st)
 {
-	struct segs *s = calloc(1, sizeof(*s)), *f = calloc(1, sizeof(*f));
+	struct fx_segs *s = calloc(1, sizeof(*s)), *f = calloc(1, sizeof(*f));
 	struct virtio_net_hdr h;
 	struct gro *g;
 	struct out *o = out_new(&g);
@@ -256,7 +239,7 @@ static void test_passthrough_order(void **st)
  * and every byte still comes out once. */
 static void test_many_flows(void **st)
 {
-	struct segs *s[GRO_SLOTS + 2];
+	struct fx_segs *s[GRO_SLOTS + 2];
 	struct gro *g;
 	struct out *o = out_new(&g);
 	size_t bytes = 0;

@@ -13,24 +13,6 @@
 #include "tests/unit/fixture.h"
 #include "tunnel/vnet.h"
 
-#define SEGS_MAX 64
-
-struct segs {
-	int     n;
-	size_t  len[SEGS_MAX];
-	uint8_t pkt[SEGS_MAX][2048];
-};
-
-static void collect(void *arg, const uint8_t *seg, size_t len)
-{
-	struct segs *s = arg;
-
-	assert_true(s->n < SEGS_MAX);
-	assert_true(len <= sizeof(s->pkt[0]));
-	memcpy(s->pkt[s->n], seg, len);
-	s->len[s->n++] = len;
-}
-
 static uint16_t g16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t g32(const uint8_t *p) { return (uint32_t)g16(p) << 16 | g16(p + 2); }
 static void p16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
@@ -43,7 +25,7 @@ static void segment_tcp(int ipv)
 {
 	struct virtio_net_hdr h;
 	struct vnet_info vi;
-	struct segs *s = calloc(1, sizeof(*s));
+	struct fx_segs *s = calloc(1, sizeof(*s));
 	size_t len = build(pkt, ipv, IPPROTO_TCP, 3500, 12, 0x80 | 0x10 | 0x08 | 0x01, &h, 1400);
 	size_t l3 = ipv == 4 ? 20 : 40, hl = l3 + 32, got = 0;
 	int i;
@@ -51,7 +33,7 @@ static void segment_tcp(int ipv)
 	assert_int_equal(vnet_check(&h, pkt, len, 1500, &vi), 0);
 	assert_int_equal(vi.vi_hlen, hl);
 	assert_int_equal(vi.vi_nseg, 3);
-	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 3);
+	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), fx_segs_collect, s), 3);
 	assert_int_equal(s->n, 3);
 	for (i = 0; i < 3; i++) {
 		const uint8_t *q = s->pkt[i], *t = q + l3;
@@ -83,7 +65,7 @@ static void test_segment_udp(void **st)
 {
 	struct virtio_net_hdr h;
 	struct vnet_info vi;
-	struct segs *s = calloc(1, sizeof(*s));
+	struct fx_segs *s = calloc(1, sizeof(*s));
 	int ipv, i;
 
 	(void)st;
@@ -93,7 +75,7 @@ static void test_segment_udp(void **st)
 
 		memset(s, 0, sizeof(*s));
 		assert_int_equal(vnet_check(&h, pkt, len, 1500, &vi), 0);
-		assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 3);
+		assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), fx_segs_collect, s), 3);
 		for (i = 0; i < 3; i++) {
 			size_t n = i < 2 ? 1000 : 500;
 
@@ -111,22 +93,22 @@ static void test_segment_edges(void **st)
 {
 	struct virtio_net_hdr h;
 	struct vnet_info vi;
-	struct segs *s = calloc(1, sizeof(*s));
+	struct fx_segs *s = calloc(1, sizeof(*s));
 	size_t len;
 
 	(void)st;
 	len = build(pkt, 4, IPPROTO_TCP, 1400, 0, 0x18, &h, 1400);
 	assert_int_equal(vnet_check(&h, pkt, len, 1440, &vi), 0);
-	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 1);
+	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), fx_segs_collect, s), 1);
 	assert_int_equal(s->pkt[0][33] & 0x08, 0x08);	/* PSH kept on the only one */
 	assert_csums(s->pkt[0], s->len[0]);
 	memset(s, 0, sizeof(*s));
 	len = build(pkt, 6, IPPROTO_TCP, 4200, 0, 0x10, &h, 1400);
 	assert_int_equal(vnet_check(&h, pkt, len, 0, &vi), 0);
-	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 3);
+	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), fx_segs_collect, s), 3);
 	assert_int_equal(s->len[2], 60 + 1400);
 	/* scratch smaller than one segment */
-	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, 60 + 1399, collect, s), -ENOSPC);
+	assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, 60 + 1399, fx_segs_collect, s), -ENOSPC);
 	free(s);
 }
 
@@ -134,7 +116,7 @@ static void test_csum_finish(void **st)
 {
 	struct virtio_net_hdr h;
 	struct vnet_info vi;
-	struct segs *s = calloc(1, sizeof(*s));
+	struct fx_segs *s = calloc(1, sizeof(*s));
 	size_t len;
 	int ipv;
 
@@ -144,7 +126,7 @@ static void test_csum_finish(void **st)
 		assert_int_equal(vnet_check(&h, pkt, len, 1500, &vi), 0);
 		assert_int_equal(vi.vi_nseg, 1);
 		memset(s, 0, sizeof(*s));
-		assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), collect, s), 1);
+		assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch), fx_segs_collect, s), 1);
 		assert_int_equal(s->len[0], len);
 		assert_csums(s->pkt[0], len);
 		len = build(pkt, ipv, IPPROTO_UDP, 100, 0, 0, &h, 0);
@@ -232,7 +214,7 @@ static void test_check_random(void **st)
 {
 	struct virtio_net_hdr h;
 	struct vnet_info vi;
-	struct segs *s = calloc(1, sizeof(*s));
+	struct fx_segs *s = calloc(1, sizeof(*s));
 	unsigned seed = 12345, passed = 0;
 	int i, j;
 
@@ -251,10 +233,10 @@ static void test_check_random(void **st)
 			continue;
 		passed++;
 		memset(s, 0, sizeof(*s));
-		if (vi.vi_nseg > SEGS_MAX)
+		if (vi.vi_nseg > FX_SEGS_MAX)
 			continue;
 		assert_int_equal(vnet_segment(&h, &vi, pkt, len, scratch, sizeof(scratch),
-		    collect, s), vi.vi_nseg);
+		    fx_segs_collect, s), vi.vi_nseg);
 		for (j = 0; j < s->n; j++)
 			assert_true(s->len[j] <= 1500);
 	}
