@@ -13,6 +13,7 @@
 #   [c1] alice, bob (legitimate) 198.18.1.2 ---- [srv] vpnd, started with a
 #   [c2] attackers 198.18.16-18.10-17 ---------'       soft RLIMIT_NOFILE of 1024
 # timeout: 240
+# serial
 set -e
 source "$(dirname "$0")/lib.sh"
 need_root

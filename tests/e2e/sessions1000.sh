@@ -7,6 +7,7 @@
 # Under ASan it took 87 s on a loaded 2-core machine and 133 s with a CPU
 # hog besides (the handshakes: 9 s and 43 s); the limit is three times that:
 # timeout: 420
+# serial
 #
 #   [c1] loadgen.py (1000 keys) --- [srv] network 10.8.0.0/22
 set -e
