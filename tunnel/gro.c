@@ -1,4 +1,5 @@
-/* gro.c - TCP segments into super-packets for the TUN device (see gro.h). */
+/* gro.c - TCP segments and UDP datagrams into super-packets for the TUN
+ * device (see gro.h). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 /* One held run: the first segment's headers, then every payload in order. */
 struct gro_slot {
 	bool     gl_used;
+	uint8_t  gl_proto;	/* IPPROTO_TCP or IPPROTO_UDP */
 	bool     gl_closed;	/* a short segment or PSH came: nothing follows */
 	uint8_t  gl_ipv;
 	uint16_t gl_l4off;
@@ -30,6 +32,7 @@ static uint8_t *slot_pkt(struct gro_slot *sl) { return sl->gl_raw + VNET_HDR_LEN
 static const uint8_t *slot_cpkt(const struct gro_slot *sl) { return sl->gl_raw + VNET_HDR_LEN; }
 
 struct gro {
+	unsigned         g_what;	/* GRO_TCP | GRO_UDP */
 	gro_write_fn    *g_write;
 	void            *g_arg;
 	unsigned         g_evict;	/* the slot a new flow takes when all are busy */
@@ -38,10 +41,12 @@ struct gro {
 	struct gro_slot  g_pass;		/* a packet written as it came */
 };
 
-/* A TCP segment's facts, or false when it is not a plain IPv4 (no options,
- * no fragment) / IPv6 (no extension header) TCP packet. */
+/* A TCP segment's or UDP datagram's facts, or false when it is not a
+ * plain IPv4 (no options, no fragment) / IPv6 (no extension header) packet
+ * of a protocol this instance coalesces. */
 struct seg {
 	uint8_t  ipv;
+	uint8_t  proto;
 	uint16_t l4off, hlen, id;
 	uint32_t seq;
 	uint8_t  flags;
@@ -52,25 +57,44 @@ static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
 
-static bool parse(const uint8_t *p, size_t len, struct seg *s)
+/* A UDP datagram whose length field matches. One without a checksum (an
+ * IPv4 datagram may be sent so) must not gain one from the kernel: it
+ * keeps its place in its flow but never merges (payload 0). */
+static bool parse_udp(const uint8_t *p, size_t len, struct seg *s)
+{
+	if ((size_t)s->l4off + 8 > len || get16(p + s->l4off + 4) != len - s->l4off)
+		return false;
+	s->hlen = (uint16_t)(s->l4off + 8);
+	s->seq = 0;
+	s->flags = 0;
+	s->payload = get16(p + s->l4off + 6) == 0 ? 0 : len - s->hlen;
+	return true;
+}
+
+static bool parse(const struct gro *g, const uint8_t *p, size_t len, struct seg *s)
 {
 	size_t thl;
 
-	if (len < 40)
+	if (len < 28)
 		return false;
 	s->ipv = p[0] >> 4;
 	if (s->ipv == 4) {
-		if (p[0] != 0x45 || get16(p + 2) != len || p[9] != IPPROTO_TCP ||
-		    (get16(p + 6) & 0x3fff) != 0)
+		if (p[0] != 0x45 || get16(p + 2) != len || (get16(p + 6) & 0x3fff) != 0)
 			return false;
+		s->proto = p[9];
 		s->l4off = 20;
 		s->id = get16(p + 4);
 	} else if (s->ipv == 6) {
-		if (len < 60 || (size_t)get16(p + 4) + 40 != len || p[6] != IPPROTO_TCP)
+		if (len < 48 || (size_t)get16(p + 4) + 40 != len)
 			return false;
+		s->proto = p[6];
 		s->l4off = 40;
 		s->id = 0;
 	} else
+		return false;
+	if (s->proto == IPPROTO_UDP && (g->g_what & GRO_UDP))
+		return parse_udp(p, len, s);
+	if (s->proto != IPPROTO_TCP || !(g->g_what & GRO_TCP) || (size_t)s->l4off + 20 > len)
 		return false;
 	thl = (size_t)(p[s->l4off + 12] >> 4) * 4;
 	if (thl < 20 || s->l4off + thl > len)
@@ -82,9 +106,12 @@ static bool parse(const uint8_t *p, size_t len, struct seg *s)
 	return true;
 }
 
-/* Data with ACK, maybe PSH, nothing else: the only segments that merge. */
+/* Data with ACK, maybe PSH, nothing else: the only segments that merge;
+ * any UDP datagram with a payload. */
 static bool mergeable(const struct seg *s)
 {
+	if (s->proto == IPPROTO_UDP)
+		return s->payload > 0;
 	return s->payload > 0 && (s->flags == TCP_ACK || s->flags == (TCP_ACK | TCP_PSH));
 }
 
@@ -92,7 +119,7 @@ static bool same_flow(const struct gro_slot *sl, const uint8_t *p, const struct 
 {
 	const uint8_t *q = slot_cpkt(sl);
 
-	if (sl->gl_ipv != s->ipv)
+	if (sl->gl_ipv != s->ipv || sl->gl_proto != s->proto)
 		return false;
 	if (s->ipv == 4 ? memcmp(q + 12, p + 12, 8) != 0 : memcmp(q + 8, p + 8, 32) != 0)
 		return false;
@@ -112,6 +139,8 @@ static bool same_headers(const struct gro_slot *sl, const uint8_t *p, const stru
 			return false;
 	} else if (memcmp(q, p, 4) != 0 || q[7] != p[7])	/* class, label, hops */
 		return false;
+	if (s->proto == IPPROTO_UDP)
+		return true;
 	return memcmp(qt + 8, pt + 8, 5) == 0 &&		/* ack, data offset */
 	    memcmp(qt + 14, pt + 14, 2) == 0 &&			/* window */
 	    memcmp(qt + 20, pt + 20, (size_t)s->hlen - s->l4off - 20) == 0;	/* options */
@@ -122,6 +151,7 @@ static void slot_write(struct gro *g, struct gro_slot *sl)
 	struct virtio_net_hdr h = { 0 };
 	uint8_t *p = slot_pkt(sl);
 	size_t l4len = sl->gl_len - sl->gl_l4off;
+	bool udp = sl->gl_proto == IPPROTO_UDP;
 	uint32_t sum;
 
 	if (sl->gl_nseg > 1) {
@@ -134,15 +164,20 @@ static void slot_write(struct gro *g, struct gro_slot *sl)
 			put16(p + 4, (uint16_t)(sl->gl_len - 40));
 			sum = vnet_csum_add(0, p + 8, 32);
 		}
-		/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum */
-		put16(p + sl->gl_l4off + 16,
-		    vnet_csum_fold(sum + IPPROTO_TCP + (uint32_t)l4len));
+		/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum;
+		 * a UDP super-packet's length is all of it, as a UDP_SEGMENT
+		 * send builds one (the kernel puts each segment's in) */
+		if (udp)
+			put16(p + sl->gl_l4off + 4, (uint16_t)l4len);
+		put16(p + sl->gl_l4off + (udp ? 6 : 16),
+		    vnet_csum_fold(sum + sl->gl_proto + (uint32_t)l4len));
 		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		h.gso_type = sl->gl_ipv == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+		h.gso_type = udp ? VIRTIO_NET_HDR_GSO_UDP_L4 : sl->gl_ipv == 4 ?
+		    VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
 		h.hdr_len = sl->gl_hlen;
 		h.gso_size = sl->gl_gso;
 		h.csum_start = sl->gl_l4off;
-		h.csum_offset = 16;
+		h.csum_offset = udp ? 6 : 16;
 	}
 	memcpy(sl->gl_raw, &h, VNET_HDR_LEN);
 	g->g_write(g->g_arg, sl->gl_raw, VNET_HDR_LEN + sl->gl_len);
@@ -164,6 +199,7 @@ static void slot_start(struct gro_slot *sl, const uint8_t *pkt, size_t len,
 {
 	memcpy(slot_pkt(sl), pkt, len);
 	sl->gl_used = true;
+	sl->gl_proto = s->proto;
 	sl->gl_ipv = s->ipv;
 	sl->gl_l4off = s->l4off;
 	sl->gl_hlen = s->hlen;
@@ -177,7 +213,8 @@ static void slot_start(struct gro_slot *sl, const uint8_t *pkt, size_t len,
 
 static bool slot_append(struct gro_slot *sl, const uint8_t *pkt, const struct seg *s)
 {
-	if (sl->gl_closed || s->seq != sl->gl_next_seq || s->payload > sl->gl_gso ||
+	if (sl->gl_closed || (s->proto == IPPROTO_TCP && s->seq != sl->gl_next_seq) ||
+	    s->payload > sl->gl_gso ||
 	    (s->ipv == 4 && s->id != sl->gl_next_id) || sl->gl_nseg >= GRO_SEGS_MAX ||
 	    sl->gl_len + s->payload > VNET_PKT_MAX || !same_headers(sl, pkt, s))
 		return false;
@@ -204,7 +241,7 @@ void gro_add(struct gro *g, const uint8_t *pkt, size_t len)
 	g->g_stats.gs_in++;
 	if (len > VNET_PKT_MAX)
 		return;		/* no TUN device takes it; the caller's MTU bars it */
-	if (!parse(pkt, len, &s)) {
+	if (!parse(g, pkt, len, &s)) {
 		pass(g, pkt, len);
 		return;
 	}
@@ -245,12 +282,13 @@ void gro_flush(struct gro *g)
 			slot_write(g, &g->g_slot[i]);
 }
 
-int gro_new(struct gro **out, gro_write_fn *write, void *arg)
+int gro_new(struct gro **out, unsigned what, gro_write_fn *write, void *arg)
 {
 	struct gro *g = calloc(1, sizeof(*g));
 
 	if (g == NULL)
 		return -ENOMEM;
+	g->g_what = what;
 	g->g_write = write;
 	g->g_arg = arg;
 	*out = g;

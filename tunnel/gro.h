@@ -5,7 +5,11 @@
  * same flow, the next sequence number, the next IPv4 ID, equal headers
  * otherwise (TOS, TTL, flags, ack, window, options), segments of the first
  * one's size with only the last one shorter, PSH ends a run, at most
- * GRO_SEGS_MAX segments and VNET_PKT_MAX bytes. Anything else (other
+ * GRO_SEGS_MAX segments and VNET_PKT_MAX bytes. On a device with USO, UDP
+ * datagrams coalesce the same way (udp_gro_receive's rules: same flow,
+ * the next IPv4 ID, equal TOS/TTL/DF or IPv6 class/label/hops, payloads of
+ * the first one's size with only the last one shorter; a datagram without
+ * a checksum is written as it is), into one USO super-packet. Anything else (other
  * protocols, SYN/FIN/RST/URG, IP options, fragments) is written as it is,
  * after whatever the same flow had held, so no flow is reordered.
  *
@@ -30,8 +34,12 @@ typedef int gro_write_fn(void *arg, const uint8_t *buf, size_t len);
 
 struct gro;
 
-/* 0 or -ENOMEM. Holds GRO_SLOTS + 1 buffers of VNET_PKT_MAX bytes. */
-int  gro_new(struct gro **out, gro_write_fn *write, void *arg);
+#define GRO_TCP 1u	/* the device takes TSO4 and TSO6 */
+#define GRO_UDP 2u	/* ... and USO4 and USO6 */
+
+/* 0 or -ENOMEM. Holds GRO_SLOTS + 1 buffers of VNET_PKT_MAX bytes. WHAT
+ * says which protocols coalesce; the others are written as they come. */
+int  gro_new(struct gro **out, unsigned what, gro_write_fn *write, void *arg);
 void gro_free(struct gro *g);		/* NULL is fine; drops what it held */
 
 /* Offer one inner packet of len bytes (at most VNET_PKT_MAX); it is copied,

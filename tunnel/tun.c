@@ -18,6 +18,13 @@
 #include "tunnel/gro.h"
 #include "tunnel/tun.h"
 
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20		/* Linux 6.2; Debian 12's uapi headers predate it */
+#define TUN_F_USO6 0x40
+#endif
+#define TUN_F_TSO  (TUN_F_TSO4 | TUN_F_TSO6)
+#define TUN_F_USO  (TUN_F_USO4 | TUN_F_USO6)
+
 static int tun_create(const char *name, char ifname[IFNAMSIZ], short flags)
 {
 	struct ifreq ifr;
@@ -50,6 +57,7 @@ int tun_open_vnet(const char *name, char ifname[IFNAMSIZ], bool *vnet, unsigned 
 	/* the most first; a kernel without TSO6 (or checksum offload at all)
 	 * takes what it can, and no offload is still a valid vnet device */
 	static const unsigned try[] = {
+		TUN_F_CSUM | TUN_F_TSO | TUN_F_USO,
 		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
 		TUN_F_CSUM | TUN_F_TSO4,
 		TUN_F_CSUM,
@@ -86,6 +94,7 @@ const char *tun_offload_str(bool vnet, unsigned offloads)
 	if (!vnet)
 		return "off";
 	switch (offloads) {
+	case TUN_F_CSUM | TUN_F_TSO | TUN_F_USO:   return "csum tso4 tso6 uso4 uso6";
 	case TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6: return "csum tso4 tso6";
 	case TUN_F_CSUM | TUN_F_TSO4:              return "csum tso4";
 	case TUN_F_CSUM:                           return "csum";
@@ -115,7 +124,8 @@ struct tun_dev {
 	void                 *td_io;
 	bool                  td_vnet;
 	unsigned              td_offloads;
-	struct gro           *td_gro;	/* when the device takes TSO4 and TSO6 */
+	struct gro           *td_gro;	/* when the device takes TSO4 and TSO6
+					 * (and UDP too with USO4 and USO6) */
 	struct tun_stats      td_n;
 	tun_pkt_fn           *td_fn;	/* during a cut: where segments go */
 	void                 *td_arg;
@@ -148,8 +158,9 @@ int tun_dev_new(struct tun_dev **out, const struct tun_ops *ops, void *io, bool 
 	d->td_io = io;
 	d->td_vnet = vnet;
 	d->td_offloads = vnet ? offloads : 0;
-	if ((d->td_offloads & (TUN_F_TSO4 | TUN_F_TSO6)) == (TUN_F_TSO4 | TUN_F_TSO6) &&
-	    gro_new(&d->td_gro, tun_dev_gro_put, d) < 0) {
+	if ((d->td_offloads & TUN_F_TSO) == TUN_F_TSO &&
+	    gro_new(&d->td_gro, GRO_TCP | ((d->td_offloads & TUN_F_USO) == TUN_F_USO ?
+	    GRO_UDP : 0), tun_dev_gro_put, d) < 0) {
 		free(d);
 		return -ENOMEM;
 	}
@@ -252,10 +263,11 @@ static void tun_dev_write_seg(void *arg, const uint8_t *pkt, size_t len,
 
 void tun_dev_write_super(struct tun_dev *d, const struct vnet_super *sp)
 {
-	unsigned need = sp->vs_vi.vi_ipv == 4 ? TUN_F_TSO4 : TUN_F_TSO6;
+	bool udp = sp->vs_vi.vi_proto == IPPROTO_UDP;
+	unsigned need = sp->vs_vi.vi_ipv == 4 ? (udp ? TUN_F_USO4 : TUN_F_TSO4) :
+	    (udp ? TUN_F_USO6 : TUN_F_TSO6);
 
-	if (sp->vs_vi.vi_gso == 0 || sp->vs_vi.vi_proto != IPPROTO_TCP ||
-	    !(d->td_offloads & need)) {
+	if (sp->vs_vi.vi_gso == 0 || !(d->td_offloads & need)) {
 		tun_dev_cut(d, sp, tun_dev_write_seg, d);
 		return;
 	}

@@ -7,7 +7,9 @@
 # offloads on both ends, and with the client's forced off (VPND_TUN_OFFLOAD=0)
 # against a server with them; the devices' own counters show super-packets
 # crossed them (average packet far above the MTU) only where offloads are
-# on, and the server's GSO frame counters move only over TLS.
+# on, and the server's GSO frame counters move only over TLS. Bursts of
+# 64-byte UDP datagrams arrive intact, and with USO the server writes
+# them coalesced.
 #
 #   [c1] vpn0 (mtu 1400) ==DTLS/TLS== [srv] vpn0 -> NAT -> [inet] xfer.py
 # timeout: 180
@@ -67,6 +69,35 @@ check() {	# check WHAT BIG_C C BIG_S S
 	return 0
 }
 
+# udp_burst LABEL: 3,000 datagrams of 64 bytes from the client to the
+# internet host arrive intact; on a device with USO the server coalesces
+# them, so it writes far fewer packets than it delivers, each far larger.
+UDP_N=3000
+udp_burst() {
+	local w0 w b got bad sink
+	rm -f "$T/udp.ready"
+	bg_ns "$NS_I" python3 "$E2E_DIR/udpburst.py" sink 9001 "$T/udp.ready" >"$T/udp.out"
+	sink=$!
+	PIDS+=("$sink")
+	wait_until 10 test -e "$T/udp.ready" || fail "udp sink did not start"
+	w0=$(ctl_s status --json | jq .offload.tun_writes)
+	snap "$NS_S"
+	in_ns "$TAG-c1" python3 "$E2E_DIR/udpburst.py" send "$INET_IP" 9001 $UDP_N
+	wait_pid_gone "$sink" 40 || fail "udp sink still running"
+	read -r got bad <"$T/udp.out"
+	w=$(( $(ctl_s status --json | jq .offload.tun_writes) - w0 )) b=$(avg "$NS_S" rx)
+	say "$1: $got of $UDP_N datagrams arrived, $bad bad; the server wrote $w packets, $b bytes on average"
+	(( bad == 0 )) || fail "$1: $bad datagrams arrived wrong"
+	(( got >= UDP_N * 9 / 10 )) || fail "$1: only $got of $UDP_N datagrams arrived"
+	if [[ $OFFL == *uso4* ]]; then
+		(( w * 2 < got && b > 2 * 92 )) ||
+			fail "$1: the server wrote $w packets of $b bytes for $got datagrams: no coalescing"
+		ok "$1: $got datagrams intact in $w writes"
+	else
+		ok "$1: $got datagrams intact (no USO on this kernel: one write each)"
+	fi
+}
+
 topo_up
 client_ns 1
 xfer_serve
@@ -76,11 +107,14 @@ start_server
 allow alice "$("$VPNCTL" fingerprint "$T/alice.crt")"
 start_client alice 1
 wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "alice not up on dtls"
-grep -q 'tun vpn0: offloads csum tso4 tso6' "$T/server.log" || fail "server: $(grep offloads "$T/server.log")"
-grep -q 'tun vpn0: offloads csum tso4 tso6' "$T/alice.log" || fail "client: $(grep offloads "$T/alice.log")"
-ok "both ends: tun vpn0 with offloads csum tso4 tso6"
-[[ $(ctl_s status --json | jq -r .offload.tun) == "csum tso4 tso6" ]] || fail "status: $(ctl_s status --json | jq -c .offload)"
+# USO4/USO6 where the kernel has them (Linux 6.2 and later)
+OFFL=$(ctl_s status --json | jq -r .offload.tun)
+[[ $OFFL == "csum tso4 tso6" || $OFFL == "csum tso4 tso6 uso4 uso6" ]] || fail "status: $(ctl_s status --json | jq -c .offload)"
+grep -q "tun vpn0: offloads $OFFL\$" "$T/server.log" || fail "server: $(grep offloads "$T/server.log")"
+grep -q "tun vpn0: offloads $OFFL\$" "$T/alice.log" || fail "client: $(grep offloads "$T/alice.log")"
+ok "both ends: tun vpn0 with offloads $OFFL"
 both "dtls, offloads on" yes yes no no
+udp_burst "dtls, offloads on"
 
 stop_pid "$PID_alice"
 sed -i 's/^tun = .*/&\ntransport = "tls";/' "$T/alice.conf"

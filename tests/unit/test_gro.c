@@ -1,7 +1,8 @@
-/* test_gro.c - coalescing TCP segments into super-packets: a super-packet
- * cut by vnet_segment and coalesced again is the same, and every rule that
- * ends a run (sequence, IPv4 ID, PSH, a short segment, other flags, other
- * headers) keeps the packets apart and in order. */
+/* test_gro.c - coalescing TCP segments and UDP datagrams into
+ * super-packets: a super-packet cut by vnet_segment and coalesced again is
+ * the same, and every rule that ends a run (sequence, IPv4 ID, PSH, a short
+ * segment, other flags, other headers, a datagram without a checksum)
+ * keeps the packets apart and in order. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,15 +44,16 @@ static uint8_t sup[VNET_PKT_MAX], scratch[VNET_PKT_MAX];
 
 /* A super-packet of PAYLOAD bytes cut into segments of GSO bytes; the
  * first segment's sequence number and IPv4 ID moved on by SKIP segments. */
-static void cut(struct fx_segs *s, int ipv, size_t payload, uint16_t gso, uint8_t flags,
-    uint32_t seq_add, uint16_t id_add, uint16_t sport)
+static void cut_proto(struct fx_segs *s, int ipv, int proto, size_t payload, uint16_t gso,
+    uint8_t flags, uint32_t seq_add, uint16_t id_add, uint16_t sport)
 {
 	struct virtio_net_hdr h;
 	struct vnet_info vi;
-	size_t len = fx_tcpudp_pkt(sup, ipv, IPPROTO_TCP, payload, 12, flags, &h, gso);
+	size_t len = fx_tcpudp_pkt(sup, ipv, proto, payload, 12, flags, &h, gso);
 	size_t l3 = ipv == 4 ? 20 : 40;
 
-	put32(sup + l3 + 4, 0xfffff000u + seq_add);
+	if (proto == IPPROTO_TCP)
+		put32(sup + l3 + 4, 0xfffff000u + seq_add);
 	put16(sup + l3, sport);
 	if (ipv == 4)
 		put16(sup + 4, (uint16_t)(0xfffe + id_add));
@@ -61,14 +63,22 @@ static void cut(struct fx_segs *s, int ipv, size_t payload, uint16_t gso, uint8_
 	    vi.vi_nseg);
 }
 
-static struct out *out_new(struct gro **g)
+static void cut(struct fx_segs *s, int ipv, size_t payload, uint16_t gso, uint8_t flags,
+    uint32_t seq_add, uint16_t id_add, uint16_t sport)
+{
+	cut_proto(s, ipv, IPPROTO_TCP, payload, gso, flags, seq_add, id_add, sport);
+}
+
+static struct out *out_new_what(struct gro **g, unsigned what)
 {
 	struct out *o = calloc(1, sizeof(*o));
 
 	assert_non_null(o);
-	assert_int_equal(gro_new(g, capture, o), 0);
+	assert_int_equal(gro_new(g, what, capture, o), 0);
 	return o;
 }
+
+static struct out *out_new(struct gro **g) { return out_new_what(g, GRO_TCP | GRO_UDP); }
 
 static void feed(struct gro *g, const struct fx_segs *s, int from, int to)
 {
@@ -211,7 +221,7 @@ static void test_passthrough_order(void **st)
 	struct fx_segs *s = calloc(1, sizeof(*s)), *f = calloc(1, sizeof(*f));
 	struct virtio_net_hdr h;
 	struct gro *g;
-	struct out *o = out_new(&g);
+	struct out *o = out_new_what(&g, GRO_TCP);	/* a device without USO */
 	uint8_t udp[200];
 	size_t ulen = fx_tcpudp_pkt(udp, 4, IPPROTO_UDP, 100, 0, 0, &h, 0);
 
@@ -278,6 +288,83 @@ static void test_many_flows(void **st)
 	free(o);
 }
 
+/* UDP datagrams of one flow, the last one short, become one USO
+ * super-packet that cuts back into the same datagrams. */
+static void udp_round_trip(int ipv)
+{
+	struct fx_segs *s = calloc(1, sizeof(*s));
+	struct gro *g;
+	struct out *o = out_new(&g);
+
+	cut_proto(s, ipv, IPPROTO_UDP, 20 * 64 + 30, 64, 0, 0, 0, 40000);
+	assert_int_equal(s->n, 21);
+	feed(g, s, 0, 21);
+	assert_int_equal(o->n, 0);
+	gro_flush(g);
+	assert_int_equal(o->n, 1);
+	assert_int_equal(o->h[0].gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+	assert_int_equal(o->h[0].gso_size, 64);
+	assert_int_equal(o->h[0].hdr_len, (ipv == 4 ? 20 : 40) + 8);
+	assert_int_equal(o->h[0].csum_offset, 6);
+	assert_run(o, 0, s, 0, 21);
+	gro_free(g);
+	free(o);
+	free(s);
+}
+
+static void test_udp_round_trip4(void **st) { (void)st; udp_round_trip(4); }
+static void test_udp_round_trip6(void **st) { (void)st; udp_round_trip(6); }
+
+/* A longer datagram, an IPv4 ID that does not follow, another TTL, another
+ * port: a new run. A datagram without a checksum is written as it is. */
+static void test_udp_no_merge(void **st)
+{
+	struct fx_segs *s = calloc(1, sizeof(*s)), *b = calloc(1, sizeof(*b));
+	struct gro *g;
+	struct out *o = out_new(&g);
+	int what, n;
+
+	(void)st;
+	for (what = 0; what < 5; what++) {
+		/* IPv6 for the other port: no ID to follow across flows */
+		cut_proto(s, what == 3 ? 6 : 4, IPPROTO_UDP, 4 * 100, 100, 0, 0, 0, 40000);
+		switch (what) {
+		case 0:
+			cut_proto(b, 4, IPPROTO_UDP, 200, 200, 0, 0, 2, 40000);
+			memcpy(s->pkt[2], b->pkt[0], b->len[0]);	/* longer */
+			s->len[2] = b->len[0];
+			break;
+		case 1: s->pkt[2][5] ^= 1; break;			/* IPv4 ID */
+		case 2: s->pkt[2][8] ^= 1; break;			/* TTL */
+		case 3: s->pkt[2][41] ^= 1; break;			/* source port */
+		case 4: s->pkt[2][26] = s->pkt[2][27] = 0; break;	/* no checksum */
+		}
+		o->n = 0;
+		n = what == 1 || what == 2 ? 3 : 4;	/* the 4th would not follow the 3rd */
+		feed(g, s, 0, n);
+		gro_flush(g);
+		if (what == 3) {	/* another flow: its own slot, the run goes on */
+			assert_int_equal(o->n, 2);
+			assert_int_equal(o->h[0].gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+			assert_int_equal(o->len[0], 40 + 8 + 300u);
+			assert_memory_equal(o->pkt[1], s->pkt[2], s->len[2]);
+			continue;
+		}
+		assert_int_equal(o->n, what == 4 ? 3 : 2);
+		assert_run(o, 0, s, 0, 2);
+		if (what == 4) {	/* after the run, as it came, then the rest */
+			assert_int_equal(o->h[1].gso_type, VIRTIO_NET_HDR_GSO_NONE);
+			assert_memory_equal(o->pkt[1], s->pkt[2], s->len[2]);
+			assert_run(o, 2, s, 3, 4);
+		} else
+			assert_run(o, 1, s, 2, n);
+	}
+	gro_free(g);
+	free(o);
+	free(s);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +374,9 @@ int main(void)
 		cmocka_unit_test(test_no_merge),
 		cmocka_unit_test(test_passthrough_order),
 		cmocka_unit_test(test_many_flows),
+		cmocka_unit_test(test_udp_round_trip4),
+		cmocka_unit_test(test_udp_round_trip6),
+		cmocka_unit_test(test_udp_no_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
