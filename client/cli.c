@@ -212,11 +212,17 @@ static bool cli_cfg_gives_ipv6(const struct msg_config *m)
  * IPv4 tunnel without IPv6, down otherwise (m NULL: stopping). Said once
  * each way; a failure is logged and the tunnel stays up, and the next
  * CONFIG tries again. */
-static void cli_block6(struct cli *c, const struct msg_config *m)
+static const struct in6_addr *cli_server6(const struct cli *c)
 {
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->c_peer;
-	const struct in6_addr *server = c->c_peer.ss_family == AF_INET6 &&
-	    !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) ? &s6->sin6_addr : NULL;
+
+	return c->c_peer.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) ?
+	    &s6->sin6_addr : NULL;
+}
+
+static void cli_block6(struct cli *c, const struct msg_config *m)
+{
+	const struct in6_addr *server = cli_server6(c);
 	bool was = c->c_block6.rb_up;
 	int err;
 
@@ -233,6 +239,21 @@ static void cli_block6(struct cli *c, const struct msg_config *m)
 	} else if (!was)
 		log_info("ipv6 block up: full IPv4 tunnel without IPv6, so IPv6 is "
 		    "unreachable outside %s (::/1, 8000::/1)", c->c_tun_name);
+}
+
+/* Before connecting to c_peer: under a block that is up (a reconnect), an
+ * IPv6 server needs its host route, or the block would stop the connect. */
+static void cli_block6_allow(struct cli *c)
+{
+	char a[INET6_ADDRSTRLEN];
+	int err;
+
+	if (cli_server6(c) == NULL ||
+	    (err = rt_block6_allow(c->c_nl, &c->c_block6, cli_server6(c))) == 0)
+		return;
+	errno = -err;
+	log_warn("ipv6 block: no host route to server %s",
+	    inet_ntop(AF_INET6, cli_server6(c), a, sizeof(a)));
 }
 
 /* Apply (or remove) s: here, or, running as user (no exec, no polkit
@@ -772,6 +793,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	len = res->ai_addrlen;
 	uv_freeaddrinfo(res);
 	conf_sockaddr_str(&c->c_peer, c->c_peer_str, sizeof(c->c_peer_str));
+	cli_block6_allow(c);
 	fd = socket(c->c_peer.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || (connect(fd, (struct sockaddr *)&c->c_peer, len) < 0 &&
 	    errno != EINPROGRESS) || (ssl = tls_ssl_new(c->c_tls, fd)) == NULL) {
@@ -937,8 +959,8 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 	    "ipv6 block: %s\nbytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
 	    VPND_VERSION, ups, cli_state_name(c->c_state), c->c_endpoint,
 	    c->c_tun_name[0] ? c->c_tun_name : "-", a[0] ? a : "-", n[0] ? n : "-",
-	    tr ? tr : "-", c->c_block6.rb_up ? "on" : "off", U(t.sc_rx_bytes), U(t.sc_tx_bytes), U(t.sc_rx_pkts),
-	    U(t.sc_tx_pkts));
+	    tr ? tr : "-", c->c_block6.rb_up ? "on" : "off", U(t.sc_rx_bytes),
+	    U(t.sc_tx_bytes), U(t.sc_rx_pkts), U(t.sc_tx_pkts));
 	ctl_reply_buf(rq, 0, &b);
 }
 

@@ -376,46 +376,75 @@ static void on_path_route6(void *arg, const struct nl_route6 *r)
 	}
 }
 
-static void rt_block6_unpin(struct nl *nl, struct rt_block6 *b)
+static void rt_block6_unpin(struct nl *nl, struct rt_pin6 *p)
 {
-	if (b->rb_host)
-		nl_route6_del(nl, &b->rb_host_rt);
-	b->rb_host = false;
-	b->rb_pinned = false;
+	if (p->pn_ours)
+		nl_route6_del(nl, &p->pn_rt);
+	p->pn_ours = false;
+}
+
+static struct rt_pin6 *rt_block6_pinned(struct rt_block6 *b, const struct in6_addr *server)
+{
+	int i;
+
+	for (i = 0; i < b->rb_npins; i++)
+		if (memcmp(&b->rb_pins[i].pn_server, server, sizeof(*server)) == 0)
+			return &b->rb_pins[i];
+	return NULL;
 }
 
 /* The host route to an IPv6 server through the underlay; found from a dump,
- * so it works with the block up already (another server of the list). A
- * /128 of someone else's that serves already is left to serve. 0 or -errno. */
-static int rt_block6_pin(struct nl *nl, struct rt_block6 *b, int tun_ifindex,
-    const struct in6_addr *server)
+ * so it works with the block up already (a reconnect to another server of
+ * the list). A /128 of someone else's that serves already is left to serve;
+ * a full list drops its oldest pin. 0 or -errno. */
+static int rt_block6_pin(struct nl *nl, struct rt_block6 *b, const struct in6_addr *server)
 {
-	struct rt_path6 p = { .p6_to = server, .p6_tun = tun_ifindex };
-	struct nl_route6 *h = &b->rb_host_rt;
+	struct rt_path6 path = { .p6_to = server,
+	    .p6_tun = (int)(b->rb_tag - RT_BLOCK6_TAG) };
+	struct rt_pin6 p = { .pn_server = *server };
 	int err;
 
-	if ((err = nl_route6_dump(nl, on_path_route6, &p)) < 0)
-		return err;
-	if (!p.p6_found)
-		return -ENETUNREACH;
-	b->rb_server = *server;
-	b->rb_pinned = true;
-	if (p.p6_best.n6_plen == 128)
+	if (rt_block6_pinned(b, server) != NULL)
 		return 0;
-	memset(h, 0, sizeof(*h));
-	h->n6_dst = *server;
-	h->n6_plen = 128;
-	h->n6_type = RTN_UNICAST;
-	h->n6_oif = p.p6_best.n6_oif;
-	h->n6_has_gw = p.p6_best.n6_has_gw;
-	h->n6_gw = p.p6_best.n6_gw;
-	h->n6_metric = b->rb_tag;
-	if ((err = nl_route6_add(nl, h)) < 0 && err != -EEXIST) {
-		b->rb_pinned = false;
+	if ((err = nl_route6_dump(nl, on_path_route6, &path)) < 0)
 		return err;
+	if (!path.p6_found)
+		return -ENETUNREACH;
+	if (path.p6_best.n6_plen < 128) {
+		p.pn_rt.n6_dst = *server;
+		p.pn_rt.n6_plen = 128;
+		p.pn_rt.n6_type = RTN_UNICAST;
+		p.pn_rt.n6_oif = path.p6_best.n6_oif;
+		p.pn_rt.n6_has_gw = path.p6_best.n6_has_gw;
+		p.pn_rt.n6_gw = path.p6_best.n6_gw;
+		p.pn_rt.n6_metric = b->rb_tag;
+		if ((err = nl_route6_add(nl, &p.pn_rt)) < 0 && err != -EEXIST)
+			return err;
+		p.pn_ours = err == 0;
 	}
-	b->rb_host = err == 0;
+	if (b->rb_npins == RT_BLOCK6_PINS) {
+		rt_block6_unpin(nl, &b->rb_pins[0]);
+		memmove(&b->rb_pins[0], &b->rb_pins[1], sizeof(p) * (RT_BLOCK6_PINS - 1));
+		b->rb_npins--;
+	}
+	b->rb_pins[b->rb_npins++] = p;
 	return 0;
+}
+
+/* Only SERVER's pin stays (NULL: none): the session is up on it. */
+static void rt_block6_unpin_others(struct nl *nl, struct rt_block6 *b,
+    const struct in6_addr *server)
+{
+	int i, j = 0;
+
+	for (i = 0; i < b->rb_npins; i++) {
+		if (server != NULL &&
+		    memcmp(&b->rb_pins[i].pn_server, server, sizeof(*server)) == 0)
+			b->rb_pins[j++] = b->rb_pins[i];
+		else
+			rt_block6_unpin(nl, &b->rb_pins[i]);
+	}
+	b->rb_npins = j;
 }
 
 int rt_block6_up(struct nl *nl, struct rt_block6 *b, int tun_ifindex,
@@ -427,15 +456,14 @@ int rt_block6_up(struct nl *nl, struct rt_block6 *b, int tun_ifindex,
 
 	if (tun_ifindex <= 0)
 		return -EINVAL;
-	if (b->rb_up && b->rb_tag != RT_BLOCK6_TAG + (uint32_t)tun_ifindex)
+	if (b->rb_up && b->rb_tag != RT_BLOCK6_TAG + (uint32_t)tun_ifindex) {
 		rt_block6_down(nl, b);		/* a new device, a new tag */
+		was_up = false;
+	}
 	b->rb_tag = RT_BLOCK6_TAG + (uint32_t)tun_ifindex;
-	if (b->rb_pinned && (server == NULL ||
-	    memcmp(&b->rb_server, server, sizeof(*server)) != 0))
-		rt_block6_unpin(nl, b);		/* another server */
+	rt_block6_unpin_others(nl, b, server);
 	/* the host route goes in before the block */
-	if (server != NULL && !b->rb_pinned &&
-	    (err = rt_block6_pin(nl, b, tun_ifindex, server)) < 0)
+	if (server != NULL && (err = rt_block6_pin(nl, b, server)) < 0)
 		goto fail;
 	if (b->rb_up)
 		return 0;
@@ -453,6 +481,13 @@ fail:
 	return err;
 }
 
+int rt_block6_allow(struct nl *nl, struct rt_block6 *b, const struct in6_addr *server)
+{
+	if (!b->rb_up)
+		return 0;
+	return rt_block6_pin(nl, b, server);
+}
+
 void rt_block6_down(struct nl *nl, struct rt_block6 *b)
 {
 	struct nl_route6 half[RT_BLOCK6_N];
@@ -462,7 +497,7 @@ void rt_block6_down(struct nl *nl, struct rt_block6 *b)
 	for (i = 0; i < RT_BLOCK6_N; i++)
 		if (b->rb_own[i])
 			nl_route6_del(nl, &half[i]);
-	rt_block6_unpin(nl, b);
+	rt_block6_unpin_others(nl, b, NULL);
 	memset(b, 0, sizeof(*b));
 }
 

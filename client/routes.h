@@ -80,17 +80,22 @@ void rt_remove(struct nl *nl, struct rt_state *rs);
  * plus the ifindex of the tunnel device: the tag that tells a restarted
  * client which blocks were left by a client that is gone (its device went
  * with it). */
-#define RT_BLOCK6_N   2
-#define RT_BLOCK6_TAG 65536u	/* above any metric people set by hand */
+#define RT_BLOCK6_N    2
+#define RT_BLOCK6_TAG  65536u	/* above any metric people set by hand */
+#define RT_BLOCK6_PINS 8	/* servers tried under one block */
+
+struct rt_pin6 {			/* an IPv6 server kept reachable */
+	struct in6_addr  pn_server;
+	bool             pn_ours;		/* by our /128, pn_rt */
+	struct nl_route6 pn_rt;
+};
 
 struct rt_block6 {
 	bool             rb_up;			/* the block is in place */
 	bool             rb_own[RT_BLOCK6_N];	/* each half is ours */
 	uint32_t         rb_tag;		/* metric: TAG + tunnel ifindex */
-	bool             rb_pinned;		/* rb_server's path is seen to */
-	struct in6_addr  rb_server;
-	bool             rb_host;		/* by our /128, rb_host_rt */
-	struct nl_route6 rb_host_rt;
+	struct rt_pin6   rb_pins[RT_BLOCK6_PINS];
+	int              rb_npins;
 };
 
 /* The predicate: block when block_ipv6 is on, the pushed ROUTES (as
@@ -100,13 +105,18 @@ bool rt_block6_wanted(bool block_ipv6, const struct cidr *routes, int n, bool ha
 /* The two unreachable halves tagged TAG, into out. */
 void rt_block6_set(uint32_t tag, struct nl_route6 out[RT_BLOCK6_N]);
 /* Put the block up for the tunnel device TUN_IFINDEX, with a host route to
- * SERVER through the underlay first when it is IPv6 (NULL: IPv4). Up
- * already: only the host route follows a new server; for another device
- * the block moves. A half or host route someone else has already is left
- * theirs. A failure takes away what this call added (a block that was up
- * stays up). 0 or -errno. */
+ * SERVER through the underlay first when it is IPv6 (NULL: IPv4); those of
+ * other servers go. Up already: only the host routes change; for another
+ * device the block moves. A half or host route someone else has already
+ * is left theirs. A failure takes away what this call added (a block that
+ * was up stays up). 0 or -errno. */
 int  rt_block6_up(struct nl *nl, struct rt_block6 *b, int tun_ifindex,
                   const struct in6_addr *server);
+/* Before connecting to SERVER (IPv6) while the block is up (a reconnect):
+ * its host route through the underlay, beside those of servers tried
+ * before (the next rt_block6_up keeps only the server in use). 0 when the
+ * block is down, or -errno. */
+int  rt_block6_allow(struct nl *nl, struct rt_block6 *b, const struct in6_addr *server);
 /* Take down what rt_block6_up put in place, nothing else. */
 void rt_block6_down(struct nl *nl, struct rt_block6 *b);
 /* At start: remove the block routes (NL_RTPROT, a tag, unreachable ::/1

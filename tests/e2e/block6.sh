@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # block6: block_ipv6. A v4-only server pushes a full IPv4 tunnel; the
 # underlay also has IPv6 (the server's namespace is a plain IPv6 router to
-# the internet host). An nft counter on the client's underlay output counts
-# every IPv6 packet but ND/MLD leaving c0, and those to the internet host.
+# the internet host). nft counters on the client's underlay output count
+# the IPv6 packets leaving c0, ND/MLD aside: to the server's IPv6 address
+# (the tunnel's transport), all others, and of those, to the internet host.
 #  1. block_ipv6 on (the default), running as user nobody: the block is up
 #     (log, status, --json); ping6 and a TCP connect to the internet host
 #     fail at once and nothing IPv6 leaves c0; IPv4 goes through the tunnel
@@ -12,16 +13,21 @@
 #  2. A client killed (SIGKILL) leaves its block; the next one, with
 #     block_ipv6 = false, removes it at start, adds none, and its IPv6 does
 #     leave c0 while the tunnel is up (so the counter does see packets).
+#  3. The server dialled at an IPv6 address off the client's link: a /128
+#     through the underlay lets the tunnel's own transport out (TLS and
+#     DTLS over IPv6), and that is all the IPv6 that leaves c0.
 #
 #   [c1] c0 198.18.1.2/24 ------- s1 198.18.1.1/24 [srv] s0 198.19.0.1/24 ----- i0 [inet]
 #           2001:db8:1::2/64         2001:db8:1::1/64      2001:db8:2::1/64  2001:db8:2::2/64
-#           default6 via ::1         vpnd (IPv4 only), IPv6 forwarding on   default6 via ::1
+#           default6 via ::1         lo 2001:db8:99::1 (vpnd listens on it too)
+#                                    pushes no IPv6; IPv6 forwarding on      default6 via ::1
 set -e
 source "$(dirname "$0")/lib.sh"
 need_root
 trap cleanup EXIT
 C=$TAG-c1
 INET6=2001:db8:2::2
+SERVER6=2001:db8:99::1
 
 topo_up
 client_ns 1
@@ -29,18 +35,21 @@ in_ns "$C" ip addr add 2001:db8:1::2/64 dev c0 nodad
 in_ns "$NS_S" ip addr add 2001:db8:1::1/64 dev s1 nodad
 in_ns "$NS_S" ip addr add 2001:db8:2::1/64 dev s0 nodad
 in_ns "$NS_I" ip addr add "$INET6/64" dev i0 nodad
+in_ns "$NS_S" ip addr add "$SERVER6/128" dev lo nodad
 in_ns "$NS_S" sysctl -qw net.ipv6.conf.all.forwarding=1
 in_ns "$C" ip -6 route add default via 2001:db8:1::1
 in_ns "$NS_I" ip -6 route add default via 2001:db8:2::1
 in_ns "$C" nft -f - <<'NFT'
 table inet block6 {
 	counter leak6 { }
+	counter transport6 { }
 	counter to_inet6 { }
 	chain post {
 		type filter hook postrouting priority 0; policy accept;
 		oifname != "c0" return
 		meta nfproto != ipv6 return
 		icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } return
+		ip6 daddr 2001:db8:99::1 counter name transport6 return
 		ip6 daddr 2001:db8:2::2 counter name to_inet6
 		counter name leak6
 	}
@@ -68,6 +77,7 @@ ok "the underlay carries IPv6 to the internet host"
 
 say "1. block_ipv6 on (the default)"
 server_conf
+sed -i "s|^listen = .*|listen = [ \"0.0.0.0:4433\", \"[$SERVER6]:4433\" ];|" "$T/server.conf"
 client_conf alice 1
 echo 'user = "nobody";' >> "$T/alice.conf"
 start_server
@@ -135,3 +145,20 @@ leak=$(count leak6) inet=$(count to_inet6)
 (( leak >= 1 && inet >= 1 )) || fail "block_ipv6 = false: the counter saw $leak ($inet)"
 ok "restart after SIGKILL removed the old block; block_ipv6 = false: ping6 works, c0 saw $leak IPv6 packets ($inet to $INET6)"
 stop_pid "$PID_alice"
+
+say "3. an IPv6 server, off-link: its transport leaves, nothing else does"
+sed -i -e '/^block_ipv6 = false;$/d' -e "s|^server = .*|server = \"[$SERVER6]:4433\";|" "$T/alice.conf"
+start_client alice 1
+wait_until 15 client_up alice && wait_until 10 on_dtls alice && wait_until 5 eval '[[ $(block_json) == true ]]' ||
+	fail "alice not up on dtls over IPv6 with the block"
+[[ $(ours6 | grep "^$SERVER6 ") == "$SERVER6 via 2001:db8:1::1 dev c0 "* ]] ||
+	fail "no host route to the server through the underlay: $(ours6)"
+zero
+in_ns "$C" ping -c 3 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "IPv4 through the tunnel over IPv6"
+! ping6_inet 2>/dev/null || fail "ping6 to the internet host answered through the block"
+leak=$(count leak6) transport=$(count transport6)
+(( leak == 0 && transport >= 3 )) || fail "IPv6 server: $transport transport packets, $leak others"
+ok "IPv6 server: the tunnel runs over IPv6 under the block; c0 saw $transport packets to $SERVER6, $leak other IPv6"
+stop_pid "$PID_alice"
+[[ -z $(ours6) ]] || fail "routes left after SIGTERM: $(ours6)"
+ok "SIGTERM: the block and the host route to $SERVER6 are gone"

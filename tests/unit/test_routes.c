@@ -994,7 +994,7 @@ static void test_block6_up_and_down(void **state)
 
 /* An IPv6 server: its /128 goes in first, through the underlay, so the
  * block leaves the tunnel's own transport alone; another server of the
- * list gets its own while the block stays up. */
+ * list gets its own while the block stays up (rt_block6_allow). */
 static void test_block6_pins_ipv6_server(void **state)
 {
 	struct fixture *f = *state;
@@ -1011,17 +1011,55 @@ static void test_block6_pins_ipv6_server(void **state)
 	assert_int_equal(connect6_errno("2001:db8:99::7", 0), 0);
 	assert_int_equal(connect6_errno("2001:db8:99::8", 0), EHOSTUNREACH);
 
+	/* a reconnect to s2: allowed before the connect, beside s1 */
+	assert_int_equal(rt_block6_allow(f->nl, &b, &s2), 0);
+	route6_dump(now, sizeof(now));
+	assert_route(now, h1, true);
+	assert_route(now, h2, true);
+	assert_int_equal(count_lines(now), count_lines(before6) + 4);
+	assert_int_equal(connect6_errno("2001:db8:99::8", 0), 0);
+	assert_int_equal(rt_block6_allow(f->nl, &b, &s2), 0);	/* again: no change */
+	route6_dump(now, sizeof(now));
+	assert_int_equal(count_lines(now), count_lines(before6) + 4);
+	/* up on s2: s1's goes */
 	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, &s2), 0);
 	route6_dump(now, sizeof(now));
 	assert_route(now, h1, false);
 	assert_route(now, h2, true);
 	assert_int_equal(count_lines(now), count_lines(before6) + 3);
-	assert_int_equal(connect6_errno("2001:db8:99::8", 0), 0);
 
 	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, NULL), 0);	/* an IPv4 server */
 	route6_dump(now, sizeof(now));
 	assert_route(now, h2, false);
 	assert_int_equal(count_lines(now), count_lines(before6) + 2);
+	rt_block6_down(f->nl, &b);
+	route6_dump(now, sizeof(now));
+	assert_string_equal(now, before6);
+	assert_int_equal(rt_block6_allow(f->nl, &b, &s1), 0);	/* down: nothing */
+	route6_dump(now, sizeof(now));
+	assert_string_equal(now, before6);
+}
+
+/* More servers tried than pins kept: the oldest pin goes. */
+static void test_block6_pin_list_full(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_block6 b = { 0 };
+	struct in6_addr s;
+	char now[8192];
+	int i;
+
+	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, NULL), 0);
+	for (i = 0; i <= RT_BLOCK6_PINS; i++) {
+		s = ip6("2001:db8:99::");
+		s.s6_addr[15] = (uint8_t)(i + 1);
+		assert_int_equal(rt_block6_allow(f->nl, &b, &s), 0);
+	}
+	assert_int_equal(b.rb_npins, RT_BLOCK6_PINS);
+	route6_dump(now, sizeof(now));
+	assert_int_equal(count_lines(now), count_lines(before6) + 2 + RT_BLOCK6_PINS);
+	assert_int_equal(connect6_errno("2001:db8:99::1", 0), EHOSTUNREACH);	/* dropped */
+	assert_int_equal(connect6_errno("2001:db8:99::9", 0), 0);
 	rt_block6_down(f->nl, &b);
 	route6_dump(now, sizeof(now));
 	assert_string_equal(now, before6);
@@ -1131,6 +1169,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_without_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block6_up_and_down, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_block6_pins_ipv6_server, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_block6_pin_list_full, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_block6_server_unreachable, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_block6_sweep, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_block6_new_device, setup6, teardown),
