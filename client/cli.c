@@ -230,10 +230,13 @@ static void cli_block6(struct cli *c, const struct msg_config *m)
 	    m->mc_nroutes, cli_cfg_gives_ipv6(m))) {
 		rt_block6_down(c->c_nl, &c->c_block6);
 		if (was)
-			log_info("ipv6 block down: IPv6 leaves outside the tunnel again");
+			log_info("ipv6 block down: IPv6 takes the underlay's routes again");
 		return;
 	}
-	if ((err = rt_block6_up(c->c_nl, &c->c_block6, c->c_tun_ifindex, server)) < 0) {
+	if ((err = rt_block6_up(c->c_nl, &c->c_block6, c->c_tun_ifindex, server)) ==
+	    -EAFNOSUPPORT)
+		return;			/* a kernel without IPv6: nothing can leak */
+	if (err < 0) {
 		errno = -err;
 		log_warn("ipv6 block: cannot keep IPv6 from leaving outside the tunnel");
 	} else if (!was)
