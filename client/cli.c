@@ -208,10 +208,7 @@ static bool cli_cfg_gives_ipv6(const struct msg_config *m)
 	return false;
 }
 
-/* block_ipv6 (client/routes.h): up while the CONFIG in force, m, is a full
- * IPv4 tunnel without IPv6, down otherwise (m NULL: stopping). Said once
- * each way; a failure is logged and the tunnel stays up, and the next
- * CONFIG tries again. */
+/* The server dialled, if over IPv6. */
 static const struct in6_addr *cli_server6(const struct cli *c)
 {
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->c_peer;
@@ -220,6 +217,10 @@ static const struct in6_addr *cli_server6(const struct cli *c)
 	    &s6->sin6_addr : NULL;
 }
 
+/* block_ipv6 (client/routes.h): up while the CONFIG in force, m, is a full
+ * IPv4 tunnel without IPv6, down otherwise (m NULL: stopping). Said once
+ * each way; a failure is logged and the tunnel stays up, and the next
+ * CONFIG tries again. */
 static void cli_block6(struct cli *c, const struct msg_config *m)
 {
 	const struct in6_addr *server = cli_server6(c);
