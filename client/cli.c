@@ -83,6 +83,7 @@ struct cli {
 	struct msg_config  c_cfg;		/* what the tunnel is set up with */
 	bool               c_cfg_applied;
 	struct rt_state    c_rt;
+	struct rt_block6   c_block6;		/* block_ipv6, client/routes.h */
 	struct dns         c_dns;		/* the pushed resolvers, client/dns.h */
 	bool               c_dns_ready;		/* c_dns initialised on the device */
 	int                c_dns_err;		/* the last failure, said once */
@@ -196,6 +197,67 @@ static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 	c->c_cfg = *m;
 	c->c_cfg_applied = true;
 	return 0;
+}
+
+/* The predicate block_ipv6 asks about the server: whether CONFIG m gives
+ * this client IPv6 in the tunnel (an IPv6 address, CONFIG TLVs 8..15).
+ * None is pushed yet. */
+static bool cli_cfg_gives_ipv6(const struct msg_config *m)
+{
+	(void)m;
+	return false;
+}
+
+/* The server dialled, if over IPv6. */
+static const struct in6_addr *cli_server6(const struct cli *c)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->c_peer;
+
+	return c->c_peer.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) ?
+	    &s6->sin6_addr : NULL;
+}
+
+/* block_ipv6 (client/routes.h): up while the CONFIG in force, m, is a full
+ * IPv4 tunnel without IPv6, down otherwise (m NULL: stopping). Said once
+ * each way; a failure is logged and the tunnel stays up, and the next
+ * CONFIG tries again. */
+static void cli_block6(struct cli *c, const struct msg_config *m)
+{
+	const struct in6_addr *server = cli_server6(c);
+	bool was = c->c_block6.rb_up;
+	int err;
+
+	if (m == NULL || !rt_block6_wanted(c->c_conf->c_block_ipv6, m->mc_routes,
+	    m->mc_nroutes, cli_cfg_gives_ipv6(m))) {
+		rt_block6_down(c->c_nl, &c->c_block6);
+		if (was)
+			log_info("ipv6 block down: IPv6 takes the underlay's routes again");
+		return;
+	}
+	if ((err = rt_block6_up(c->c_nl, &c->c_block6, c->c_tun_ifindex, server)) ==
+	    -EAFNOSUPPORT)
+		return;			/* a kernel without IPv6: nothing can leak */
+	if (err < 0) {
+		errno = -err;
+		log_warn("ipv6 block: cannot keep IPv6 from leaving outside the tunnel");
+	} else if (!was)
+		log_info("ipv6 block up: full IPv4 tunnel without IPv6, so IPv6 is "
+		    "unreachable outside %s (::/1, 8000::/1)", c->c_tun_name);
+}
+
+/* Before connecting to c_peer: under a block that is up (a reconnect), an
+ * IPv6 server needs its host route, or the block would stop the connect. */
+static void cli_block6_allow(struct cli *c)
+{
+	char a[INET6_ADDRSTRLEN];
+	int err;
+
+	if (cli_server6(c) == NULL ||
+	    (err = rt_block6_allow(c->c_nl, &c->c_block6, cli_server6(c))) == 0)
+		return;
+	errno = -err;
+	log_warn("ipv6 block: no host route to server %s",
+	    inet_ntop(AF_INET6, cli_server6(c), a, sizeof(a)));
 }
 
 /* Apply (or remove) s: here, or, running as user (no exec, no polkit
@@ -376,6 +438,7 @@ static void cli_up(struct cli *c, const struct frame *f)
 		sess_close(&c->c_sess);
 		return;
 	}
+	cli_block6(c, &m);
 	if (m.mc_gso) {	/* the server takes super-packets whole: so do we */
 		static const uint8_t caps[4] = { 0, 0, 0, FRAME_CAPS_GSO };
 
@@ -509,6 +572,7 @@ static void cli_update(struct cli *c, const struct frame *f)
 			    "dead_peer_timeout %u -> %u s", off ? "; " : "", ka0, ka, dead0, dead);
 	}
 	cli_dns(c, &m);		/* nothing runs when the resolvers did not change */
+	cli_block6(c, &m);
 	c->c_cfg = m;
 	log_info("server %s updated the configuration: %s", c->c_endpoint,
 	    what[0] ? what : "unchanged");
@@ -733,6 +797,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	len = res->ai_addrlen;
 	uv_freeaddrinfo(res);
 	conf_sockaddr_str(&c->c_peer, c->c_peer_str, sizeof(c->c_peer_str));
+	cli_block6_allow(c);
 	fd = socket(c->c_peer.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || (connect(fd, (struct sockaddr *)&c->c_peer, len) < 0 &&
 	    errno != EINPROGRESS) || (ssl = tls_ssl_new(c->c_tls, fd)) == NULL) {
@@ -874,7 +939,7 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		    .co_gso_received = t.sc_gso_rx, .co_gso_bad = t.sc_gso_bad };
 
 		ctl_reply_json(rq, json_pack("{s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,"
-		    "s:i,s:o,s:o,s:o,s:o,s:o}",
+		    "s:i,s:o,s:o,s:o,s:o,s:o,s:b}",
 		    "mode", "client", "version", VPND_VERSION, "uptime", (json_int_t)up,
 		    "state", cli_state_name(c->c_state),
 		    "server", ctl_json_string(c->c_endpoint),
@@ -888,17 +953,18 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		    "bytes_out", ctl_json_uint(t.sc_tx_bytes),
 		    "packets_in", ctl_json_uint(t.sc_rx_pkts),
 		    "packets_out", ctl_json_uint(t.sc_tx_pkts),
-		    "offload", ctl_offload_json(&o)));
+		    "offload", ctl_offload_json(&o),
+		    "ipv6_block", c->c_block6.rb_up));
 		return;
 	}
 	ctl_dur_str(up, ups, sizeof(ups));
 	ctl_printf(&b, "mode: client\nversion: %s\nuptime: %s\nstate: %s\n"
 	    "server: %s\ntun: %s\naddress: %s\nnetwork: %s\ntransport: %s\n"
-	    "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
+	    "ipv6 block: %s\nbytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
 	    VPND_VERSION, ups, cli_state_name(c->c_state), c->c_endpoint,
 	    c->c_tun_name[0] ? c->c_tun_name : "-", a[0] ? a : "-", n[0] ? n : "-",
-	    tr ? tr : "-", U(t.sc_rx_bytes), U(t.sc_tx_bytes), U(t.sc_rx_pkts),
-	    U(t.sc_tx_pkts));
+	    tr ? tr : "-", c->c_block6.rb_up ? "on" : "off", U(t.sc_rx_bytes),
+	    U(t.sc_tx_bytes), U(t.sc_rx_pkts), U(t.sc_tx_pkts));
 	ctl_reply_buf(rq, 0, &b);
 }
 
@@ -1058,6 +1124,8 @@ static int cli_start(struct cli *c)
 		return err;
 	}
 	c->c_rtw_fd = err;
+	if ((err = rt_block6_sweep(c->c_nl)) > 0)	/* a client that is gone left them */
+		log_info("ipv6 block: removed %d routes left by a client that is gone", err);
 	evt_open(c->c_loop);
 	if ((err = ctl_open(&c->c_ctl, c->c_loop, cf->c_control_socket, cf->c_control_gid,
 	    cli_ctl_handle, c)) < 0) {
@@ -1135,8 +1203,10 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 		uv_run(loop, UV_RUN_DEFAULT);
 	}
 	cli_dns_remove(c);		/* before the device goes: resolvconf keeps records */
-	if (c->c_nl != NULL)
+	if (c->c_nl != NULL) {
+		cli_block6(c, NULL);
 		rt_remove(c->c_nl, &c->c_rt);
+	}
 	if (c->c_tun_fd >= 0)
 		close(c->c_tun_fd);		/* removes the device */
 	tun_dev_free(c->c_tun);

@@ -10,7 +10,9 @@
  * always points at the underlay, and follows it when it changes. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <net/if.h>
 
 #include <linux/rtnetlink.h>
 
@@ -310,4 +312,229 @@ void rt_remove(struct nl *nl, struct rt_state *rs)
 	rt_remove_tun_routes(nl, rs);
 	rt_unpin(nl, rs);
 	rs->rs_nkept = 0;
+}
+
+/* ---- block_ipv6 (routes.h) ---- */
+
+bool rt_block6_wanted(bool block_ipv6, const struct cidr *routes, int n, bool has_ipv6)
+{
+	int i;
+
+	if (!block_ipv6 || has_ipv6)
+		return false;
+	for (i = 0; i < n; i++)
+		if (routes[i].plen == 0)
+			return true;
+	return false;
+}
+
+void rt_block6_set(uint32_t tag, struct nl_route6 out[RT_BLOCK6_N])
+{
+	int i;
+
+	for (i = 0; i < RT_BLOCK6_N; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].n6_dst.s6_addr[0] = i == 0 ? 0x00 : 0x80;
+		out[i].n6_plen = 1;
+		out[i].n6_type = RTN_UNREACHABLE;
+		out[i].n6_metric = tag;
+	}
+}
+
+/* The underlay's best route to the server, from a dump: longest prefix,
+ * then lowest metric, leaving out the tunnel device, routes that are not
+ * unicast (the block itself) and our own host routes. */
+struct rt_path6 {
+	const struct in6_addr *p6_to;
+	int                    p6_tun;
+	bool                   p6_found;
+	struct nl_route6       p6_best;
+};
+
+static bool rt6_covers(const struct nl_route6 *r, const struct in6_addr *a)
+{
+	int bytes = r->n6_plen / 8, bits = r->n6_plen % 8;
+
+	if (memcmp(r->n6_dst.s6_addr, a->s6_addr, (size_t)bytes) != 0)
+		return false;
+	return bits == 0 || ((r->n6_dst.s6_addr[bytes] ^ a->s6_addr[bytes]) &
+	    (0xff << (8 - bits))) == 0;
+}
+
+static void on_path_route6(void *arg, const struct nl_route6 *r)
+{
+	struct rt_path6 *p = arg;
+
+	if (r->n6_type != RTN_UNICAST || r->n6_oif <= 0 || r->n6_oif == p->p6_tun ||
+	    (r->n6_proto == NL_RTPROT && r->n6_metric > RT_BLOCK6_TAG) ||
+	    !rt6_covers(r, p->p6_to))
+		return;
+	if (!p->p6_found || r->n6_plen > p->p6_best.n6_plen ||
+	    (r->n6_plen == p->p6_best.n6_plen && r->n6_metric < p->p6_best.n6_metric)) {
+		p->p6_best = *r;
+		p->p6_found = true;
+	}
+}
+
+static void rt_block6_unpin(struct nl *nl, struct rt_pin6 *p)
+{
+	if (p->pn_ours)
+		nl_route6_del(nl, &p->pn_rt);
+	p->pn_ours = false;
+}
+
+static struct rt_pin6 *rt_block6_pinned(struct rt_block6 *b, const struct in6_addr *server)
+{
+	int i;
+
+	for (i = 0; i < b->rb_npins; i++)
+		if (memcmp(&b->rb_pins[i].pn_server, server, sizeof(*server)) == 0)
+			return &b->rb_pins[i];
+	return NULL;
+}
+
+/* The host route to an IPv6 server through the underlay; found from a dump,
+ * so it works with the block up already (a reconnect to another server of
+ * the list). A /128 of someone else's that serves already is left to serve;
+ * a full list drops its oldest pin. 0 or -errno. */
+static int rt_block6_pin(struct nl *nl, struct rt_block6 *b, const struct in6_addr *server)
+{
+	struct rt_path6 path = { .p6_to = server,
+	    .p6_tun = (int)(b->rb_tag - RT_BLOCK6_TAG) };
+	struct rt_pin6 p = { .pn_server = *server };
+	int err;
+
+	if (rt_block6_pinned(b, server) != NULL)
+		return 0;
+	if ((err = nl_route6_dump(nl, on_path_route6, &path)) < 0)
+		return err;
+	if (!path.p6_found)
+		return -ENETUNREACH;
+	if (path.p6_best.n6_plen < 128) {
+		p.pn_rt.n6_dst = *server;
+		p.pn_rt.n6_plen = 128;
+		p.pn_rt.n6_type = RTN_UNICAST;
+		p.pn_rt.n6_oif = path.p6_best.n6_oif;
+		p.pn_rt.n6_has_gw = path.p6_best.n6_has_gw;
+		p.pn_rt.n6_gw = path.p6_best.n6_gw;
+		p.pn_rt.n6_metric = b->rb_tag;
+		if ((err = nl_route6_add(nl, &p.pn_rt)) < 0 && err != -EEXIST)
+			return err;
+		p.pn_ours = err == 0;
+	}
+	if (b->rb_npins == RT_BLOCK6_PINS) {
+		rt_block6_unpin(nl, &b->rb_pins[0]);
+		memmove(&b->rb_pins[0], &b->rb_pins[1], sizeof(p) * (RT_BLOCK6_PINS - 1));
+		b->rb_npins--;
+	}
+	b->rb_pins[b->rb_npins++] = p;
+	return 0;
+}
+
+/* Only SERVER's pin stays (NULL: none): the session is up on it. */
+static void rt_block6_unpin_others(struct nl *nl, struct rt_block6 *b,
+    const struct in6_addr *server)
+{
+	int i, j = 0;
+
+	for (i = 0; i < b->rb_npins; i++) {
+		if (server != NULL &&
+		    memcmp(&b->rb_pins[i].pn_server, server, sizeof(*server)) == 0)
+			b->rb_pins[j++] = b->rb_pins[i];
+		else
+			rt_block6_unpin(nl, &b->rb_pins[i]);
+	}
+	b->rb_npins = j;
+}
+
+int rt_block6_up(struct nl *nl, struct rt_block6 *b, int tun_ifindex,
+    const struct in6_addr *server)
+{
+	struct nl_route6 half[RT_BLOCK6_N];
+	bool was_up = b->rb_up;
+	int i, err;
+
+	if (tun_ifindex <= 0)
+		return -EINVAL;
+	if (b->rb_up && b->rb_tag != RT_BLOCK6_TAG + (uint32_t)tun_ifindex) {
+		rt_block6_down(nl, b);		/* a new device, a new tag */
+		was_up = false;
+	}
+	b->rb_tag = RT_BLOCK6_TAG + (uint32_t)tun_ifindex;
+	rt_block6_unpin_others(nl, b, server);
+	/* the host route goes in before the block */
+	if (server != NULL && (err = rt_block6_pin(nl, b, server)) < 0)
+		goto fail;
+	if (b->rb_up)
+		return 0;
+	rt_block6_set(b->rb_tag, half);
+	for (i = 0; i < RT_BLOCK6_N; i++) {
+		if ((err = nl_route6_add(nl, &half[i])) < 0 && err != -EEXIST)
+			goto fail;
+		b->rb_own[i] = err == 0;
+	}
+	b->rb_up = true;
+	return 0;
+fail:
+	if (!was_up)
+		rt_block6_down(nl, b);	/* what is ours goes; the rest was not */
+	return err;
+}
+
+int rt_block6_allow(struct nl *nl, struct rt_block6 *b, const struct in6_addr *server)
+{
+	if (!b->rb_up)
+		return 0;
+	return rt_block6_pin(nl, b, server);
+}
+
+void rt_block6_down(struct nl *nl, struct rt_block6 *b)
+{
+	struct nl_route6 half[RT_BLOCK6_N];
+	int i;
+
+	rt_block6_set(b->rb_tag, half);
+	for (i = 0; i < RT_BLOCK6_N; i++)
+		if (b->rb_own[i])
+			nl_route6_del(nl, &half[i]);
+	rt_block6_unpin_others(nl, b, NULL);
+	memset(b, 0, sizeof(*b));
+}
+
+/* What rt_block6_sweep found to remove. */
+struct rt_sweep6 {
+	struct nl_route6 sw_rt[16];
+	int              sw_n;
+};
+
+static void on_sweep_route6(void *arg, const struct nl_route6 *r)
+{
+	struct rt_sweep6 *sw = arg;
+	char name[IF_NAMESIZE];
+	bool half = r->n6_type == RTN_UNREACHABLE && r->n6_plen == 1;
+	bool host = r->n6_type == RTN_UNICAST && r->n6_plen == 128;
+
+	if (r->n6_proto != NL_RTPROT || r->n6_metric <= RT_BLOCK6_TAG ||
+	    r->n6_metric - RT_BLOCK6_TAG > INT32_MAX || (!half && !host) ||
+	    sw->sw_n == (int)(sizeof(sw->sw_rt) / sizeof(sw->sw_rt[0])))
+		return;
+	if (if_indextoname(r->n6_metric - RT_BLOCK6_TAG, name) != NULL)
+		return;			/* its client's device is there: live */
+	sw->sw_rt[sw->sw_n] = *r;
+	if (half)
+		sw->sw_rt[sw->sw_n].n6_oif = 0;	/* the kernel's lo: not a key */
+	sw->sw_n++;
+}
+
+int rt_block6_sweep(struct nl *nl)
+{
+	struct rt_sweep6 sw = { .sw_n = 0 };
+	int i, err, n = 0;
+
+	if ((err = nl_route6_dump(nl, on_sweep_route6, &sw)) < 0)
+		return err;
+	for (i = 0; i < sw.sw_n; i++)
+		if (nl_route6_del(nl, &sw.sw_rt[i]) == 0)
+			n++;
+	return n;
 }

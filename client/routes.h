@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "conf/conf.h"
+#include "tunnel/nl.h"
 
 struct nl;
 
@@ -63,5 +64,64 @@ int  rt_refresh(struct nl *nl, struct rt_state *rs);
 /* Remove everything rt_apply installed, nothing else; missing routes are
  * not an error. */
 void rt_remove(struct nl *nl, struct rt_state *rs);
+
+/* ---- block_ipv6: no IPv6 outside a full IPv4 tunnel ----
+ * A full IPv4 tunnel from a server that gives the client no IPv6 would let
+ * every IPv6 connection leave outside it. The block is two routes of type
+ * unreachable, ::/1 and 8000::/1, in the main table: more specific than
+ * any default route, so a connect() or send() to a global IPv6 address
+ * fails at once with EHOSTUNREACH (applications fall back to IPv4 without a
+ * timeout) and no packet is sent. Link-local (fe80::/10) and multicast have
+ * the kernel's more specific routes, so ND keeps working; so do the
+ * on-link prefixes of the underlay, as the IPv4 LAN does under a full
+ * tunnel. When the server's own address is IPv6, a /128 host route through
+ * the underlay keeps the tunnel's transport out of the block. Every route
+ * of the block has protocol NL_RTPROT and, as its metric, RT_BLOCK6_TAG
+ * plus the ifindex of the tunnel device: the tag that tells a restarted
+ * client which blocks were left by a client that is gone (its device went
+ * with it). */
+#define RT_BLOCK6_N    2
+#define RT_BLOCK6_TAG  65536u	/* above any metric people set by hand */
+#define RT_BLOCK6_PINS 8	/* servers tried under one block */
+
+struct rt_pin6 {			/* an IPv6 server kept reachable */
+	struct in6_addr  pn_server;
+	bool             pn_ours;		/* by our /128, pn_rt */
+	struct nl_route6 pn_rt;
+};
+
+struct rt_block6 {
+	bool             rb_up;			/* the block is in place */
+	bool             rb_own[RT_BLOCK6_N];	/* each half is ours */
+	uint32_t         rb_tag;		/* metric: TAG + tunnel ifindex */
+	struct rt_pin6   rb_pins[RT_BLOCK6_PINS];
+	int              rb_npins;
+};
+
+/* The predicate: block when block_ipv6 is on, the pushed ROUTES (as
+ * pushed) hold a default route, and the server gives no IPv6 (HAS_IPV6:
+ * the CONFIG carries an IPv6 address for the client). */
+bool rt_block6_wanted(bool block_ipv6, const struct cidr *routes, int n, bool has_ipv6);
+/* The two unreachable halves tagged TAG, into out. */
+void rt_block6_set(uint32_t tag, struct nl_route6 out[RT_BLOCK6_N]);
+/* Put the block up for the tunnel device TUN_IFINDEX, with a host route to
+ * SERVER through the underlay first when it is IPv6 (NULL: IPv4); those of
+ * other servers go. Up already: only the host routes change; for another
+ * device the block moves. A half or host route someone else has already
+ * is left theirs. A failure takes away what this call added (a block that
+ * was up stays up). 0 or -errno. */
+int  rt_block6_up(struct nl *nl, struct rt_block6 *b, int tun_ifindex,
+                  const struct in6_addr *server);
+/* Before connecting to SERVER (IPv6) while the block is up (a reconnect):
+ * its host route through the underlay, beside those of servers tried
+ * before (the next rt_block6_up keeps only the server in use). 0 when the
+ * block is down, or -errno. */
+int  rt_block6_allow(struct nl *nl, struct rt_block6 *b, const struct in6_addr *server);
+/* Take down what rt_block6_up put in place, nothing else. */
+void rt_block6_down(struct nl *nl, struct rt_block6 *b);
+/* At start: remove the block routes (NL_RTPROT, a tag, unreachable ::/1
+ * and 8000::/1 or a /128) whose tag names no device any more. The count
+ * removed, or -errno. */
+int  rt_block6_sweep(struct nl *nl);
 
 #endif

@@ -671,6 +671,11 @@ static int h_transport(struct parse *p, const config_setting_t *s)
 	    "dtls", v);
 }
 
+static int h_block_ipv6(struct parse *p, const config_setting_t *s)
+{
+	return get_bool(p, s, "block_ipv6", &p->p_c->c_block_ipv6);
+}
+
 /* user, group: whom the daemon runs as once set up; they must exist now.
  * (That account is never served on the control socket; control_group.) */
 static int h_user(struct parse *p, const config_setting_t *s)
@@ -761,6 +766,7 @@ static const struct key keys[] = {
 	{ "servers",            M_CLIENT, h_servers },
 	{ "server_fingerprint", M_CLIENT, h_server_fingerprint },
 	{ "transport",          M_CLIENT, h_transport },
+	{ "block_ipv6",         M_CLIENT, h_block_ipv6 },
 	{ "user",               M_BOTH,   h_user },
 	{ "group",              M_BOTH,   h_group },
 	{ "control_group",      M_BOTH,   h_control_group },
@@ -880,6 +886,7 @@ static void set_defaults(struct parse *p)
 	c->c_keepalive = 10;
 	c->c_dead_peer_timeout = 30;
 	c->c_transport = CONF_TRANSPORT_AUTO;
+	c->c_block_ipv6 = !server;
 }
 
 /* Each name in the NULL-terminated list must be present. */

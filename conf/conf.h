@@ -97,6 +97,7 @@ struct conf {
 	int  c_nservers;		/* "server" or "servers", at least one */
 	char c_server_fp[CONF_FP_LEN];	/* normalised lowercase */
 	enum conf_transport c_transport;/* default auto */
+	bool c_block_ipv6;		/* default true: client/routes.h */
 
 	struct conf_line c_lines[CONF_MAX_LINES];
 	int  c_nlines;

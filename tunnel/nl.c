@@ -429,3 +429,140 @@ int nl_watch_drain(int fd, int ignore_ifindex)
 	}
 	return ws.ws_changed;
 }
+
+/* ---- IPv6 routes ---- */
+
+/* RTM_NEWROUTE / RTM_DELROUTE of R in the main table, protocol NL_RTPROT:
+ * as nl_route, a delete names the protocol, so it only ever matches one of
+ * our own routes. */
+static int nl_route6(struct nl *nl, uint16_t type, uint16_t flags,
+                     const struct nl_route6 *r)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (r->n6_plen < 0 || r->n6_plen > 128 || r->n6_oif < 0 ||
+	    (type == RTM_NEWROUTE && r->n6_type == RTN_UNICAST && r->n6_oif == 0))
+		return -EINVAL;
+	nlh = nl_request(nl, type, flags);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = (unsigned char)r->n6_plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = NL_RTPROT;
+	rtm->rtm_type = r->n6_type;
+	rtm->rtm_scope = type == RTM_NEWROUTE ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
+	if (r->n6_plen > 0)
+		mnl_attr_put(nlh, RTA_DST, sizeof(r->n6_dst), &r->n6_dst);
+	if (r->n6_oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)r->n6_oif);
+	if (r->n6_has_gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(r->n6_gw), &r->n6_gw);
+	if (r->n6_metric > 0)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, r->n6_metric);
+	return nl_talk(nl, NULL, NULL);
+}
+
+int nl_route6_add(struct nl *nl, const struct nl_route6 *r)
+{
+	return nl_route6(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, r);
+}
+
+int nl_route6_del(struct nl *nl, const struct nl_route6 *r)
+{
+	return nl_route6(nl, RTM_DELROUTE, 0, r);
+}
+
+static int on_route6_attr(const struct nlattr *attr, void *data)
+{
+	struct nl_route6 *r = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case RTA_DST:
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(r->n6_dst)) < 0)
+			return MNL_CB_ERROR;
+		memcpy(&r->n6_dst, mnl_attr_get_payload(attr), sizeof(r->n6_dst));
+		break;
+	case RTA_OIF:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		r->n6_oif = (int)mnl_attr_get_u32(attr);
+		break;
+	case RTA_GATEWAY:
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(r->n6_gw)) < 0)
+			return MNL_CB_ERROR;
+		memcpy(&r->n6_gw, mnl_attr_get_payload(attr), sizeof(r->n6_gw));
+		r->n6_has_gw = true;
+		break;
+	case RTA_PRIORITY:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		r->n6_metric = mnl_attr_get_u32(attr);
+		break;
+	case RTA_TABLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		r->n6_table = mnl_attr_get_u32(attr);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* As nl_route_parse, for IPv6: 1, 0 for another family, -1 (EBADMSG). */
+static int nl_route6_parse(const struct nlmsghdr *nlh, struct nl_route6 *r)
+{
+	const struct rtmsg *rtm;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm))) {
+		errno = EBADMSG;
+		return -1;
+	}
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family != AF_INET6)
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->n6_plen = rtm->rtm_dst_len;
+	r->n6_type = rtm->rtm_type;
+	r->n6_proto = rtm->rtm_protocol;
+	r->n6_table = rtm->rtm_table;
+	if (r->n6_plen > 128 ||
+	    mnl_attr_parse(nlh, sizeof(*rtm), on_route6_attr, r) != MNL_CB_OK) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return 1;
+}
+
+struct nl_dump6 {
+	void (*nd_fn)(void *arg, const struct nl_route6 *r);
+	void  *nd_arg;
+};
+
+static int on_dump_route6(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nl_dump6 *d = data;
+	struct nl_route6 r;
+	int ret;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	if ((ret = nl_route6_parse(nlh, &r)) < 0)
+		return MNL_CB_ERROR;
+	if (ret > 0 && r.n6_table == RT_TABLE_MAIN)
+		d->nd_fn(d->nd_arg, &r);
+	return MNL_CB_OK;
+}
+
+int nl_route6_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route6 *r),
+                   void *arg)
+{
+	struct nl_dump6 d = { .nd_fn = fn, .nd_arg = arg };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	nlh = nl_request(nl, RTM_GETROUTE, NLM_F_DUMP);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	return nl_talk(nl, on_dump_route6, &d);
+}

@@ -71,4 +71,30 @@ int  nl_watch_open(void);
  * (the socket overran); 0 if nothing of that; -errno. */
 int  nl_watch_drain(int fd, int ignore_ifindex);
 
+/* ---- IPv6 routes (main table) ---- */
+
+/* One IPv6 route: what nl_route6_add installs (protocol NL_RTPROT, main
+ * table), nl_route6_del removes and nl_route6_dump reports. */
+struct nl_route6 {
+	struct in6_addr n6_dst;
+	int             n6_plen;	/* 0..128 */
+	uint8_t         n6_type;	/* RTN_UNICAST, RTN_UNREACHABLE, ... */
+	uint8_t         n6_proto;	/* reported; add and del use NL_RTPROT */
+	int             n6_oif;		/* unicast: the device; else 0 (add) */
+	bool            n6_has_gw;
+	struct in6_addr n6_gw;
+	uint32_t        n6_metric;	/* 0 on add: the kernel's 1024; on del: any */
+	uint32_t        n6_table;	/* reported */
+};
+/* Add R (RTN_UNICAST needs n6_oif; RTN_UNREACHABLE takes none): never
+ * replaces, -EEXIST when a route with that key (prefix, metric) is there.
+ * del removes only a route of ours (NL_RTPROT) with that prefix, metric
+ * (0: any), device (0: any) and gateway: -ESRCH when there is none. */
+int  nl_route6_add(struct nl *nl, const struct nl_route6 *r);
+int  nl_route6_del(struct nl *nl, const struct nl_route6 *r);
+/* Every IPv6 route of the main table, one call of FN each; R is borrowed
+ * for the call and FN must not use NL. 0 or -errno. */
+int  nl_route6_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route6 *r),
+                    void *arg);
+
 #endif

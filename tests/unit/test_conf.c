@@ -298,7 +298,8 @@ static void test_client(void **state)
 	    "key = \"client.key\";\n"
 	    "cert = \"client.crt\";\n"
 	    "tun = { name = \"tun9\"; };\n"
-	    "transport = \"dtls\";\n");
+	    "transport = \"dtls\";\n"
+	    "block_ipv6 = false;\n");
 
 	assert_int_equal(conf_load(&c, path, &err), 0);
 	assert_int_equal(c.c_mode, CONF_CLIENT);
@@ -313,6 +314,7 @@ static void test_client(void **state)
 	assert_string_equal(c.c_tun_name, "tun9");
 	assert_int_equal(c.c_tun_mtu, 0);
 	assert_int_equal(c.c_transport, CONF_TRANSPORT_DTLS);
+	assert_false(c.c_block_ipv6);
 	assert_string_equal(c.c_control_socket, CONF_DEFAULT_CLIENT_SOCKET);
 	assert_int_equal(c.c_keepalive, 10);
 	assert_int_equal(c.c_dead_peer_timeout, 30);
@@ -330,6 +332,7 @@ static void test_client_defaults(void **state)
 	assert_string_equal(c.c_servers[0].host, "vpn.example.org");
 	assert_string_equal(c.c_servers[0].port, "4433");
 	assert_int_equal(c.c_transport, CONF_TRANSPORT_AUTO);
+	assert_true(c.c_block_ipv6);
 	assert_string_equal(c.c_tun_name, "vpn0");
 	assert_int_equal(c.c_tun_mtu, 0);
 }
@@ -513,6 +516,8 @@ static void test_wrong_mode(void **state)
 	    6, "network: not allowed in client mode");
 	expect_err(state, MIN_SERVER "server_fingerprint = \"" FP_A "\";\n",
 	    -EINVAL, 6, "server_fingerprint: not allowed in server mode");
+	expect_err(state, MIN_SERVER "block_ipv6 = true;\n", -EINVAL, 6,
+	    "block_ipv6: not allowed in server mode");
 	expect_err(state, "mode = \"peer\";\n", -EINVAL, 1,
 	    "mode: \"peer\" is not \"server\" or \"client\"");
 }
@@ -532,6 +537,8 @@ static void test_client_values(void **state)
 	    "abc\";\n", -EINVAL, 2, "server_fingerprint: \"sha256:abc\" is not");
 	expect_err(state, MIN_CLIENT "transport = \"quic\";\n", -EINVAL, 6,
 	    "transport: \"quic\" is not auto, tls or dtls");
+	expect_err(state, MIN_CLIENT "block_ipv6 = \"yes\";\n", -EINVAL, 6,
+	    "block_ipv6: expected true or false");
 	expect_err(state, "mode = \"client\";\nserver = \"example.org\";\n",
 	    -EINVAL, 2, "server: \"example.org\" is not host:port");
 	expect_err(state, "mode = \"client\";\nservers = [ ];\n", -EINVAL, 2,

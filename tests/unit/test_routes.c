@@ -21,6 +21,7 @@
 #include <net/if.h>
 
 #include <cmocka.h>
+#include <linux/rtnetlink.h>
 
 #include "client/routes.h"
 #include "tunnel/nl.h"
@@ -829,6 +830,310 @@ static void test_refresh_without_pin(void **state)
 	assert_restored(f);
 }
 
+/* ---- block_ipv6: rt_block6_* ---- */
+
+static void test_block6_wanted(void **state)
+{
+	struct cidr full[2] = { cidr("198.19.5.0/24"), cidr("0.0.0.0/0") };
+	struct cidr split[2] = { cidr("198.19.5.0/24"), cidr("0.0.0.0/1") };
+
+	(void)state;
+	assert_true(rt_block6_wanted(true, full, 2, false));
+	assert_true(rt_block6_wanted(true, &full[1], 1, false));
+	assert_false(rt_block6_wanted(false, full, 2, false));	/* block_ipv6 = false */
+	assert_false(rt_block6_wanted(true, full, 2, true));	/* the server gives IPv6 */
+	assert_false(rt_block6_wanted(true, split, 2, false));	/* not a full tunnel */
+	assert_false(rt_block6_wanted(true, full, 1, false));
+	assert_false(rt_block6_wanted(true, NULL, 0, false));
+}
+
+static void test_block6_set(void **state)
+{
+	struct nl_route6 r[RT_BLOCK6_N];
+	char a[INET6_ADDRSTRLEN];
+
+	(void)state;
+	rt_block6_set(RT_BLOCK6_TAG + 7, r);
+	assert_string_equal(inet_ntop(AF_INET6, &r[0].n6_dst, a, sizeof(a)), "::");
+	assert_string_equal(inet_ntop(AF_INET6, &r[1].n6_dst, a, sizeof(a)), "8000::");
+	for (int i = 0; i < RT_BLOCK6_N; i++) {
+		assert_int_equal(r[i].n6_plen, 1);
+		assert_int_equal(r[i].n6_type, RTN_UNREACHABLE);
+		assert_int_equal(r[i].n6_metric, RT_BLOCK6_TAG + 7);
+		assert_int_equal(r[i].n6_oif, 0);
+		assert_false(r[i].n6_has_gw);
+	}
+}
+
+static struct in6_addr ip6(const char *s)
+{
+	struct in6_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+/* The IPv6 tables from /proc/net/ipv6_route, one "dev dst/plen [via gw]
+ * metric M [reject]" line a route, sorted. */
+static void route6_dump(char *out, size_t len)
+{
+	char lines[64][160], line[512], dst[33], gw[33], dev[IFNAMSIZ];
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+	unsigned plen, metric, flags;
+	int i, j, n = 0;
+	FILE *fp;
+
+	assert_non_null(fp = fopen("/proc/net/ipv6_route", "r"));
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		struct in6_addr d, gwa;
+
+		assert_int_equal(sscanf(line, "%32s %x %*s %*x %32s %x %*x %*x %x %15s",
+		    dst, &plen, gw, &metric, &flags, dev), 6);
+		for (int k = 0; k < 16; k++) {
+			sscanf(dst + 2 * k, "%2hhx", &d.s6_addr[k]);
+			sscanf(gw + 2 * k, "%2hhx", &gwa.s6_addr[k]);
+		}
+		assert_true(n < 64);
+		inet_ntop(AF_INET6, &d, a, sizeof(a));
+		inet_ntop(AF_INET6, &gwa, g, sizeof(g));
+		snprintf(lines[n++], sizeof(lines[0]), "%s %s/%u%s%s metric %u%s", dev, a, plen,
+		    IN6_IS_ADDR_UNSPECIFIED(&gwa) ? "" : " via ",
+		    IN6_IS_ADDR_UNSPECIFIED(&gwa) ? "" : g, metric,
+		    (flags & 0x0200) ? " reject" : "");
+	}
+	fclose(fp);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+			memcpy(line, lines[j], sizeof(lines[0]));
+			memcpy(lines[j], lines[j - 1], sizeof(lines[0]));
+			memcpy(lines[j - 1], line, sizeof(lines[0]));
+		}
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s\n", lines[i]);
+}
+
+/* errno of a UDP connect() to DST (on link SCOPE, or 0): 0 when the
+ * kernel has a route. */
+static int connect6_errno(const char *dst, int scope)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9),
+	    .sin6_addr = ip6(dst), .sin6_scope_id = (uint32_t)scope };
+	int fd, err = 0;
+
+	assert_true((fd = socket(AF_INET6, SOCK_DGRAM, 0)) >= 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static void sysctl_set(const char *path, const char *v)
+{
+	FILE *fp;
+
+	assert_non_null(fp = fopen(path, "w"));
+	assert_true(fputs(v, fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* The fixture with IPv6 on the underlay: default route via fe80::1 on ul0.
+ * Devices made from here get no link-local address (addr_gen_mode none):
+ * the routes of one would appear after its DAD, whenever that ends, and
+ * the tables would not compare. fe80::/64 is there all the same. */
+static char before6[8192];
+
+static int setup6(void **state)
+{
+	struct nl_route6 def = { .n6_type = RTN_UNICAST, .n6_has_gw = true,
+	    .n6_gw = ip6("fe80::1") };
+	struct fixture *f;
+
+	sysctl_set("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1");
+	setup(state);
+	f = *state;
+	def.n6_oif = f->ul;
+	assert_int_equal(nl_route6_add(f->nl, &def), 0);
+	route6_dump(before6, sizeof(before6));
+	assert_route(before6, "ul0 ::/0 via fe80::1 metric 1024", true);
+	return 0;
+}
+
+#define TAG(ifindex) (RT_BLOCK6_TAG + (unsigned)(ifindex))
+
+static void test_block6_up_and_down(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_block6 b = { 0 };
+	char now[8192], r0[96], r1[96];
+
+	assert_int_equal(connect6_errno("2001:db8:5::1", 0), 0);
+	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, NULL), 0);
+	assert_true(b.rb_up);
+	route6_dump(now, sizeof(now));
+	snprintf(r0, sizeof(r0), "lo ::/1 metric %u reject", TAG(f->tn));
+	snprintf(r1, sizeof(r1), "lo 8000::/1 metric %u reject", TAG(f->tn));
+	assert_route(now, r0, true);
+	assert_route(now, r1, true);
+	assert_int_equal(count_lines(now), count_lines(before6) + 2);
+	assert_int_equal(connect6_errno("2001:db8:5::1", 0), EHOSTUNREACH);	/* at once */
+	/* link-local takes the kernel's fe80::/64, not the block (the device
+	 * has no link-local address here: no source for it either) */
+	assert_int_equal(connect6_errno("fe80::1", f->ul), EADDRNOTAVAIL);
+	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, NULL), 0);	/* again: no change */
+	route6_dump(now, sizeof(now));
+	assert_int_equal(count_lines(now), count_lines(before6) + 2);
+
+	rt_block6_down(f->nl, &b);
+	assert_false(b.rb_up);
+	route6_dump(now, sizeof(now));
+	assert_string_equal(now, before6);
+	assert_int_equal(connect6_errno("2001:db8:5::1", 0), 0);
+	rt_block6_down(f->nl, &b);		/* twice: nothing left */
+}
+
+/* An IPv6 server: its /128 goes in first, through the underlay, so the
+ * block leaves the tunnel's own transport alone; another server of the
+ * list gets its own while the block stays up (rt_block6_allow). */
+static void test_block6_pins_ipv6_server(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_block6 b = { 0 };
+	struct in6_addr s1 = ip6("2001:db8:99::7"), s2 = ip6("2001:db8:99::8");
+	char now[8192], h1[96], h2[96];
+
+	snprintf(h1, sizeof(h1), "ul0 2001:db8:99::7/128 via fe80::1 metric %u", TAG(f->tn));
+	snprintf(h2, sizeof(h2), "ul0 2001:db8:99::8/128 via fe80::1 metric %u", TAG(f->tn));
+	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, &s1), 0);
+	route6_dump(now, sizeof(now));
+	assert_route(now, h1, true);
+	assert_int_equal(count_lines(now), count_lines(before6) + 3);
+	assert_int_equal(connect6_errno("2001:db8:99::7", 0), 0);
+	assert_int_equal(connect6_errno("2001:db8:99::8", 0), EHOSTUNREACH);
+
+	/* a reconnect to s2: allowed before the connect, beside s1 */
+	assert_int_equal(rt_block6_allow(f->nl, &b, &s2), 0);
+	route6_dump(now, sizeof(now));
+	assert_route(now, h1, true);
+	assert_route(now, h2, true);
+	assert_int_equal(count_lines(now), count_lines(before6) + 4);
+	assert_int_equal(connect6_errno("2001:db8:99::8", 0), 0);
+	assert_int_equal(rt_block6_allow(f->nl, &b, &s2), 0);	/* again: no change */
+	route6_dump(now, sizeof(now));
+	assert_int_equal(count_lines(now), count_lines(before6) + 4);
+	/* up on s2: s1's goes */
+	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, &s2), 0);
+	route6_dump(now, sizeof(now));
+	assert_route(now, h1, false);
+	assert_route(now, h2, true);
+	assert_int_equal(count_lines(now), count_lines(before6) + 3);
+
+	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, NULL), 0);	/* an IPv4 server */
+	route6_dump(now, sizeof(now));
+	assert_route(now, h2, false);
+	assert_int_equal(count_lines(now), count_lines(before6) + 2);
+	rt_block6_down(f->nl, &b);
+	route6_dump(now, sizeof(now));
+	assert_string_equal(now, before6);
+	assert_int_equal(rt_block6_allow(f->nl, &b, &s1), 0);	/* down: nothing */
+	route6_dump(now, sizeof(now));
+	assert_string_equal(now, before6);
+}
+
+/* More servers tried than pins kept: the oldest pin goes. */
+static void test_block6_pin_list_full(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_block6 b = { 0 };
+	struct in6_addr s;
+	char now[8192];
+	int i;
+
+	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, NULL), 0);
+	for (i = 0; i <= RT_BLOCK6_PINS; i++) {
+		s = ip6("2001:db8:99::");
+		s.s6_addr[15] = (uint8_t)(i + 1);
+		assert_int_equal(rt_block6_allow(f->nl, &b, &s), 0);
+	}
+	assert_int_equal(b.rb_npins, RT_BLOCK6_PINS);
+	route6_dump(now, sizeof(now));
+	assert_int_equal(count_lines(now), count_lines(before6) + 2 + RT_BLOCK6_PINS);
+	assert_int_equal(connect6_errno("2001:db8:99::1", 0), EHOSTUNREACH);	/* dropped */
+	assert_int_equal(connect6_errno("2001:db8:99::9", 0), 0);
+	rt_block6_down(f->nl, &b);
+	route6_dump(now, sizeof(now));
+	assert_string_equal(now, before6);
+}
+
+/* No underlay route to the IPv6 server: nothing goes in, an error. */
+static void test_block6_server_unreachable(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_block6 b = { 0 };
+	struct nl_route6 def = { .n6_type = RTN_UNICAST, .n6_oif = f->ul,
+	    .n6_has_gw = true, .n6_gw = ip6("fe80::1") };
+	struct in6_addr s1 = ip6("2001:db8:99::7");
+	char now[8192], empty[8192];
+
+	assert_int_equal(nl_route6_del(f->nl, &def), 0);
+	route6_dump(empty, sizeof(empty));
+	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, &s1), -ENETUNREACH);
+	assert_false(b.rb_up);
+	route6_dump(now, sizeof(now));
+	assert_string_equal(now, empty);
+}
+
+/* A client that died left its block (its device went with it): the next
+ * one's sweep removes it, and leaves a live client's block alone. */
+static void test_block6_sweep(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_block6 dead = { 0 }, live = { 0 };
+	struct in6_addr s1 = ip6("2001:db8:99::7");
+	char base[8192], now[8192], r0[96];
+	int gone_fd, gone;
+
+	gone_fd = tun_dev(f->nl, "gone0", "10.9.0.2", &gone);
+	route6_dump(base, sizeof(base));	/* with the device's own routes */
+	assert_int_equal(rt_block6_up(f->nl, &dead, gone, &s1), 0);
+	assert_int_equal(rt_block6_up(f->nl, &live, f->tn, NULL), 0);
+	route6_dump(now, sizeof(now));
+	assert_int_equal(count_lines(now), count_lines(base) + 5);
+	assert_int_equal(rt_block6_sweep(f->nl), 0);		/* both alive */
+	close(gone_fd);					/* the crash */
+	assert_int_equal(rt_block6_sweep(f->nl), 3);
+	route6_dump(now, sizeof(now));
+	assert_int_equal(count_lines(now), count_lines(before6) + 2);
+	snprintf(r0, sizeof(r0), "lo ::/1 metric %u reject", TAG(f->tn));
+	assert_route(now, r0, true);
+	assert_int_equal(rt_block6_sweep(f->nl), 0);
+	rt_block6_down(f->nl, &live);
+	route6_dump(now, sizeof(now));
+	assert_string_equal(now, before6);
+}
+
+/* A new tunnel device: the block moves to its tag. */
+static void test_block6_new_device(void **state)
+{
+	struct fixture *f = *state;
+	struct rt_block6 b = { 0 };
+	char now[8192], r0[96];
+	int fd, idx;
+
+	fd = tun_dev(f->nl, "tn1", "10.9.0.2", &idx);
+	assert_int_equal(rt_block6_up(f->nl, &b, f->tn, NULL), 0);
+	assert_int_equal(rt_block6_up(f->nl, &b, idx, NULL), 0);
+	route6_dump(now, sizeof(now));
+	snprintf(r0, sizeof(r0), "lo ::/1 metric %u reject", TAG(idx));
+	assert_route(now, r0, true);
+	snprintf(r0, sizeof(r0), "lo ::/1 metric %u reject", TAG(f->tn));
+	assert_route(now, r0, false);
+	rt_block6_down(f->nl, &b);
+	close(fd);
+	route6_dump(now, sizeof(now));
+	assert_string_equal(now, before6);	/* the old tag's block went too */
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -841,6 +1146,8 @@ int main(void)
 		cmocka_unit_test(test_expand_split_routes_pass_through),
 		cmocka_unit_test(test_expand_cap),
 		cmocka_unit_test(test_expand_cap_default_first),
+		cmocka_unit_test(test_block6_wanted),
+		cmocka_unit_test(test_block6_set),
 	};
 	const struct CMUnitTest netns[] = {
 		cmocka_unit_test_setup_teardown(test_full_tunnel, setup, teardown),
@@ -860,6 +1167,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_after_underlay_flap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_keeps_host_route_without_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_without_pin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block6_up_and_down, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_block6_pins_ipv6_server, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_block6_pin_list_full, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_block6_server_unreachable, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_block6_sweep, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_block6_new_device, setup6, teardown),
 	};
 	struct nl *nl;
 	int rc, lo;
