@@ -2,8 +2,9 @@
 # underlay6: IPv6 underneath the tunnel. One "[::]:4433" listener (one TCP
 # and one UDP socket) serves IPv4 and IPv6 clients, names IPv4 peers as
 # plain IPv4, and answers UDP from the address each client sent to (two
-# addresses per link here; the clients use the secondary ones). DTLS and
-# the TLS fallback work over IPv6. A name with a dead AAAA and a live A
+# addresses per link here; the clients use the secondary ones). DTLS,
+# roaming (bob's own NAT66 changes his port) and the TLS fallback work
+# over IPv6. A name with a dead AAAA and a live A
 # connects in well under 2 s (RFC 8305 race). A client whose underlay moves
 # from IPv4 to IPv6 mid-transfer is back within a second, same tunnel
 # address, same TUN device, the transfer intact (and back to IPv4). The
@@ -57,18 +58,40 @@ up_on_dtls() {	# up_on_dtls NAME [N]: the (N+1)th session is up and on DTLS
 ok "listen [::]:4433: one TCP, one UDP socket"
 
 say "alice: IPv4 to the secondary 198.18.1.5, bob: IPv6 to the secondary ::5"
+snat6() {	# snat6 LOW-HIGH: bob's own NAT66 of his DTLS source port, mappings forgotten
+	in_ns "$TAG-c2" nft -f - <<-NFT
+	table ip6 bobnat
+	delete table ip6 bobnat
+	table ip6 bobnat {
+		chain post {
+			type nat hook postrouting priority srcnat;
+			oifname "c0" udp dport 4433 snat to [2001:db8:2::2]:$1
+		}
+	}
+	NFT
+	in_ns "$TAG-c2" conntrack -D -f ipv6 -p udp >/dev/null 2>&1 || true
+}
+snat6 40000-40999
 start_client alice 1
 start_client bob 2
 up_on_dtls alice || fail "alice not up on dtls"
 up_on_dtls bob || fail "bob not up on dtls"
 endpoint_of() { ctl_s peers --json | jq -r --arg n "$1" '.[] | select(.name == $n) | .endpoint'; }
 [[ $(endpoint_of alice) == 198.18.1.2:* ]] || fail "alice's endpoint $(endpoint_of alice)"
-[[ $(endpoint_of bob) == "[2001:db8:2::2]:"* ]] || fail "bob's endpoint $(endpoint_of bob)"
+[[ $(endpoint_of bob) == "[2001:db8:2::2]:40"??? ]] || fail "bob's endpoint $(endpoint_of bob)"
 grep -q "peer alice 198.18.1.2:[0-9]* connected" "$T/server.log" || fail "log names alice mapped"
 ! grep -q '::ffff:' "$T/server.log" || fail "an IPv4-mapped address in the server log"
 in_ns "$TAG-c1" ping -c 2 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "alice: no traffic"
 in_ns "$TAG-c2" ping -c 2 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "bob: no traffic"
 ok "both on one socket pair, on dtls from secondary addresses: $(endpoint_of alice), $(endpoint_of bob)"
+
+say "bob roams over IPv6: his DTLS source port changes"
+snat6 41000-41999
+in_ns "$TAG-c2" ping -c 2 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "bob: no traffic after roaming"
+wait_until 5 grep -q "DTLS now from \[2001:db8:2::2\]:41" "$T/server.log" || fail "bob did not roam"
+in_ns "$TAG-c2" ping -c 2 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "bob: no traffic after roaming"
+on_dtls bob || fail "bob left dtls"
+ok "bob roamed to $(endpoint_of bob), still dtls from the secondary address"
 
 say "bob's UDP blocked: TLS over IPv6"
 fw "$NS_S" "in ip6 saddr 2001:db8:2::2 udp dport 4433 drop"
@@ -103,7 +126,7 @@ wait_until 10 in_ns "$NS_I" python3 -c 'import socket; socket.create_connection(
 ( download dan 4 4000000 ) > "$T/xfer.out" 2>&1 &
 xfer=$!
 tun_rx() { in_ns "$TAG-c4" cat /sys/class/net/vpn0/statistics/rx_bytes; }	# written by vpnd
-wait_until 10 eval '(( $(tun_rx) > 800000 ))' || fail "download did not start"
+wait_until 20 eval '(( $(tun_rx) > 800000 ))' || fail "download did not start"
 n0=$(grep -c 'connected to' "$T/dan.log")
 d0=$(grep -c 'transport dtls' "$T/dan.log")
 in_ns "$TAG-c4" ip -6 addr add 2001:db8:4::2/64 dev c0 nodad
