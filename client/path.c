@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <netdb.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
