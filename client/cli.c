@@ -25,6 +25,7 @@
 
 #include "client/cli.h"
 #include "client/dns.h"
+#include "client/path.h"
 #include "client/routes.h"
 #include "conf/conf.h"
 #include "crypto/dtls.h"
@@ -73,6 +74,11 @@ struct cli {
 	uv_check_t         c_flush;
 	uv_signal_t        c_sig[3];
 	struct sockaddr_storage c_peer;		/* server's address, connected */
+	struct sockaddr_storage c_local;	/* our end of the TLS connection */
+	struct path_race  *c_race;		/* connecting (client/path.h), or NULL */
+	int                c_pw_fd;		/* address changes (path_watch) */
+	uv_poll_t          c_pw_poll;
+	bool               c_moved;		/* the underlay moved: at once again */
 	char               c_peer_str[64];	/* numeric "ip:port" */
 	char               c_endpoint[300];
 
@@ -139,7 +145,8 @@ static void cli_schedule(struct cli *c, bool next_server)
 			    CLI_BACKOFF_MAX : c->c_backoff * 2;
 		}
 	} else
-		delay = 1000;
+		delay = c->c_moved ? 0 : 1000;
+	c->c_moved = false;
 	if (delay > 0)
 		log_info("reconnecting in %llus", (unsigned long long)(delay / 1000));
 	notify_status("reconnecting in %llus", (unsigned long long)(delay / 1000));
@@ -209,12 +216,17 @@ static bool cli_cfg_gives_ipv6(const struct msg_config *m)
 }
 
 /* The server dialled, if over IPv6. */
+static const struct in6_addr *sa_in6(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	return ss->ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) ?
+	    &s6->sin6_addr : NULL;
+}
+
 static const struct in6_addr *cli_server6(const struct cli *c)
 {
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->c_peer;
-
-	return c->c_peer.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) ?
-	    &s6->sin6_addr : NULL;
+	return sa_in6(&c->c_peer);
 }
 
 /* block_ipv6 (client/routes.h): up while the CONFIG in force, m, is a full
@@ -245,19 +257,22 @@ static void cli_block6(struct cli *c, const struct msg_config *m)
 		    "unreachable outside %s (::/1, 8000::/1)", c->c_tun_name);
 }
 
-/* Before connecting to c_peer: under a block that is up (a reconnect), an
- * IPv6 server needs its host route, or the block would stop the connect. */
-static void cli_block6_allow(struct cli *c)
+/* Before the race to addrs[0..n): under a block that is up (a reconnect),
+ * each IPv6 address of the server needs its host route, or the block would
+ * stop the connect. */
+static void cli_block6_allow(struct cli *c, const struct sockaddr_storage *addrs, int n)
 {
 	char a[INET6_ADDRSTRLEN];
-	int err;
+	int i, err;
 
-	if (cli_server6(c) == NULL ||
-	    (err = rt_block6_allow(c->c_nl, &c->c_block6, cli_server6(c))) == 0)
-		return;
-	errno = -err;
-	log_warn("ipv6 block: no host route to server %s",
-	    inet_ntop(AF_INET6, cli_server6(c), a, sizeof(a)));
+	for (i = 0; i < n; i++) {
+		if (sa_in6(&addrs[i]) == NULL ||
+		    (err = rt_block6_allow(c->c_nl, &c->c_block6, sa_in6(&addrs[i]))) == 0)
+			continue;
+		errno = -err;
+		log_warn("ipv6 block: no host route to server %s",
+		    inet_ntop(AF_INET6, sa_in6(&addrs[i]), a, sizeof(a)));
+	}
 }
 
 /* Apply (or remove) s: here, or, running as user (no exec, no polkit
@@ -727,7 +742,9 @@ static void cli_on_failed(void *arg, const char *reason, int err)
 	struct cli *c = arg;
 	SSL *ssl = sess_ssl(&c->c_sess);
 
-	(void)err;
+	if (c->c_state == CLI_UP && (err == -EADDRNOTAVAIL || err == -ENETUNREACH ||
+	    err == -EHOSTUNREACH))
+		c->c_moved = true;	/* the underlay is gone: no 1 s pause */
 	if (tls_pin_mismatch(ssl))
 		log_warnx("server %s refused: its fingerprint %s is not server_fingerprint %s",
 		    c->c_endpoint, tls_seen_fp(ssl), c->c_conf->c_server_fp);
@@ -775,13 +792,51 @@ static const struct sess_cb cli_sess_cb = {
 	.closed = cli_on_closed,
 };
 
+/* The race is over: a TCP connection to addr (the TLS session and later
+ * the DTLS channel use that address), or none. */
+static void on_cli_connected(void *arg, int fd, const struct sockaddr_storage *addr, int err)
+{
+	struct cli *c = arg;
+	const struct conf *cf = c->c_conf;
+	socklen_t sl = sizeof(c->c_local);
+	int one = 1;
+	SSL *ssl;
+
+	c->c_race = NULL;
+	if (fd < 0) {
+		log_warnx("cannot connect to %s: %s", c->c_endpoint, strerror(-err));
+		cli_schedule(c, true);
+		return;
+	}
+	c->c_peer = *addr;
+	conf_sockaddr_str(&c->c_peer, c->c_peer_str, sizeof(c->c_peer_str));
+	memset(&c->c_local, 0, sizeof(c->c_local));
+	getsockname(fd, (struct sockaddr *)&c->c_local, &sl);
+	log_debug("TCP connection to %s at %s", c->c_endpoint, c->c_peer_str);
+	if ((ssl = tls_ssl_new(c->c_tls, fd)) == NULL) {
+		log_warnx("connect %s: no TLS session", c->c_endpoint);
+		close(fd);
+		cli_schedule(c, true);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->c_state = CLI_HANDSHAKE;
+	c->c_deadline = uv_now(c->c_loop) + CLI_CONNECT_MS;
+	if (sess_init(&c->c_sess, c->c_loop, &c->c_batch, fd, ssl, true,
+	    cf->c_transport != CONF_TRANSPORT_DTLS, &cli_sess_cb, c) < 0) {
+		cli_schedule(c, true);
+		return;
+	}
+	c->c_sess_open = true;
+}
+
+/* Every address of the name, raced as RFC 8305 says (client/path.c): a
+ * dead IPv6 address costs 250 ms, not a TCP timeout. */
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	struct cli *c = req->data;
-	const struct conf *cf = c->c_conf;
-	int fd, one = 1;
-	socklen_t len;
-	SSL *ssl;
+	struct sockaddr_storage addrs[PATH_MAX_ADDRS];
+	int n, err;
 
 	if (c->c_state != CLI_RESOLVE) {
 		uv_freeaddrinfo(res);
@@ -792,31 +847,37 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		cli_schedule(c, true);
 		return;
 	}
-	memset(&c->c_peer, 0, sizeof(c->c_peer));
-	memcpy(&c->c_peer, res->ai_addr, res->ai_addrlen);
-	len = res->ai_addrlen;
+	n = path_order(res, addrs, PATH_MAX_ADDRS);
 	uv_freeaddrinfo(res);
-	conf_sockaddr_str(&c->c_peer, c->c_peer_str, sizeof(c->c_peer_str));
-	cli_block6_allow(c);
-	fd = socket(c->c_peer.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, (struct sockaddr *)&c->c_peer, len) < 0 &&
-	    errno != EINPROGRESS) || (ssl = tls_ssl_new(c->c_tls, fd)) == NULL) {
-		log_warn("connect %s", c->c_endpoint);
-		if (fd >= 0)
-			close(fd);
-		cli_schedule(c, true);
-		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->c_state = CLI_HANDSHAKE;
-	c->c_deadline = uv_now(c->c_loop) + CLI_CONNECT_MS;
+	cli_block6_allow(c, addrs, n);	/* the race tries them all */
 	c->c_hs_ns = uv_hrtime();
-	if (sess_init(&c->c_sess, c->c_loop, &c->c_batch, fd, ssl, true,
-	    cf->c_transport != CONF_TRANSPORT_DTLS, &cli_sess_cb, c) < 0) {
+	if ((err = path_race_start(&c->c_race, c->c_loop, addrs, n, CLI_CONNECT_MS,
+	    on_cli_connected, c)) < 0) {
+		log_warnx("connect %s: %s", c->c_endpoint, strerror(-err));
 		cli_schedule(c, true);
-		return;
 	}
-	c->c_sess_open = true;
+}
+
+/* Addresses or routes changed: if the address the session uses is gone,
+ * or nothing routes to the server any more (the underlay moved, IPv4 to
+ * IPv6 or back), start over now, on whatever the host has, rather than
+ * after dead_peer_timeout. The TUN device and its routes stay. */
+static void on_cli_path(uv_poll_t *h, int status, int events)
+{
+	struct cli *c = h->data;
+	char a[80];
+	int err;
+
+	(void)events;
+	if (status < 0 || path_watch_drain(c->c_pw_fd) == 0 || !c->c_sess_open ||
+	    sess_closing(&c->c_sess) || c->c_state != CLI_UP ||
+	    (err = path_check(&c->c_local, &c->c_peer)) == 0)
+		return;
+	log_info("underlay: %s to %s: %s; reconnecting now",
+	    conf_sockaddr_str(&c->c_local, a, sizeof(a)), c->c_peer_str, strerror(-err));
+	snprintf(c->c_why, sizeof(c->c_why), "underlay moved");
+	c->c_moved = true;
+	sess_close(&c->c_sess);
 }
 
 static void cli_connect(struct cli *c)
@@ -1069,6 +1130,8 @@ static void cli_stop(struct cli *c, const char *why)
 	notify_stopping();
 	if (c->c_state == CLI_RESOLVE)
 		uv_cancel((uv_req_t *)&c->c_gai);
+	path_race_cancel(c->c_race);
+	c->c_race = NULL;
 	c->c_state = CLI_STOPPED;
 	if (c->c_sess_open && sess_up(&c->c_sess) && !sess_closing(&c->c_sess))
 		sess_say_and_close(&c->c_sess, FRAME_BYE, "client stopping");
@@ -1078,6 +1141,7 @@ static void cli_stop(struct cli *c, const char *why)
 	uv_close((uv_handle_t *)&c->c_retry, NULL);
 	uv_close((uv_handle_t *)&c->c_flush, NULL);
 	uv_close((uv_handle_t *)&c->c_rtw_poll, NULL);
+	uv_close((uv_handle_t *)&c->c_pw_poll, NULL);
 	if (c->c_tun_fd >= 0)
 		uv_close((uv_handle_t *)&c->c_tun_poll, NULL);
 	for (i = 0; i < 3; i++)
@@ -1126,6 +1190,12 @@ static int cli_start(struct cli *c)
 	c->c_rtw_fd = err;
 	if ((err = rt_block6_sweep(c->c_nl)) > 0)	/* a client that is gone left them */
 		log_info("ipv6 block: removed %d routes left by a client that is gone", err);
+	if ((err = path_watch_open()) < 0) {
+		errno = -err;
+		log_warn("netlink");
+		return err;
+	}
+	c->c_pw_fd = err;
 	evt_open(c->c_loop);
 	if ((err = ctl_open(&c->c_ctl, c->c_loop, cf->c_control_socket, cf->c_control_gid,
 	    cli_ctl_handle, c)) < 0) {
@@ -1165,6 +1235,9 @@ static int cli_start(struct cli *c)
 	uv_poll_init(c->c_loop, &c->c_rtw_poll, c->c_rtw_fd);
 	c->c_rtw_poll.data = c;
 	uv_poll_start(&c->c_rtw_poll, UV_READABLE, on_cli_routes);
+	uv_poll_init(c->c_loop, &c->c_pw_poll, c->c_pw_fd);
+	c->c_pw_poll.data = c;
+	uv_poll_start(&c->c_pw_poll, UV_READABLE, on_cli_path);
 	for (i = 0; i < 3; i++) {
 		static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 
@@ -1187,6 +1260,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 	c->c_tun_fd = -1;
 	c->c_udp_fd = -1;
 	c->c_rtw_fd = -1;
+	c->c_pw_fd = -1;
 	c->c_backoff = 1000;
 	c->c_started = time(NULL);
 	if (cli_start(c) == 0) {
@@ -1213,6 +1287,8 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 	nl_close(c->c_nl);
 	if (c->c_rtw_fd >= 0)
 		close(c->c_rtw_fd);
+	if (c->c_pw_fd >= 0)
+		close(c->c_pw_fd);
 	tls_ctx_free(c->c_tls);
 	dtls_ctx_free(c->c_dtls);
 	udp_rx_free(c->c_udp_rx);

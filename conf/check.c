@@ -194,9 +194,9 @@ static bool is_wildcard(const struct sockaddr_storage *ss)
 	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
-/* A listen address that is not local now cannot be bound: vpnd would not
- * start. It may be a failover address that comes here later, so only a
- * warning (binding it before it arrives, IP_FREEBIND, is not done). */
+/* A listen address that is not local now: vpnd binds it anyway
+ * (IP_FREEBIND, tunnel/sock.c), for a failover address that comes here
+ * later; a typo would go unnoticed as well, so it is said. */
 static void check_listen(const struct conf *c, const struct check_probe *pr,
     struct check_report *r)
 {
@@ -207,8 +207,8 @@ static void check_listen(const struct conf *c, const struct check_probe *pr,
 		    pr->cp_local(pr->cp_arg, &c->c_listen[i]) != -EADDRNOTAVAIL)
 			continue;
 		add(r, CHECK_WARNING, c, "listen", "%s is not an address of "
-		    "this host; vpnd cannot bind it until it is (a failover "
-		    "address: start vpnd once it is)",
+		    "this host; vpnd listens on it anyway and serves it once "
+		    "it is (a failover address)",
 		    conf_sockaddr_str(&c->c_listen[i], buf, sizeof(buf)));
 	}
 }

@@ -24,6 +24,7 @@
 #include "daemon/ctl.h"
 #include "daemon/http.h"
 #include "daemon/metrics.h"
+#include "tunnel/sock.h"
 
 struct http {
 	struct MHD_Daemon *h_mhd;
@@ -178,18 +179,12 @@ static enum MHD_Result on_http_request(void *arg, struct MHD_Connection *conn,
 static int http_listen(const struct sockaddr_storage *ss, uint16_t *port)
 {
 	struct sockaddr_storage got;
-	socklen_t sl = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6);
-	int fd, one = 1, err;
+	socklen_t sl = sizeof(got);
+	int fd, err;
 
-	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss->ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, HTTP_MAX_CONNS) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&got, &sl) < 0) {
+	if ((fd = sock_listen(ss, HTTP_MAX_CONNS, sock_v6only(ss))) < 0)
+		return fd;
+	if (getsockname(fd, (struct sockaddr *)&got, &sl) < 0) {
 		err = -errno;
 		close(fd);
 		return err;

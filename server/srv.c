@@ -34,6 +34,7 @@
 #include "server/scrape.h"
 #include "server/srv.h"
 #include "tunnel/nl.h"
+#include "tunnel/sock.h"
 #include "tunnel/tun.h"
 #include "tunnel/udp.h"
 
@@ -140,6 +141,7 @@ static void srv_accept(struct srv *s, int lfd)
 			return;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		sock_unmap(&ss);	/* an IPv4 peer of "[::]" is IPv4 from here on */
 		peer_accept(&s->s_peers, fd, &ss);
 	}
 }
@@ -227,27 +229,6 @@ static void on_signal(uv_signal_t *h, int signum)
 		srv_stop(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
-static int listen_one(const struct sockaddr_storage *ss)
-{
-	socklen_t sl = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6);
-	int fd, one = 1;
-
-	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss->ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, LIMIT_BACKLOG) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 /* UDP on the same address and port, for DTLS. */
 static int srv_listen_udp(struct srv *s, const struct sockaddr_storage *ss)
 {
@@ -281,7 +262,8 @@ static int srv_listen(struct srv *s)
 		return err;
 	s->s_peers.ps_dtls = s->s_dtls;
 	for (i = 0; i < c->c_nlisten; i++) {
-		if ((fd = listen_one(&c->c_listen[i])) < 0) {
+		if ((fd = sock_listen(&c->c_listen[i], LIMIT_BACKLOG,
+		    sock_v6only(&c->c_listen[i]))) < 0) {
 			errno = -fd;
 			log_warn("listen %s", conf_sockaddr_str(&c->c_listen[i], a, sizeof(a)));
 			return fd;

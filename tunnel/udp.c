@@ -1,5 +1,7 @@
 /* udp.c - sendmmsg/recvmmsg batches. Buffers are allocated once per socket;
- * nothing is allocated per datagram. */
+ * nothing is allocated per datagram. A wildcard socket reports each
+ * datagram's local address (pktinfo), kept in the peer's struct udp_path
+ * and handed back as the source of the replies. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -8,7 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tunnel/sock.h"
 #include "tunnel/udp.h"
+
+_Static_assert(sizeof(struct udp_path) <= sizeof(struct sockaddr_storage),
+    "a path fits a sockaddr_storage");
+
+/* Room for the control messages of one datagram: a source (the larger of
+ * the two pktinfos) and a GSO segment size, or GRO's on receive. */
+#define PKTINFO_SPACE (CMSG_SPACE(sizeof(struct in6_pktinfo)) > \
+	CMSG_SPACE(sizeof(struct in_pktinfo)) ? CMSG_SPACE(sizeof(struct in6_pktinfo)) : \
+	CMSG_SPACE(sizeof(struct in_pktinfo)))
 
 #define UDP_SOCKBUF (4 * 1024 * 1024)
 
@@ -22,9 +34,13 @@ struct udp_tx {
 	struct mmsghdr          t_msg[UDP_TX_BATCH];
 	struct mmsghdr          t_gmsg[UDP_TX_BATCH];	/* runs, for GSO */
 	union {
-		char            buf[CMSG_SPACE(sizeof(uint16_t))];
+		char            buf[PKTINFO_SPACE];
 		struct cmsghdr  align;
-	}                       t_cmsg[UDP_TX_BATCH];
+	}                       t_cmsg[UDP_TX_BATCH];	/* a message's source */
+	union {
+		char            buf[PKTINFO_SPACE + CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr  align;
+	}                       t_gcmsg[UDP_TX_BATCH];	/* a run's source, size */
 	struct iovec            t_iov[UDP_TX_BATCH];
 	struct sockaddr_storage t_addr[UDP_TX_BATCH];
 	uint8_t                 t_buf[UDP_TX_BATCH][UDP_DGRAM_MAX];
@@ -44,7 +60,8 @@ struct udp_rx {
 	struct iovec            r_iov[UDP_RX_BATCH];
 	struct sockaddr_storage r_addr[UDP_RX_BATCH];
 	union {
-		char            buf[CMSG_SPACE(sizeof(int))];
+		char            buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
+		                    CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr  align;
 	}                       r_cmsg[UDP_RX_BATCH];
 	struct udp_seg          r_seg[RX_SEGS];
@@ -52,8 +69,17 @@ struct udp_rx {
 };
 static socklen_t addr_len(const struct sockaddr_storage *a)
 {
-	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in);
+	return sock_len(a);
+}
+
+const struct udp_local *udp_local_of(const struct sockaddr_storage *ss)
+{
+	return &((const struct udp_path *)ss)->up_local;
+}
+
+static struct udp_local *local_of(struct sockaddr_storage *ss)
+{
+	return &((struct udp_path *)ss)->up_local;
 }
 
 int udp_tx_new(struct udp_tx **out, int fd)
@@ -110,7 +136,9 @@ static int send_all(struct udp_tx *tx, struct mmsghdr *msgs, unsigned n,
 static bool same_dst(const struct udp_tx *tx, unsigned a, unsigned b)
 {
 	return tx->t_msg[a].msg_hdr.msg_namelen == tx->t_msg[b].msg_hdr.msg_namelen &&
-	    memcmp(&tx->t_addr[a], &tx->t_addr[b], tx->t_msg[a].msg_hdr.msg_namelen) == 0;
+	    memcmp(&tx->t_addr[a], &tx->t_addr[b], tx->t_msg[a].msg_hdr.msg_namelen) == 0 &&
+	    memcmp(udp_local_of(&tx->t_addr[a]), udp_local_of(&tx->t_addr[b]),
+	    sizeof(struct udp_local)) == 0;
 }
 
 /* Runs of datagrams to one address, all of one size but the last, go out
@@ -135,11 +163,14 @@ static unsigned gso_group(struct udp_tx *tx, unsigned *count)
 		tx->t_gmsg[g] = tx->t_msg[i];
 		tx->t_gmsg[g].msg_hdr.msg_iovlen = j - i;
 		if (j - i > 1) {
-			struct cmsghdr *cm = (struct cmsghdr *)tx->t_cmsg[g].buf;
+			size_t src = tx->t_msg[i].msg_hdr.msg_controllen;
+			struct cmsghdr *cm = (struct cmsghdr *)(tx->t_gcmsg[g].buf + src);
 			uint16_t gso = (uint16_t)seg;
 
-			tx->t_gmsg[g].msg_hdr.msg_control = tx->t_cmsg[g].buf;
-			tx->t_gmsg[g].msg_hdr.msg_controllen = sizeof(tx->t_cmsg[g].buf);
+			if (src > 0)		/* the run's source first */
+				memcpy(tx->t_gcmsg[g].buf, tx->t_cmsg[i].buf, src);
+			tx->t_gmsg[g].msg_hdr.msg_control = tx->t_gcmsg[g].buf;
+			tx->t_gmsg[g].msg_hdr.msg_controllen = src + CMSG_SPACE(sizeof(gso));
 			cm->cmsg_level = SOL_UDP;
 			cm->cmsg_type = UDP_SEGMENT;
 			cm->cmsg_len = CMSG_LEN(sizeof(gso));
@@ -169,6 +200,38 @@ void udp_tx_flush(struct udp_tx *tx)
 	tx->t_n = 0;
 }
 
+/* The source of message i, from its path's local address: IP_PKTINFO's
+ * ipi_spec_dst for an IPv4 peer (also through a dual-stack socket), or
+ * IPV6_PKTINFO. The interface is left to the routing table (0). */
+static void tx_source(struct udp_tx *tx, unsigned i)
+{
+	const struct udp_local *l = udp_local_of(&tx->t_addr[i]);
+	struct msghdr *mh = &tx->t_msg[i].msg_hdr;
+	struct cmsghdr *cm = (struct cmsghdr *)tx->t_cmsg[i].buf;
+
+	if (l->ul_family != tx->t_addr[i].ss_family)
+		return;
+	memset(tx->t_cmsg[i].buf, 0, sizeof(tx->t_cmsg[i].buf));
+	if (l->ul_family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = l->ul_addr.v4 };
+
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { .ipi6_addr = l->ul_addr.v6 };
+
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+	mh->msg_control = tx->t_cmsg[i].buf;
+}
+
 void udp_tx_add(struct udp_tx *tx, const struct sockaddr_storage *dst,
     const void *buf, size_t len)
 {
@@ -190,6 +253,7 @@ void udp_tx_add(struct udp_tx *tx, const struct sockaddr_storage *dst,
 	tx->t_msg[i].msg_hdr.msg_iovlen = 1;
 	tx->t_msg[i].msg_hdr.msg_name = &tx->t_addr[i];
 	tx->t_msg[i].msg_hdr.msg_namelen = addr_len(dst);
+	tx_source(tx, i);
 }
 
 uint64_t udp_tx_drops(const struct udp_tx *tx)
@@ -235,6 +299,47 @@ static size_t gro_size(struct udp_rx *rx, int i)
 	return g;
 }
 
+/* The local address message i was sent to, behind its peer's address;
+ * an IPv4 peer of a dual-stack socket unmapped to AF_INET first. */
+static void rx_path(struct udp_rx *rx, int i)
+{
+	struct msghdr *mh = &rx->r_msg[i].msg_hdr;
+	struct sockaddr_storage *ss = &rx->r_addr[i];
+	struct udp_local l = { 0 };
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			l.ul_family = AF_INET;
+			l.ul_addr.v4 = pi.ipi_spec_dst;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			if (IN6_IS_ADDR_V4MAPPED(&pi.ipi6_addr)) {
+				l.ul_family = AF_INET;
+				memcpy(&l.ul_addr.v4, &pi.ipi6_addr.s6_addr[12], 4);
+			} else {
+				l.ul_family = AF_INET6;
+				l.ul_addr.v6 = pi.ipi6_addr;
+			}
+		}
+	}
+	sock_unmap(ss);			/* zeroes the rest of ss too */
+	if (ss->ss_family == AF_INET6)	/* the kernel wrote only its part */
+		memset((char *)ss + sizeof(struct sockaddr_in6), 0,
+		    sizeof(*ss) - sizeof(struct sockaddr_in6));
+	else if (ss->ss_family == AF_INET)
+		memset((char *)ss + sizeof(struct sockaddr_in), 0,
+		    sizeof(*ss) - sizeof(struct sockaddr_in));
+	*local_of(ss) = l;
+}
+
 int udp_rx_recv(struct udp_rx *rx, int fd)
 {
 	size_t len, g, off;
@@ -249,6 +354,7 @@ int udp_rx_recv(struct udp_rx *rx, int fd)
 	while (n < 0 && errno == EINTR);
 	/* Split GRO super-datagrams back into the datagrams they were. */
 	for (i = 0; i < n; i++) {
+		rx_path(rx, i);
 		len = rx->r_msg[i].msg_len;
 		g = gro_size(rx, i);
 		if (g == 0 || g > len)
@@ -302,10 +408,17 @@ int udp_bind(const struct sockaddr_storage *addr)
 
 	if ((fd = udp_socket(addr->ss_family)) < 0)
 		return fd;
-	if (addr->ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)addr, addr_len(addr)) < 0) {
-		err = -errno;
+	/* A wildcard socket answers from whichever address the peer chose:
+	 * without it the kernel picks the route's source, which the peer's
+	 * connected socket drops when it sent to a secondary address. On a
+	 * dual-stack socket IPV6_RECVPKTINFO covers the IPv4 peers too
+	 * (mapped); IP_PKTINFO is asked as well, which kernels give there. */
+	if (sock_is_any(addr)) {
+		if (addr->ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	}
+	if ((err = sock_bind(fd, addr, sock_v6only(addr))) < 0) {
 		close(fd);
 		return err;
 	}

@@ -5,6 +5,7 @@
 #ifndef VPND_UDP_H
 #define VPND_UDP_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -15,6 +16,32 @@
 
 struct udp_tx;
 struct udp_rx;
+
+/* The path of a datagram: the peer's address and, behind it in the same
+ * sockaddr_storage, the local address the peer sent to (learnt with
+ * IP_PKTINFO / IPV6_PKTINFO on a wildcard socket). udp_rx_dgram's `from`
+ * is one; whoever keeps a whole copy of it as the peer's address (the DTLS
+ * channel does) keeps the path too, and udp_tx_add answers from that local
+ * address, so a server with several addresses replies from the one the
+ * client knows. ul_family 0 (a zeroed sockaddr_storage): the kernel
+ * chooses the source. An IPv4 peer on a dual-stack socket comes out as
+ * plain AF_INET. */
+struct udp_local {
+	sa_family_t ul_family;
+	union {
+		struct in_addr  v4;
+		struct in6_addr v6;
+	} ul_addr;
+};
+struct udp_path {
+	union {
+		struct sockaddr_in  v4;
+		struct sockaddr_in6 v6;
+	} up_peer;
+	struct udp_local up_local;
+};
+/* The local half of a path (inside ss). */
+const struct udp_local *udp_local_of(const struct sockaddr_storage *ss);
 
 int  udp_tx_new(struct udp_tx **out, int fd);		/* 0 or -ENOMEM */
 void udp_tx_free(struct udp_tx *tx);
@@ -35,7 +62,10 @@ const uint8_t *udp_rx_dgram(const struct udp_rx *rx, int i, size_t *len,
                             const struct sockaddr_storage **from);
 
 /* A UDP socket bound to addr (non-blocking, close-on-exec, IP fragmentation
- * allowed so large records still pass a smaller path). fd or -errno. */
+ * allowed so large records still pass a smaller path), by sock_bind's
+ * rules (tunnel/sock.h: "[::]" dual-stack, IP_FREEBIND); on a wildcard
+ * address it learns each datagram's local address (struct udp_path). fd
+ * or -errno. */
 int  udp_bind(const struct sockaddr_storage *addr);
 /* A UDP socket connected to addr (the client's). fd or -errno. */
 int  udp_connect(const struct sockaddr_storage *addr);

@@ -115,6 +115,25 @@ client_ns() {
 	in_ns "$NS_S" ip link set "s$n" up
 }
 
+# underlay6 N: IPv6 on client N's link too: 2001:db8:N::2/64 <-> 2001:db8:N::1/64
+# (nodad: usable at once, no duplicate address detection wait).
+underlay6() {
+	local n=$1
+	in_ns "$TAG-c$n" ip -6 addr add "2001:db8:$n::2/64" dev c0 nodad
+	in_ns "$NS_S" ip -6 addr add "2001:db8:$n::1/64" dev "s$n" nodad
+}
+
+# start_client_hosts NAME N HOSTS: as start_client, with the file HOSTS as
+# the client's /etc/hosts, bind-mounted in a private mount namespace (the
+# real /etc is never written). unshare and sh exec, so $! is vpnd's PID.
+start_client_hosts() {
+	bg_ns "$TAG-c$2" unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec "$2" -c "$3"' \
+		sh "$3" "$VPND" "$T/$1.conf" >>"$T/$1.log" 2>&1
+	CLIENT_PID=$!
+	PIDS+=("$CLIENT_PID")
+	eval "PID_$1=$CLIENT_PID"
+}
+
 keygen() { "$VPNCTL" keygen "$1" --dir "$T" >/dev/null; "$VPNCTL" fingerprint "$T/$1.crt"; }
 
 # server_conf [extra lines]: writes $T/server.conf and an empty allow-list.

@@ -1,10 +1,13 @@
 /* test_udp.c - batched datagram I/O on loopback: what udp_tx sends in
  * GSO runs arrives as the same datagrams, in order and intact, through
- * udp_rx's GRO splitting; mixed sizes and destinations too. */
+ * udp_rx's GRO splitting; mixed sizes and destinations too. A wildcard
+ * socket (IPv4 or dual-stack "[::]") answers from the address the peer
+ * sent to, and names an IPv4 peer as plain IPv4. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "tunnel/sock.h"
 #include "tunnel/udp.h"
 
 struct ep {
@@ -153,12 +157,111 @@ static void test_udp_two_destinations_are_not_merged(void **state)
 	close(c.fd);
 }
 
+/* A server socket on the wildcard of family; a client connected to
+ * 127.0.0.2 (a second loopback address: the route to 127.0.0.1 has
+ * 127.0.0.1 as its source, so a reply from the kernel's choice would not
+ * reach the connected client). The first datagram's path is checked; the
+ * reply goes back on it, or on a copy with the local half zeroed. */
+static void pktinfo_round(int family, bool forget_local, bool want_reply)
+{
+	struct sockaddr_storage any = { .ss_family = (sa_family_t)family }, to = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&to;
+	const struct sockaddr_storage *from;
+	struct sockaddr_storage back;
+	struct pollfd pfd = { .events = POLLIN };
+	struct udp_tx *tx;
+	struct udp_rx *rx;
+	socklen_t sl = sizeof(any);
+	int srv, cli, n;
+	size_t len;
+	char buf[4 * 1000], big[1000] = { 0 };
+
+	assert_true((srv = udp_bind(&any)) >= 0);
+	assert_int_equal(getsockname(srv, (struct sockaddr *)&any, &sl), 0);
+	sin->sin_family = AF_INET;
+	sin->sin_port = family == AF_INET6 ? ((struct sockaddr_in6 *)&any)->sin6_port :
+	    ((struct sockaddr_in *)&any)->sin_port;
+	sin->sin_addr.s_addr = htonl(0x7f000002);
+	assert_true((cli = udp_connect(&to)) >= 0);
+	assert_int_equal(send(cli, "ping", 4, 0), 4);
+	pfd.fd = srv;
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	assert_int_equal(udp_rx_new(&rx), 0);
+	assert_int_equal(udp_rx_recv(rx, srv), 1);
+	udp_rx_dgram(rx, 0, &len, &from);
+	assert_int_equal(from->ss_family, AF_INET);	/* unmapped on "[::]" */
+	assert_int_equal(((const struct sockaddr_in *)from)->sin_addr.s_addr,
+	    htonl(INADDR_LOOPBACK));
+	assert_int_equal(udp_local_of(from)->ul_family, AF_INET);
+	assert_int_equal(udp_local_of(from)->ul_addr.v4.s_addr, htonl(0x7f000002));
+	back = *from;
+	if (forget_local)
+		memset((char *)&back + offsetof(struct udp_path, up_local), 0,
+		    sizeof(struct udp_local));
+	assert_int_equal(udp_tx_new(&tx, srv), 0);
+	for (n = 0; n < 4; n++)		/* a GSO run: the source rides along */
+		udp_tx_add(tx, &back, big, sizeof(big));
+	udp_tx_flush(tx);
+	assert_int_equal(udp_tx_drops(tx), 0);
+	pfd.fd = cli;
+	for (len = 0; len < (want_reply ? 4 * sizeof(big) : 1); len += (size_t)n) {
+		/* the client's UDP GRO may hand the run over as one */
+		assert_int_equal(poll(&pfd, 1, want_reply ? 2000 : 300), want_reply ? 1 : 0);
+		if (!want_reply)
+			break;
+		assert_true((n = (int)recv(cli, buf, sizeof(buf), 0)) > 0);
+		assert_int_equal(n % (int)sizeof(big), 0);
+	}
+	udp_tx_free(tx);
+	udp_rx_free(rx);
+	close(srv);
+	close(cli);
+}
+
+static void test_udp_wildcard_answers_from_the_address_sent_to(void **state)
+{
+	(void)state;
+	pktinfo_round(AF_INET, false, true);
+	pktinfo_round(AF_INET, true, false);	/* the control: kernel's source */
+}
+
+static void test_udp_dual_stack_unmaps_and_answers_from_it(void **state)
+{
+	(void)state;
+	pktinfo_round(AF_INET6, false, true);
+	pktinfo_round(AF_INET6, true, false);
+}
+
+static void test_sock_rules(void **state)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+	(void)state;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(4433);
+	assert_true(sock_is_any(&ss));
+	assert_false(sock_v6only(&ss));		/* "[::]": IPv4 too */
+	assert_int_equal(inet_pton(AF_INET6, "::1", &s6->sin6_addr), 1);
+	assert_true(sock_v6only(&ss));		/* beside "0.0.0.0" */
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:198.18.1.2", &s6->sin6_addr), 1);
+	sock_unmap(&ss);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(((struct sockaddr_in *)&ss)->sin_port, htons(4433));
+	assert_int_equal(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(0xc6120102));
+	sock_unmap(&ss);			/* IPv4 stays */
+	assert_int_equal(ss.ss_family, AF_INET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_udp_run_of_equal_sizes_arrives_intact),
 		cmocka_unit_test(test_udp_mixed_sizes_and_more_than_a_batch),
 		cmocka_unit_test(test_udp_two_destinations_are_not_merged),
+		cmocka_unit_test(test_udp_wildcard_answers_from_the_address_sent_to),
+		cmocka_unit_test(test_udp_dual_stack_unmaps_and_answers_from_it),
+		cmocka_unit_test(test_sock_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
