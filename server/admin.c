@@ -113,6 +113,14 @@ static void reload_work(struct admin_job *j)
 		j->j_rc = conf_err_set(&j->j_err, file, line, -rc,
 		    "nat.out_interface: nftables: %s", msg);
 		allow_free(&j->j_list);
+	} else if (cur->c_has_network6 && (rc = nat6_setup(&cur->c_network6,
+	    j->j_conf->c_nat_ipv6, j->j_conf->c_nat_out, j->j_ad->ad_tun_name,
+	    msg, sizeof(msg))) < 0) {
+		int line = conf_key_line(j->j_conf, "nat.ipv6", &file);
+
+		j->j_rc = conf_err_set(&j->j_err, file, line, -rc,
+		    "nat.ipv6: nftables: %s", msg);
+		allow_free(&j->j_list);
 	}
 }
 

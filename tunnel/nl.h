@@ -61,6 +61,17 @@ struct nl_route {
 int  nl_route_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route *r),
                    void *arg);
 
+/* IPv6 inside the tunnel: the same calls for IPv6 addresses and routes
+ * (an address is added without duplicate address detection). */
+int  nl_addr6_add(struct nl *nl, int ifindex, const struct in6_addr *addr, int plen);
+int  nl_addr6_del(struct nl *nl, int ifindex, const struct in6_addr *addr, int plen);
+int  nl_route6_add(struct nl *nl, const struct in6_addr *dst, int plen, int ifindex,
+                   const struct in6_addr *gw);
+int  nl_route6_del(struct nl *nl, const struct in6_addr *dst, int plen, int ifindex,
+                   const struct in6_addr *gw);
+int  nl_route6_get(struct nl *nl, const struct in6_addr *dst, int *ifindex,
+                   struct in6_addr *gw, bool *has_gw);
+
 /* Route changes: a non-blocking netlink socket subscribed to IPv4 route
  * notifications (RTMGRP_IPV4_ROUTE), for the caller's poll loop. Opening
  * needs no privilege. fd or -errno; the caller close()s it. */
