@@ -235,7 +235,7 @@ static int decode_tlv(uint8_t t, const uint8_t *v, uint8_t l,
 	case TLV_DEAD:      m->mc_dead_peer_timeout = get_u16(v); break;
 	case TLV_GSO:       m->mc_gso = true; break;
 	case TLV_ROUTE:
-		if (m->mc_nroutes >= CONF_MAX_ROUTES || v[4] > 32)
+		if (m->mc_nroutes + m->mc_nroutes6 >= CONF_MAX_ROUTES || v[4] > 32)
 			return -EPROTO;
 		memcpy(&m->mc_routes[m->mc_nroutes].addr.s_addr, v, 4);
 		m->mc_routes[m->mc_nroutes++].plen = v[4];
