@@ -1025,6 +1025,10 @@ static int check_push_size(struct parse *p, const config_setting_t *root)
 		n += 2 + strlen(c->c_dns_search[i]);
 	if (n <= PUSH_MAX)
 		return 0;
+	if (c->c_ndns_search == 0)	/* routes alone: IPv6 ones take 19 bytes each */
+		return fail(p, config_setting_get_member(root, "routes"), EINVAL,
+		    "routes: routes and dns take %zu bytes, more than the %d a "
+		    "client is sent", n, PUSH_MAX);
 	return fail(p, config_setting_get_member(root, "dns_search"), EINVAL,
 	    "dns_search: routes, dns and dns_search take %zu bytes, more than "
 	    "the %d a client is sent", n, PUSH_MAX);

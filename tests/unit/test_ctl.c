@@ -550,7 +550,8 @@ static void test_peers_json_one_row(void **state)
 	assert_true(json_is_array(j));
 	assert_int_equal(json_array_size(j), 1);
 	o = json_array_get(j, 0);
-	assert_int_equal(json_object_size(o), 14);
+	assert_int_equal(json_object_size(o), 15);
+	assert_true(json_is_null(json_object_get(o, "address6")));
 	assert_str_field(o, "name", "alice");
 	assert_str_field(o, "fingerprint", FP_A);		/* full, -l or not */
 	assert_str_field(o, "address", "10.8.0.10");
