@@ -172,7 +172,8 @@ int nat_teardown(void)
 
 /* ---- IPv6: table ip6 vpnd ---- */
 
-int nat6_format(char *buf, size_t len, const struct cidr6 *net6, bool masq,
+/* The transaction text for nat6_setup, as nat_format's. */
+static int nat6_format(char *buf, size_t len, const struct cidr6 *net6, bool masq,
                 const char *out_if, const char *tun_if)
 {
 	char addr[INET6_ADDRSTRLEN], rule[160] = "";

@@ -21,12 +21,11 @@
 int nat_setup(const struct cidr *net, const char *out_if, const char *tun_if,
               char *err, size_t errlen);
 /* The same for network6 in table ip6 vpnd: MSS clamping on tun_if, and
- * with masq (nat.ipv6) masquerade of net6 out of out_if. nat6_format
- * writes the transaction text (for tests); 0 or -EINVAL. */
+ * with masq (nat.ipv6) masquerade of net6 out of out_if (none if out_if
+ * is ""). -EINVAL for a bad prefix or name; else 0 or -errno with nft's
+ * message in err. */
 int nat6_setup(const struct cidr6 *net6, bool masq, const char *out_if,
                const char *tun_if, char *err, size_t errlen);
-int nat6_format(char *buf, size_t len, const struct cidr6 *net6, bool masq,
-                const char *out_if, const char *tun_if);
 /* Delete tables ip vpnd and ip6 vpnd if present; 0 also when there were
  * none. */
 int nat_teardown(void);
