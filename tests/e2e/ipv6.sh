@@ -61,6 +61,17 @@ grep -q "alice .*$(client_addr alice),fd00:8::2 " "$T/peers.txt" || fail "peers 
 [[ $(ctl_s status --json | jq -r .network6) == fd00:8::/64 ]] || fail "status --json network6"
 ctl_s status | grep -qx 'network6: fd00:8::/64' || fail "status: no network6 line"
 ctl_c alice status | grep -qx 'address6: fd00:8::2' || fail "client status: no address6 line"
+ctl_s status --json > "$T/s.json"
+ctl_c alice status --json > "$T/c.json"
+ctl_s allow list --json > "$T/a.json"
+python3 - "$E2E_DIR/../../docs/schema" "$T" <<'PY' || fail "vpnctl --json output does not match docs/schema"
+import json, sys, jsonschema
+for schema, doc in (("peers", "peers"), ("server-status", "s"), ("client-status", "c"),
+                    ("allow-list", "a")):
+    jsonschema.validate(json.load(open(f"{sys.argv[2]}/{doc}.json")),
+                        json.load(open(f"{sys.argv[1]}/{schema}.json")))
+PY
+[[ $(jq -r '.[] | select(.name == "bob") | .address6' "$T/a.json") == fd00:8::b ]] || fail "allow list --json: $(cat "$T/a.json")"
 sed 's/^/# /' "$T/peers.txt"
 ok "vpnctl peers (table, --json) and status show both addresses"
 
