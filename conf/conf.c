@@ -1040,6 +1040,10 @@ static int check_ipv6(struct parse *p, const config_setting_t *root)
 	const struct conf *c = p->p_c;
 	char a[INET6_ADDRSTRLEN];
 
+	if (c->c_has_network6 && c->c_tun_mtu < 1280)	/* RFC 8200's minimum link MTU */
+		return fail(p, config_setting_get_member(root, "tun"), EINVAL,
+		    "tun.mtu: %d is below 1280, the least IPv6 inside the tunnel "
+		    "(network6) needs", c->c_tun_mtu);
 	if (c->c_has_network6)
 		return 0;
 	if (c->c_nroutes6 > 0) {

@@ -109,11 +109,16 @@ after=$(dropped link_local)
 ctl_s metrics | grep -q 'vpnd_dropped_packets_total{reason="link_local"}' || fail "no link_local drop metric"
 ok "multicast to ff02::1 from a peer dropped and counted ($before -> $after)"
 
-say "routed IPv6 (nat.ipv6 off by reload): the internet host routes network6 back"
+say "reload: nat.ipv6 off (routed IPv6, the internet host routes network6 back), ::/0 -> a split IPv6 route"
 in_ns "$NS_I" ip -6 route add fd00:8::/64 via "$SRV6"
-sed -i 's|ipv6 = true;|ipv6 = false;|' "$T/server.conf"
+sed -i 's|ipv6 = true;|ipv6 = false;|; s|"::/0"|"2001:db8:1::/64"|' "$T/server.conf"
 ctl_s reload >/dev/null || fail "reload failed"
 in_ns "$NS_S" nft list table ip6 vpnd | grep -q masquerade && fail "masquerade still there after nat.ipv6 = false"
+split6() { in_ns "$TAG-c1" ip -6 route show 2001:db8:1::/64 dev vpn0 proto 118 | grep -q . &&
+	! in_ns "$TAG-c1" ip -6 route show ::/1 dev vpn0 | grep -q .; }
+wait_until 10 split6 || fail "alice's IPv6 routes after the reload: $(in_ns "$TAG-c1" ip -6 route show dev vpn0)"
+grep -q 'updated the configuration: .*+2001:db8:1::/64' "$T/alice.log" || fail "alice did not log the IPv6 route update"
+ok "IPv6 routes updated in place by a reload: ::/1 and 8000::/1 gone, 2001:db8:1::/64 through the tunnel"
 who=$(in_ns "$TAG-c1" python3 "$E2E_DIR/xfer.py" who "$INET6" 8080)
 [[ $who == "$A6" ]] || fail "internet host sees alice as '$who', want $A6 (routed, not masqueraded)"
 ok "routed IPv6: the internet host sees alice's own $who"

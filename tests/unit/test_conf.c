@@ -785,6 +785,9 @@ static void test_network6_errors(void **state)
 	    -EINVAL, 6, "nat.ipv6: needs network6");
 	expect_err(state, MIN_SERVER "network6 = \"fd00:8::/64\";\n"
 	    "nat = { out_interface = \"eth0\"; ipv6 = 1; };\n", -EINVAL, 7, "nat.ipv6");
+	expect_err(state, MIN_SERVER "network6 = \"fd00:8::/64\";\n"
+	    "tun = { name = \"vpn0\"; mtu = 1200; };\n", -EINVAL, 7,
+	    "tun.mtu: 1200 is below 1280, the least IPv6 inside the tunnel");
 	expect_err(state, MIN_CLIENT "network6 = \"fd00:8::/64\";\n", -EINVAL, 6,
 	    "network6: not allowed in client mode");
 }
