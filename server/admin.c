@@ -433,7 +433,12 @@ static void admin_allow_list(struct admin *ad, struct ctl_req *rq)
 		    inet_ntop(AF_INET6, &e->ae_addr6, a6, sizeof(a6)) : NULL;
 
 		if (!rq->rq_json) {
-			const char *row[] = { e->ae_name, e->ae_fp, addr ? addr : "-" };
+			char both[INET_ADDRSTRLEN + 1 + INET6_ADDRSTRLEN];
+			const char *row[] = { e->ae_name, e->ae_fp, both };
+
+			/* both in one cell, as vpnctl peers shows them */
+			snprintf(both, sizeof(both), "%s%s%s", addr ? addr : "-",
+			    addr6 ? "," : "", addr6 ? addr6 : "");
 
 			ctl_table_row(&t, row);
 		} else if (arr != NULL && json_array_append_new(arr, json_pack("{s:o,s:o,s:o,s:o}",

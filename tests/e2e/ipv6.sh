@@ -24,7 +24,9 @@ in_ns "$NS_I" ip addr add "$INET6/64" dev i0 nodad
 client_ns 1
 client_ns 2
 mkdir -p "$T/state"
-server_conf 'network6 = "fd00:8::/64";' 'state_dir = "state";'
+printf '#!/bin/sh\necho "$VPND_PEER_NAME $VPND_PEER_ADDRESS $VPND_PEER_ADDRESS6" >> "%s/hook.out"\n' "$T" > "$T/up.sh"
+chmod 755 "$T/up.sh"
+server_conf 'network6 = "fd00:8::/64";' 'state_dir = "state";' "on_connect = \"$T/up.sh\";"
 sed -i 's|^routes = .*|routes = [ "0.0.0.0/0", "::/0" ];|; s|^nat = .*|nat = { out_interface = "s0"; ipv6 = true; };|' "$T/server.conf"
 client_conf alice 1
 client_conf bob 2
@@ -73,7 +75,8 @@ for schema, doc in (("peers", "peers"), ("server-status", "s"), ("client-status"
 PY
 [[ $(jq -r '.[] | select(.name == "bob") | .address6' "$T/a.json") == fd00:8::b ]] || fail "allow list --json: $(cat "$T/a.json")"
 sed 's/^/# /' "$T/peers.txt"
-ok "vpnctl peers (table, --json) and status show both addresses"
+grep -qx "alice $(client_addr alice) fd00:8::2" "$T/hook.out" || fail "on_connect saw: $(cat "$T/hook.out")"
+ok "vpnctl peers (table, --json) and status show both addresses; so does on_connect (VPND_PEER_ADDRESS6)"
 
 say "IPv6 through the tunnel, NAT66 to the internet host"
 in_ns "$TAG-c1" ping -6 -c 1 -W 2 fd00:8::1 >/dev/null || fail "alice cannot ping fd00:8::1"
