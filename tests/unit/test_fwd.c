@@ -131,6 +131,7 @@ static int setup_as(void **state, bool vnet)
 static int setup(void **state) { with6 = false; return setup_as(state, false); }
 static int setup6(void **state) { with6 = true; return setup_as(state, false); }
 static int setup_vnet(void **state) { with6 = false; return setup_as(state, true); }
+static int setup_vnet6(void **state) { with6 = true; return setup_as(state, true); }
 
 static void closed_cb(void *arg)
 {
@@ -476,6 +477,34 @@ static void test_peer6_filtered(void **state)
 	assert_int_equal(queued(&t->b), 1);
 }
 
+/* An IPv6 TSO super-packet from TUN goes to the peer holding its
+ * destination, cut for a peer that takes no GSO frames; to an address
+ * nobody holds it is one drop, not three. */
+static void test_vnet6_tun_to_peer(void **state)
+{
+	struct t *t = *state;
+	struct virtio_net_hdr h;
+	struct fwd_stats s;
+	struct in6_addr a, nobody;
+	size_t n;
+
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::10", &a), 1);
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::77", &nobody), 1);
+	n = fx_tcpudp_pkt(big + VNET_HDR_LEN, 6, IPPROTO_TCP, 3500, 0, 0x18, &h, 1360);
+	memcpy(big + VNET_HDR_LEN + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+	memcpy(big + VNET_HDR_LEN + 24, &a, 16);
+	memcpy(big, &h, VNET_HDR_LEN);
+	assert_int_equal(write(t->tun[1], big, VNET_HDR_LEN + n), (ssize_t)(VNET_HDR_LEN + n));
+	memcpy(big + VNET_HDR_LEN + 24, &nobody, 16);
+	assert_int_equal(write(t->tun[1], big, VNET_HDR_LEN + n), (ssize_t)(VNET_HDR_LEN + n));
+	fwd_tun_readable(t->fwd);
+	assert_int_equal(queued(&t->a), 3);
+	assert_int_equal(t->a.se.se_n.sc_tx_bytes, 3500 + 3 * 60);
+	assert_int_equal(queued(&t->b), 0);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_noroute, 1);
+}
+
 /* Without network6 no IPv6 source is a peer's own. */
 static void test_peer6_without_network6(void **state)
 {
@@ -503,6 +532,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tun_to_peer6, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_peer6_filtered, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_peer6_without_network6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vnet6_tun_to_peer, setup_vnet6, teardown),
 		cmocka_unit_test_setup_teardown(test_datagram_for_no_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_dtls_ids_differ, setup, teardown),
 	};
