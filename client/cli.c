@@ -1002,6 +1002,7 @@ static void cli_peers(struct cli *c, struct ctl_req *rq)
 		struct ctl_peer row = {
 			.cp_name = cur_server(c)->host, .cp_fp = c->c_conf->c_server_fp,
 			.cp_addr = c->c_cfg.mc_gateway, .cp_endpoint = c->c_peer_str,
+			.cp_has_addr6 = c->c_cfg.mc_has6, .cp_addr6 = c->c_cfg.mc_gateway6,
 			.cp_transport = cli_on_dtls_now(c) ? "dtls" : "tls",
 			.cp_rx_bytes = t.sc_rx_bytes, .cp_tx_bytes = t.sc_tx_bytes,
 			.cp_rx_pkts = t.sc_rx_pkts, .cp_tx_pkts = t.sc_tx_pkts,

@@ -63,6 +63,8 @@ grep -q "alice .*$(client_addr alice),fd00:8::2 " "$T/peers.txt" || fail "peers 
 [[ $(ctl_s status --json | jq -r .network6) == fd00:8::/64 ]] || fail "status --json network6"
 ctl_s status | grep -qx 'network6: fd00:8::/64' || fail "status: no network6 line"
 ctl_c alice status | grep -qx 'address6: fd00:8::2' || fail "client status: no address6 line"
+[[ $(ctl_c alice peers --json | jq -r '.[0].addresses | join(" ")') == "10.8.0.1 fd00:8::1" ]] ||
+	fail "client peers --json: $(ctl_c alice peers --json)"
 ctl_s status --json > "$T/s.json"
 ctl_c alice status --json > "$T/c.json"
 ctl_s allow list --json > "$T/a.json"

@@ -475,6 +475,21 @@ static void test_peer6_filtered(void **state)
 	n = pkt6(p, "fd00:8::10", "fd00:8::11");
 	from_peer(&t->a, p, n);
 	assert_int_equal(queued(&t->b), 1);
+	/* bad input: truncated header, payload length past the end or 0, an
+	 * extension header chain that runs past the packet */
+	n = pkt6(p, "fd00:8::10", "2001:db8::2");
+	from_peer(&t->a, p, 39);
+	p[5] = 9;
+	from_peer(&t->a, p, n);
+	p[5] = 0;
+	from_peer(&t->a, p, n);
+	p[5] = 8;
+	p[6] = 0;		/* hop-by-hop options of (p[41] + 1) * 8 = 16 bytes: past 48 */
+	p[41] = 1;
+	from_peer(&t->a, p, n);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_malformed, 4);
+	assert_int_equal(tun_read(t, got, sizeof(got)), -1);
 }
 
 /* An IPv6 TSO super-packet from TUN goes to the peer holding its
