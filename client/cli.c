@@ -180,19 +180,18 @@ static int cli_tun_open(struct cli *c)
 static int cli_tun_setup6(struct cli *c, const struct msg_config *m)
 {
 	const struct msg_config *old = &c->c_cfg;
+	int mtu = c->c_conf->c_tun_mtu ? c->c_conf->c_tun_mtu : m->mc_mtu;
+	bool v6 = m->mc_has6 && mtu >= 1280;
 	struct cidr6 net;
 	int err;
 
-	if (c->c_cfg_applied && old->mc_has6 && (!m->mc_has6 ||
+	if (m->mc_has6 && !v6)	/* the kernel keeps no IPv6 on a device below 1280 */
+		log_warnx("tun %s: mtu %d is below 1280: the server's IPv6 is not applied",
+		    c->c_tun_name, mtu);
+	if (c->c_cfg_applied && old->mc_has6 && (!v6 ||
 	    memcmp(&old->mc_addr6, &m->mc_addr6, 16) != 0 || old->mc_plen6 != m->mc_plen6))
 		nl_addr6_del(c->c_nl, c->c_tun_ifindex, &old->mc_addr6, old->mc_plen6);
-	if (m->mc_has6 && (c->c_conf->c_tun_mtu ? c->c_conf->c_tun_mtu : m->mc_mtu) < 1280) {
-		/* the kernel keeps no IPv6 on a device below IPv6's minimum MTU */
-		log_warnx("tun %s: mtu below 1280: the server's IPv6 (%s) is not applied",
-		    c->c_tun_name, "network6");
-		m = &(const struct msg_config){ .mc_has6 = false };
-	}
-	if (!m->mc_has6) {
+	if (!v6) {
 		rt6_remove(c->c_nl, &c->c_rt6);
 		return 0;
 	}
