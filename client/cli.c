@@ -89,6 +89,7 @@ struct cli {
 	struct msg_config  c_cfg;		/* what the tunnel is set up with */
 	bool               c_cfg_applied;
 	struct rt_state    c_rt;
+	struct rt6_state   c_rt6;		/* the IPv6 routes (network6) */
 	struct rt_block6   c_block6;		/* block_ipv6, client/routes.h */
 	struct dns         c_dns;		/* the pushed resolvers, client/dns.h */
 	bool               c_dns_ready;		/* c_dns initialised on the device */
@@ -182,6 +183,48 @@ static int cli_tun_open(struct cli *c)
 	return 0;
 }
 
+/* IPv6 inside the tunnel: the address and routes of m's ADDR6 and ROUTE6,
+ * in place of those of the CONFIG applied before (none: taken away). */
+/* Whether CONFIG m gives this client IPv6 it can use: an address (CONFIG
+ * TLVs 8..15), on a device of at least 1280 bytes, below which the kernel
+ * keeps no IPv6. */
+static bool cli_cfg_gives_ipv6(const struct cli *c, const struct msg_config *m)
+{
+	int mtu = c->c_conf->c_tun_mtu ? c->c_conf->c_tun_mtu : m->mc_mtu;
+
+	return m->mc_has6 && mtu >= 1280;
+}
+
+static int cli_tun_setup6(struct cli *c, const struct msg_config *m)
+{
+	const struct msg_config *old = &c->c_cfg;
+	int mtu = c->c_conf->c_tun_mtu ? c->c_conf->c_tun_mtu : m->mc_mtu;
+	bool v6 = cli_cfg_gives_ipv6(c, m);
+	struct cidr6 net;
+	int err;
+
+	if (m->mc_has6 && !v6)	/* the kernel keeps no IPv6 on a device below 1280 */
+		log_warnx("tun %s: mtu %d is below 1280: the server's IPv6 is not applied",
+		    c->c_tun_name, mtu);
+	if (c->c_cfg_applied && old->mc_has6 && (!v6 ||
+	    memcmp(&old->mc_addr6, &m->mc_addr6, 16) != 0 || old->mc_plen6 != m->mc_plen6))
+		nl_addr6_del(c->c_nl, c->c_tun_ifindex, &old->mc_addr6, old->mc_plen6);
+	if (!v6) {
+		rt6_remove(c->c_nl, &c->c_rt6);
+		return 0;
+	}
+	net.addr = m->mc_addr6;
+	net.plen = m->mc_plen6;
+	for (int i = 0; i < 16; i++)	/* the host bits off */
+		net.addr.s6_addr[i] &= (uint8_t)(i * 8 >= net.plen ? 0 :
+		    i * 8 + 8 <= net.plen ? 0xff : 0xff << (8 - (net.plen - i * 8)));
+	if ((err = nl_addr6_add(c->c_nl, c->c_tun_ifindex, &m->mc_addr6, m->mc_plen6)) < 0)
+		return err;
+	return rt6_apply(c->c_nl, &c->c_rt6, c->c_tun_ifindex, m->mc_routes6,
+	    m->mc_nroutes6, &net, c->c_peer.ss_family == AF_INET6 ?
+	    &((struct sockaddr_in6 *)&c->c_peer)->sin6_addr : NULL);
+}
+
 static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 {
 	const struct conf *cf = c->c_conf;
@@ -199,20 +242,12 @@ static int cli_tun_setup(struct cli *c, const struct msg_config *m)
 	    (err = nl_link_up(c->c_nl, c->c_tun_ifindex, mtu)) < 0 ||
 	    (err = rt_apply(c->c_nl, &c->c_rt, c->c_tun_ifindex, m->mc_routes,
 	    m->mc_nroutes, &net, c->c_peer.ss_family == AF_INET ?
-	    &((struct sockaddr_in *)&c->c_peer)->sin_addr : NULL)) < 0)
+	    &((struct sockaddr_in *)&c->c_peer)->sin_addr : NULL)) < 0 ||
+	    (err = cli_tun_setup6(c, m)) < 0)
 		return err;
 	c->c_cfg = *m;
 	c->c_cfg_applied = true;
 	return 0;
-}
-
-/* The predicate block_ipv6 asks about the server: whether CONFIG m gives
- * this client IPv6 in the tunnel (an IPv6 address, CONFIG TLVs 8..15).
- * None is pushed yet. */
-static bool cli_cfg_gives_ipv6(const struct msg_config *m)
-{
-	(void)m;
-	return false;
 }
 
 /* The server dialled, if over IPv6. */
@@ -240,7 +275,7 @@ static void cli_block6(struct cli *c, const struct msg_config *m)
 	int err;
 
 	if (m == NULL || !rt_block6_wanted(c->c_conf->c_block_ipv6, m->mc_routes,
-	    m->mc_nroutes, cli_cfg_gives_ipv6(m))) {
+	    m->mc_nroutes, cli_cfg_gives_ipv6(c, m))) {
 		rt_block6_down(c->c_nl, &c->c_block6);
 		if (was)
 			log_info("ipv6 block down: IPv6 takes the underlay's routes again");
@@ -378,12 +413,14 @@ static void cli_to_tun(void *arg, const uint8_t *pkt, size_t len,
 static void cli_event(const struct cli *c, enum evt_type type, const char *reason,
     const struct sess_counts *n)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	struct evt ev = { .ev_type = type, .ev_fp = c->c_conf->c_server_fp,
 	    .ev_endpoint = c->c_endpoint, .ev_reason = reason, .ev_uid = EVT_NO_UID };
 
 	if (c->c_cfg_applied)
 		ev.ev_address = inet_ntop(AF_INET, &c->c_cfg.mc_addr, a, sizeof(a));
+	if (c->c_cfg_applied && c->c_cfg.mc_has6)
+		ev.ev_address6 = inet_ntop(AF_INET6, &c->c_cfg.mc_addr6, a6, sizeof(a6));
 	if (type != EVT_DENIED)
 		ev.ev_transport = sess_on_dtls(&c->c_sess) ? "dtls" : "tls";
 	if (type == EVT_TRANSPORT) {
@@ -423,6 +460,8 @@ static void cli_hook(struct cli *c, int event, const struct sess_counts *n)
 		return;
 	snprintf(v.hv_fp, sizeof(v.hv_fp), "%s", cf->c_server_fp);
 	inet_ntop(AF_INET, &c->c_cfg.mc_addr, v.hv_address, sizeof(v.hv_address));
+	if (c->c_cfg.mc_has6)
+		inet_ntop(AF_INET6, &c->c_cfg.mc_addr6, v.hv_address6, sizeof(v.hv_address6));
 	snprintf(v.hv_endpoint, sizeof(v.hv_endpoint), "%s", c->c_peer_str);
 	snprintf(v.hv_transport, sizeof(v.hv_transport), "%s",
 	    sess_on_dtls(&c->c_sess) ? "dtls" : "tls");
@@ -541,6 +580,46 @@ static int cli_update_routes(struct cli *c, const struct msg_config *m)
 	return 0;
 }
 
+/* IPv6 address, prefix or gateway not as before: like a new IPv4 address. */
+static bool cli_addr6_changed(const struct msg_config *old, const struct msg_config *m)
+{
+	return old->mc_has6 != m->mc_has6 || (m->mc_has6 &&
+	    (memcmp(&old->mc_addr6, &m->mc_addr6, 16) != 0 || old->mc_plen6 != m->mc_plen6 ||
+	     memcmp(&old->mc_gateway6, &m->mc_gateway6, 16) != 0));
+}
+
+/* The IPv6 routes of an update in place, "+PREFIX -PREFIX" appended to
+ * what; on failure the session starts over, as for IPv4. */
+static int cli_update6(struct cli *c, const struct msg_config *m, char *what,
+    size_t len, size_t *off)
+{
+	const struct msg_config *old = &c->c_cfg;
+	struct cidr6 add[CONF_MAX_ROUTES], del[CONF_MAX_ROUTES];
+	char a[INET6_ADDRSTRLEN];
+	int nadd, ndel, i, k, err;
+
+	if (!m->mc_has6)
+		return 0;
+	rt6_diff(old->mc_routes6, old->mc_nroutes6, m->mc_routes6, m->mc_nroutes6,
+	    add, &nadd, del, &ndel);
+	if (nadd == 0 && ndel == 0)
+		return 0;
+	if ((err = cli_tun_setup6(c, m)) < 0) {
+		errno = -err;
+		log_warn("tun %s: cannot apply the new IPv6 routes; reconnecting", c->c_tun_name);
+		sess_close(&c->c_sess);
+		return err;
+	}
+	for (i = 0; i < nadd + ndel && *off < len; i++) {
+		const struct cidr6 *r = i < nadd ? &add[i] : &del[i - nadd];
+
+		k = snprintf(what + *off, len - *off, "%s%c%s/%d", *off ? " " : "",
+		    i < nadd ? '+' : '-', inet_ntop(AF_INET6, &r->addr, a, sizeof(a)), r->plen);
+		*off += k > 0 ? (size_t)k : 0;
+	}
+	return 0;
+}
+
 /* A CONFIG while UP: the server's reload changed what it pushes. Same
  * address, gateway and MTU: routes and timers change in place, the session
  * and the TUN device stay. A new address (or MTU in use) cannot be taken
@@ -562,7 +641,7 @@ static void cli_update(struct cli *c, const struct frame *f)
 		return;
 	}
 	if (m.mc_addr.s_addr != old->mc_addr.s_addr || m.mc_plen != old->mc_plen ||
-	    m.mc_gateway.s_addr != old->mc_gateway.s_addr ||
+	    m.mc_gateway.s_addr != old->mc_gateway.s_addr || cli_addr6_changed(old, &m) ||
 	    (c->c_conf->c_tun_mtu == 0 && m.mc_mtu != old->mc_mtu)) {
 		log_info("server %s changed the tunnel address or MTU (%s/%d mtu %u -> "
 		    "%s/%d mtu %u): reconnecting", c->c_endpoint,
@@ -578,6 +657,8 @@ static void cli_update(struct cli *c, const struct frame *f)
 		return;
 	cli_routes_str(what, sizeof(what), &off, '+', add, nadd);
 	cli_routes_str(what, sizeof(what), &off, '-', del, ndel);
+	if (cli_update6(c, &m, what, sizeof(what), &off) < 0)
+		return;
 	cli_timers_of(c, old, &ka0, &dead0);
 	cli_timers_of(c, &m, &ka, &dead);
 	if (ka != ka0 || dead != dead0) {
@@ -979,6 +1060,7 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 	struct sess_counts t;
 	const char *tr = c->c_state != CLI_UP ? NULL : cli_on_dtls_now(c) ? "dtls" : "tls";
 	char a[INET_ADDRSTRLEN] = "", n[INET_ADDRSTRLEN + 4] = "", net_s[INET_ADDRSTRLEN];
+	char a6[INET6_ADDRSTRLEN] = "";
 	char ups[32];
 	long up = (long)(time(NULL) - c->c_started);
 	bool on = c->c_state == CLI_UP;
@@ -992,6 +1074,8 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		inet_ntop(AF_INET, &net, net_s, sizeof(net_s));
 		snprintf(n, sizeof(n), "%s/%u", net_s, c->c_cfg.mc_plen & 63u);
 	}
+	if (c->c_cfg_applied && c->c_cfg.mc_has6)
+		inet_ntop(AF_INET6, &c->c_cfg.mc_addr6, a6, sizeof(a6));
 	if (rq->rq_json) {
 		const struct tun_stats *ts = c->c_tun != NULL ? tun_dev_stats(c->c_tun) : NULL;
 		struct ctl_offload o = { .co_tun = c->c_offload != NULL ? c->c_offload : "off",
@@ -999,7 +1083,7 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		    .co_writes = ts ? ts->ts_writes : 0, .co_gso_sent = t.sc_gso_tx,
 		    .co_gso_received = t.sc_gso_rx, .co_gso_bad = t.sc_gso_bad };
 
-		ctl_reply_json(rq, json_pack("{s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,"
+		ctl_reply_json(rq, json_pack("{s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
 		    "s:i,s:o,s:o,s:o,s:o,s:o,s:b}",
 		    "mode", "client", "version", VPND_VERSION, "uptime", (json_int_t)up,
 		    "state", cli_state_name(c->c_state),
@@ -1007,6 +1091,7 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		    "tun", ctl_json_string_or_null(c->c_tun_name),
 		    "address", ctl_json_string_or_null(a),
 		    "network", ctl_json_string_or_null(n),
+		    "address6", ctl_json_string_or_null(a6),
 		    "dtls_bad", ctl_json_uint(t.sc_dtls_bad),
 		    "transport", ctl_json_string_or_null(tr),
 		    "peers_connected", on ? 1 : 0,
@@ -1020,12 +1105,12 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 	}
 	ctl_dur_str(up, ups, sizeof(ups));
 	ctl_printf(&b, "mode: client\nversion: %s\nuptime: %s\nstate: %s\n"
-	    "server: %s\ntun: %s\naddress: %s\nnetwork: %s\ntransport: %s\n"
+	    "server: %s\ntun: %s\naddress: %s\nnetwork: %s\naddress6: %s\ntransport: %s\n"
 	    "ipv6 block: %s\nbytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
 	    VPND_VERSION, ups, cli_state_name(c->c_state), c->c_endpoint,
 	    c->c_tun_name[0] ? c->c_tun_name : "-", a[0] ? a : "-", n[0] ? n : "-",
-	    tr ? tr : "-", c->c_block6.rb_up ? "on" : "off", U(t.sc_rx_bytes),
-	    U(t.sc_tx_bytes), U(t.sc_rx_pkts), U(t.sc_tx_pkts));
+	    a6[0] ? a6 : "-", tr ? tr : "-", c->c_block6.rb_up ? "on" : "off",
+	    U(t.sc_rx_bytes), U(t.sc_tx_bytes), U(t.sc_rx_pkts), U(t.sc_tx_pkts));
 	ctl_reply_buf(rq, 0, &b);
 }
 
@@ -1043,6 +1128,7 @@ static void cli_peers(struct cli *c, struct ctl_req *rq)
 		struct ctl_peer row = {
 			.cp_name = cur_server(c)->host, .cp_fp = c->c_conf->c_server_fp,
 			.cp_addr = c->c_cfg.mc_gateway, .cp_endpoint = c->c_peer_str,
+			.cp_has_addr6 = c->c_cfg.mc_has6, .cp_addr6 = c->c_cfg.mc_gateway6,
 			.cp_transport = cli_on_dtls_now(c) ? "dtls" : "tls",
 			.cp_rx_bytes = t.sc_rx_bytes, .cp_tx_bytes = t.sc_tx_bytes,
 			.cp_rx_pkts = t.sc_rx_pkts, .cp_tx_pkts = t.sc_tx_pkts,
@@ -1280,6 +1366,7 @@ int cli_run(uv_loop_t *loop, const struct conf *cf)
 	if (c->c_nl != NULL) {
 		cli_block6(c, NULL);
 		rt_remove(c->c_nl, &c->c_rt);
+		rt6_remove(c->c_nl, &c->c_rt6);
 	}
 	if (c->c_tun_fd >= 0)
 		close(c->c_tun_fd);		/* removes the device */

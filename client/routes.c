@@ -538,3 +538,177 @@ int rt_block6_sweep(struct nl *nl)
 			n++;
 	return n;
 }
+
+/* ---- IPv6 inside the tunnel ----
+ * The same policy for the pushed IPv6 routes, kept apart from the IPv4
+ * state: ::/0 becomes ::/1 + 8000::/1, network6 is left to the kernel's
+ * connected route, and a /128 host route keeps an IPv6 server reachable
+ * through the underlay while the routes cover it. A route the table has
+ * already (NLM_F_EXCL says -EEXIST) is kept as it is, not ours. */
+
+/* A unicast route through OIF (and GW), for nl_route6_add/del. */
+static int rt6_nl(struct nl *nl, bool add, const struct in6_addr *dst, int plen, int oif,
+    const struct in6_addr *gw)
+{
+	struct nl_route6 r = { .n6_dst = *dst, .n6_plen = plen, .n6_type = RTN_UNICAST,
+	    .n6_oif = oif, .n6_has_gw = gw != NULL };
+
+	if (gw != NULL)
+		r.n6_gw = *gw;
+	return add ? nl_route6_add(nl, &r) : nl_route6_del(nl, &r);
+}
+
+static bool rt6_eq(const struct cidr6 *a, const struct cidr6 *b)
+{
+	return a->plen == b->plen && memcmp(&a->addr, &b->addr, 16) == 0;
+}
+
+static bool rt6_has(const struct cidr6 *set, int n, const struct cidr6 *c)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (rt6_eq(&set[i], c))
+			return true;
+	return false;
+}
+
+int rt6_expand(const struct cidr6 *in, int n, const struct cidr6 *tunnet,
+    struct cidr6 *out)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (tunnet != NULL && rt6_eq(&in[i], tunnet))
+			continue;
+		if (k + (in[i].plen == 0 ? 2 : 1) > CONF_MAX_ROUTES + 1)
+			break;
+		if (in[i].plen == 0) {
+			memset(&out[k], 0, sizeof(out[k]));
+			out[k++].plen = 1;
+			memset(&out[k], 0, sizeof(out[k]));
+			out[k].addr.s6_addr[0] = 0x80;
+			out[k++].plen = 1;
+			continue;
+		}
+		out[k++] = in[i];
+	}
+	return k;
+}
+
+void rt6_diff(const struct cidr6 *cur, int ncur, const struct cidr6 *next, int nnext,
+    struct cidr6 *added, int *nadded, struct cidr6 *removed, int *nremoved)
+{
+	int i;
+
+	*nadded = *nremoved = 0;
+	for (i = 0; i < nnext; i++)
+		if (!rt6_has(cur, ncur, &next[i]) && !rt6_has(added, *nadded, &next[i]))
+			added[(*nadded)++] = next[i];
+	for (i = 0; i < ncur; i++)
+		if (!rt6_has(next, nnext, &cur[i]) && !rt6_has(removed, *nremoved, &cur[i]))
+			removed[(*nremoved)++] = cur[i];
+}
+
+static void rt6_unpin(struct nl *nl, struct rt6_state *rs)
+{
+	if (rs->r6_host)
+		rt6_nl(nl, false, &rs->r6_host_addr, 128, rs->r6_host_oif,
+		    rs->r6_host_has_gw ? &rs->r6_host_gw : NULL);
+	rs->r6_host = false;
+	rs->r6_host_kept = false;
+}
+
+/* The /128 to the server through the path the kernel takes now (before
+ * the tunnel routes are in: rt6_apply pins first). */
+static int rt6_pin(struct nl *nl, struct rt6_state *rs, const struct in6_addr *server)
+{
+	struct in6_addr gw;
+	bool has_gw;
+	int oif, err;
+
+	if (rs->r6_host && memcmp(&rs->r6_host_addr, server, 16) == 0)
+		return 0;
+	rt6_unpin(nl, rs);
+	if ((err = nl_route6_get(nl, server, &oif, &gw, &has_gw)) < 0)
+		return err;
+	if (oif == rs->r6_tun)
+		return -ENETUNREACH;
+	if ((err = rt6_nl(nl, true, server, 128, oif, has_gw ? &gw : NULL)) == -EEXIST) {
+		rs->r6_host_kept = true;
+		return 0;
+	}
+	if (err < 0)
+		return err;
+	rs->r6_host = true;
+	rs->r6_host_addr = *server;
+	rs->r6_host_oif = oif;
+	rs->r6_host_has_gw = has_gw;
+	rs->r6_host_gw = gw;
+	return 0;
+}
+
+static void rt6_remove_tun_routes(struct nl *nl, struct rt6_state *rs)
+{
+	int i;
+
+	for (i = 0; i < rs->r6_nroutes; i++)
+		rt6_nl(nl, false, &rs->r6_routes[i].addr, rs->r6_routes[i].plen,
+		    rs->r6_tun, NULL);
+	rs->r6_nroutes = 0;
+}
+
+int rt6_apply(struct nl *nl, struct rt6_state *rs, int tun_ifindex,
+    const struct cidr6 *routes, int n, const struct cidr6 *tunnet,
+    const struct in6_addr *server)
+{
+	struct cidr6 want[CONF_MAX_ROUTES + 1];
+	bool covered = false;
+	int i, j, k, err;
+
+	k = rt6_expand(routes, n, tunnet, want);
+	if (rs->r6_tun != tun_ifindex)
+		rs->r6_nroutes = 0;	/* the old device took its routes along */
+	rs->r6_tun = tun_ifindex;
+	for (i = 0; server != NULL && i < k; i++) {
+		struct cidr6 c = want[i];
+
+		covered |= cidr6_contains(&c, server);
+	}
+	if (!covered)
+		rt6_unpin(nl, rs);
+	else if ((err = rt6_pin(nl, rs, server)) < 0)
+		return err;
+	for (i = j = 0; i < rs->r6_nroutes; i++) {	/* ours not wanted now go */
+		if (rt6_has(want, k, &rs->r6_routes[i]))
+			rs->r6_routes[j++] = rs->r6_routes[i];
+		else
+			rt6_nl(nl, false, &rs->r6_routes[i].addr, rs->r6_routes[i].plen,
+			    rs->r6_tun, NULL);
+	}
+	rs->r6_nroutes = j;
+	rs->r6_nkept = 0;
+	for (i = 0; i < k; i++) {
+		if (rt6_has(rs->r6_routes, rs->r6_nroutes, &want[i]))
+			continue;
+		err = rt6_nl(nl, true, &want[i].addr, want[i].plen, rs->r6_tun, NULL);
+		if (err == -EEXIST) {
+			rs->r6_kept[rs->r6_nkept++] = want[i];
+			continue;
+		}
+		if (err < 0) {
+			rt6_remove_tun_routes(nl, rs);
+			rs->r6_nkept = 0;
+			return err;
+		}
+		rs->r6_routes[rs->r6_nroutes++] = want[i];
+	}
+	return 0;
+}
+
+void rt6_remove(struct nl *nl, struct rt6_state *rs)
+{
+	rt6_remove_tun_routes(nl, rs);
+	rt6_unpin(nl, rs);
+	rs->r6_nkept = 0;
+}

@@ -123,5 +123,34 @@ void rt_block6_down(struct nl *nl, struct rt_block6 *b);
  * and 8000::/1 or a /128) whose tag names no device any more. The count
  * removed, or -errno. */
 int  rt_block6_sweep(struct nl *nl);
+/* ---- IPv6 inside the tunnel (network6): the same, apart ---- */
+struct rt6_state {
+	struct cidr6    r6_routes[CONF_MAX_ROUTES + 1];	/* ours, via TUN */
+	int             r6_nroutes;
+	struct cidr6    r6_kept[CONF_MAX_ROUTES + 1];	/* pushed, there already */
+	int             r6_nkept;
+	int             r6_tun;
+	bool            r6_host;			/* our /128 to the server */
+	bool            r6_host_kept;			/* someone else's serves */
+	struct in6_addr r6_host_addr;
+	int             r6_host_oif;
+	bool            r6_host_has_gw;
+	struct in6_addr r6_host_gw;
+};
+
+/* ::/0 -> ::/1 + 8000::/1; a route equal to tunnet (may be NULL) is left
+ * out. Returns the count written to out (at most CONF_MAX_ROUTES + 1). */
+int  rt6_expand(const struct cidr6 *in, int n, const struct cidr6 *tunnet,
+                struct cidr6 *out);
+void rt6_diff(const struct cidr6 *cur, int ncur, const struct cidr6 *next, int nnext,
+              struct cidr6 *added, int *nadded, struct cidr6 *removed, int *nremoved);
+/* As rt_apply, for IPv6 routes; server is the server's address when the
+ * underlay is IPv6 (NULL otherwise): a /128 to it through the current
+ * path goes in first when the routes cover it. 0 or -errno. */
+int  rt6_apply(struct nl *nl, struct rt6_state *rs, int tun_ifindex,
+               const struct cidr6 *routes, int n, const struct cidr6 *tunnet,
+               const struct in6_addr *server);
+/* Remove what rt6_apply installed, nothing else. */
+void rt6_remove(struct nl *nl, struct rt6_state *rs);
 
 #endif

@@ -52,7 +52,8 @@ static int check_files(const struct conf *c)
 		return -1;
 	}
 	if (c->c_mode == CONF_SERVER) {
-		err = allow_load(&al, c->c_allow_list, &c->c_network, &ce);
+		err = allow_load6(&al, c->c_allow_list, &c->c_network,
+		    c->c_has_network6 ? &c->c_network6 : NULL, &ce);
 		allow_free(&al);
 		if (err < 0) {
 			fprintf(stderr, "%s\n", conf_err_str(&ce, msg, sizeof(msg)));

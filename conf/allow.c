@@ -57,6 +57,15 @@ static const struct allow_entry *find_addr(const struct allow_list *al,
 	return NULL;
 }
 
+static const struct allow_entry *find_addr6(const struct allow_list *al,
+    const struct in6_addr *a)
+{
+	for (size_t i = 0; i < al->al_n; i++)
+		if (al->al_e[i].ae_has_addr6 && memcmp(&al->al_e[i].ae_addr6, a, 16) == 0)
+			return &al->al_e[i];
+	return NULL;
+}
+
 /* Which key of e clashes with an entry already listed, or NULL. */
 static const char *clash(const struct allow_list *al,
     const struct allow_entry *e)
@@ -67,6 +76,8 @@ static const char *clash(const struct allow_list *al,
 		return "fingerprint";
 	if (e->ae_has_addr && find_addr(al, e->ae_addr) != NULL)
 		return "address";
+	if (e->ae_has_addr6 && find_addr6(al, &e->ae_addr6) != NULL)
+		return "address6";
 	return NULL;
 }
 
@@ -90,13 +101,15 @@ static int append(struct allow_list *al, const struct allow_entry *e)
 
 /* The value of key k of e, for a message. */
 static const char *clash_value(const struct allow_entry *e, const char *k,
-    char buf[INET_ADDRSTRLEN])
+    char buf[INET6_ADDRSTRLEN])
 {
 	if (strcmp(k, "name") == 0)
 		return e->ae_name;
 	if (strcmp(k, "fingerprint") == 0)
 		return e->ae_fp;
-	return inet_ntop(AF_INET, &e->ae_addr, buf, INET_ADDRSTRLEN);
+	if (strcmp(k, "address6") == 0)
+		return inet_ntop(AF_INET6, &e->ae_addr6, buf, INET6_ADDRSTRLEN);
+	return inet_ntop(AF_INET, &e->ae_addr, buf, INET6_ADDRSTRLEN);
 }
 
 /* A static address must be a host of net (not its network or broadcast
@@ -130,15 +143,38 @@ int allow_addr_check(const struct cidr *net, struct in_addr a,
 	return 0;
 }
 
+int allow_addr6_check(const struct cidr6 *net6, const struct in6_addr *a,
+    struct conf_err *err)
+{
+	char abuf[INET6_ADDRSTRLEN], nbuf[INET6_ADDRSTRLEN];
+	struct in6_addr h;
+
+	if (net6 == NULL)
+		return 0;
+	inet_ntop(AF_INET6, a, abuf, sizeof(abuf));
+	inet_ntop(AF_INET6, &net6->addr, nbuf, sizeof(nbuf));
+	if (!cidr6_contains(net6, a))
+		return conf_err_set(err, "", 0, EINVAL, "address6: %s is outside %s/%d",
+		    abuf, nbuf, net6->plen);
+	if (memcmp(a, &net6->addr, 16) == 0)
+		return conf_err_set(err, "", 0, EINVAL, "address6: %s is the network "
+		    "address of %s/%d", abuf, nbuf, net6->plen);
+	if (cidr6_host(net6, 1, &h) == 0 && memcmp(a, &h, 16) == 0)
+		return conf_err_set(err, "", 0, EINVAL, "address6: %s is the server's "
+		    "(::1 of %s/%d)", abuf, nbuf, net6->plen);
+	return 0;
+}
+
 /* The one check an entry passes before it joins a list, whether it comes
  * from the file (allow_load) or from an edit (allow_add): so an edit can
  * never write a file that the next start refuses. Fills *e, normalised;
  * on error *key names the key at fault (name, fingerprint, address). */
 static int entry_check(const struct allow_list *al, const struct cidr *net,
-    const char *name, const char *fp, const struct in_addr *addr,
+    const struct cidr6 *net6, const char *name, const char *fp,
+    const struct in_addr *addr, const struct in6_addr *addr6,
     struct allow_entry *e, struct conf_err *err, const char **key)
 {
-	char buf[INET_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN];
 	int rc;
 
 	memset(e, 0, sizeof(*e));
@@ -157,6 +193,12 @@ static int entry_check(const struct allow_list *al, const struct cidr *net,
 		if ((rc = allow_addr_check(net, *addr, err)) < 0)
 			return rc;
 	}
+	if ((e->ae_has_addr6 = addr6 != NULL)) {
+		e->ae_addr6 = *addr6;
+		*key = "address6";
+		if ((rc = allow_addr6_check(net6, addr6, err)) < 0)
+			return rc;
+	}
 	if ((*key = clash(al, e)) != NULL)
 		return conf_err_set(err, "", 0, EEXIST, "%s: %s is already listed",
 		    *key, clash_value(e, *key, buf));
@@ -164,13 +206,14 @@ static int entry_check(const struct allow_list *al, const struct cidr *net,
 }
 
 static int add_entry(struct allow_list *al, const struct cidr *net,
-    const char *name, const char *fp, const struct in_addr *addr,
+    const struct cidr6 *net6, const char *name, const char *fp,
+    const struct in_addr *addr, const struct in6_addr *addr6,
     struct conf_err *err, const char **key)
 {
 	struct allow_entry e;
 	int rc;
 
-	if ((rc = entry_check(al, net, name, fp, addr, &e, err, key)) < 0)
+	if ((rc = entry_check(al, net, net6, name, fp, addr, addr6, &e, err, key)) < 0)
 		return rc;
 	*key = "name";			/* clash() left it NULL: the entry's line */
 	if (append(al, &e) < 0)
@@ -183,7 +226,7 @@ int allow_add(struct allow_list *al, const struct cidr *net, const char *name,
 {
 	const char *key;
 
-	return add_entry(al, net, name, fp, addr, err, &key);
+	return add_entry(al, net, NULL, name, fp, addr, NULL, err, &key);
 }
 
 int allow_remove(struct allow_list *al, const char *name)
@@ -215,6 +258,7 @@ struct load {
 	struct allow_list *l_al;
 	const char        *l_path;
 	const struct cidr *l_net;
+	const struct cidr6 *l_net6;
 	struct conf_err   *l_err;
 };
 
@@ -261,7 +305,7 @@ static int check_keys(struct load *l, const config_setting_t *g)
 		e = config_setting_get_elem(g, (unsigned)i);
 		k = config_setting_name(e);
 		if (strcmp(k, "name") != 0 && strcmp(k, "fingerprint") != 0 &&
-		    strcmp(k, "address") != 0)
+		    strcmp(k, "address") != 0 && strcmp(k, "address6") != 0)
 			return load_fail(l, e, EINVAL, "%s: unknown key", k);
 	}
 	return 0;
@@ -269,9 +313,10 @@ static int check_keys(struct load *l, const config_setting_t *g)
 
 static int load_entry(struct load *l, const config_setting_t *g)
 {
-	const config_setting_t *sn, *sf, *sa, *at;
-	const char *name, *fp, *addr, *key;
+	const config_setting_t *sn, *sf, *sa, *sa6, *at;
+	const char *name, *fp, *addr, *addr6, *key;
 	struct in_addr a;
+	struct in6_addr a6;
 	int err;
 
 	if (!config_setting_is_group(g))
@@ -280,16 +325,21 @@ static int load_entry(struct load *l, const config_setting_t *g)
 	if ((err = check_keys(l, g)) < 0 ||
 	    (err = member_string(l, g, "name", true, &sn, &name)) < 0 ||
 	    (err = member_string(l, g, "fingerprint", true, &sf, &fp)) < 0 ||
-	    (err = member_string(l, g, "address", false, &sa, &addr)) < 0)
+	    (err = member_string(l, g, "address", false, &sa, &addr)) < 0 ||
+	    (err = member_string(l, g, "address6", false, &sa6, &addr6)) < 0)
 		return err;
 	if (addr != NULL && inet_pton(AF_INET, addr, &a) != 1)
 		return load_fail(l, sa, EINVAL, "address: \"%.64s\" is not an "
 		    "IPv4 address", addr);
-	err = add_entry(l->l_al, l->l_net, name, fp, addr != NULL ? &a : NULL,
-	    l->l_err, &key);
+	if (addr6 != NULL && inet_pton(AF_INET6, addr6, &a6) != 1)
+		return load_fail(l, sa6, EINVAL, "address6: \"%.64s\" is not an "
+		    "IPv6 address", addr6);
+	err = add_entry(l->l_al, l->l_net, l->l_net6, name, fp, addr != NULL ? &a : NULL,
+	    addr6 != NULL ? &a6 : NULL, l->l_err, &key);
 	if (err < 0) {		/* add_entry knows no file: point at the key */
 		at = strcmp(key, "name") == 0 ? sn :
-		    strcmp(key, "fingerprint") == 0 ? sf : sa;
+		    strcmp(key, "fingerprint") == 0 ? sf :
+		    strcmp(key, "address6") == 0 ? sa6 : sa;
 		snprintf(l->l_err->file, sizeof(l->l_err->file), "%s",
 		    config_setting_source_file(at) != NULL ?
 		    config_setting_source_file(at) : l->l_path);
@@ -322,7 +372,14 @@ static int load_root(struct load *l, const config_setting_t *root)
 int allow_load(struct allow_list *al, const char *path, const struct cidr *net,
     struct conf_err *err)
 {
-	struct load l = { .l_al = al, .l_path = path, .l_net = net, .l_err = err };
+	return allow_load6(al, path, net, NULL, err);
+}
+
+int allow_load6(struct allow_list *al, const char *path, const struct cidr *net,
+    const struct cidr6 *net6, struct conf_err *err)
+{
+	struct load l = { .l_al = al, .l_path = path, .l_net = net, .l_net6 = net6,
+	    .l_err = err };
 	config_t cf;
 	FILE *f;
 	int rc;
@@ -353,7 +410,7 @@ int allow_load(struct allow_list *al, const char *path, const struct cidr *net,
 static int write_list(const struct allow_list *al, FILE *f)
 {
 	const struct allow_entry *e;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
 	fprintf(f, "# vpnd allow-list, written by vpnd/vpnctl "
 	    "(\"vpnctl allow add/remove\"); comments are not kept.\n"
@@ -365,6 +422,9 @@ static int write_list(const struct allow_list *al, FILE *f)
 		if (e->ae_has_addr)
 			fprintf(f, " address = \"%s\";", inet_ntop(AF_INET,
 			    &e->ae_addr, a, sizeof(a)));
+		if (e->ae_has_addr6)
+			fprintf(f, " address6 = \"%s\";", inet_ntop(AF_INET6,
+			    &e->ae_addr6, a, sizeof(a)));
 		fprintf(f, " }%s\n", i + 1 < al->al_n ? "," : "");
 	}
 	fprintf(f, ");\n");

@@ -18,6 +18,8 @@ struct allow_entry {
 	char           ae_fp[CONF_FP_LEN];	/* normalised lowercase */
 	bool           ae_has_addr;
 	struct in_addr ae_addr;
+	bool           ae_has_addr6;		/* address6: a static IPv6 address */
+	struct in6_addr ae_addr6;
 };
 
 struct allow_list {
@@ -32,6 +34,15 @@ struct allow_list {
  * nor its broadcast address. A missing file is -ENOENT. */
 int  allow_load(struct allow_list *al, const char *path, const struct cidr *net,
                 struct conf_err *err);
+/* The same with network6 (net6; NULL: no address6 check): an address6
+ * must lie inside it and be neither its network address nor the
+ * server's ::1, and no two entries may share one. */
+int  allow_load6(struct allow_list *al, const char *path, const struct cidr *net,
+                 const struct cidr6 *net6, struct conf_err *err);
+/* A static IPv6 address a peer may hold in net6 (the rules above). NULL
+ * net6: 0. */
+int  allow_addr6_check(const struct cidr6 *net6, const struct in6_addr *a,
+                       struct conf_err *err);
 /* Write atomically; keeps the mode of an existing file, else 0644. */
 int  allow_save(const struct allow_list *al, const char *path, struct conf_err *err);
 void allow_free(struct allow_list *al);		/* leaves it empty, reusable */

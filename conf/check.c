@@ -115,7 +115,8 @@ static void check_pool(const struct conf *c, struct check_report *r)
 	char net[INET_ADDRSTRLEN];
 	unsigned nstatic = 0, ndyn = 0, hosts = pool_hosts(&c->c_network);
 
-	if (allow_load(&al, c->c_allow_list, &c->c_network, &ce) < 0) {
+	if (allow_load6(&al, c->c_allow_list, &c->c_network,
+	    c->c_has_network6 ? &c->c_network6 : NULL, &ce) < 0) {
 		r->cr_errors++;		/* its own file:line: key */
 		if (r->cr_n < CHECK_MAX_FINDINGS)
 			r->cr_f[r->cr_n++] = (struct check_finding){

@@ -131,6 +131,72 @@ bool cidr_contains(const struct cidr *c, struct in_addr a)
 	return (a.s_addr & mask) == (c->addr.s_addr & mask);
 }
 
+/* ---- IPv6 prefixes ---- */
+
+static int parse_prefix6(const char *s, struct cidr6 *out)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	long plen;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET6, addr, &out->addr) != 1 ||
+	    parse_num(slash + 1, strlen(slash + 1), 0, 128, &plen) < 0)
+		return -EINVAL;
+	out->plen = (int)plen;
+	return 0;
+}
+
+/* a with the bits past plen cleared. */
+static struct in6_addr mask6(const struct in6_addr *a, int plen)
+{
+	struct in6_addr m = *a;
+	int i;
+
+	for (i = 0; i < 16; i++, plen -= 8)
+		if (plen <= 0)
+			m.s6_addr[i] = 0;
+		else if (plen < 8)
+			m.s6_addr[i] &= (uint8_t)(0xff << (8 - plen));
+	return m;
+}
+
+int conf_parse_cidr6(const char *s, struct cidr6 *out)
+{
+	struct cidr6 c;
+	struct in6_addr m;
+
+	if (parse_prefix6(s, &c) < 0)
+		return -EINVAL;
+	m = mask6(&c.addr, c.plen);
+	if (memcmp(&m, &c.addr, 16) != 0)
+		return -EINVAL;
+	*out = c;
+	return 0;
+}
+
+bool cidr6_contains(const struct cidr6 *c, const struct in6_addr *a)
+{
+	struct in6_addr x = mask6(a, c->plen), y = mask6(&c->addr, c->plen);
+
+	return memcmp(&x, &y, 16) == 0;
+}
+
+int cidr6_host(const struct cidr6 *c, uint64_t n, struct in6_addr *out)
+{
+	int hostbits = 128 - c->plen, i;
+
+	if (hostbits < 64 && n >> hostbits != 0)
+		return -ERANGE;
+	*out = c->addr;
+	for (i = 15; i >= 8; i--, n >>= 8)
+		out->s6_addr[i] |= (uint8_t)(n & 0xff);
+	return 0;
+}
+
 int conf_check_domain(const char *s)
 {
 	size_t n, label = 0;
@@ -337,6 +403,25 @@ static int get_cidr(struct parse *p, const config_setting_t *s,
 	return 0;
 }
 
+/* The same for an IPv6 prefix. */
+static int get_cidr6(struct parse *p, const config_setting_t *s,
+    const char *key, const char *v, struct cidr6 *out)
+{
+	char net[INET6_ADDRSTRLEN];
+	struct in6_addr a;
+
+	if (parse_prefix6(v, out) < 0)
+		return fail(p, s, EINVAL, "%s: \"%.64s\" is not a CIDR prefix",
+		    key, v);
+	a = mask6(&out->addr, out->plen);
+	if (memcmp(&a, &out->addr, 16) != 0) {
+		inet_ntop(AF_INET6, &a, net, sizeof(net));
+		return fail(p, s, EINVAL, "%s: \"%s\" has host bits set "
+		    "(%s/%d?)", key, v, net, out->plen);
+	}
+	return 0;
+}
+
 /* A string, or a list or array of strings: calls fn on each. */
 static int for_each_string(struct parse *p, const config_setting_t *s,
     const char *key, int max,
@@ -512,12 +597,36 @@ static int h_network(struct parse *p, const config_setting_t *s)
 	return 0;
 }
 
+/* network6 = "fd00:8::/64": /64 (the usual LAN size) to /120 (256
+ * addresses, enough for the pool and small enough to be a choice). */
+static int h_network6(struct parse *p, const config_setting_t *s)
+{
+	struct cidr6 *net = &p->p_c->c_network6;
+	const char *v;
+	int err;
+
+	if ((err = get_string(p, s, "network6", &v)) < 0 ||
+	    (err = get_cidr6(p, s, "network6", v, net)) < 0)
+		return err;
+	if (net->plen < 64 || net->plen > 120)
+		return fail(p, s, EINVAL, "network6: prefix length /%d is out of "
+		    "range 64..120", net->plen);
+	p->p_c->c_has_network6 = true;
+	return 0;
+}
+
 static int add_route(struct parse *p, const config_setting_t *s,
     const char *v)
 {
 	struct conf *c = p->p_c;
 	int err;
 
+	if (strchr(v, ':') != NULL) {		/* an IPv6 prefix */
+		if ((err = get_cidr6(p, s, "routes", v, &c->c_routes6[c->c_nroutes6])) < 0)
+			return err;
+		c->c_nroutes6++;
+		return 0;
+	}
 	if ((err = get_cidr(p, s, "routes", v, &c->c_routes[c->c_nroutes])) < 0)
 		return err;
 	c->c_nroutes++;
@@ -572,7 +681,7 @@ static int h_dns_search(struct parse *p, const config_setting_t *s)
 	return for_each_string(p, s, "dns_search", CONF_MAX_SEARCH, add_search);
 }
 
-/* nat = { out_interface = "eth0"; }; */
+/* nat = { out_interface = "eth0"; ipv6 = true; }; */
 static int h_nat(struct parse *p, const config_setting_t *s)
 {
 	const config_setting_t *e;
@@ -586,6 +695,8 @@ static int h_nat(struct parse *p, const config_setting_t *s)
 		if (strcmp(config_setting_name(e), "out_interface") == 0)
 			err = get_ifname(p, e, "nat.out_interface",
 			    p->p_c->c_nat_out);
+		else if (strcmp(config_setting_name(e), "ipv6") == 0)
+			err = get_bool(p, e, "nat.ipv6", &p->p_c->c_nat_ipv6);
 		else
 			err = fail(p, e, EINVAL, "nat.%s: unknown key",
 			    config_setting_name(e));
@@ -753,6 +864,7 @@ static const struct key keys[] = {
 	{ "tun",                M_BOTH,   h_tun },
 	{ "network",            M_SERVER, h_network },
 	{ "routes",             M_SERVER, h_routes },
+	{ "network6",           M_SERVER, h_network6 },
 	{ "nat",                M_SERVER, h_nat },
 	{ "allow_list",         M_SERVER, h_allow_list },
 	{ "control_socket",     M_BOTH,   h_control_socket },
@@ -912,15 +1024,45 @@ static int check_push_size(struct parse *p, const config_setting_t *root)
 	size_t n = 28 + 2 + 7 * (size_t)c->c_nroutes;	/* 2: the GSO flag */
 	int i;
 
+	if (c->c_has_network6)		/* ADDR6 and GATEWAY6, 19 per IPv6 route */
+		n += 19 + 18 + 19 * (size_t)c->c_nroutes6;
 	for (i = 0; i < c->c_ndns; i++)
 		n += c->c_dns[i].cd_family == AF_INET ? 6 : 18;
 	for (i = 0; i < c->c_ndns_search; i++)
 		n += 2 + strlen(c->c_dns_search[i]);
 	if (n <= PUSH_MAX)
 		return 0;
+	if (c->c_ndns_search == 0)	/* routes alone: IPv6 ones take 19 bytes each */
+		return fail(p, config_setting_get_member(root, "routes"), EINVAL,
+		    "routes: routes and dns take %zu bytes, more than the %d a "
+		    "client is sent", n, PUSH_MAX);
 	return fail(p, config_setting_get_member(root, "dns_search"), EINVAL,
 	    "dns_search: routes, dns and dns_search take %zu bytes, more than "
 	    "the %d a client is sent", n, PUSH_MAX);
+}
+
+/* IPv6 routes and nat.ipv6 need an IPv6 address for the client: network6. */
+static int check_ipv6(struct parse *p, const config_setting_t *root)
+{
+	const struct conf *c = p->p_c;
+	char a[INET6_ADDRSTRLEN];
+
+	if (c->c_has_network6 && c->c_tun_mtu < 1280)	/* RFC 8200's minimum link MTU */
+		return fail(p, config_setting_get_member(root, "tun"), EINVAL,
+		    "tun.mtu: %d is below 1280, the least IPv6 inside the tunnel "
+		    "(network6) needs", c->c_tun_mtu);
+	if (c->c_has_network6)
+		return 0;
+	if (c->c_nroutes6 > 0) {
+		inet_ntop(AF_INET6, &c->c_routes6[0].addr, a, sizeof(a));
+		return fail(p, config_setting_get_member(root, "routes"), EINVAL,
+		    "routes: \"%s/%d\" is an IPv6 prefix, but network6 is not set",
+		    a, c->c_routes6[0].plen);
+	}
+	if (c->c_nat_ipv6)
+		return fail(p, config_setting_get_member(root, "nat"), EINVAL,
+		    "nat.ipv6: needs network6");
+	return 0;
 }
 
 static int finish_server(struct parse *p, const config_setting_t *root)
@@ -931,6 +1073,7 @@ static int finish_server(struct parse *p, const config_setting_t *root)
 	int err;
 
 	if ((err = require(p, root, req)) < 0 ||
+	    (err = check_ipv6(p, root)) < 0 ||
 	    (err = check_push_size(p, root)) < 0)
 		return err;
 	if (c->c_nlisten == 0 &&

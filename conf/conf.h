@@ -33,6 +33,12 @@ struct cidr {
 	int            plen;	/* 0..32 */
 };
 
+/* An IPv6 prefix (network6, IPv6 routes); addr is the network address. */
+struct cidr6 {
+	struct in6_addr addr;
+	int             plen;	/* 0..128 */
+};
+
 /* A resolver pushed to clients: an IPv4 or IPv6 address. */
 struct conf_dns {
 	int     cd_family;		/* AF_INET or AF_INET6 */
@@ -83,6 +89,11 @@ struct conf {
 	struct cidr c_network;		/* required; plen 16..30 */
 	struct cidr c_routes[CONF_MAX_ROUTES];
 	int  c_nroutes;
+	bool c_has_network6;		/* network6 set: IPv6 inside the tunnel */
+	struct cidr6 c_network6;	/* plen 64..120; the server takes ::1 */
+	struct cidr6 c_routes6[CONF_MAX_ROUTES];	/* the IPv6 entries of routes */
+	int  c_nroutes6;		/* c_nroutes + c_nroutes6 <= CONF_MAX_ROUTES */
+	bool c_nat_ipv6;		/* nat.ipv6: masquerade network6 too */
 	char c_nat_out[IFNAMSIZ];	/* "" = no masquerade */
 	char c_allow_list[PATH_MAX];	/* required */
 	char c_state_dir[PATH_MAX];	/* "" = none; holds CONF_LEASE_FILE */
@@ -130,6 +141,12 @@ int conf_parse_hostport(const char *s, struct conf_server_addr *out);
  * -EINVAL. The client checks pushed names with it too. */
 int conf_check_domain(const char *s);
 bool cidr_contains(const struct cidr *c, struct in_addr a);
+/* "fd00:8::/64" -> cidr6; host bits must be zero. 0 or -EINVAL. */
+int  conf_parse_cidr6(const char *s, struct cidr6 *out);
+bool cidr6_contains(const struct cidr6 *c, const struct in6_addr *a);
+/* The network's host number n (n = 1: the server's ::1) into *out;
+ * -ERANGE if n does not fit the host bits. */
+int  cidr6_host(const struct cidr6 *c, uint64_t n, struct in6_addr *out);
 /* The line KEY ("network", "nat.out_interface") was set at, and its file
  * into *file (c_path, or an @included file); 0 with *file = c_path when
  * the file does not set it (a default). */

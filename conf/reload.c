@@ -37,11 +37,32 @@ static void cidr_str(const struct cidr *r, char *buf, size_t len)
 	snprintf(buf, len, "%s/%d", a, r->plen);
 }
 
+static void cidr6_str(const struct cidr6 *r, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, &r->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%d", a, r->plen);
+}
+
+static bool eq_routes6(const struct conf *a, const struct conf *b)
+{
+	int i;
+
+	if (a->c_nroutes6 != b->c_nroutes6)
+		return false;
+	for (i = 0; i < a->c_nroutes6; i++)
+		if (a->c_routes6[i].plen != b->c_routes6[i].plen ||
+		    memcmp(&a->c_routes6[i].addr, &b->c_routes6[i].addr, 16) != 0)
+			return false;
+	return true;
+}
+
 static bool eq_routes(const struct conf *a, const struct conf *b)
 {
 	int i;
 
-	if (a->c_nroutes != b->c_nroutes)
+	if (a->c_nroutes != b->c_nroutes || !eq_routes6(a, b))
 		return false;
 	for (i = 0; i < a->c_nroutes; i++)
 		if (a->c_routes[i].plen != b->c_routes[i].plen ||
@@ -53,13 +74,17 @@ static bool eq_routes(const struct conf *a, const struct conf *b)
 /* "[ 10.0.0.0/8, 198.19.5.0/24 ]", cut short with "..." when buf is full. */
 static void str_routes(const struct conf *c, char *buf, size_t len)
 {
-	char one[INET_ADDRSTRLEN + 4];
+	char one[INET6_ADDRSTRLEN + 4];
 	size_t off;
 	int i, n;
 
 	n = snprintf(buf, len, "[");
-	for (i = 0, off = (size_t)n; i < c->c_nroutes && off < len; i++, off += (size_t)n) {
-		cidr_str(&c->c_routes[i], one, sizeof(one));
+	for (i = 0, off = (size_t)n; i < c->c_nroutes + c->c_nroutes6 && off < len;
+	    i++, off += (size_t)n) {
+		if (i < c->c_nroutes)
+			cidr_str(&c->c_routes[i], one, sizeof(one));
+		else
+			cidr6_str(&c->c_routes6[i - c->c_nroutes], one, sizeof(one));
 		n = snprintf(buf + off, len - off, "%s %s", i ? "," : "", one);
 	}
 	if (off < len)
@@ -72,6 +97,8 @@ static void take_routes(struct conf *cur, const struct conf *next)
 {
 	memcpy(cur->c_routes, next->c_routes, sizeof(cur->c_routes));
 	cur->c_nroutes = next->c_nroutes;
+	memcpy(cur->c_routes6, next->c_routes6, sizeof(cur->c_routes6));
+	cur->c_nroutes6 = next->c_nroutes6;
 }
 
 static bool eq_keepalive(const struct conf *a, const struct conf *b)
@@ -121,17 +148,19 @@ static void take_c2c(struct conf *cur, const struct conf *next)
 
 static bool eq_nat(const struct conf *a, const struct conf *b)
 {
-	return strcmp(a->c_nat_out, b->c_nat_out) == 0;
+	return strcmp(a->c_nat_out, b->c_nat_out) == 0 && a->c_nat_ipv6 == b->c_nat_ipv6;
 }
 
 static void str_nat(const struct conf *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", c->c_nat_out[0] ? c->c_nat_out : "none");
+	snprintf(buf, len, "%s%s", c->c_nat_out[0] ? c->c_nat_out : "none",
+	    c->c_nat_ipv6 ? " ipv6" : "");
 }
 
 static void take_nat(struct conf *cur, const struct conf *next)
 {
 	memcpy(cur->c_nat_out, next->c_nat_out, sizeof(cur->c_nat_out));
+	cur->c_nat_ipv6 = next->c_nat_ipv6;
 }
 
 static bool eq_listen(const struct conf *a, const struct conf *b)
@@ -171,6 +200,21 @@ static bool eq_network(const struct conf *a, const struct conf *b)
 static void str_network(const struct conf *c, char *buf, size_t len)
 {
 	cidr_str(&c->c_network, buf, len);
+}
+
+static bool eq_network6(const struct conf *a, const struct conf *b)
+{
+	return a->c_has_network6 == b->c_has_network6 && (!a->c_has_network6 ||
+	    (a->c_network6.plen == b->c_network6.plen &&
+	     memcmp(&a->c_network6.addr, &b->c_network6.addr, 16) == 0));
+}
+
+static void str_network6(const struct conf *c, char *buf, size_t len)
+{
+	if (c->c_has_network6)
+		cidr6_str(&c->c_network6, buf, len);
+	else
+		snprintf(buf, len, "none");
 }
 
 #define STRING_KEY(fn, member)							\
@@ -329,6 +373,7 @@ static const struct reload_row rows[RK_COUNT] = {
 	                           str_on_disconnect, take_on_disconnect },
 	[RK_METRICS_LISTEN]    = { "metrics_listen", RELOAD_LIVE, eq_metrics, str_metrics,
 	                           take_metrics },
+	[RK_NETWORK6]          = { "network6", RELOAD_RESTART, eq_network6, str_network6, NULL },
 };
 
 void reload_diff(const struct conf *cur, const struct conf *next, struct reload_diff *d)

@@ -21,7 +21,7 @@ enum reload_class {
 };
 
 /* The keys a reload compares. A new key: an entry here and a row in the
- * table of reload.c (network6, when it comes: RELOAD_RESTART). */
+ * table of reload.c. */
 enum reload_key {
 	RK_MODE,
 	RK_ROUTES,
@@ -45,6 +45,7 @@ enum reload_key {
 	RK_ON_CONNECT,
 	RK_ON_DISCONNECT,
 	RK_METRICS_LISTEN,
+	RK_NETWORK6,
 	RK_COUNT
 };
 

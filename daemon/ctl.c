@@ -773,17 +773,22 @@ static void dtls_id_str(const uint8_t *id, char out[17])
 
 static json_t *peer_json(const struct ctl_peer *p)
 {
-	char a[INET_ADDRSTRLEN], since[32], seen[32], id[17];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], since[32], seen[32], id[17];
+	json_t *o;
 
 	inet_ntop(AF_INET, &p->cp_addr, a, sizeof(a));
+	if (p->cp_has_addr6)
+		inet_ntop(AF_INET6, &p->cp_addr6, a6, sizeof(a6));
 	ctl_time_str(p->cp_since, since, sizeof(since));
 	ctl_time_str(p->cp_last_seen, seen, sizeof(seen));
 	if (p->cp_dtls_id != NULL)
 		dtls_id_str(p->cp_dtls_id, id);
-	return json_pack("{s:o,s:o,s:s,s:[s],s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:o}",
+	o = json_pack("{s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:o}",
 	    "name", ctl_json_string(p->cp_name),
 	    "fingerprint", ctl_json_string(p->cp_fp),
-	    "address", a, "addresses", a,
+	    "address", a,
+	    "address6", p->cp_has_addr6 ? json_string(a6) : json_null(),
+	    "addresses", p->cp_has_addr6 ? json_pack("[s,s]", a, a6) : json_pack("[s]", a),
 	    "endpoint", ctl_json_string(p->cp_endpoint),
 	    "transport", ctl_json_string(p->cp_transport),
 	    "transport_switches", ctl_json_uint(p->cp_switches),
@@ -793,17 +798,22 @@ static json_t *peer_json(const struct ctl_peer *p)
 	    "tx_packets", ctl_json_uint(p->cp_tx_pkts),
 	    "connected_since", since, "last_seen", seen,
 	    "dtls_id", p->cp_dtls_id != NULL ? json_string(id) : json_null());
+	return o;
 }
 
 static void peer_cells(struct ctl_peers *t, const struct ctl_peer *p)
 {
-	char a[INET_ADDRSTRLEN], fp[CTL_FP_SHORT + 1], tr[64], rx[32], tx[32];
-	char rp[24], tp[24], since[40], seen[40], id[17] = "-";
+	char a[INET_ADDRSTRLEN + 1 + INET6_ADDRSTRLEN], fp[CTL_FP_SHORT + 1], tr[64];
+	char rx[32], tx[32], rp[24], tp[24], since[40], seen[40], id[17] = "-";
 	const char *f = p->cp_fp;
 	struct tm tm;
 	time_t st = p->cp_since;
 
-	inet_ntop(AF_INET, &p->cp_addr, a, sizeof(a));
+	inet_ntop(AF_INET, &p->cp_addr, a, INET_ADDRSTRLEN);
+	if (p->cp_has_addr6) {		/* both in one cell: "10.8.0.2,fd00:8::2" */
+		strcat(a, ",");
+		inet_ntop(AF_INET6, &p->cp_addr6, a + strlen(a), INET6_ADDRSTRLEN);
+	}
 	if (strncmp(f, "sha256:", 7) == 0)
 		f += 7;
 	if (!t->cps_long) {

@@ -139,6 +139,8 @@ struct ctl_peer {
 	const char    *cp_name;
 	const char    *cp_fp;
 	struct in_addr cp_addr;			/* tunnel address */
+	bool           cp_has_addr6;		/* and its IPv6 one (network6) */
+	struct in6_addr cp_addr6;
 	const char    *cp_endpoint;		/* "ip:port" data comes from */
 	const char    *cp_transport;		/* "dtls" or "tls" */
 	uint64_t       cp_rx_bytes, cp_tx_bytes, cp_rx_pkts, cp_tx_pkts;

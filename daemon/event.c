@@ -72,6 +72,7 @@ json_t *evt_json(const struct evt *ev, time_t at)
 	    set_str(o, "name", ev->ev_name) | set_str(o, "fingerprint", ev->ev_fp) |
 	    set_str(o, "endpoint", ev->ev_endpoint) |
 	    set_str(o, "address", ev->ev_address) |
+	    set_str(o, "address6", ev->ev_address6) |
 	    set_str(o, "transport", ev->ev_transport) |
 	    set_str(o, "from", ev->ev_from) | set_str(o, "to", ev->ev_to) |
 	    set_str(o, "reason", ev->ev_reason) |
@@ -125,6 +126,7 @@ static char *text_line(const struct evt *ev, time_t at)
 	text_field(&b, "fingerprint", ev->ev_fp);
 	text_field(&b, "endpoint", ev->ev_endpoint);
 	text_field(&b, "address", ev->ev_address);
+	text_field(&b, "address6", ev->ev_address6);
 	text_field(&b, "transport", ev->ev_transport);
 	text_field(&b, "from", ev->ev_from);
 	text_field(&b, "to", ev->ev_to);

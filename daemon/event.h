@@ -36,6 +36,7 @@ struct evt {
 	const char   *ev_fp;		/* its fingerprint (the server's, on a client) */
 	const char   *ev_endpoint;	/* "ip:port" */
 	const char   *ev_address;	/* tunnel address */
+	const char   *ev_address6;	/* IPv6 tunnel address, NULL: none */
 	const char   *ev_transport;	/* "dtls" or "tls" */
 	const char   *ev_from, *ev_to;	/* transport: what data moved from and to */
 	const char   *ev_reason;

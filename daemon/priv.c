@@ -63,7 +63,8 @@ static int allow_edit(const struct conf *c, const struct priv_allow_req *rq,
 {
 	int rc;
 
-	if ((rc = allow_load(out, c->c_allow_list, &c->c_network, err)) < 0 ||
+	if ((rc = allow_load6(out, c->c_allow_list, &c->c_network,
+	    c->c_has_network6 ? &c->c_network6 : NULL, err)) < 0 ||
 	    rq->pa_op == PRIV_RELOAD)
 		return rc;
 	if (rq->pa_op == PRIV_ADD)

@@ -67,8 +67,16 @@ static void check_config_round_trip(const struct msg_config *m)
 	    m2.mc_mtu != m->mc_mtu || m2.mc_keepalive != m->mc_keepalive ||
 	    m2.mc_dead_peer_timeout != m->mc_dead_peer_timeout ||
 	    m2.mc_nroutes != m->mc_nroutes || m2.mc_ndns != m->mc_ndns ||
-	    m2.mc_nsearch != m->mc_nsearch || m2.mc_gso != m->mc_gso)
+	    m2.mc_nsearch != m->mc_nsearch || m2.mc_gso != m->mc_gso ||
+	    m2.mc_has6 != m->mc_has6 || (m->mc_has6 &&
+	    (memcmp(&m2.mc_addr6, &m->mc_addr6, 16) != 0 || m2.mc_plen6 != m->mc_plen6 ||
+	     memcmp(&m2.mc_gateway6, &m->mc_gateway6, 16) != 0 ||
+	     m2.mc_nroutes6 != m->mc_nroutes6)))
 		abort();
+	for (i = 0; m->mc_has6 && i < m->mc_nroutes6; i++)
+		if (memcmp(&m2.mc_routes6[i].addr, &m->mc_routes6[i].addr, 16) != 0 ||
+		    m2.mc_routes6[i].plen != m->mc_routes6[i].plen)
+			abort();
 	for (i = 0; i < m->mc_nroutes; i++)
 		if (m2.mc_routes[i].addr.s_addr != m->mc_routes[i].addr.s_addr ||
 		    m2.mc_routes[i].plen != m->mc_routes[i].plen)
@@ -100,6 +108,14 @@ static void on_config(const struct frame *f)
 		abort();
 	for (i = 0; i < m.mc_nroutes; i++)
 		if (m.mc_routes[i].plen < 0 || m.mc_routes[i].plen > 32)
+			abort();
+	/* what cli_tun_setup6 relies on: IPv6 whole or not at all */
+	if ((!m.mc_has6 && m.mc_nroutes6 != 0) || (m.mc_has6 &&
+	    (m.mc_plen6 < 1 || m.mc_plen6 > 128)) || m.mc_nroutes6 < 0 ||
+	    m.mc_nroutes + m.mc_nroutes6 > CONF_MAX_ROUTES)
+		abort();
+	for (i = 0; i < m.mc_nroutes6; i++)
+		if (m.mc_routes6[i].plen < 0 || m.mc_routes6[i].plen > 128)
 			abort();
 	/* what client/dns.c relies on: bounded lists, one line per domain */
 	if (m.mc_ndns < 0 || m.mc_ndns > CONF_MAX_DNS || m.mc_nsearch < 0 ||

@@ -25,10 +25,15 @@ DATA, CONFIG, DENY, KEEPALIVE, BYE, DTLS = 1, 2, 3, 4, 5, 6
 DC_DATA, DC_PROBE, DC_PROBE_ACK = 1, 2, 3
 T_VERSION, T_ADDR, T_GATEWAY, T_MTU, T_ROUTE, T_KEEPALIVE, T_DEAD = range(1, 8)
 T_DNS, T_DNS_SEARCH = 16, 17
+T_ADDR6, T_GATEWAY6, T_ROUTE6 = 8, 9, 10
 
 
 def ip(a):
     return socket.inet_aton(a)
+
+
+def ip6(a):
+    return socket.inet_pton(socket.AF_INET6, a)
 
 
 def frame(t, payload=b""):
@@ -108,6 +113,10 @@ def seeds():
                      tlv(T_DNS, socket.inet_pton(socket.AF_INET6, "fd00:8::1")) +
                      tlv(T_DNS_SEARCH, b"corp.example") +
                      tlv(T_DNS_SEARCH, b"~lab.example")),
+        "ipv6": frame(CONFIG, cfg + tlv(T_ADDR6, ip6("fd00:8::2") + bytes([64])) +
+                      tlv(T_GATEWAY6, ip6("fd00:8::1")) +
+                      tlv(T_ROUTE6, ip6("::") + bytes([0])) +
+                      tlv(T_ROUTE6, ip6("2001:db8::") + bytes([32]))),
         "deny": frame(DENY, b"not on the allow-list"),
         "unknown_type": frame(9, b"skipped") + frame(KEEPALIVE) + frame(DATA, ECHO),
         "bad_flags": frame(KEEPALIVE) + b"\x04\x01\x00\x00",

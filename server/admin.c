@@ -113,6 +113,14 @@ static void reload_work(struct admin_job *j)
 		j->j_rc = conf_err_set(&j->j_err, file, line, -rc,
 		    "nat.out_interface: nftables: %s", msg);
 		allow_free(&j->j_list);
+	} else if (cur->c_has_network6 && (rc = nat6_setup(&cur->c_network6,
+	    j->j_conf->c_nat_ipv6, j->j_conf->c_nat_out, j->j_ad->ad_tun_name,
+	    msg, sizeof(msg))) < 0) {
+		int line = conf_key_line(j->j_conf, "nat.ipv6", &file);
+
+		j->j_rc = conf_err_set(&j->j_err, file, line, -rc,
+		    "nat.ipv6: nftables: %s", msg);
+		allow_free(&j->j_list);
 	}
 }
 
@@ -410,7 +418,7 @@ static void admin_allow_list(struct admin *ad, struct ctl_req *rq)
 	const struct allow_list *al = &ad->ad_peers->ps_allow;
 	struct ctl_buf b = { 0 };
 	struct ctl_table t;
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	json_t *arr = NULL;
 	size_t i;
 
@@ -421,15 +429,23 @@ static void admin_allow_list(struct admin *ad, struct ctl_req *rq)
 	for (i = 0; i < al->al_n; i++) {
 		const struct allow_entry *e = &al->al_e[i];
 		const char *addr = e->ae_has_addr ? ip_str(e->ae_addr, a) : NULL;
+		const char *addr6 = e->ae_has_addr6 ?
+		    inet_ntop(AF_INET6, &e->ae_addr6, a6, sizeof(a6)) : NULL;
 
 		if (!rq->rq_json) {
-			const char *row[] = { e->ae_name, e->ae_fp, addr ? addr : "-" };
+			char both[INET_ADDRSTRLEN + 1 + INET6_ADDRSTRLEN];
+			const char *row[] = { e->ae_name, e->ae_fp, both };
+
+			/* both in one cell, as vpnctl peers shows them */
+			snprintf(both, sizeof(both), "%s%s%s", addr ? addr : "-",
+			    addr6 ? "," : "", addr6 ? addr6 : "");
 
 			ctl_table_row(&t, row);
-		} else if (arr != NULL && json_array_append_new(arr, json_pack("{s:o,s:o,s:o}",
+		} else if (arr != NULL && json_array_append_new(arr, json_pack("{s:o,s:o,s:o,s:o}",
 		    "name", ctl_json_string(e->ae_name),
 		    "fingerprint", ctl_json_string(e->ae_fp),
-		    "address", ctl_json_string_or_null(addr))) < 0) {
+		    "address", ctl_json_string_or_null(addr),
+		    "address6", ctl_json_string_or_null(addr6))) < 0) {
 			json_decref(arr);
 			arr = NULL;
 		}
@@ -456,6 +472,7 @@ static void admin_peers(struct admin *ad, struct ctl_req *rq)
 		struct ctl_peer row = {
 			.cp_name = pe->pe_name, .cp_fp = pe->pe_fp,
 			.cp_addr = pe->pe_link.fl_addr,
+			.cp_has_addr6 = pe->pe_link.fl_has6, .cp_addr6 = pe->pe_link.fl_addr6,
 			.cp_endpoint = peer_endpoint(pe),
 			.cp_transport = peer_transport(pe),
 			.cp_rx_bytes = pe->pe_sess.se_n.sc_rx_bytes,
@@ -480,6 +497,17 @@ static void admin_peers(struct admin *ad, struct ctl_req *rq)
 #define U(x) ((unsigned long long)(x))
 #define J(x) ctl_json_uint(x)
 
+/* network6 as "fd00:8::/64", "" without it. */
+static void net6_str(const struct conf *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	if (c->c_has_network6)
+		snprintf(buf, len, "%s/%d", inet_ntop(AF_INET6, &c->c_network6.addr, a,
+		    sizeof(a)), c->c_network6.plen);
+}
+
 static json_t *status_json(struct admin *ad, const struct peer_stats *p,
     const struct fwd_stats *f, long up)
 {
@@ -487,7 +515,8 @@ static json_t *status_json(struct admin *ad, const struct peer_stats *p,
 	const struct peers *ps = ad->ad_peers;
 	const struct sess_counts *t = &p->ps_gone;
 	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN + 4], l[80];
-	json_t *listen;
+	char net6[INET6_ADDRSTRLEN + 4];
+	json_t *listen, *o;
 	int i;
 
 	if ((listen = json_array()) == NULL)
@@ -496,16 +525,18 @@ static json_t *status_json(struct admin *ad, const struct peer_stats *p,
 		json_array_append_new(listen, ctl_json_string(
 		    conf_sockaddr_str(&c->c_listen[i], l, sizeof(l))));
 	snprintf(net, sizeof(net), "%s/%d", ip_str(c->c_network.addr, a), c->c_network.plen);
-	struct ctl_offload o = { .co_tun = f->fs_offload, .co_reads = f->fs_tun.ts_reads,
+	net6_str(c, net6, sizeof(net6));
+	struct ctl_offload off = { .co_tun = f->fs_offload, .co_reads = f->fs_tun.ts_reads,
 	    .co_super_reads = f->fs_tun.ts_supers, .co_writes = f->fs_tun.ts_writes,
 	    .co_gso_sent = t->sc_gso_tx, .co_gso_received = t->sc_gso_rx,
 	    .co_gso_bad = t->sc_gso_bad };
 
-	return json_pack("{s:s,s:s,s:I,s:o,s:o,s:s,s:I,s:o,s:o,s:o,s:o,s:o,"
-	    "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o},"
+	o = json_pack("{s:s,s:s,s:I,s:o,s:o,s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:o,"
+	    "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o},"
 	    "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:I},s:o}",
 	    "mode", "server", "version", VPND_VERSION, "uptime", (json_int_t)up,
 	    "listen", listen, "tun", ctl_json_string(ad->ad_tun_name), "network", net,
+	    "network6", net6[0] ? json_string(net6) : json_null(),
 	    "peers_connected", (json_int_t)ps->ps_up,
 	    "peers_allowed", J(ps->ps_allow.al_n),
 	    "bytes_in", J(t->sc_rx_bytes), "bytes_out", J(t->sc_tx_bytes),
@@ -516,12 +547,14 @@ static json_t *status_json(struct admin *ad, const struct peer_stats *p,
 	    "tun_full", J(f->fs_drop_tun_full), "peer_full", J(t->sc_tx_dropped),
 	    "bad_frames", J(t->sc_bad_frames), "udp_unknown", J(f->fs_udp_unknown),
 	    "dtls_bad", J(t->sc_dtls_bad), "udp_send", J(f->fs_udp_tx_drops),
+	    "link_local", J(f->fs_drop_linklocal),
 	    "handshakes",
 	    "accepted", J(p->ps_accepted), "denied", J(p->ps_denied),
 	    "failed", J(p->ps_failed), "timed_out", J(p->ps_timed_out),
 	    "throttled", J(p->ps_throttled), "busy", J(p->ps_busy),
 	    "pending", (json_int_t)ps->ps_pending,
-	    "offload", ctl_offload_json(&o));
+	    "offload", ctl_offload_json(&off));
+	return o;
 }
 
 static void admin_status(struct admin *ad, struct ctl_req *rq)
@@ -532,7 +565,7 @@ static void admin_status(struct admin *ad, struct ctl_req *rq)
 	struct peer_stats p;
 	struct fwd_stats f;
 	const struct sess_counts *t = &p.ps_gone;
-	char a[INET_ADDRSTRLEN], l[80], ups[32];
+	char a[INET_ADDRSTRLEN], l[80], ups[32], net6[INET6_ADDRSTRLEN + 4];
 	long up = (long)(time(NULL) - ad->ad_started);
 	int i;
 
@@ -547,17 +580,21 @@ static void admin_status(struct admin *ad, struct ctl_req *rq)
 	ctl_printf(&b, "mode: server\nversion: %s\nuptime: %s\nlisten:", VPND_VERSION, ups);
 	for (i = 0; i < c->c_nlisten; i++)
 		ctl_printf(&b, " %s", conf_sockaddr_str(&c->c_listen[i], l, sizeof(l)));
-	ctl_printf(&b, "\ntun: %s\nnetwork: %s/%d\npeers: %u connected, %zu allowed\n",
-	    ad->ad_tun_name, a, c->c_network.plen, ps->ps_up, ps->ps_allow.al_n);
+	net6_str(c, net6, sizeof(net6));
+	ctl_printf(&b, "\ntun: %s\nnetwork: %s/%d\n", ad->ad_tun_name, a, c->c_network.plen);
+	if (net6[0] != '\0')
+		ctl_printf(&b, "network6: %s\n", net6);
+	ctl_printf(&b, "peers: %u connected, %zu allowed\n", ps->ps_up, ps->ps_allow.al_n);
 	ctl_printf(&b, "bytes: %llu in, %llu out\npackets: %llu in, %llu out\n",
 	    U(t->sc_rx_bytes), U(t->sc_tx_bytes), U(t->sc_rx_pkts), U(t->sc_tx_pkts));
 	ctl_printf(&b, "dropped: %llu spoofed, %llu isolated, %llu malformed, "
 	    "%llu no route, %llu tun full, %llu peer full, %llu bad frames, "
-	    "%llu unknown datagrams, %llu bad DTLS records, %llu UDP sends\n",
+	    "%llu unknown datagrams, %llu bad DTLS records, %llu UDP sends, "
+	    "%llu link-local\n",
 	    U(f.fs_drop_spoof), U(f.fs_drop_isolated), U(f.fs_drop_malformed),
 	    U(f.fs_drop_noroute), U(f.fs_drop_tun_full), U(t->sc_tx_dropped),
 	    U(t->sc_bad_frames), U(f.fs_udp_unknown), U(t->sc_dtls_bad),
-	    U(f.fs_udp_tx_drops));
+	    U(f.fs_udp_tx_drops), U(f.fs_drop_linklocal));
 	ctl_printf(&b, "handshakes: %u pending, %llu denied, %llu failed, %llu timed out, "
 	    "%llu throttled, %llu refused as busy\n", ps->ps_pending, U(p.ps_denied),
 	    U(p.ps_failed), U(p.ps_timed_out), U(p.ps_throttled), U(p.ps_busy));

@@ -22,6 +22,7 @@
 #define FWD_TUN_BUDGET   512	/* TUN reads per wakeup: drain its queue */
 #define FWD_UDP_BATCHES  1	/* recvmmsg calls per wakeup: the socket buffer is deep */
 #define FWD_ID_BUCKETS   1024	/* DTLS channel id -> peer */
+#define FWD_ADDR6_BUCKETS 4096	/* IPv6 tunnel address -> peer */
 
 struct fwd {
 	struct tun_dev       *fw_tun;
@@ -31,6 +32,7 @@ struct fwd {
 	uint32_t              fw_net_base;	/* host order */
 	uint32_t              fw_by_addr_n;
 	struct fwd_link      *fw_by_id[FWD_ID_BUCKETS];
+	struct fwd_link      *fw_by_addr6[FWD_ADDR6_BUCKETS];	/* network6 */
 	int                   fw_udp_fd[CONF_MAX_LISTEN];
 	struct udp_tx        *fw_udp_tx[CONF_MAX_LISTEN];
 	int                   fw_nudp;
@@ -73,6 +75,56 @@ static struct fwd_link *id_lookup(struct fwd *f, const uint8_t id[DTLS_ID_LEN])
 	return NULL;
 }
 
+/* network6's addresses differ in their low bits (host numbers from the
+ * pool or chosen by hand): a hash of the last 8 bytes spreads them. */
+static unsigned addr6_bucket(const struct in6_addr *a)
+{
+	const uint8_t *b = a->s6_addr + 8;
+	uint64_t h = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		h = h << 8 | b[i];
+	h ^= h >> 29;
+	h *= UINT64_C(0xbf58476d1ce4e5b9);
+	h ^= h >> 32;
+	return (unsigned)(h % FWD_ADDR6_BUCKETS);
+}
+
+static struct sess *peer_at6(struct fwd *f, const struct in6_addr *a)
+{
+	struct fwd_link *l;
+
+	for (l = f->fw_by_addr6[addr6_bucket(a)]; l != NULL; l = l->fl_addr6_next)
+		if (memcmp(&l->fl_addr6, a, 16) == 0)
+			return l->fl_sess;
+	return NULL;
+}
+
+/* The session an inner packet (its IP version's destination) goes to; the
+ * drop counted if none. */
+static struct sess *fwd_route(struct fwd *f, const uint8_t *pkt, size_t len)
+{
+	struct in6_addr dst6;
+	struct in_addr dst;
+	struct sess *to;
+
+	if (len > 0 && pkt[0] >> 4 == 6) {
+		if (filt_tun_dst6(pkt, len, &dst6) < 0) {
+			f->fw_stats.fs_drop_malformed++;
+			return NULL;
+		}
+		to = peer_at6(f, &dst6);
+	} else if (filt_tun_dst(pkt, len, &dst) < 0) {
+		f->fw_stats.fs_drop_malformed++;
+		return NULL;
+	} else
+		to = peer_at(f, dst);
+	if (to == NULL)
+		f->fw_stats.fs_drop_noroute++;
+	return to;
+}
+
 /* ---- TUN -> peer ---- */
 
 /* A super-packet (sp) goes to the session whole: it sends it as one GSO
@@ -81,14 +133,11 @@ static void fwd_to_peer(void *arg, const uint8_t *pkt, size_t len,
     const struct vnet_super *sp)
 {
 	struct fwd *f = arg;
-	struct in_addr dst;
 	struct sess *to;
 
-	if (filt_tun_dst(pkt, len, &dst) < 0)
-		f->fw_stats.fs_drop_malformed++;
-	else if ((to = peer_at(f, dst)) == NULL)
-		f->fw_stats.fs_drop_noroute++;
-	else if (sp != NULL)
+	if ((to = fwd_route(f, pkt, len)) == NULL)
+		return;
+	if (sp != NULL)
 		sess_send_super(to, sp);	/* drops counted there */
 	else
 		sess_send(to, pkt, len);
@@ -108,10 +157,18 @@ static void fwd_from_peer(void *arg, const uint8_t *pkt, size_t len,
 {
 	struct fwd_link *l = arg;
 	struct fwd *f = l->fl_fwd;
+	static const struct in6_addr none6;	/* a peer without IPv6 owns no source */
+	enum filt_verdict v;
+	struct in6_addr dst6;
 	struct in_addr dst;
 	struct sess *to;
 
-	switch (filt_from_peer(&f->fw_rules, l->fl_addr, pkt, len, &dst)) {
+	if (len > 0 && pkt[0] >> 4 == 6)
+		v = filt_from_peer6(&f->fw_rules, l->fl_has6 ? &l->fl_addr6 : &none6,
+		    pkt, len, &dst6);
+	else
+		v = filt_from_peer(&f->fw_rules, l->fl_addr, pkt, len, &dst);
+	switch (v) {
 	case FILT_TO_TUN:
 		if (sp != NULL)
 			tun_dev_write_super(f->fw_tun, sp);	/* refusals counted there */
@@ -119,9 +176,9 @@ static void fwd_from_peer(void *arg, const uint8_t *pkt, size_t len,
 			tun_dev_write(f->fw_tun, pkt, len);
 		break;
 	case FILT_TO_PEER:
-		if ((to = peer_at(f, dst)) == NULL)
-			f->fw_stats.fs_drop_noroute++;
-		else if (sp != NULL)
+		if ((to = fwd_route(f, pkt, len)) == NULL)
+			break;
+		if (sp != NULL)
 			sess_send_super(to, sp);
 		else
 			sess_send(to, pkt, len);
@@ -185,6 +242,10 @@ void fwd_attach(struct fwd *f, struct fwd_link *l)
 		l->fl_id_next = f->fw_by_id[id_bucket(id)];
 		f->fw_by_id[id_bucket(id)] = l;
 	}
+	if (l->fl_has6) {
+		l->fl_addr6_next = f->fw_by_addr6[addr6_bucket(&l->fl_addr6)];
+		f->fw_by_addr6[addr6_bucket(&l->fl_addr6)] = l;
+	}
 	sess_set_sink(l->fl_sess, fwd_from_peer, l);
 }
 
@@ -203,6 +264,13 @@ void fwd_detach(struct fwd_link *l)
 		for (pp = &f->fw_by_id[id_bucket(id)]; *pp != NULL; pp = &(*pp)->fl_id_next)
 			if (*pp == l) {
 				*pp = l->fl_id_next;
+				break;
+			}
+	if (l->fl_has6)
+		for (pp = &f->fw_by_addr6[addr6_bucket(&l->fl_addr6)]; *pp != NULL;
+		    pp = &(*pp)->fl_addr6_next)
+			if (*pp == l) {
+				*pp = l->fl_addr6_next;
 				break;
 			}
 	l->fl_fwd = NULL;

@@ -29,6 +29,9 @@ struct fwd_link {
 	struct in_addr   fl_addr;		/* its tunnel address */
 	struct fwd      *fl_fwd;		/* set while attached */
 	struct fwd_link *fl_id_next;		/* DTLS id bucket */
+	bool             fl_has6;		/* it has an IPv6 address too */
+	struct in6_addr  fl_addr6;
+	struct fwd_link *fl_addr6_next;		/* IPv6 address bucket */
 };
 
 /* Packets dropped, by reason. */

@@ -1,5 +1,5 @@
 /* nat.c - IPv4 forwarding, masquerade and TCP MSS clamping for the tunnel
- * network. The rules live in an nftables table of vpnd's own, "ip vpnd",
+ * network, and the same for network6 in a second table, "ip6 vpnd". The rules live in an nftables table of vpnd's own, "ip vpnd",
  * written through libnftables in-process as one transaction: "add table;
  * delete table; table { ... }" replaces whatever a crashed run left behind,
  * atomically, and never touches another table. ip_forward is read and
@@ -18,6 +18,7 @@
 #include "server/nat.h"
 
 #define IPFWD_PATH "/proc/sys/net/ipv4/ip_forward"
+#define IPFWD6_PATH "/proc/sys/net/ipv6/conf/all/forwarding"
 
 /* The interface name goes into nft's command text, so it is held to the
  * characters interface names use in practice: no quotes, spaces or ';'. */
@@ -164,7 +165,65 @@ int nat_setup(const struct cidr *net, const char *out_if, const char *tun_if,
 int nat_teardown(void)
 {
 	return nat_run("table ip " NAT_TABLE "\n"
-	    "delete table ip " NAT_TABLE "\n", NULL, 0);
+	    "delete table ip " NAT_TABLE "\n"
+	    "table ip6 " NAT_TABLE "\n"
+	    "delete table ip6 " NAT_TABLE "\n", NULL, 0);
+}
+
+/* ---- IPv6: table ip6 vpnd ---- */
+
+/* The transaction text for nat6_setup, as nat_format's. */
+static int nat6_format(char *buf, size_t len, const struct cidr6 *net6, bool masq,
+                const char *out_if, const char *tun_if)
+{
+	char addr[INET6_ADDRSTRLEN], rule[160] = "";
+	int n;
+
+	if (inet_ntop(AF_INET6, &net6->addr, addr, sizeof(addr)) == NULL)
+		return -EINVAL;
+	if (masq && *out_if != '\0') {
+		n = snprintf(rule, sizeof(rule),
+		    "\t\tip6 saddr %s/%d oifname \"%s\" masquerade\n",
+		    addr, net6->plen, out_if);
+		if (n < 0 || (size_t)n >= sizeof(rule))
+			return -EINVAL;
+	}
+	n = snprintf(buf, len,
+	    "table ip6 " NAT_TABLE "\n"
+	    "delete table ip6 " NAT_TABLE "\n"
+	    "table ip6 " NAT_TABLE " {\n"
+	    "\tchain postrouting {\n"
+	    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	    "%s"
+	    "\t}\n"
+	    "\tchain forward {\n"
+	    "\t\ttype filter hook forward priority mangle; policy accept;\n"
+	    "\t\toifname \"%s\" tcp flags syn tcp option maxseg size set rt mtu\n"
+	    "\t\tiifname \"%s\" tcp flags syn tcp option maxseg size set rt mtu\n"
+	    "\t}\n"
+	    "}\n", rule, tun_if, tun_if);
+	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+}
+
+int nat6_setup(const struct cidr6 *net6, bool masq, const char *out_if,
+               const char *tun_if, char *err, size_t errlen)
+{
+	char cmd[1024];
+
+	if (net6 == NULL || net6->plen < 0 || net6->plen > 128) {
+		nat_set_err(err, errlen, "network6: not an IPv6 prefix");
+		return -EINVAL;
+	}
+	if (out_if == NULL || !nat_ifname_ok(out_if) ||
+	    tun_if == NULL || *tun_if == '\0' || !nat_ifname_ok(tun_if)) {
+		nat_set_err(err, errlen, "not an interface name");
+		return -EINVAL;
+	}
+	if (nat6_format(cmd, sizeof(cmd), net6, masq, out_if, tun_if) < 0) {
+		nat_set_err(err, errlen, "nftables command too long");
+		return -EINVAL;
+	}
+	return nat_run(cmd, err, errlen);
 }
 
 /* Read the current value (0/1) of ip_forward from FD at offset 0. */
@@ -193,11 +252,11 @@ static int ipfwd_write(int fd, int val)
 	return n == 2 ? 0 : -EIO;
 }
 
-int ipfwd_enable(int *was)
+static int fwd_sysctl_enable(const char *path, int *was)
 {
 	int fd, err, old = 0;
 
-	if ((fd = open(IPFWD_PATH, O_RDWR | O_CLOEXEC)) < 0)
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return -errno;
 	if ((err = ipfwd_read(fd, &old)) == 0 && (err = ipfwd_write(fd, 1)) == 0 &&
 	    was != NULL)
@@ -206,15 +265,35 @@ int ipfwd_enable(int *was)
 	return err;
 }
 
-int ipfwd_restore(int was)
+static int fwd_sysctl_restore(const char *path, int was)
 {
 	int fd, err;
 
 	if (was != 0 && was != 1)
 		return -EINVAL;
-	if ((fd = open(IPFWD_PATH, O_WRONLY | O_CLOEXEC)) < 0)
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 		return -errno;
 	err = ipfwd_write(fd, was);
 	close(fd);
 	return err;
+}
+
+int ipfwd_enable(int *was)
+{
+	return fwd_sysctl_enable(IPFWD_PATH, was);
+}
+
+int ipfwd_restore(int was)
+{
+	return fwd_sysctl_restore(IPFWD_PATH, was);
+}
+
+int ipfwd6_enable(int *was)
+{
+	return fwd_sysctl_enable(IPFWD6_PATH, was);
+}
+
+int ipfwd6_restore(int was)
+{
+	return fwd_sysctl_restore(IPFWD6_PATH, was);
 }

@@ -5,6 +5,7 @@
 #ifndef VPND_NAT_H
 #define VPND_NAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf/conf.h"
@@ -19,11 +20,21 @@
  * may not be ""); else 0 or -errno with the nft message in err. */
 int nat_setup(const struct cidr *net, const char *out_if, const char *tun_if,
               char *err, size_t errlen);
-/* Delete table ip vpnd if present; 0 also when there was none. */
+/* The same for network6 in table ip6 vpnd: MSS clamping on tun_if, and
+ * with masq (nat.ipv6) masquerade of net6 out of out_if (none if out_if
+ * is ""). -EINVAL for a bad prefix or name; else 0 or -errno with nft's
+ * message in err. */
+int nat6_setup(const struct cidr6 *net6, bool masq, const char *out_if,
+               const char *tun_if, char *err, size_t errlen);
+/* Delete tables ip vpnd and ip6 vpnd if present; 0 also when there were
+ * none. */
 int nat_teardown(void);
 /* Write 1 to /proc/sys/net/ipv4/ip_forward; *was gets the previous value
  * (0/1) so shutdown can restore it. 0 or -errno. */
 int ipfwd_enable(int *was);
 int ipfwd_restore(int was);
+/* The same for net.ipv6.conf.all.forwarding. */
+int ipfwd6_enable(int *was);
+int ipfwd6_restore(int was);
 
 #endif

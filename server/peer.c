@@ -34,10 +34,17 @@ const char *peer_endpoint(const struct peer *pe)
 	    pe->pe_udp_endpoint : pe->pe_endpoint;
 }
 
+/* Its IPv6 tunnel address, or NULL without one. */
+static const char *peer_addr6_str(const struct peer *pe, char buf[INET6_ADDRSTRLEN])
+{
+	return pe->pe_link.fl_has6 ?
+	    inet_ntop(AF_INET6, &pe->pe_link.fl_addr6, buf, INET6_ADDRSTRLEN) : NULL;
+}
+
 /* An event about pe for `vpnctl events`, where its log line is. */
 static void peer_event(const struct peer *pe, enum evt_type type, const char *reason)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	struct evt ev = { .ev_type = type, .ev_reason = reason, .ev_uid = EVT_NO_UID };
 
 	if (pe->pe_name[0] != '\0')
@@ -47,6 +54,7 @@ static void peer_event(const struct peer *pe, enum evt_type type, const char *re
 	ev.ev_endpoint = pe->pe_state == PE_UP ? peer_endpoint(pe) : pe->pe_endpoint;
 	if (pe->pe_state == PE_UP) {
 		ev.ev_address = inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a));
+		ev.ev_address6 = peer_addr6_str(pe, a6);
 		ev.ev_transport = peer_transport(pe);
 	}
 	evt_emit(&ev);
@@ -94,6 +102,8 @@ static void peers_save_leases(struct peers *ps)
 	struct lease_job *j;
 
 	pool_clear_changed(ps->ps_pool);
+	if (ps->ps_pool6 != NULL)
+		pool6_clear_changed(ps->ps_pool6);
 	if (ps->ps_lease_path[0] == '\0')
 		return;
 	if (ps->ps_lease_busy) {
@@ -101,7 +111,7 @@ static void peers_save_leases(struct peers *ps)
 		return;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->lj_buf = lease_render(ps->ps_pool, &j->lj_len)) == NULL) {
+	    (j->lj_buf = lease_render6(ps->ps_pool, ps->ps_pool6, &j->lj_len)) == NULL) {
 		free(j);
 		log_warnx("leases: out of memory");
 		return;
@@ -139,7 +149,7 @@ static int peers_load_leases(struct peers *ps)
 	/* A kill -9 between writing a temp file and renaming it leaves one
 	 * beside the file; remove it before anything is written. */
 	afile_clean(ps->ps_lease_path, on_temp_removed, NULL);
-	if ((n = lease_load(ps->ps_pool, ps->ps_lease_path)) < 0) {
+	if ((n = lease_load6(ps->ps_pool, ps->ps_pool6, ps->ps_lease_path)) < 0) {
 		errno = -n;
 		log_warn("leases: cannot read %s", ps->ps_lease_path);
 		return n;
@@ -147,6 +157,8 @@ static int peers_load_leases(struct peers *ps)
 	if (n > 0)
 		log_warnx("leases: %s: %d line(s) skipped", ps->ps_lease_path, n);
 	pool_clear_changed(ps->ps_pool);
+	if (ps->ps_pool6 != NULL)
+		pool6_clear_changed(ps->ps_pool6);
 	return 0;
 }
 
@@ -207,6 +219,13 @@ static int peer_send_config(struct peer *pe)
 	m.mc_ndns = c->c_ndns;
 	memcpy(m.mc_search, c->c_dns_search, sizeof(m.mc_search));
 	m.mc_nsearch = c->c_ndns_search;
+	if ((m.mc_has6 = pe->pe_link.fl_has6)) {
+		m.mc_addr6 = pe->pe_link.fl_addr6;
+		m.mc_plen6 = (uint8_t)c->c_network6.plen;
+		m.mc_gateway6 = pool6_server_addr(ps->ps_pool6);
+		memcpy(m.mc_routes6, c->c_routes6, sizeof(c->c_routes6[0]) * (size_t)c->c_nroutes6);
+		m.mc_nroutes6 = c->c_nroutes6;
+	}
 	/* super-packets whole over TLS, once the client says it takes them too */
 	m.mc_gso = sess_gso_accept(&pe->pe_sess) == 0;
 	if ((n = msg_config_encode(&m, buf, sizeof(buf))) < 0)
@@ -224,15 +243,36 @@ static void peer_offer_dtls(struct peer *pe)
 		sess_dtls_offer(&pe->pe_sess, ps->ps_dtls, id, ps->ps_conf->c_tun_mtu);
 }
 
-/* Lease an address: the allow-list's static one, else from the pool. */
+/* Give pe's addresses back to the pools (it keeps them for next time). */
+static void peer_release(struct peer *pe)
+{
+	struct peers *ps = pe->pe_set;
+
+	pool_release(ps->ps_pool, pe->pe_fp);
+	if (ps->ps_pool6 != NULL)
+		pool6_release(ps->ps_pool6, pe->pe_fp);
+}
+
+/* Lease an address: the allow-list's static one, else from the pool; the
+ * same for IPv6 with network6. */
 static int peer_lease(struct peer *pe, const struct allow_entry *ae)
 {
 	struct pool *p = pe->pe_set->ps_pool;
+	struct pool6 *p6 = pe->pe_set->ps_pool6;
 	int err;
 
+	pe->pe_link.fl_has6 = false;
 	if (ae->ae_has_addr && (err = pool_reserve(p, ae->ae_addr, ae->ae_fp)) < 0)
 		return err;
-	return pool_lease(p, pe->pe_fp, &pe->pe_link.fl_addr);
+	if ((err = pool_lease(p, pe->pe_fp, &pe->pe_link.fl_addr)) < 0 || p6 == NULL)
+		return err;
+	if ((ae->ae_has_addr6 && (err = pool6_reserve(p6, &ae->ae_addr6, ae->ae_fp)) < 0) ||
+	    (err = pool6_lease(p6, pe->pe_fp, &pe->pe_link.fl_addr6)) < 0) {
+		pool_release(p, pe->pe_fp);
+		return err;
+	}
+	pe->pe_link.fl_has6 = true;
+	return 0;
 }
 
 static void peers_close_fp(struct peers *ps, const struct peer *keep)
@@ -255,6 +295,8 @@ static void peer_hook_vars(const struct peer *pe, int event, struct hook_vars *v
 	snprintf(v->hv_name, sizeof(v->hv_name), "%s", pe->pe_name);
 	snprintf(v->hv_fp, sizeof(v->hv_fp), "%s", pe->pe_fp);
 	inet_ntop(AF_INET, &pe->pe_link.fl_addr, v->hv_address, sizeof(v->hv_address));
+	if (pe->pe_link.fl_has6)
+		inet_ntop(AF_INET6, &pe->pe_link.fl_addr6, v->hv_address6, sizeof(v->hv_address6));
 	snprintf(v->hv_endpoint, sizeof(v->hv_endpoint), "%s", peer_endpoint(pe));
 	snprintf(v->hv_transport, sizeof(v->hv_transport), "%s", peer_transport(pe));
 }
@@ -314,13 +356,13 @@ static void on_connect_hook_done(void *arg, const struct hook_vars *v, int rc,
 		return;
 	pe->pe_hook = NULL;
 	if (rc < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		pool_release(pe->pe_set->ps_pool, pe->pe_fp);
+		peer_release(pe);
 		peer_deny(pe, rc == -ETIMEDOUT ? "on_connect hook timed out" :
 		    "on_connect hook failed");
 		return;
 	}
 	if (allow_find_fp(&pe->pe_set->ps_allow, pe->pe_fp) == NULL) {
-		pool_release(pe->pe_set->ps_pool, pe->pe_fp);
+		peer_release(pe);
 		peer_deny(pe, "not on the allow-list");
 		return;
 	}
@@ -358,7 +400,7 @@ static int peer_on_established(void *arg)
 	if ((err = priv_hook_start(ps->ps_priv, ps->ps_loop, &v, on_connect_hook_done,
 	    pe, &pe->pe_hook)) < 0) {
 		hook_log(&v, err, 0);
-		pool_release(ps->ps_pool, pe->pe_fp);
+		peer_release(pe);
 		peer_deny(pe, "on_connect hook failed");
 	}
 	return 0;
@@ -367,10 +409,11 @@ static int peer_on_established(void *arg)
 static int peer_up(struct peer *pe)
 {
 	struct peers *ps = pe->pe_set;
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	const char *v6;
 
 	peer_handshake_over(pe, false);
-	if (pool_changed(ps->ps_pool))
+	if (pool_changed(ps->ps_pool) || (ps->ps_pool6 != NULL && pool6_changed(ps->ps_pool6)))
 		peers_save_leases(ps);
 	pe->pe_state = PE_UP;
 	pe->pe_since = time(NULL);
@@ -383,8 +426,10 @@ static int peer_up(struct peer *pe)
 	}
 	peer_offer_dtls(pe);
 	fwd_attach(ps->ps_fwd, &pe->pe_link);
-	log_info("peer %s %s connected, %s, %s", pe->pe_name, pe->pe_endpoint,
-	    inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a)), peer_transport(pe));
+	v6 = peer_addr6_str(pe, a6);
+	log_info("peer %s %s connected, %s%s%s, %s", pe->pe_name, pe->pe_endpoint,
+	    inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a)), v6 ? " " : "",
+	    v6 ? v6 : "", peer_transport(pe));
 	peer_event(pe, EVT_CONNECTED, NULL);
 	return 0;
 }
@@ -470,7 +515,7 @@ static void peer_on_closed(void *arg)
 
 	if (pe->pe_hook != NULL) {	/* closed without peer_close */
 		priv_hook_forget(pe->pe_hook);
-		pool_release(ps->ps_pool, pe->pe_fp);
+		peer_release(pe);
 	}
 	if (pe->pe_prev != NULL)
 		pe->pe_prev->pe_next = pe->pe_next;
@@ -492,10 +537,11 @@ static const struct sess_cb peer_sess_cb = {
 static void peer_event_gone(const struct peer *pe, const struct sess_counts *n,
     const char *why)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	struct evt ev = { .ev_type = EVT_DISCONNECTED, .ev_name = pe->pe_name,
 	    .ev_fp = pe->pe_fp, .ev_endpoint = peer_endpoint(pe),
 	    .ev_address = inet_ntop(AF_INET, &pe->pe_link.fl_addr, a, sizeof(a)),
+	    .ev_address6 = peer_addr6_str(pe, a6),
 	    .ev_transport = peer_transport(pe), .ev_reason = why,
 	    .ev_uid = EVT_NO_UID, .ev_has_bytes = true,
 	    .ev_rx_bytes = n->sc_rx_bytes, .ev_tx_bytes = n->sc_tx_bytes };
@@ -512,11 +558,11 @@ void peer_close(struct peer *pe, const char *why, const char *bye)
 	if (pe->pe_hook != NULL) {	/* gone while on_connect runs */
 		priv_hook_forget(pe->pe_hook);
 		pe->pe_hook = NULL;
-		pool_release(ps->ps_pool, pe->pe_fp);
+		peer_release(pe);
 	}
 	if (pe->pe_state == PE_UP) {
 		fwd_detach(&pe->pe_link);
-		pool_release(ps->ps_pool, pe->pe_fp);
+		peer_release(pe);
 		ps->ps_up--;
 		/* counted, told and hooked while the DTLS channel is still there:
 		 * its drops are in the counts, the event and hook name the
@@ -654,10 +700,16 @@ static void peers_reserve_static(struct peers *ps)
 	size_t i;
 
 	pool_clear_reserved(ps->ps_pool);
+	if (ps->ps_pool6 != NULL)
+		pool6_clear_reserved(ps->ps_pool6);
 	for (i = 0; i < ps->ps_allow.al_n; i++) {
 		e = &ps->ps_allow.al_e[i];
 		if (e->ae_has_addr && pool_reserve(ps->ps_pool, e->ae_addr, e->ae_fp) < 0)
 			log_warnx("allow-list: %s: static address in use by another peer",
+			    e->ae_name);
+		if (ps->ps_pool6 != NULL && e->ae_has_addr6 &&
+		    pool6_reserve(ps->ps_pool6, &e->ae_addr6, e->ae_fp) < 0)
+			log_warnx("allow-list: %s: static address6 in use by another peer",
 			    e->ae_name);
 	}
 }
@@ -681,7 +733,9 @@ int peers_set_allow(struct peers *ps, struct allow_list *al, const char *why)
 			peer_event(pe, EVT_REVOKED, why);
 			peer_close(pe, why, "removed from the allow-list");
 			n++;
-		} else if (ae->ae_has_addr && ae->ae_addr.s_addr != pe->pe_link.fl_addr.s_addr) {
+		} else if ((ae->ae_has_addr && ae->ae_addr.s_addr != pe->pe_link.fl_addr.s_addr) ||
+		    (ae->ae_has_addr6 && pe->pe_link.fl_has6 &&
+		     memcmp(&ae->ae_addr6, &pe->pe_link.fl_addr6, 16) != 0)) {
 			peer_close(pe, "static address changed", "address changed");
 			n++;
 		} else

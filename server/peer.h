@@ -28,6 +28,7 @@
 struct tls_ctx;
 struct dtls_ctx;
 struct pool;
+struct pool6;
 struct limit;
 struct priv;
 struct peers;
@@ -71,6 +72,7 @@ struct peers {
 	struct dtls_ctx   *ps_dtls;		/* NULL: no DTLS offered */
 	struct fwd        *ps_fwd;
 	struct pool       *ps_pool;
+	struct pool6      *ps_pool6;		/* NULL without network6 */
 	struct limit      *ps_limit;
 	struct priv       *ps_priv;
 	struct allow_list  ps_allow;		/* owned */

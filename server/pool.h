@@ -56,4 +56,28 @@ void pool_clear_changed(struct pool *p);
 int  pool_foreach_owner(const struct pool *p,
          int (*fn)(void *arg, struct in_addr a, const char *fp), void *arg);
 
+/* ---- IPv6: network6 ----
+ * The same policy for the peers' IPv6 addresses: the server takes host
+ * ::1, peers get host numbers from ::2 up, sticky by fingerprint, static
+ * address6 entries reserved. network6 is /64../120, so a host number fits
+ * 64 bits; owners are kept in an array (the control plane's, searched
+ * when a peer is admitted, never per packet). */
+struct pool6;
+
+int  pool6_new(struct pool6 **out, const struct cidr6 *net);	/* 0 or -errno */
+void pool6_free(struct pool6 *p);				/* NULL is fine */
+struct in6_addr pool6_server_addr(const struct pool6 *p);
+
+/* As pool_reserve, pool_clear_reserved, pool_lease, pool_release,
+ * pool_remember, pool_changed and pool_foreach_owner. */
+int  pool6_reserve(struct pool6 *p, const struct in6_addr *a, const char *fp);
+void pool6_clear_reserved(struct pool6 *p);
+int  pool6_lease(struct pool6 *p, const char *fp, struct in6_addr *out);
+void pool6_release(struct pool6 *p, const char *fp);
+int  pool6_remember(struct pool6 *p, const struct in6_addr *a, const char *fp);
+bool pool6_changed(struct pool6 *p);
+void pool6_clear_changed(struct pool6 *p);
+int  pool6_foreach_owner(const struct pool6 *p,
+         int (*fn)(void *arg, const struct in6_addr *a, const char *fp), void *arg);
+
 #endif

@@ -77,6 +77,9 @@ struct srv {
 	time_t             s_started;
 	int                s_ipfwd_was;
 	bool               s_nat_up;
+	int                s_ipfwd6_was;	/* with network6 */
+	bool               s_nat6_up;
+	struct pool6      *s_pool6;		/* NULL without network6 */
 	bool               s_stopping;
 	uint64_t           s_stop_deadline;
 };
@@ -290,6 +293,12 @@ static int srv_tun_up(struct srv *s)
 	bool vnet;
 	int err;
 
+	if (s->s_pool6 != NULL) {	/* IPv6 inside the tunnel */
+		r.fr_has6 = true;
+		r.fr_net6 = c->c_network6.addr;
+		r.fr_net6_plen = c->c_network6.plen;
+		r.fr_server6 = pool6_server_addr(s->s_pool6);
+	}
 	if ((s->s_tun_fd = tun_open_vnet(c->c_tun_name, s->s_tun_name, &vnet, &offloads)) < 0) {
 		errno = -s->s_tun_fd;
 		log_warn("tun %s: cannot create", c->c_tun_name);
@@ -302,6 +311,13 @@ static int srv_tun_up(struct srv *s)
 	    (err = nl_link_up(s->s_nl, s->s_tun_ifindex, c->c_tun_mtu)) < 0) {
 		errno = -err;
 		log_warn("tun %s: cannot configure", s->s_tun_name);
+		return err;
+	}
+	/* after link up: a down device has no IPv6 to take the address */
+	if (r.fr_has6 && (err = nl_addr6_add(s->s_nl, s->s_tun_ifindex, &r.fr_server6,
+	    c->c_network6.plen)) < 0) {
+		errno = -err;
+		log_warn("tun %s: cannot add its network6 address", s->s_tun_name);
 		return err;
 	}
 	if ((err = fwd_new(&s->s_fwd, &tun_fd_ops, (void *)(intptr_t)s->s_tun_fd, vnet,
@@ -332,6 +348,19 @@ static int srv_nat_up(struct srv *s)
 		return rc;
 	}
 	s->s_nat_up = true;
+	if (!c->c_has_network6)
+		return 0;
+	if ((rc = ipfwd6_enable(&s->s_ipfwd6_was)) < 0) {
+		errno = -rc;
+		log_warn("cannot enable IPv6 forwarding");
+		return rc;
+	}
+	s->s_nat6_up = true;
+	if ((rc = nat6_setup(&c->c_network6, c->c_nat_ipv6, c->c_nat_out, s->s_tun_name,
+	    err, sizeof(err))) < 0) {
+		log_warnx("nftables: cannot set up table ip6 %s: %s", NAT_TABLE, err);
+		return rc;
+	}
 	return 0;
 }
 
@@ -360,13 +389,16 @@ static int srv_load(struct srv *s)
 	/* A kill -9 between writing a temp file and renaming it leaves one
 	 * beside the file; remove it before anything is written. */
 	afile_clean(c->c_allow_list, on_temp_removed, NULL);
-	if ((err = allow_load(&ps->ps_allow, c->c_allow_list, &c->c_network, &ce)) < 0) {
+	if ((err = allow_load6(&ps->ps_allow, c->c_allow_list, &c->c_network,
+	    c->c_has_network6 ? &c->c_network6 : NULL, &ce)) < 0) {
 		log_warnx("%s", conf_err_str(&ce, msg, sizeof(msg)));
 		return err;
 	}
 	if ((err = pool_new(&s->s_pool, &c->c_network)) < 0 ||
+	    (c->c_has_network6 && (err = pool6_new(&s->s_pool6, &c->c_network6)) < 0) ||
 	    (err = limit_new(&s->s_limit, limit_raise_nofile())) < 0)
 		return err;
+	ps->ps_pool6 = s->s_pool6;
 	ps->ps_loop = s->s_loop;
 	ps->ps_conf = c;
 	ps->ps_tls = s->s_tls;
@@ -494,11 +526,14 @@ static void srv_cleanup(struct srv *s)
 		log_warnx("nftables: cannot remove table ip %s", NAT_TABLE);
 	if (s->s_nat_up)
 		ipfwd_restore(s->s_ipfwd_was);
+	if (s->s_nat6_up)
+		ipfwd6_restore(s->s_ipfwd6_was);
 	if (s->s_tun_fd > 0)
 		close(s->s_tun_fd);	/* removes the device */
 	nl_close(s->s_nl);
 	priv_stop(s->s_priv);		/* unlinks the control socket */
 	pool_free(s->s_pool);
+	pool6_free(s->s_pool6);
 	limit_free(s->s_limit);
 	peers_free(&s->s_peers);
 	tls_ctx_free(s->s_tls);

@@ -8,7 +8,7 @@
 
 enum { TLV_VERSION = 1, TLV_ADDR = 2, TLV_GATEWAY = 3, TLV_MTU = 4,
        TLV_ROUTE = 5, TLV_KEEPALIVE = 6, TLV_DEAD = 7,
-       /* 8..15 are left to the tunnel's IPv6 address and routes */
+       TLV_ADDR6 = 8, TLV_GATEWAY6 = 9, TLV_ROUTE6 = 10,	/* 11..15 kept for IPv6 */
        TLV_DNS = 16, TLV_DNS_SEARCH = 17,
        TLV_GSO = 32 };	/* flags from 32 on: any length, later versions may add to them */
 
@@ -117,6 +117,33 @@ static int put_prefix(uint8_t *out, size_t cap, size_t *off, uint8_t t,
 	return put_tlv(out, cap, off, t, b, 5);
 }
 
+static int put_prefix6(uint8_t *out, size_t cap, size_t *off, uint8_t t,
+    const struct in6_addr *a, int plen)
+{
+	uint8_t b[17];
+
+	memcpy(b, a, 16);
+	b[16] = (uint8_t)plen;
+	return put_tlv(out, cap, off, t, b, 17);
+}
+
+/* ADDR6, GATEWAY6 and the IPv6 routes, after the IPv4 routes. */
+static int encode6(const struct msg_config *m, uint8_t *out, size_t cap, size_t *off)
+{
+	int i, err;
+
+	if (!m->mc_has6)
+		return 0;
+	if ((err = put_prefix6(out, cap, off, TLV_ADDR6, &m->mc_addr6, m->mc_plen6)) < 0 ||
+	    (err = put_tlv(out, cap, off, TLV_GATEWAY6, &m->mc_gateway6, 16)) < 0)
+		return err;
+	for (i = 0; i < m->mc_nroutes6; i++)
+		if ((err = put_prefix6(out, cap, off, TLV_ROUTE6, &m->mc_routes6[i].addr,
+		    m->mc_routes6[i].plen)) < 0)
+			return err;
+	return 0;
+}
+
 int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap)
 {
 	size_t off = 0;
@@ -133,6 +160,8 @@ int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap)
 		if ((err = put_prefix(out, cap, &off, TLV_ROUTE,
 		    m->mc_routes[i].addr, m->mc_routes[i].plen)) < 0)
 			return err;
+	if ((err = encode6(m, out, cap, &off)) < 0)
+		return err;
 	for (i = 0; i < m->mc_ndns; i++)
 		if ((err = put_tlv(out, cap, &off, TLV_DNS, m->mc_dns[i].cd_addr,
 		    m->mc_dns[i].cd_family == AF_INET6 ? 16 : 4)) < 0)
@@ -186,7 +215,8 @@ static int decode_tlv(uint8_t t, const uint8_t *v, uint8_t l,
 {
 	static const uint8_t want[] = { [TLV_VERSION] = 1, [TLV_ADDR] = 5,
 		[TLV_GATEWAY] = 4, [TLV_MTU] = 2, [TLV_ROUTE] = 5,
-		[TLV_KEEPALIVE] = 2, [TLV_DEAD] = 2, [TLV_GSO] = 0xff };
+		[TLV_KEEPALIVE] = 2, [TLV_DEAD] = 2, [TLV_ADDR6] = 17,
+		[TLV_GATEWAY6] = 16, [TLV_ROUTE6] = 17, [TLV_GSO] = 0xff };
 
 	if (t == TLV_DNS || t == TLV_DNS_SEARCH)
 		return decode_dns(t, v, l, m);
@@ -205,10 +235,22 @@ static int decode_tlv(uint8_t t, const uint8_t *v, uint8_t l,
 	case TLV_DEAD:      m->mc_dead_peer_timeout = get_u16(v); break;
 	case TLV_GSO:       m->mc_gso = true; break;
 	case TLV_ROUTE:
-		if (m->mc_nroutes >= CONF_MAX_ROUTES || v[4] > 32)
+		if (m->mc_nroutes + m->mc_nroutes6 >= CONF_MAX_ROUTES || v[4] > 32)
 			return -EPROTO;
 		memcpy(&m->mc_routes[m->mc_nroutes].addr.s_addr, v, 4);
 		m->mc_routes[m->mc_nroutes++].plen = v[4];
+		break;
+	case TLV_ADDR6:
+		m->mc_has6 = true;
+		memcpy(&m->mc_addr6, v, 16);
+		m->mc_plen6 = v[16];
+		break;
+	case TLV_GATEWAY6:  memcpy(&m->mc_gateway6, v, 16); break;
+	case TLV_ROUTE6:
+		if (m->mc_nroutes + m->mc_nroutes6 >= CONF_MAX_ROUTES || v[16] > 128)
+			return -EPROTO;
+		memcpy(&m->mc_routes6[m->mc_nroutes6].addr, v, 16);
+		m->mc_routes6[m->mc_nroutes6++].plen = v[16];
 		break;
 	}
 	return 0;
@@ -230,6 +272,11 @@ int msg_config_decode(const uint8_t *p, size_t len, struct msg_config *m)
 	}
 	if ((seen & need) != need || m->mc_plen < 1 || m->mc_plen > 32 ||
 	    m->mc_mtu < 576 || m->mc_mtu > FRAME_DATA_MAX)
+		return -EPROTO;
+	/* IPv6 comes whole: an address with its prefix and the gateway, or
+	 * nothing IPv6 at all */
+	if (m->mc_has6 ? (!(seen & 1u << TLV_GATEWAY6) || m->mc_plen6 < 1 ||
+	    m->mc_plen6 > 128) : (seen & 1u << TLV_GATEWAY6 || m->mc_nroutes6 > 0))
 		return -EPROTO;
 	return 0;
 }

@@ -70,6 +70,12 @@ struct msg_config {
 	uint16_t       mc_dead_peer_timeout;
 	struct cidr    mc_routes[CONF_MAX_ROUTES];
 	int            mc_nroutes;
+	bool           mc_has6;		/* ADDR6 sent: IPv6 inside the tunnel */
+	struct in6_addr mc_addr6;	/* the client's IPv6 tunnel address */
+	uint8_t        mc_plen6;	/* and network6's prefix length */
+	struct in6_addr mc_gateway6;	/* the server's (::1 of network6) */
+	struct cidr6   mc_routes6[CONF_MAX_ROUTES];	/* IPv6 routes */
+	int            mc_nroutes6;
 	struct conf_dns mc_dns[CONF_MAX_DNS];		/* resolvers, in order */
 	int            mc_ndns;
 	char           mc_search[CONF_MAX_SEARCH][CONF_DOMAIN_MAX + 1];
@@ -81,6 +87,7 @@ struct msg_config {
 int msg_config_encode(const struct msg_config *m, uint8_t *out, size_t cap);
 /* Decode; unknown TLVs are skipped. 0 or -EPROTO (truncated, bad lengths,
  * missing address/gateway/mtu, bad prefix lengths, too many routes,
+ * an IPv6 route or GATEWAY6 without ADDR6,
  * resolvers or domains, a domain conf_check_domain refuses). */
 int msg_config_decode(const uint8_t *p, size_t len, struct msg_config *m);
 

@@ -566,3 +566,97 @@ int nl_route6_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route6 *
 	rtm->rtm_table = RT_TABLE_MAIN;
 	return nl_talk(nl, on_dump_route6, &d);
 }
+
+/* ---- IPv6 addresses, and the route to one address ---- */
+
+/* RTM_NEWADDR / RTM_DELADDR for an IPv6 address. IFA_F_NODAD: the tunnel
+ * is a point-to-point link with no neighbour to collide with, and an
+ * address in duplicate address detection is not usable for a second. */
+static int nl_addr6(struct nl *nl, uint16_t type, uint16_t flags, int ifindex,
+                    const struct in6_addr *addr, int plen)
+{
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (ifindex <= 0 || plen < 0 || plen > 128)
+		return -EINVAL;
+	nlh = nl_request(nl, type, flags);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = (unsigned char)plen;
+	ifa->ifa_flags = IFA_F_NODAD;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(*addr), addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*addr), addr);
+	mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	return nl_talk(nl, NULL, NULL);
+}
+
+int nl_addr6_add(struct nl *nl, int ifindex, const struct in6_addr *addr, int plen)
+{
+	return nl_addr6(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, ifindex, addr, plen);
+}
+
+int nl_addr6_del(struct nl *nl, int ifindex, const struct in6_addr *addr, int plen)
+{
+	return nl_addr6(nl, RTM_DELADDR, 0, ifindex, addr, plen);
+}
+
+/* The route the kernel would take to DST (RTM_GETROUTE). */
+struct nl_route6_reply {
+	int             rr_oif;
+	bool            rr_has_gw;
+	struct in6_addr rr_gw;
+};
+
+static int on_route6_get_attr(const struct nlattr *attr, void *data)
+{
+	struct nl_route6_reply *r = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case RTA_OIF:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		r->rr_oif = (int)mnl_attr_get_u32(attr);
+		break;
+	case RTA_GATEWAY:
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(r->rr_gw)) < 0)
+			return MNL_CB_ERROR;
+		memcpy(&r->rr_gw, mnl_attr_get_payload(attr), sizeof(r->rr_gw));
+		r->rr_has_gw = true;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int on_route6_get_reply(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	return mnl_attr_parse(nlh, sizeof(struct rtmsg), on_route6_get_attr, data);
+}
+
+int nl_route6_get(struct nl *nl, const struct in6_addr *dst, int *ifindex,
+                  struct in6_addr *gw, bool *has_gw)
+{
+	struct nl_route6_reply r = { .rr_oif = 0 };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int err;
+
+	nlh = nl_request(nl, RTM_GETROUTE, 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = 128;
+	mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);
+	if ((err = nl_talk(nl, on_route6_get_reply, &r)) < 0)
+		return err;
+	if (r.rr_oif <= 0)
+		return -ENETUNREACH;
+	*ifindex = r.rr_oif;
+	memset(gw, 0, sizeof(*gw));
+	if ((*has_gw = r.rr_has_gw))
+		*gw = r.rr_gw;
+	return 0;
+}

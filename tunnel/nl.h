@@ -97,4 +97,13 @@ int  nl_route6_del(struct nl *nl, const struct nl_route6 *r);
 int  nl_route6_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route6 *r),
                     void *arg);
 
+/* IPv6 inside the tunnel: the address (added without duplicate address
+ * detection: a point-to-point link has no neighbour to collide with), and
+ * the route the kernel would take to DST (RTM_GETROUTE): its device and
+ * gateway, or -ENETUNREACH. */
+int  nl_addr6_add(struct nl *nl, int ifindex, const struct in6_addr *addr, int plen);
+int  nl_addr6_del(struct nl *nl, int ifindex, const struct in6_addr *addr, int plen);
+int  nl_route6_get(struct nl *nl, const struct in6_addr *dst, int *ifindex,
+                   struct in6_addr *gw, bool *has_gw);
+
 #endif

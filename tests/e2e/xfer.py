@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """xfer.py - a bounded TCP transfer for the end-to-end tests and the demo.
 
-  xfer.py serve PORT            accept connections until killed; each one:
+  xfer.py serve PORT [HOST]     accept connections (on HOST, default 0.0.0.0;
+                                an IPv6 HOST such as :: listens on IPv6) until killed; each one:
                                   "up N"   read N bytes, answer "PEER SHA256"
                                   "put N"  the same, answer "PEER SHA256 GAP"
                                   "down N" send N bytes of seeded random data
@@ -70,10 +71,11 @@ def handle(conn, peer):
             conn.sendall(f"{peer}\n".encode())
 
 
-def serve(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def serve(port, host="0.0.0.0"):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                      socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
+    s.bind((host, port))
     s.listen(16)
     while True:
         conn, addr = s.accept()
@@ -128,7 +130,7 @@ def both(host, port, path, n):
 def main():
     cmd = sys.argv[1]
     if cmd == "serve":
-        return serve(int(sys.argv[2]))
+        return serve(int(sys.argv[2]), *sys.argv[3:4])
     if cmd == "sum":
         h = hashlib.sha256()
         for chunk in data_stream(int(sys.argv[2])):

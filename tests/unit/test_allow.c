@@ -556,9 +556,78 @@ static void test_save_failure(void **state)
 	allow_free(&al);
 }
 
+/* ---- address6 (network6) ---- */
+
+static void expect_err6(void **state, const char *text, int rc, int line,
+    const char *msg)
+{
+	struct fixture *f = *state;
+	struct cidr6 net6 = { .plen = 64 };
+	struct allow_list al;
+	struct conf_err err;
+	const char *path = put(f, "peers.conf", text);
+
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::", &net6.addr), 1);
+	assert_int_equal(allow_load6(&al, path, &f->net, &net6, &err), rc);
+	if (strstr(err.msg, msg) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\"", err.msg, msg);
+	assert_int_equal(err.line, line);
+	assert_int_equal(al.al_n, 0);
+}
+
+/* address6 loads and saves (next to address); it must lie in network6,
+ * be neither its network address nor the server's ::1, and be unique. */
+static void test_address6(void **state)
+{
+	struct fixture *f = *state;
+	struct cidr6 net6 = { .plen = 64 };
+	struct allow_list al, back;
+	struct conf_err err;
+	char a[INET6_ADDRSTRLEN];
+	const char *path = put(f, "peers.conf", "peers = (\n"
+	    "  { name = \"alice\"; fingerprint = \"" FP_A "\"; address = \"10.8.0.10\";\n"
+	    "    address6 = \"fd00:8::a\"; },\n"
+	    "  { name = \"bob\"; fingerprint = \"" FP_B "\"; address6 = \"fd00:8::b\"; },\n"
+	    "  { name = \"carol\"; fingerprint = \"" FP_C "\"; }\n);\n");
+
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::", &net6.addr), 1);
+	assert_int_equal(allow_load6(&al, path, &f->net, &net6, &err), 0);
+	assert_int_equal(al.al_n, 3);
+	assert_true(al.al_e[0].ae_has_addr && al.al_e[0].ae_has_addr6);
+	assert_string_equal(inet_ntop(AF_INET6, &al.al_e[0].ae_addr6, a, sizeof(a)), "fd00:8::a");
+	assert_false(al.al_e[1].ae_has_addr);
+	assert_true(al.al_e[1].ae_has_addr6);
+	assert_false(al.al_e[2].ae_has_addr6);
+	assert_int_equal(allow_save(&al, path_of(f, "out.conf"), &err), 0);
+	assert_int_equal(allow_load6(&back, path_of(f, "out.conf"), &f->net, &net6, &err), 0);
+	assert_int_equal(back.al_n, 3);
+	assert_memory_equal(&back.al_e[1].ae_addr6, &al.al_e[1].ae_addr6, 16);
+	assert_false(back.al_e[2].ae_has_addr6);
+	allow_free(&back);
+	allow_free(&al);
+
+	expect_err6(state, "peers = (\n  { name = \"a\"; fingerprint = \"" FP_A
+	    "\";\n    address6 = \"fd00:9::5\"; }\n);\n", -EINVAL, 3,
+	    "address6: fd00:9::5 is outside fd00:8::/64");
+	expect_err6(state, "peers = (\n  { name = \"a\"; fingerprint = \"" FP_A
+	    "\"; address6 = \"fd00:8::1\"; }\n);\n", -EINVAL, 2,
+	    "address6: fd00:8::1 is the server's");
+	expect_err6(state, "peers = (\n  { name = \"a\"; fingerprint = \"" FP_A
+	    "\"; address6 = \"fd00:8::\"; }\n);\n", -EINVAL, 2,
+	    "address6: fd00:8:: is the network address");
+	expect_err6(state, "peers = (\n  { name = \"a\"; fingerprint = \"" FP_A
+	    "\"; address6 = \"10.8.0.9\"; }\n);\n", -EINVAL, 2,
+	    "address6: \"10.8.0.9\" is not an IPv6 address");
+	expect_err6(state, "peers = (\n  { name = \"a\"; fingerprint = \"" FP_A
+	    "\"; address6 = \"fd00:8::7\"; },\n  { name = \"b\"; fingerprint = \"" FP_B
+	    "\";\n address6 = \"fd00:8::7\"; }\n);\n", -EEXIST, 4,
+	    "address6: fd00:8::7 is already listed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_address6),
 		cmocka_unit_test(test_load_example),
 		cmocka_unit_test(test_load_empty),
 		cmocka_unit_test(test_missing_file),

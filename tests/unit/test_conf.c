@@ -725,6 +725,97 @@ static void test_check_domain(void **state)
 	assert_int_equal(conf_check_domain(n), 0);
 }
 
+/* ---- IPv6 inside the tunnel ---- */
+
+static void assert_cidr6(const struct cidr6 *c, const char *addr, int plen)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	assert_non_null(inet_ntop(AF_INET6, &c->addr, buf, sizeof(buf)));
+	assert_string_equal(buf, addr);
+	assert_int_equal(c->plen, plen);
+}
+
+/* network6, IPv6 prefixes among routes (kept apart, in order), nat.ipv6. */
+static void test_network6(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	struct conf_err err;
+	struct in6_addr h;
+	char a[INET6_ADDRSTRLEN];
+	const char *path = put(f, "t.conf", MIN_SERVER
+	    "network6 = \"fd00:8::/64\";\n"
+	    "routes = [ \"0.0.0.0/0\", \"::/0\", \"10.9.0.0/16\", \"2001:db8::/32\" ];\n"
+	    "nat = { out_interface = \"eth0\"; ipv6 = true; };\n");
+
+	assert_int_equal(conf_load(&c, path, &err), 0);
+	assert_true(c.c_has_network6);
+	assert_cidr6(&c.c_network6, "fd00:8::", 64);
+	assert_int_equal(c.c_nroutes, 2);
+	assert_cidr(&c.c_routes[1], "10.9.0.0", 16);
+	assert_int_equal(c.c_nroutes6, 2);
+	assert_cidr6(&c.c_routes6[0], "::", 0);
+	assert_cidr6(&c.c_routes6[1], "2001:db8::", 32);
+	assert_true(c.c_nat_ipv6);
+	assert_int_equal(cidr6_host(&c.c_network6, 1, &h), 0);
+	assert_string_equal(inet_ntop(AF_INET6, &h, a, sizeof(a)), "fd00:8::1");
+	assert_true(cidr6_contains(&c.c_network6, &h));
+	assert_int_equal(inet_pton(AF_INET6, "fd00:9::1", &h), 1);
+	assert_false(cidr6_contains(&c.c_network6, &h));
+	/* without them: no IPv6, and nat.ipv6 defaults to false */
+	path = put(f, "t.conf", MIN_SERVER "nat = { out_interface = \"eth0\"; };\n");
+	assert_int_equal(conf_load(&c, path, &err), 0);
+	assert_false(c.c_has_network6);
+	assert_false(c.c_nat_ipv6);
+	assert_int_equal(c.c_nroutes6, 0);
+}
+
+static void test_network6_errors(void **state)
+{
+	expect_err(state, MIN_SERVER "network6 = \"fd00:8::1/64\";\n", -EINVAL, 6,
+	    "network6: \"fd00:8::1/64\" has host bits set (fd00:8::/64?)");
+	expect_err(state, MIN_SERVER "network6 = \"fd00:8::/129\";\n", -EINVAL, 6,
+	    "network6: \"fd00:8::/129\" is not a CIDR prefix");
+	expect_err(state, MIN_SERVER "network6 = \"fd00:8::/48\";\n", -EINVAL, 6,
+	    "network6: prefix length /48 is out of range 64..120");
+	expect_err(state, MIN_SERVER "network6 = \"fd00:8::/124\";\n", -EINVAL, 6,
+	    "network6: prefix length /124 is out of range 64..120");
+	expect_err(state, MIN_SERVER "network6 = \"10.8.0.0/24\";\n", -EINVAL, 6,
+	    "network6: \"10.8.0.0/24\" is not a CIDR prefix");
+	expect_err(state, MIN_SERVER "network6 = \"fd00:8::/64\";\n"
+	    "routes = [ \"2001:db8::1/32\" ];\n", -EINVAL, 7,
+	    "routes: \"2001:db8::1/32\" has host bits set");
+	expect_err(state, MIN_SERVER "routes = [ \"0.0.0.0/0\", \"::/0\" ];\n", -EINVAL, 6,
+	    "routes: \"::/0\" is an IPv6 prefix, but network6 is not set");
+	expect_err(state, MIN_SERVER "nat = { out_interface = \"eth0\"; ipv6 = true; };\n",
+	    -EINVAL, 6, "nat.ipv6: needs network6");
+	expect_err(state, MIN_SERVER "network6 = \"fd00:8::/64\";\n"
+	    "nat = { out_interface = \"eth0\"; ipv6 = 1; };\n", -EINVAL, 7, "nat.ipv6");
+	expect_err(state, MIN_SERVER "network6 = \"fd00:8::/64\";\n"
+	    "tun = { name = \"vpn0\"; mtu = 1200; };\n", -EINVAL, 7,
+	    "tun.mtu: 1200 is below 1280, the least IPv6 inside the tunnel");
+	expect_err(state, MIN_CLIENT "network6 = \"fd00:8::/64\";\n", -EINVAL, 6,
+	    "network6: not allowed in client mode");
+}
+
+/* 64 IPv6 routes do not fit the CONFIG message: 19 bytes each. */
+static void test_network6_push_budget(void **state)
+{
+	static char text[8192];
+	size_t off;
+	int i;
+
+	off = (size_t)snprintf(text, sizeof(text), MIN_SERVER
+	    "network6 = \"fd00:8::/64\";\nroutes = [\n");
+	for (i = 0; i < 64; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "%s\"2001:db8:%x::/48\"", i ? ", " : "", i);
+	snprintf(text + off, sizeof(text) - off, " ];\n");
+	expect_err(state, text, -EINVAL, 7, "routes: routes and dns take 1283 bytes, "
+	    "more than the 1024");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +849,9 @@ int main(void)
 		cmocka_unit_test(test_dns_errors),
 		cmocka_unit_test(test_dns_search_budget),
 		cmocka_unit_test(test_check_domain),
+		cmocka_unit_test(test_network6),
+		cmocka_unit_test(test_network6_errors),
+		cmocka_unit_test(test_network6_push_budget),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

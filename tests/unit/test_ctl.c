@@ -463,6 +463,45 @@ static void test_peers_text(void **state)
 	ctl_buf_free(&b);
 }
 
+/* With an IPv6 address: both in the ADDRESS cell (IPv4 first, a comma),
+ * still aligned; in JSON address6 and the two addresses. */
+static void test_peers_address6(void **state)
+{
+	struct ctl_peer a = peer_alice(), bo = peer_bob();
+	struct ctl_peers t;
+	struct ctl_buf b = { 0 };
+	json_t *j, *o;
+
+	(void)state;
+	a.cp_has_addr6 = true;
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::a", &a.cp_addr6), 1);
+	bo.cp_name = "bob";
+	ctl_peers_begin(&t, false, false, a.cp_since);
+	ctl_peers_row(&t, &a);
+	ctl_peers_row(&t, &bo);
+	assert_int_equal(ctl_peers_end(&t, &b), 0);
+	assert_int_equal(assert_aligned(b.cb_p, 9), 3);
+	assert_non_null(strstr(b.cb_p, "  10.8.0.10,fd00:8::a  "));
+	assert_non_null(strstr(b.cb_p, "  10.8.0.11            "));
+	ctl_buf_free(&b);
+	memset(&b, 0, sizeof(b));
+	ctl_peers_begin(&t, true, false, 0);
+	ctl_peers_row(&t, &a);
+	ctl_peers_row(&t, &bo);
+	assert_int_equal(ctl_peers_end(&t, &b), 0);
+	j = parse_json(b.cb_p);
+	o = json_array_get(j, 0);
+	assert_str_field(o, "address6", "fd00:8::a");
+	assert_int_equal(json_array_size(json_object_get(o, "addresses")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "addresses"), 1)),
+	    "fd00:8::a");
+	o = json_array_get(j, 1);
+	assert_true(json_is_null(json_object_get(o, "address6")));
+	assert_int_equal(json_array_size(json_object_get(o, "addresses")), 1);
+	json_decref(j);
+	ctl_buf_free(&b);
+}
+
 static void test_peers_text_long(void **state)
 {
 	struct ctl_peer a = peer_alice();
@@ -550,7 +589,8 @@ static void test_peers_json_one_row(void **state)
 	assert_true(json_is_array(j));
 	assert_int_equal(json_array_size(j), 1);
 	o = json_array_get(j, 0);
-	assert_int_equal(json_object_size(o), 14);
+	assert_int_equal(json_object_size(o), 15);
+	assert_true(json_is_null(json_object_get(o, "address6")));
 	assert_str_field(o, "name", "alice");
 	assert_str_field(o, "fingerprint", FP_A);		/* full, -l or not */
 	assert_str_field(o, "address", "10.8.0.10");
@@ -1389,6 +1429,7 @@ int main(void)
 		cmocka_unit_test(test_peers_text_no_rows),
 		cmocka_unit_test(test_peers_json_no_rows),
 		cmocka_unit_test(test_peers_json_one_row),
+		cmocka_unit_test(test_peers_address6),
 		cmocka_unit_test(test_peers_json_odd_strings),
 		cmocka_unit_test_setup_teardown(test_loop_request_and_answer, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_loop_long_error_cut, loop_setup, loop_teardown),

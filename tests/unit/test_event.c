@@ -203,6 +203,25 @@ static void test_json_and_text_escaping(void **state)
 	free(s);
 }
 
+/* address6 is in both forms when the event has one, absent otherwise. */
+static void test_address6(void **state)
+{
+	struct evt ev = ev_alice;
+	char *t;
+
+	(void)state;
+	ev.ev_address6 = "fd00:8::a";
+	assert_non_null(t = evt_format(&ev, false, 0));
+	assert_non_null(strstr(t, " address=10.8.0.10 address6=fd00:8::a "));
+	free(t);
+	assert_non_null(t = evt_format(&ev, true, 0));
+	assert_non_null(strstr(t, "\"address6\":\"fd00:8::a\""));
+	free(t);
+	assert_non_null(t = evt_format(&ev_alice, true, 0));
+	assert_null(strstr(t, "address6"));
+	free(t);
+}
+
 static void test_closed_bus_refuses_and_ignores(void **state)
 {
 	int sp[2];
@@ -238,6 +257,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fan_out_to_every_watcher, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_watcher_drops_and_counts, setup, teardown),
 		cmocka_unit_test(test_json_and_text_escaping),
+		cmocka_unit_test(test_address6),
 		cmocka_unit_test_setup_teardown(test_closed_bus_refuses_and_ignores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watcher_cap, setup, teardown),
 	};

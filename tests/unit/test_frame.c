@@ -638,7 +638,7 @@ static void test_config_decode_skips_unknown_tlvs(void **state)
 	put(&t, 0, NULL, 0);
 	put(&t, 200, big, 255);
 	put_pfx(&t, T_ADDR, "10.8.0.7", 24);
-	put(&t, T_DEAD + 1, big, 5);
+	put(&t, T_DEAD + 4, big, 5);		/* 11: kept for IPv6, unused */
 	put_gw(&t, "10.8.0.1");
 	put(&t, 0xff, big, 1);
 	put_u16(&t, T_MTU, 1400);
@@ -823,6 +823,151 @@ static void test_config_dns_too_many(void **state)
 	assert_int_equal(msg_config_decode(t.b, t.len, &m), -EPROTO);
 }
 
+/* ---- IPv6 inside the tunnel: TLVs 8 (ADDR6), 9 (GATEWAY6), 10 (ROUTE6) ---- */
+
+#define T_ADDR6    8
+#define T_GATEWAY6 9
+#define T_ROUTE6   10
+
+static void put_pfx6(struct tlvbuf *t, uint8_t type, const char *a, int plen)
+{
+	uint8_t v[17];
+
+	assert_int_equal(inet_pton(AF_INET6, a, v), 1);
+	v[16] = (uint8_t)plen;
+	put(t, type, v, 17);
+}
+
+static void put_gw6(struct tlvbuf *t, const char *a)
+{
+	uint8_t v[16];
+
+	assert_int_equal(inet_pton(AF_INET6, a, v), 1);
+	put(t, T_GATEWAY6, v, 16);
+}
+
+static void config_with_v6(struct msg_config *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->mc_version = 1;
+	m->mc_addr = ip("10.8.0.7");
+	m->mc_plen = 24;
+	m->mc_gateway = ip("10.8.0.1");
+	m->mc_mtu = 1400;
+	m->mc_routes[0].plen = 0;
+	m->mc_nroutes = 1;
+	m->mc_has6 = true;
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::7", &m->mc_addr6), 1);
+	m->mc_plen6 = 64;
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::1", &m->mc_gateway6), 1);
+	m->mc_routes6[0].plen = 0;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::", &m->mc_routes6[1].addr), 1);
+	m->mc_routes6[1].plen = 32;
+	m->mc_nroutes6 = 2;
+}
+
+/* Encoded as protocol.md says (after the IPv4 routes, types 8, 9, 10 with
+ * 17, 16, 17 bytes), decoded back to the same message; and the IPv6 TLVs
+ * are all in 8..15, so a decoder that predates them skips them and sees
+ * the IPv4-only message. */
+static void test_config_ipv6_round_trip_and_old_decoder(void **state)
+{
+	struct msg_config m, d, v4;
+	uint8_t buf[FRAME_CTRL_MAX], base[FRAME_CTRL_MAX], strip[FRAME_CTRL_MAX];
+	size_t off, ns = 0;
+	int n, nb;
+
+	(void)state;
+	config_with_v6(&m);
+	assert_true((n = msg_config_encode(&m, buf, sizeof(buf))) > 0);
+	assert_int_equal(msg_config_decode(buf, (size_t)n, &d), 0);
+	assert_true(d.mc_has6);
+	assert_memory_equal(&d.mc_addr6, &m.mc_addr6, 16);
+	assert_int_equal(d.mc_plen6, 64);
+	assert_memory_equal(&d.mc_gateway6, &m.mc_gateway6, 16);
+	assert_int_equal(d.mc_nroutes6, 2);
+	assert_int_equal(d.mc_routes6[0].plen, 0);
+	assert_memory_equal(&d.mc_routes6[1].addr, &m.mc_routes6[1].addr, 16);
+	assert_int_equal(d.mc_routes6[1].plen, 32);
+	v4 = m;
+	v4.mc_has6 = false;
+	v4.mc_nroutes6 = 0;
+	nb = msg_config_encode(&v4, base, sizeof(base));
+	assert_int_equal(n, nb + 19 + 18 + 2 * 19);
+	for (off = 0; off < (size_t)n; off += 2 + (size_t)buf[off + 1]) {
+		if (buf[off] >= 8 && buf[off] <= 15) {
+			assert_int_equal(buf[off + 1], buf[off] == T_GATEWAY6 ? 16 : 17);
+			continue;
+		}
+		memcpy(strip + ns, buf + off, 2 + (size_t)buf[off + 1]);
+		ns += 2 + (size_t)buf[off + 1];
+	}
+	assert_int_equal(ns, (size_t)nb);
+	assert_memory_equal(strip, base, ns);
+	assert_int_equal(msg_config_decode(base, (size_t)nb, &d), 0);
+	assert_false(d.mc_has6);
+}
+
+/* IPv6 comes whole or not at all: ROUTE6 or GATEWAY6 without ADDR6, ADDR6
+ * without GATEWAY6, prefix lengths 0 or past 128, wrong lengths, and a
+ * 65th route of both families together make the message invalid. */
+static void test_config_ipv6_bad(void **state)
+{
+	struct tlvbuf t;
+	uint8_t v[16] = { 0xfd };
+	int i;
+
+	(void)state;
+	t.len = 0;
+	put_required(&t, 24, 1400);
+	put_pfx6(&t, T_ADDR6, "fd00:8::7", 64);
+	put_gw6(&t, "fd00:8::1");
+	put_pfx6(&t, T_ROUTE6, "::", 0);
+	assert_int_equal(decode(&t), 0);
+
+	t.len = 0;
+	put_required(&t, 24, 1400);
+	put_pfx6(&t, T_ROUTE6, "::", 0);
+	assert_int_equal(decode(&t), -EPROTO);
+	t.len = 0;
+	put_required(&t, 24, 1400);
+	put_gw6(&t, "fd00:8::1");
+	assert_int_equal(decode(&t), -EPROTO);
+	t.len = 0;
+	put_required(&t, 24, 1400);
+	put_pfx6(&t, T_ADDR6, "fd00:8::7", 64);
+	assert_int_equal(decode(&t), -EPROTO);
+	for (i = 0; i < 2; i++) {
+		t.len = 0;
+		put_required(&t, 24, 1400);
+		put_pfx6(&t, T_ADDR6, "fd00:8::7", i ? 129 : 0);
+		put_gw6(&t, "fd00:8::1");
+		assert_int_equal(decode(&t), -EPROTO);
+	}
+	t.len = 0;
+	put_required(&t, 24, 1400);
+	put_pfx6(&t, T_ADDR6, "fd00:8::7", 64);
+	put_gw6(&t, "fd00:8::1");
+	put_pfx6(&t, T_ROUTE6, "::", 129);
+	assert_int_equal(decode(&t), -EPROTO);
+	t.len = 0;
+	put_required(&t, 24, 1400);
+	put(&t, T_ADDR6, v, 16);
+	put_gw6(&t, "fd00:8::1");
+	assert_int_equal(decode(&t), -EPROTO);
+	t.len = 0;
+	put_required(&t, 24, 1400);
+	put_pfx6(&t, T_ADDR6, "fd00:8::7", 64);
+	put_gw6(&t, "fd00:8::1");
+	for (i = 0; i < 32; i++)
+		put_pfx(&t, T_ROUTE, "10.0.0.0", 8);
+	for (i = 0; i < 32; i++)
+		put_pfx6(&t, T_ROUTE6, "::", 0);
+	assert_int_equal(decode(&t), 0);
+	put_pfx(&t, T_ROUTE, "10.0.0.0", 8);
+	assert_int_equal(decode(&t), -EPROTO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -856,6 +1001,8 @@ int main(void)
 		cmocka_unit_test(test_config_dns_invisible_to_v1),
 		cmocka_unit_test(test_config_dns_bad_values),
 		cmocka_unit_test(test_config_dns_too_many),
+		cmocka_unit_test(test_config_ipv6_round_trip_and_old_decoder),
+		cmocka_unit_test(test_config_ipv6_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

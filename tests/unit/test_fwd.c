@@ -85,6 +85,8 @@ static int group_teardown(void **state)
 	return fx_ends_close(&ends);
 }
 
+static bool with6;		/* the next setup: network6 fd00:8::/64 too */
+
 static void peer_open(struct t *t, struct peerx *p, const char *addr)
 {
 	int fds[2];
@@ -97,6 +99,9 @@ static void peer_open(struct t *t, struct peerx *p, const char *addr)
 	    false, true, &quiet_cb, p), 0);
 	p->link.fl_sess = &p->se;
 	p->link.fl_addr = ip(addr);
+	if ((p->link.fl_has6 = with6))	/* 10.8.0.10 -> fd00:8::10 */
+		assert_int_equal(inet_pton(AF_INET6, p == &t->a ? "fd00:8::10" : "fd00:8::11",
+		    &p->link.fl_addr6), 1);
 	fwd_attach(t->fwd, &p->link);
 }
 
@@ -107,6 +112,11 @@ static int setup_as(void **state, bool vnet)
 	    .fr_server = ip("10.8.0.1") };
 
 	assert_non_null(t);
+	if ((r.fr_has6 = with6)) {
+		assert_int_equal(inet_pton(AF_INET6, "fd00:8::", &r.fr_net6), 1);
+		r.fr_net6_plen = 64;
+		assert_int_equal(inet_pton(AF_INET6, "fd00:8::1", &r.fr_server6), 1);
+	}
 	assert_int_equal(uv_loop_init(&t->loop), 0);
 	t->udp_fd = -1;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, t->tun), 0);
@@ -118,8 +128,10 @@ static int setup_as(void **state, bool vnet)
 	return 0;
 }
 
-static int setup(void **state) { return setup_as(state, false); }
-static int setup_vnet(void **state) { return setup_as(state, true); }
+static int setup(void **state) { with6 = false; return setup_as(state, false); }
+static int setup6(void **state) { with6 = true; return setup_as(state, false); }
+static int setup_vnet(void **state) { with6 = false; return setup_as(state, true); }
+static int setup_vnet6(void **state) { with6 = true; return setup_as(state, true); }
 
 static void closed_cb(void *arg)
 {
@@ -381,6 +393,146 @@ static void test_vnet_peer_to_tun_coalesced(void **state)
 	free(seg);
 }
 
+/* ---- IPv6 (network6) ---- */
+
+/* A 48-byte IPv6/UDP packet from src to dst. */
+static size_t pkt6(uint8_t *p, const char *src, const char *dst)
+{
+	memset(p, 0, 48);
+	p[0] = 0x60;
+	p[5] = 8;
+	p[6] = 17;
+	p[7] = 64;
+	assert_int_equal(inet_pton(AF_INET6, src, p + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, dst, p + 24), 1);
+	return 48;
+}
+
+/* TUN -> the peer holding the IPv6 destination (the hash), IPv4 still by
+ * its own table; a destination nobody holds, or a peer detached, is no
+ * route; a bad payload length is malformed. */
+static void test_tun_to_peer6(void **state)
+{
+	struct t *t = *state;
+	struct fwd_stats s;
+	uint8_t p[64];
+	size_t n;
+
+	n = pkt6(p, "2001:db8::2", "fd00:8::10");
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	n = pkt6(p, "2001:db8::2", "fd00:8::11");
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	n = pkt4(p, "198.19.0.2", A_ADDR);
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	fwd_tun_readable(t->fwd);
+	assert_int_equal(queued(&t->a), 2);
+	assert_int_equal(queued(&t->b), 2);
+	n = pkt6(p, "2001:db8::2", "fd00:8::12");		/* nobody */
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	p[5] = 200;						/* past the end */
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	fwd_detach(&t->b.link);
+	n = pkt6(p, "2001:db8::2", "fd00:8::11");
+	assert_int_equal(write(t->tun[1], p, n), (ssize_t)n);
+	fwd_tun_readable(t->fwd);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_noroute, 2);
+	assert_int_equal(s.fs_drop_malformed, 1);
+	assert_int_equal(queued(&t->b), 2);
+}
+
+/* From a peer: its own IPv6 source to TUN; another's source is spoofed,
+ * to another peer isolated, link-local and multicast the link's own. */
+static void test_peer6_filtered(void **state)
+{
+	struct t *t = *state;
+	struct fwd_stats s;
+	uint8_t p[64], got[64];
+	size_t n;
+
+	n = pkt6(p, "fd00:8::10", "2001:db8::2");
+	from_peer(&t->a, p, n);
+	assert_int_equal(tun_read(t, got, sizeof(got)), (ssize_t)n);
+	n = pkt6(p, "fd00:8::10", "fd00:8::1");
+	from_peer(&t->a, p, n);
+	assert_int_equal(tun_read(t, got, sizeof(got)), (ssize_t)n);
+	n = pkt6(p, "fd00:8::11", "2001:db8::2");		/* a as b */
+	from_peer(&t->a, p, n);
+	n = pkt6(p, "fd00:8::10", "fd00:8::11");		/* a to b */
+	from_peer(&t->a, p, n);
+	n = pkt6(p, "fe80::10", "fe80::1");
+	from_peer(&t->a, p, n);
+	n = pkt6(p, "fd00:8::10", "ff02::1");
+	from_peer(&t->a, p, n);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_spoof, 1);
+	assert_int_equal(s.fs_drop_isolated, 1);
+	assert_int_equal(s.fs_drop_linklocal, 2);
+	assert_int_equal(queued(&t->b), 0);
+	assert_int_equal(tun_read(t, got, sizeof(got)), -1);
+	fwd_set_c2c(t->fwd, true);
+	n = pkt6(p, "fd00:8::10", "fd00:8::11");
+	from_peer(&t->a, p, n);
+	assert_int_equal(queued(&t->b), 1);
+	/* bad input: truncated header, payload length past the end or 0, an
+	 * extension header chain that runs past the packet */
+	n = pkt6(p, "fd00:8::10", "2001:db8::2");
+	from_peer(&t->a, p, 39);
+	p[5] = 9;
+	from_peer(&t->a, p, n);
+	p[5] = 0;
+	from_peer(&t->a, p, n);
+	p[5] = 8;
+	p[6] = 0;		/* hop-by-hop options of (p[41] + 1) * 8 = 16 bytes: past 48 */
+	p[41] = 1;
+	from_peer(&t->a, p, n);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_malformed, 4);
+	assert_int_equal(tun_read(t, got, sizeof(got)), -1);
+}
+
+/* An IPv6 TSO super-packet from TUN goes to the peer holding its
+ * destination, cut for a peer that takes no GSO frames; to an address
+ * nobody holds it is one drop, not three. */
+static void test_vnet6_tun_to_peer(void **state)
+{
+	struct t *t = *state;
+	struct virtio_net_hdr h;
+	struct fwd_stats s;
+	struct in6_addr a, nobody;
+	size_t n;
+
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::10", &a), 1);
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::77", &nobody), 1);
+	n = fx_tcpudp_pkt(big + VNET_HDR_LEN, 6, IPPROTO_TCP, 3500, 0, 0x18, &h, 1360);
+	memcpy(big + VNET_HDR_LEN + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+	memcpy(big + VNET_HDR_LEN + 24, &a, 16);
+	memcpy(big, &h, VNET_HDR_LEN);
+	assert_int_equal(write(t->tun[1], big, VNET_HDR_LEN + n), (ssize_t)(VNET_HDR_LEN + n));
+	memcpy(big + VNET_HDR_LEN + 24, &nobody, 16);
+	assert_int_equal(write(t->tun[1], big, VNET_HDR_LEN + n), (ssize_t)(VNET_HDR_LEN + n));
+	fwd_tun_readable(t->fwd);
+	assert_int_equal(queued(&t->a), 3);
+	assert_int_equal(t->a.se.se_n.sc_tx_bytes, 3500 + 3 * 60);
+	assert_int_equal(queued(&t->b), 0);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_noroute, 1);
+}
+
+/* Without network6 no IPv6 source is a peer's own. */
+static void test_peer6_without_network6(void **state)
+{
+	struct t *t = *state;
+	struct fwd_stats s;
+	uint8_t p[64];
+	size_t n = pkt6(p, "fd00:8::10", "2001:db8::2");
+
+	from_peer(&t->a, p, n);
+	fwd_stats(t->fwd, &s);
+	assert_int_equal(s.fs_drop_spoof, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +544,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_peer_to_tun, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_spoof_and_isolation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_to_peer_with_c2c, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tun_to_peer6, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_peer6_filtered, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_peer6_without_network6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vnet6_tun_to_peer, setup_vnet6, teardown),
 		cmocka_unit_test_setup_teardown(test_datagram_for_no_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_dtls_ids_differ, setup, teardown),
 	};

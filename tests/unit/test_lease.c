@@ -295,6 +295,97 @@ static void test_lease_load_refuses_reserved_and_in_use(void **state)
 	pool_free(p);
 }
 
+/* ---- network6: IPv6 owners in the same file ---- */
+
+static struct pool6 *pool6_64(void)
+{
+	struct cidr6 c = { .plen = 64 };
+	struct pool6 *p = NULL;
+
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::", &c.addr), 1);
+	assert_int_equal(pool6_new(&p, &c), 0);
+	return p;
+}
+
+static void assert_lease6(struct pool6 *p, const char *fp, const char *want)
+{
+	struct in6_addr a;
+	char got[INET6_ADDRSTRLEN];
+
+	assert_int_equal(pool6_lease(p, fp, &a), 0);
+	assert_string_equal(inet_ntop(AF_INET6, &a, got, sizeof(got)), want);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	fclose(f);
+}
+
+/* One file holds both: the IPv4 lines, then one IPv6 line per network6
+ * owner; loading gives each fingerprint both addresses back. */
+static void test_lease6_round_trip_one_file(void **state)
+{
+	struct dir *d = *state;
+	struct pool *p = pool_24(), *q;
+	struct pool6 *p6 = pool6_64(), *q6;
+	char *buf;
+	size_t len;
+
+	assert_lease(p, FP_ALICE, "10.8.0.2");
+	assert_lease6(p6, FP_BOB, "fd00:8::2");
+	assert_lease6(p6, FP_ALICE, "fd00:8::3");
+	assert_non_null(buf = lease_render6(p, p6, &len));
+	assert_non_null(strstr(buf, "\n" FP_ALICE " 10.8.0.2\n" FP_BOB " fd00:8::2\n"
+	    FP_ALICE " fd00:8::3\n"));
+	assert_int_equal(lease_write(d->d_file, buf, len), 0);
+	free(buf);
+	pool_free(p);
+	pool6_free(p6);
+
+	q = pool_24();
+	q6 = pool6_64();
+	assert_int_equal(lease_load6(q, q6, d->d_file), 0);
+	assert_false(pool6_changed(q6));
+	assert_lease6(q6, FP_CAROL, "fd00:8::4");
+	assert_lease6(q6, FP_ALICE, "fd00:8::3");
+	assert_lease6(q6, FP_BOB, "fd00:8::2");
+	assert_lease(q, FP_ALICE, "10.8.0.2");
+	pool_free(q);
+	pool6_free(q6);
+}
+
+/* A file from before network6 (IPv4 lines only) loads as it did; IPv6
+ * lines without a pool6 (network6 removed), or outside network6, are
+ * skipped and counted, and the old lease_load skips them too. */
+static void test_lease6_old_files_and_skips(void **state)
+{
+	struct dir *d = *state;
+	struct pool *p = pool_24();
+	struct pool6 *p6 = pool6_64();
+
+	write_file(d->d_file, FP_ALICE " 10.8.0.9\n");
+	assert_int_equal(lease_load6(p, p6, d->d_file), 0);
+	assert_lease(p, FP_ALICE, "10.8.0.9");
+	assert_lease6(p6, FP_ALICE, "fd00:8::2");
+	pool_free(p);
+	pool6_free(p6);
+
+	p = pool_24();
+	p6 = pool6_64();
+	write_file(d->d_file, FP_ALICE " 10.8.0.9\n" FP_BOB " fd00:8::7\n"
+	    FP_CAROL " fd00:9::7\n" FP_DAVE " fd00:8::1\n");
+	assert_int_equal(lease_load6(p, p6, d->d_file), 2);
+	assert_lease6(p6, FP_BOB, "fd00:8::7");
+	assert_int_equal(lease_load6(p, NULL, d->d_file), 3);
+	assert_int_equal(lease_load(p, d->d_file), 3);
+	pool_free(p);
+	pool6_free(p6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +409,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_lease_load_refuses_reserved_and_in_use, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_lease6_round_trip_one_file,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease6_old_files_and_skips,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

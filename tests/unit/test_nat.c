@@ -317,6 +317,53 @@ static void test_ipfwd_enable_and_restore(void **state)
 	assert_int_equal(read_ipfwd(), 0);
 }
 
+/* ---- network6: table ip6 vpnd ---- */
+
+/* With nat.ipv6: masquerade of network6 out of out_if and the MSS clamp
+ * both ways on the TUN device; without it, the clamp alone (IPv6 is
+ * routed). Replacing keeps one table; teardown removes ip and ip6. */
+static void test_nat6_setup_and_teardown(void **state)
+{
+	struct cidr6 n6 = { .plen = 64 };
+	struct cidr n = net("10.8.0.0", 24);
+	char err[160], *out;
+
+	(void)state;
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::", &n6.addr), 1);
+	assert_int_equal(nat_setup(&n, "eth0", "vpn0", err, sizeof(err)), 0);
+	assert_int_equal(nat6_setup(&n6, true, "eth0", "vpn0", err, sizeof(err)), 0);
+	assert_non_null(out = nft("list table ip6 " NAT_TABLE));
+	assert_non_null(strstr(out, "ip6 saddr fd00:8::/64 oifname \"eth0\" masquerade"));
+	assert_int_equal(count(out, "tcp option maxseg size set rt mtu"), 2);
+	free(out);
+	assert_int_equal(nat6_setup(&n6, false, "eth0", "vpn0", err, sizeof(err)), 0);
+	assert_non_null(out = nft("list table ip6 " NAT_TABLE));
+	assert_null(strstr(out, "masquerade"));
+	assert_int_equal(count(out, "tcp option maxseg size set rt mtu"), 2);
+	free(out);
+	assert_int_equal(nat6_setup(&n6, true, "eth0\"; drop", "vpn0", err, sizeof(err)), -EINVAL);
+	assert_int_equal(nat_teardown(), 0);
+	assert_false(table_exists());
+	assert_null(out = nft("list table ip6 " NAT_TABLE));
+}
+
+static void test_ipfwd6_enable_and_restore(void **state)
+{
+	char c = 0;
+	int was = -1, fd;
+
+	(void)state;
+	assert_int_equal(ipfwd6_enable(&was), 0);
+	assert_true(was == 0 || was == 1);
+	assert_true((fd = open("/proc/sys/net/ipv6/conf/all/forwarding", O_RDONLY)) >= 0);
+	assert_int_equal(read(fd, &c, 1), 1);
+	assert_int_equal(c, '1');
+	assert_int_equal(ipfwd6_restore(0), 0);
+	assert_int_equal(pread(fd, &c, 1, 0), 1);
+	assert_int_equal(c, '0');
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +380,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_other_tables_are_left_alone, teardown),
 		cmocka_unit_test_teardown(test_setup_reports_nft_error, teardown),
 		cmocka_unit_test(test_ipfwd_enable_and_restore),
+		cmocka_unit_test_teardown(test_nat6_setup_and_teardown, teardown),
+		cmocka_unit_test(test_ipfwd6_enable_and_restore),
 	};
 
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {

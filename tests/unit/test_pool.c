@@ -457,6 +457,133 @@ static void test_pool_foreach_owner_stops_on_nonzero(void **state)
 	assert_int_equal(o.o_n, 2);
 }
 
+/* ---- IPv6: network6 ---- */
+
+static struct pool6 *pool6_of(const char *net, int plen)
+{
+	struct cidr6 c = { .plen = plen };
+	struct pool6 *p = NULL;
+
+	assert_int_equal(inet_pton(AF_INET6, net, &c.addr), 1);
+	assert_int_equal(pool6_new(&p, &c), 0);
+	return p;
+}
+
+static struct in6_addr ip6(const char *s)
+{
+	struct in6_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+static void assert_lease6(struct pool6 *p, const char *fp, const char *want)
+{
+	struct in6_addr a;
+	char got[INET6_ADDRSTRLEN];
+
+	assert_int_equal(pool6_lease(p, fp, &a), 0);
+	assert_non_null(inet_ntop(AF_INET6, &a, got, sizeof(got)));
+	assert_string_equal(got, want);
+}
+
+/* ::1 for the server, ::2 up for peers, the same one back for a returning
+ * fingerprint; a second session while in use is -EBUSY. */
+static void test_pool6_sticky_from_2(void **state)
+{
+	struct pool6 *p = pool6_of("fd00:8::", 64);
+	struct in6_addr a = pool6_server_addr(p), b;
+	char s[INET6_ADDRSTRLEN];
+
+	(void)state;
+	assert_string_equal(inet_ntop(AF_INET6, &a, s, sizeof(s)), "fd00:8::1");
+	assert_lease6(p, FP_ALICE, "fd00:8::2");
+	assert_lease6(p, FP_BOB, "fd00:8::3");
+	assert_int_equal(pool6_lease(p, FP_ALICE, &b), -EBUSY);
+	assert_true(pool6_changed(p));
+	pool6_release(p, FP_ALICE);
+	assert_lease6(p, FP_CAROL, "fd00:8::4");	/* never-used first */
+	pool6_clear_changed(p);
+	assert_lease6(p, FP_ALICE, "fd00:8::2");	/* its own back */
+	assert_false(pool6_changed(p));
+	pool6_free(p);
+}
+
+/* A static address6 is its fingerprint's only; reserving one held by a
+ * session of another is -EBUSY; outside the network or ::1 is -EINVAL. */
+static void test_pool6_reserve(void **state)
+{
+	struct pool6 *p = pool6_of("fd00:8::", 64);
+	struct in6_addr b = ip6("fd00:8::b"), a;
+
+	(void)state;
+	assert_int_equal(pool6_reserve(p, &b, FP_BOB), 0);
+	assert_lease6(p, FP_ALICE, "fd00:8::2");
+	assert_lease6(p, FP_BOB, "fd00:8::b");
+	a = ip6("fd00:8::2");
+	assert_int_equal(pool6_reserve(p, &a, FP_CAROL), -EBUSY);
+	a = ip6("fd00:9::5");
+	assert_int_equal(pool6_reserve(p, &a, FP_CAROL), -EINVAL);
+	a = ip6("fd00:8::1");
+	assert_int_equal(pool6_reserve(p, &a, FP_CAROL), -EINVAL);
+	pool6_release(p, FP_BOB);
+	pool6_clear_reserved(p);
+	assert_lease6(p, FP_BOB, "fd00:8::b");		/* still sticky */
+	pool6_free(p);
+}
+
+/* Remembered owners (a lease file) get their address back and are skipped
+ * by new peers; a /126 runs out and then reuses the longest released. */
+static void test_pool6_remember_and_full(void **state)
+{
+	struct pool6 *p = pool6_of("fd00:8::100", 126);	/* ::101 server, ::102-103 */
+	struct in6_addr a = ip6("fd00:8::102"), b;
+
+	(void)state;
+	assert_int_equal(pool6_remember(p, &a, FP_DAVE), 0);
+	assert_lease6(p, FP_ALICE, "fd00:8::103");	/* dave's is skipped */
+	assert_lease6(p, FP_BOB, "fd00:8::102");	/* full: dave's goes last */
+	assert_int_equal(pool6_lease(p, FP_CAROL, &b), -ENOSPC);
+	pool6_free(p);
+	p = pool6_of("fd00:8::100", 126);
+	assert_int_equal(pool6_remember(p, &a, FP_DAVE), 0);
+	assert_lease6(p, FP_DAVE, "fd00:8::102");
+	a = ip6("fd00:8::103");
+	assert_int_equal(pool6_remember(p, &a, FP_ERIN), 0);
+	assert_lease6(p, FP_ALICE, "fd00:8::103");	/* full: the remembered, oldest */
+	a = ip6("fd00:8::102");
+	assert_int_equal(pool6_remember(p, &a, FP_ERIN), -EBUSY);	/* in use */
+	a = ip6("fd00:8::200");
+	assert_int_equal(pool6_remember(p, &a, FP_ERIN), -EINVAL);
+	pool6_free(p);
+}
+
+static int count6(void *arg, const struct in6_addr *a, const char *fp)
+{
+	(void)a;
+	(void)fp;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_pool6_foreach_and_bad_prefix(void **state)
+{
+	struct cidr6 c = { .plen = 48 };
+	struct pool6 *p = pool6_of("fd00:8::", 64);
+	int n = 0;
+
+	(void)state;
+	assert_lease6(p, FP_ALICE, "fd00:8::2");
+	assert_lease6(p, FP_BOB, "fd00:8::3");
+	assert_int_equal(pool6_foreach_owner(p, count6, &n), 0);
+	assert_int_equal(n, 2);
+	pool6_free(p);
+	pool6_free(NULL);
+	p = NULL;
+	assert_int_equal(pool6_new(&p, &c), -EINVAL);
+	assert_null(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +638,10 @@ int main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pool_foreach_owner_stops_on_nonzero, setup_24, teardown),
+		cmocka_unit_test(test_pool6_sticky_from_2),
+		cmocka_unit_test(test_pool6_reserve),
+		cmocka_unit_test(test_pool6_remember_and_full),
+		cmocka_unit_test(test_pool6_foreach_and_bad_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

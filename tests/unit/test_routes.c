@@ -1134,9 +1134,132 @@ static void test_block6_new_device(void **state)
 	assert_string_equal(now, before6);	/* the old tag's block went too */
 }
 
+/* ---- IPv6 (network6) ---- */
+
+static struct cidr6 cidr6(const char *s)
+{
+	struct cidr6 c;
+
+	assert_int_equal(conf_parse_cidr6(s, &c), 0);
+	return c;
+}
+
+static void assert_cidr6(const struct cidr6 *c, const char *want)
+{
+	char a[INET6_ADDRSTRLEN], got[64];
+
+	assert_non_null(inet_ntop(AF_INET6, &c->addr, a, sizeof(a)));
+	snprintf(got, sizeof(got), "%s/%d", a, c->plen);
+	assert_string_equal(got, want);
+}
+
+/* ::/0 becomes ::/1 and 8000::/1, network6 is left out, the rest passes;
+ * the output is capped like IPv4's. */
+static void test_expand6(void **state)
+{
+	struct cidr6 in[CONF_MAX_ROUTES], *out = calloc(CONF_MAX_ROUTES + 1, sizeof(*out));
+	struct cidr6 net = cidr6("fd00:8::/64");
+	int i;
+
+	(void)state;
+	assert_non_null(out);
+	in[0] = cidr6("2001:db8::/32");
+	in[1] = cidr6("fd00:8::/64");
+	in[2] = cidr6("::/0");
+	assert_int_equal(rt6_expand(in, 3, &net, out), 3);
+	assert_cidr6(&out[0], "2001:db8::/32");
+	assert_cidr6(&out[1], "::/1");
+	assert_cidr6(&out[2], "8000::/1");
+	assert_int_equal(rt6_expand(in, 2, NULL, out), 2);	/* no tunnel network */
+	for (i = 0; i < CONF_MAX_ROUTES; i++)
+		in[i] = cidr6("::/0");
+	assert_int_equal(rt6_expand(in, CONF_MAX_ROUTES, &net, out), CONF_MAX_ROUTES);
+	free(out);
+}
+
+static void test_diff6(void **state)
+{
+	struct cidr6 cur[2], next[2], add[CONF_MAX_ROUTES], del[CONF_MAX_ROUTES];
+	int nadd, ndel;
+
+	(void)state;
+	cur[0] = cidr6("::/0");
+	cur[1] = cidr6("2001:db8::/32");
+	next[0] = cidr6("2001:db8::/32");
+	next[1] = cidr6("2001:db8::/48");
+	rt6_diff(cur, 2, next, 2, add, &nadd, del, &ndel);
+	assert_int_equal(nadd, 1);
+	assert_cidr6(&add[0], "2001:db8::/48");
+	assert_int_equal(ndel, 1);
+	assert_cidr6(&del[0], "::/0");
+	rt6_diff(cur, 2, cur, 2, add, &nadd, del, &ndel);
+	assert_int_equal(nadd + ndel, 0);
+}
+
+static void assert_path6(struct fixture *f, const char *dst, const char *want)
+{
+	char dev[IF_NAMESIZE], g[INET6_ADDRSTRLEN], got[80];
+	struct in6_addr gw, d = ip6(dst);
+	bool has_gw;
+	int oif;
+
+	assert_int_equal(nl_route6_get(f->nl, &d, &oif, &gw, &has_gw), 0);
+	assert_non_null(if_indextoname((unsigned)oif, dev));
+	inet_ntop(AF_INET6, &gw, g, sizeof(g));
+	snprintf(got, sizeof(got), "%s%s%s", dev, has_gw ? " via " : "", has_gw ? g : "");
+	if (strcmp(got, want) != 0)
+		fail_msg("%s goes %s, want %s", dst, got, want);
+}
+
+/* The IPv6 underlay: ul0 2001:db8::2/64 with ::/0 via 2001:db8::1, tn0
+ * fd00:8::2/64. A full IPv6 tunnel sends everything to tn0 but the
+ * server (a /128 via the underlay) and the links; removing it restores
+ * the underlay's paths and takes the /128 away. */
+static void test_full_tunnel6(void **state)
+{
+	struct fixture *f = *state;
+	struct rt6_state rs = { 0 };
+	struct in6_addr a = ip6("2001:db8::2"), gw = ip6("2001:db8::1"), t = ip6("fd00:8::2");
+	struct in6_addr any = ip6("::"), server = ip6("2001:db8:99::7");
+	struct cidr6 r[2] = { cidr6("::/0"), cidr6("fd00:8::/64") }, net = cidr6("fd00:8::/64");
+
+	struct nl_route6 def = { .n6_dst = any, .n6_plen = 0, .n6_type = RTN_UNICAST,
+	    .n6_oif = f->ul, .n6_has_gw = true, .n6_gw = gw };
+
+	assert_int_equal(nl_addr6_add(f->nl, f->ul, &a, 64), 0);
+	assert_int_equal(nl_addr6_add(f->nl, f->tn, &t, 64), 0);
+	assert_int_equal(nl_route6_add(f->nl, &def), 0);
+	assert_path6(f, "2001:db8:5::1", "ul0 via 2001:db8::1");
+	assert_int_equal(rt6_apply(f->nl, &rs, f->tn, r, 2, &net, &server), 0);
+	assert_true(rs.r6_host);
+	assert_int_equal(rs.r6_nroutes, 2);
+	assert_path6(f, "2001:db8:5::1", "tn0");
+	assert_path6(f, "8000::1", "tn0");
+	assert_path6(f, "2001:db8:99::7", "ul0 via 2001:db8::1");
+	assert_path6(f, "2001:db8::9", "ul0");
+	assert_path6(f, "fd00:8::9", "tn0");
+	/* again (a reconnect, or an update without IPv6 change): no change */
+	assert_int_equal(rt6_apply(f->nl, &rs, f->tn, r, 2, &net, &server), 0);
+	assert_int_equal(rs.r6_nroutes, 2);
+	/* an update that drops ::/0: its halves and the /128 go */
+	r[0] = cidr6("2001:db8:5::/48");
+	assert_int_equal(rt6_apply(f->nl, &rs, f->tn, r, 1, &net, &server), 0);
+	assert_false(rs.r6_host);
+	assert_int_equal(rs.r6_nroutes, 1);
+	assert_path6(f, "2001:db8:5::1", "tn0");
+	assert_path6(f, "8000::1", "ul0 via 2001:db8::1");
+	rt6_remove(f->nl, &rs);
+	assert_int_equal(rs.r6_nroutes, 0);
+	assert_path6(f, "2001:db8:5::1", "ul0 via 2001:db8::1");
+	assert_path6(f, "2001:db8:99::7", "ul0 via 2001:db8::1");
+	rt6_remove(f->nl, &rs);		/* twice: nothing left */
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_expand6),
+		cmocka_unit_test(test_diff6),
 		cmocka_unit_test(test_diff_add_and_remove),
 		cmocka_unit_test(test_diff_same_set),
 		cmocka_unit_test(test_diff_prefix_length_and_duplicates),
@@ -1167,6 +1290,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_after_underlay_flap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_keeps_host_route_without_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_without_pin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_tunnel6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block6_up_and_down, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_block6_pins_ipv6_server, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_block6_pin_list_full, setup6, teardown),
