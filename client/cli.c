@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <linux/rtnetlink.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1268,7 +1269,7 @@ static int cli_start(struct cli *c)
 		log_warnx("DTLS: cannot set up: %s", strerror(-err));
 		return err;
 	}
-	if ((err = nl_open(&c->c_nl)) < 0 || (err = nl_watch_open()) < 0) {
+	if ((err = nl_open(&c->c_nl)) < 0 || (err = nl_watch_open(RTMGRP_IPV4_ROUTE)) < 0) {
 		errno = -err;
 		log_warn("netlink");
 		return err;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client/path.h"
+#include "tunnel/nl.h"
 #include "tunnel/sock.h"
 
 struct path_try {
@@ -231,20 +232,8 @@ int path_check(const struct sockaddr_storage *local, const struct sockaddr_stora
 
 int path_watch_open(void)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
-	    .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
-	    RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE };
-	int fd, err;
-
-	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    NETLINK_ROUTE)) < 0)
-		return -errno;
-	if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return nl_watch_open(RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
+	    RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE);
 }
 
 /* Only that something changed matters (path_check looks at the result),

@@ -90,22 +90,28 @@ static int parse_num(const char *s, size_t len, long lo, long hi, long *out)
 	return 0;
 }
 
-/* "a.b.c.d/n" without the host-bits check. */
+/* "a.b.c.d/n" (AF_INET) or "x:y::/n" (AF_INET6) without the host-bits
+ * check: the address into addr, the length into *plen. */
+static int parse_prefix_af(const char *s, int af, void *addr, int *plen)
+{
+	char a[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	long n;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = '\0';
+	if (inet_pton(af, a, addr) != 1 ||
+	    parse_num(slash + 1, strlen(slash + 1), 0, af == AF_INET ? 32 : 128, &n) < 0)
+		return -EINVAL;
+	*plen = (int)n;
+	return 0;
+}
+
 static int parse_prefix(const char *s, struct cidr *out)
 {
-	char addr[INET_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	long plen;
-
-	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET, addr, &out->addr) != 1 ||
-	    parse_num(slash + 1, strlen(slash + 1), 0, 32, &plen) < 0)
-		return -EINVAL;
-	out->plen = (int)plen;
-	return 0;
+	return parse_prefix_af(s, AF_INET, &out->addr, &out->plen);
 }
 
 static uint32_t prefix_mask(int plen)
@@ -135,19 +141,7 @@ bool cidr_contains(const struct cidr *c, struct in_addr a)
 
 static int parse_prefix6(const char *s, struct cidr6 *out)
 {
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	long plen;
-
-	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET6, addr, &out->addr) != 1 ||
-	    parse_num(slash + 1, strlen(slash + 1), 0, 128, &plen) < 0)
-		return -EINVAL;
-	out->plen = (int)plen;
-	return 0;
+	return parse_prefix_af(s, AF_INET6, &out->addr, &out->plen);
 }
 
 /* a with the bits past plen cleared. */

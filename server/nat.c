@@ -106,23 +106,16 @@ static int nat_masq_rule(char *buf, size_t len, const struct cidr *net,
 	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
 }
 
-/* The transaction text for nat_setup(); 0, or -EINVAL if it does not fit.
- * "set rt mtu" lowers (never raises) the MSS to fit the route the packet
- * takes. "tcp flags syn" matches SYN and SYN-ACK, and there is a rule for
- * each direction, so both ends learn the smaller MSS whichever side opened
- * the connection. */
-static int nat_format(char *buf, size_t len, const struct cidr *net,
-                      const char *out_if, const char *tun_if)
+/* The table FAMILY vpnd (ip or ip6), replaced whole: RULE (a masquerade
+ * line, or "") and the MSS clamp both ways through TUN_IF. 0, or -EINVAL
+ * if it does not fit. */
+static int nat_table_text(char *buf, size_t len, const char *family, const char *rule,
+                          const char *tun_if)
 {
-	char rule[128];
-	int n;
-
-	if (nat_masq_rule(rule, sizeof(rule), net, out_if) < 0)
-		return -EINVAL;
-	n = snprintf(buf, len,
-	    "table ip " NAT_TABLE "\n"
-	    "delete table ip " NAT_TABLE "\n"
-	    "table ip " NAT_TABLE " {\n"
+	int n = snprintf(buf, len,
+	    "table %s " NAT_TABLE "\n"
+	    "delete table %s " NAT_TABLE "\n"
+	    "table %s " NAT_TABLE " {\n"
 	    "\tchain postrouting {\n"
 	    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	    "%s"
@@ -132,8 +125,24 @@ static int nat_format(char *buf, size_t len, const struct cidr *net,
 	    "\t\toifname \"%s\" tcp flags syn tcp option maxseg size set rt mtu\n"
 	    "\t\tiifname \"%s\" tcp flags syn tcp option maxseg size set rt mtu\n"
 	    "\t}\n"
-	    "}\n", rule, tun_if, tun_if);
+	    "}\n", family, family, family, rule, tun_if, tun_if);
+
 	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+}
+
+/* The transaction text for nat_setup(); 0, or -EINVAL if it does not fit.
+ * "set rt mtu" lowers (never raises) the MSS to fit the route the packet
+ * takes. "tcp flags syn" matches SYN and SYN-ACK, and there is a rule for
+ * each direction, so both ends learn the smaller MSS whichever side opened
+ * the connection. */
+static int nat_format(char *buf, size_t len, const struct cidr *net,
+                      const char *out_if, const char *tun_if)
+{
+	char rule[128];
+
+	if (nat_masq_rule(rule, sizeof(rule), net, out_if) < 0)
+		return -EINVAL;
+	return nat_table_text(buf, len, "ip", rule, tun_if);
 }
 
 int nat_setup(const struct cidr *net, const char *out_if, const char *tun_if,
@@ -188,21 +197,7 @@ static int nat6_format(char *buf, size_t len, const struct cidr6 *net6, bool mas
 		if (n < 0 || (size_t)n >= sizeof(rule))
 			return -EINVAL;
 	}
-	n = snprintf(buf, len,
-	    "table ip6 " NAT_TABLE "\n"
-	    "delete table ip6 " NAT_TABLE "\n"
-	    "table ip6 " NAT_TABLE " {\n"
-	    "\tchain postrouting {\n"
-	    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-	    "%s"
-	    "\t}\n"
-	    "\tchain forward {\n"
-	    "\t\ttype filter hook forward priority mangle; policy accept;\n"
-	    "\t\toifname \"%s\" tcp flags syn tcp option maxseg size set rt mtu\n"
-	    "\t\tiifname \"%s\" tcp flags syn tcp option maxseg size set rt mtu\n"
-	    "\t}\n"
-	    "}\n", rule, tun_if, tun_if);
-	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+	return nat_table_text(buf, len, "ip6", rule, tun_if);
 }
 
 int nat6_setup(const struct cidr6 *net6, bool masq, const char *out_if,

@@ -373,9 +373,9 @@ int nl_route_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route *r)
 
 /* ---- route-change notifications ---- */
 
-int nl_watch_open(void)
+int nl_watch_open(uint32_t groups)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_ROUTE };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
 	int fd, err;
 
 	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,

@@ -61,10 +61,11 @@ struct nl_route {
 int  nl_route_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route *r),
                    void *arg);
 
-/* Route changes: a non-blocking netlink socket subscribed to IPv4 route
- * notifications (RTMGRP_IPV4_ROUTE), for the caller's poll loop. Opening
- * needs no privilege. fd or -errno; the caller close()s it. */
-int  nl_watch_open(void);
+/* Route (or address) changes: a non-blocking netlink socket subscribed to
+ * GROUPS (RTMGRP_IPV4_ROUTE for nl_watch_drain; RTMGRP_*), for the
+ * caller's poll loop. Opening needs no privilege. fd or -errno; the caller
+ * close()s it. */
+int  nl_watch_open(uint32_t groups);
 /* Read what is queued on FD, at most a bounded number of datagrams (a
  * level-triggered poll fires again for the rest). 1 if a main-table route
  * not on IGNORE_IFINDEX was added or removed, or notifications were lost

@@ -382,7 +382,7 @@ static void test_watch_sees_route_changes(void **state)
 	struct fixture *f = *state;
 	int w, other;
 
-	assert_true((w = nl_watch_open()) >= 0);
+	assert_true((w = nl_watch_open(RTMGRP_IPV4_ROUTE)) >= 0);
 	assert_int_equal(fcntl(w, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	assert_true(fcntl(w, F_GETFL) & O_NONBLOCK);
 	assert_int_equal(nl_watch_drain(w, 0), 0);	/* nothing yet: no wait */
@@ -423,7 +423,7 @@ static void test_watch_budget(void **state)
 	int w, i, calls = 0, seen = 0, rc;
 
 	bring_up(f);
-	assert_true((w = nl_watch_open()) >= 0);
+	assert_true((w = nl_watch_open(RTMGRP_IPV4_ROUTE)) >= 0);
 	for (i = 0; i < 200; i++) {
 		a.s_addr = htonl(0xc6336400u + ((uint32_t)i << 8));	/* 198.51.100+i.0 */
 		assert_int_equal(nl_route_add(f->nl, a, 24, f->ifindex, NULL), 0);
