@@ -50,7 +50,7 @@ static const struct command commands[] = {
 	{ { "allow", "list" }, { NULL }, OPT_SOCKET | OPT_JSON,
 	  "[-s SOCKET] allow list [--json]" },
 	{ { "allow", "add" }, { "NAME", "FINGERPRINT" }, OPT_SOCKET | OPT_ADDRESS,
-	  "[-s SOCKET] allow add NAME FINGERPRINT [--address IP]" },
+	  "[-s SOCKET] allow add NAME FINGERPRINT [--address IP[,IPv6]]" },
 	{ { "allow", "remove" }, { "NAME" }, OPT_SOCKET, "[-s SOCKET] allow remove NAME" },
 	{ { "kick" }, { "NAME" }, OPT_SOCKET, "[-s SOCKET] kick NAME" },
 	{ { "reload" }, { NULL }, OPT_SOCKET, "[-s SOCKET] reload" },

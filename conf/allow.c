@@ -224,9 +224,16 @@ static int add_entry(struct allow_list *al, const struct cidr *net,
 int allow_add(struct allow_list *al, const struct cidr *net, const char *name,
     const char *fp, const struct in_addr *addr, struct conf_err *err)
 {
+	return allow_add6(al, net, NULL, name, fp, addr, NULL, err);
+}
+
+int allow_add6(struct allow_list *al, const struct cidr *net, const struct cidr6 *net6,
+    const char *name, const char *fp, const struct in_addr *addr,
+    const struct in6_addr *addr6, struct conf_err *err)
+{
 	const char *key;
 
-	return add_entry(al, net, NULL, name, fp, addr, NULL, err, &key);
+	return add_entry(al, net, net6, name, fp, addr, addr6, err, &key);
 }
 
 int allow_remove(struct allow_list *al, const char *name)

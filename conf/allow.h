@@ -58,6 +58,11 @@ void allow_free(struct allow_list *al);		/* leaves it empty, reusable */
 int  allow_addr_check(const struct cidr *net, struct in_addr a, struct conf_err *err);
 int  allow_add(struct allow_list *al, const struct cidr *net, const char *name,
                const char *fp, const struct in_addr *addr, struct conf_err *err);
+/* The same with network6: ADDR6 (NULL: none) passes allow_addr6_check
+ * and is unique, as allow_load6 wants. */
+int  allow_add6(struct allow_list *al, const struct cidr *net, const struct cidr6 *net6,
+                const char *name, const char *fp, const struct in_addr *addr,
+                const struct in6_addr *addr6, struct conf_err *err);
 int  allow_remove(struct allow_list *al, const char *name);
 
 const struct allow_entry *allow_find_fp(const struct allow_list *al, const char *fp);

@@ -68,8 +68,9 @@ static int allow_edit(const struct conf *c, const struct priv_allow_req *rq,
 	    rq->pa_op == PRIV_RELOAD)
 		return rc;
 	if (rq->pa_op == PRIV_ADD)
-		rc = allow_add(out, &c->c_network, rq->pa_name, rq->pa_fp,
-		    rq->pa_has_addr ? &rq->pa_addr : NULL, err);
+		rc = allow_add6(out, &c->c_network, c->c_has_network6 ? &c->c_network6 : NULL,
+		    rq->pa_name, rq->pa_fp, rq->pa_has_addr ? &rq->pa_addr : NULL,
+		    rq->pa_has_addr6 ? &rq->pa_addr6 : NULL, err);
 	else if ((rc = allow_remove(out, rq->pa_name)) < 0) {
 		memset(err, 0, sizeof(*err));
 		snprintf(err->msg, sizeof(err->msg), "no peer named %s on the allow-list",

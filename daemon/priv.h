@@ -24,6 +24,8 @@ struct priv_allow_req {
 	char           pa_fp[CONF_FP_LEN];
 	bool           pa_has_addr;
 	struct in_addr pa_addr;
+	bool           pa_has_addr6;
+	struct in6_addr pa_addr6;
 };
 
 struct priv;

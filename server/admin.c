@@ -33,6 +33,12 @@
 
 enum job_op { JOB_RELOAD = PRIV_RELOAD, JOB_ADD = PRIV_ADD, JOB_REMOVE = PRIV_REMOVE };
 
+struct admin_addrs {
+	bool               aa_has4, aa_has6;
+	struct in_addr     aa_4;
+	struct in6_addr    aa_6;
+};
+
 struct admin_job {
 	uv_work_t          j_work;
 	struct admin_job  *j_next;
@@ -41,8 +47,7 @@ struct admin_job {
 	enum job_op        j_op;
 	char               j_name[ALLOW_NAME_MAX];
 	char               j_fp[CONF_FP_LEN];
-	bool               j_has_addr;
-	struct in_addr     j_addr;
+	struct admin_addrs j_addrs;		/* --address */
 	long long          j_uid;		/* who asked; EVT_NO_UID: SIGHUP */
 	/* filled on the thread pool */
 	struct allow_list  j_list;
@@ -137,8 +142,9 @@ static void reload_hooks(struct admin_job *j)
 static void job_work(uv_work_t *w)
 {
 	struct admin_job *j = w->data;
-	struct priv_allow_req rq = { .pa_op = (int)j->j_op, .pa_has_addr = j->j_has_addr,
-	    .pa_addr = j->j_addr };
+	const struct admin_addrs *aa = &j->j_addrs;
+	struct priv_allow_req rq = { .pa_op = (int)j->j_op, .pa_has_addr = aa->aa_has4,
+	    .pa_addr = aa->aa_4, .pa_has_addr6 = aa->aa_has6, .pa_addr6 = aa->aa_6 };
 
 	if (j->j_op == JOB_RELOAD) {
 		reload_work(j);
@@ -268,7 +274,7 @@ static void job_reply(struct admin_job *j, int n)
 /* The audit trail: what changed, and who asked. */
 static void job_event(const struct admin_job *j)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	struct evt ev = { .ev_type = j->j_op == JOB_RELOAD ? EVT_RELOAD : EVT_ALLOW,
 	    .ev_uid = j->j_uid };
 
@@ -280,7 +286,9 @@ static void job_event(const struct admin_job *j)
 		ev.ev_name = j->j_name;
 		if (j->j_op == JOB_ADD) {
 			ev.ev_fp = j->j_fp;
-			ev.ev_address = j->j_has_addr ? ip_str(j->j_addr, a) : NULL;
+			ev.ev_address = j->j_addrs.aa_has4 ? ip_str(j->j_addrs.aa_4, a) : NULL;
+			ev.ev_address6 = j->j_addrs.aa_has6 ?
+			    inet_ntop(AF_INET6, &j->j_addrs.aa_6, a6, sizeof(a6)) : NULL;
 		}
 	} else
 		return;			/* nothing changed */
@@ -368,35 +376,63 @@ bool admin_busy(const struct admin *ad)
 	return ad->ad_jobs != NULL;
 }
 
-static void admin_allow_add(struct admin *ad, struct ctl_req *rq)
+/* --address's value: an IPv4 address, an IPv6 address (address6, with
+ * network6), or one of each separated by a comma, as `vpnctl peers` shows
+ * them. Each checked as the allow-list loader checks it. 0, or -1 with the
+ * reply sent. */
+static int admin_allow_addrs(struct admin *ad, struct ctl_req *rq, const char *arg,
+    struct admin_addrs *aa)
 {
 	const struct conf *c = ad->ad_conf;
+	char buf[2 * INET6_ADDRSTRLEN + 2], *part, *save = NULL;
+	struct conf_err ce;
+
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
+		{ ctl_replyf(rq, 2, "--address: too long"); return -1; }
+	for (part = strtok_r(buf, ",", &save); part != NULL; part = strtok_r(NULL, ",", &save)) {
+		if (!aa->aa_has4 && inet_pton(AF_INET, part, &aa->aa_4) == 1) {
+			if (allow_addr_check(&c->c_network, aa->aa_4, &ce) < 0)
+				{ ctl_replyf(rq, 2, "%s", ce.msg); return -1; }
+			aa->aa_has4 = true;
+		} else if (!aa->aa_has6 && inet_pton(AF_INET6, part, &aa->aa_6) == 1) {
+			if (!c->c_has_network6)
+				{ ctl_replyf(rq, 2, "%s: an IPv6 address, and the server has no "
+				    "network6", part); return -1; }
+			if (allow_addr6_check(&c->c_network6, &aa->aa_6, &ce) < 0)
+				{ ctl_replyf(rq, 2, "%s", ce.msg); return -1; }
+			aa->aa_has6 = true;
+		} else {
+			ctl_replyf(rq, 2, "%s: not an IPv4 or IPv6 address (at most one of "
+			    "each, separated by a comma)", part);
+			return -1;
+		}
+	}
+	if (!aa->aa_has4 && !aa->aa_has6)
+		{ ctl_replyf(rq, 2, "--address: no address given"); return -1; }
+	return 0;
+}
+
+static void admin_allow_add(struct admin *ad, struct ctl_req *rq)
+{
+	struct admin_addrs aa = { 0 };
 	struct admin_job *j;
 	char fp[CONF_FP_LEN];
-	struct in_addr a;
-	struct conf_err ce;
-	bool has_addr = false;
 
 	if (rq->rq_argc != 4 && !(rq->rq_argc == 6 && strcmp(rq->rq_argv[4], "--address") == 0))
-		{ ctl_replyf(rq, 2, "usage: allow add NAME FINGERPRINT [--address IP]"); return; }
+		{ ctl_replyf(rq, 2, "usage: allow add NAME FINGERPRINT [--address IP[,IPv6]]"); return; }
 	if (!fp_name_valid(rq->rq_argv[2]))
 		{ ctl_replyf(rq, 2, "%s: invalid name (1-63 of A-Z a-z 0-9 . _ -)", rq->rq_argv[2]); return; }
 	if (fp_normalise(rq->rq_argv[3], fp) < 0)
 		{ ctl_replyf(rq, 2, "%s: not a fingerprint (sha256: and 64 hex digits)",
 		    rq->rq_argv[3]); return; }
-	if (rq->rq_argc == 6) {		/* the helper checks again, as the loader does */
-		if (inet_pton(AF_INET, rq->rq_argv[5], &a) != 1)
-			{ ctl_replyf(rq, 2, "%s: not an IPv4 address", rq->rq_argv[5]); return; }
-		if (allow_addr_check(&c->c_network, a, &ce) < 0)
-			{ ctl_replyf(rq, 2, "%s", ce.msg); return; }
-		has_addr = true;
-	}
+	/* the helper checks again, as the loader does */
+	if (rq->rq_argc == 6 && admin_allow_addrs(ad, rq, rq->rq_argv[5], &aa) < 0)
+		return;
 	if ((j = job_new(ad, rq, JOB_ADD)) == NULL)
 		return;
 	snprintf(j->j_name, sizeof(j->j_name), "%s", rq->rq_argv[2]);
 	snprintf(j->j_fp, sizeof(j->j_fp), "%s", fp);
-	j->j_has_addr = has_addr;
-	j->j_addr = a;
+	j->j_addrs = aa;
 	job_submit(ad, j);
 }
 

@@ -76,6 +76,15 @@ for schema, doc in (("peers", "peers"), ("server-status", "s"), ("client-status"
                         json.load(open(f"{sys.argv[1]}/{schema}.json")))
 PY
 [[ $(jq -r '.[] | select(.name == "bob") | .address6' "$T/a.json") == fd00:8::b ]] || fail "allow list --json: $(cat "$T/a.json")"
+fp_x=sha256:$(printf '%064d' 7)
+ctl_s allow add xavier "$fp_x" --address 10.8.0.77,fd00:8::77 >/dev/null || fail "allow add --address IPv4,IPv6"
+[[ $(ctl_s allow list --json | jq -c '.[] | select(.name == "xavier") | [.address, .address6]') == '["10.8.0.77","fd00:8::77"]' ]] ||
+	fail "allow add --address: $(ctl_s allow list --json)"
+grep -q 'address6 = "fd00:8::77"' "$T/peers.conf" || fail "address6 not saved: $(cat "$T/peers.conf")"
+rc=0; ctl_s allow add yves "sha256:$(printf '%064d' 8)" --address fd01::1 >"$T/err" 2>&1 || rc=$?
+[[ $rc == 2 ]] && grep -q "outside fd00:8::/64" "$T/err" || fail "allow add outside network6: rc $rc $(cat "$T/err")"
+ctl_s allow remove xavier >/dev/null
+ok "allow add --address takes an IPv4 and an IPv6 address; one outside network6 is refused"
 sed 's/^/# /' "$T/peers.txt"
 grep -qx "alice $(client_addr alice) fd00:8::2" "$T/hook.out" || fail "on_connect saw: $(cat "$T/hook.out")"
 ok "vpnctl peers (table, --json) and status show both addresses; so does on_connect (VPND_PEER_ADDRESS6)"

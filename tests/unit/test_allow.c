@@ -26,6 +26,7 @@
 #define FP_A  "sha256:" HEX_A
 #define FP_B  "sha256:" HEX_B
 #define FP_C  "sha256:" HEX_C
+#define FP_D  "sha256:" "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4"
 
 _Static_assert(sizeof(FP_A) == CONF_FP_LEN, "FP_A is 64 hex digits");
 
@@ -604,6 +605,24 @@ static void test_address6(void **state)
 	assert_memory_equal(&back.al_e[1].ae_addr6, &al.al_e[1].ae_addr6, 16);
 	assert_false(back.al_e[2].ae_has_addr6);
 	allow_free(&back);
+
+	/* an edit runs the same checks: outside, the server's, taken */
+	struct in6_addr d;
+
+	assert_int_equal(inet_pton(AF_INET6, "fd00:9::d", &d), 1);
+	assert_int_equal(allow_add6(&al, &f->net, &net6, "dave", FP_D, NULL, &d, &err), -EINVAL);
+	assert_string_equal(err.msg, "address6: fd00:9::d is outside fd00:8::/64");
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::1", &d), 1);
+	assert_int_equal(allow_add6(&al, &f->net, &net6, "dave", FP_D, NULL, &d, &err), -EINVAL);
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::b", &d), 1);
+	assert_int_equal(allow_add6(&al, &f->net, &net6, "dave", FP_D, NULL, &d, &err), -EEXIST);
+	assert_int_equal(al.al_n, 3);
+	assert_int_equal(inet_pton(AF_INET6, "fd00:8::d", &d), 1);
+	assert_int_equal(allow_add6(&al, &f->net, &net6, "dave", FP_D,
+	    &(struct in_addr){ ip("10.8.0.13").s_addr }, &d, &err), 0);
+	assert_int_equal(al.al_n, 4);
+	assert_true(al.al_e[3].ae_has_addr && al.al_e[3].ae_has_addr6);
+	assert_memory_equal(&al.al_e[3].ae_addr6, &d, 16);
 	allow_free(&al);
 
 	expect_err6(state, "peers = (\n  { name = \"a\"; fingerprint = \"" FP_A
