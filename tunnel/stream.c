@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -206,9 +208,14 @@ static void on_stream_poll(uv_poll_t *h, int status, int events)
 int stream_init(struct stream *st, uv_loop_t *loop, int fd, SSL *ssl,
     const struct stream_cb *cb, void *arg)
 {
-	int err;
+	int err, one = 1;
 
 	memset(st, 0, sizeof(*st));
+	/* Frames are batched per loop turn already (one SSL_write per turn):
+	 * Nagle would only hold the turn's last short record, a ping or a
+	 * keepalive, until the peer's delayed ACK. Not TCP (a test's
+	 * socketpair): nothing to turn off. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	st->st_fd = fd;
 	st->st_ssl = ssl;
 	st->st_cb = cb;
