@@ -598,6 +598,7 @@ static void test_malformed_frame_fails_stream(void **state)
 
 	run_until(t, both_established, "the TLS handshake is done");
 	assert_int_equal(SSL_write(sess_ssl(&t->end[CLI].se), bad, sizeof(bad)), (int)sizeof(bad));
+	assert_int_equal(tls_flush(sess_ssl(&t->end[CLI].se)), 0);
 	run_until(t, srv_failed, "the server rejects the frame");
 	assert_int_equal(t->end[SRV].err, -EPROTO);
 	assert_int_equal(t->end[SRV].pkts, 0);
@@ -611,6 +612,7 @@ static void test_unknown_frame_skipped(void **state)
 
 	run_until(t, both_established, "the TLS handshake is done");
 	assert_int_equal(SSL_write(sess_ssl(&t->end[CLI].se), unk, sizeof(unk)), (int)sizeof(unk));
+	assert_int_equal(tls_flush(sess_ssl(&t->end[CLI].se)), 0);
 	ping_both(t, 9);			/* still works after it */
 	sess_counts(&t->end[SRV].se, &n);
 	assert_int_equal(n.sc_bad_frames, 1);
@@ -668,6 +670,7 @@ static void test_bytes_are_life(void **state)
 	t->end[CLI].se.se_st.st_rx_at = 0;	/* as if nothing had come yet */
 	assert_int_equal(SSL_write(sess_ssl(&t->end[SRV].se), part, sizeof(part)),
 	    (int)sizeof(part));
+	assert_int_equal(tls_flush(sess_ssl(&t->end[SRV].se)), 0);
 	run_until(t, cli_read_bytes, "the client reads the bytes");
 	assert_int_equal(t->end[CLI].pkts, 0);	/* no frame yet */
 	now = uv_now(&t->loop);
