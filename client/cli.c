@@ -72,7 +72,6 @@ struct cli {
 	struct sess_batch  c_batch;
 	uv_getaddrinfo_t   c_gai;
 	uv_timer_t         c_timer, c_retry;
-	uv_check_t         c_flush;
 	uv_signal_t        c_sig[3];
 	struct sockaddr_storage c_peer;		/* server's address, connected */
 	struct sockaddr_storage c_local;	/* our end of the TLS connection */
@@ -1000,9 +999,9 @@ static void on_cli_tun(uv_poll_t *h, int status, int events)
 	tun_dev_read(c->c_tun, CLI_TUN_BUDGET, true, cli_to_server, c);
 }
 
-static void on_cli_flush(uv_check_t *h)
+static void on_cli_flush(void *arg)
 {
-	struct cli *c = h->data;
+	struct cli *c = arg;
 
 	if (c->c_tun != NULL)
 		tun_dev_flush(c->c_tun);
@@ -1226,7 +1225,7 @@ static void cli_stop(struct cli *c, const char *why)
 		sess_close(&c->c_sess);	/* what the BYE did not get written loses */
 	uv_close((uv_handle_t *)&c->c_timer, NULL);
 	uv_close((uv_handle_t *)&c->c_retry, NULL);
-	uv_close((uv_handle_t *)&c->c_flush, NULL);
+	sess_batch_stop(&c->c_batch);
 	uv_close((uv_handle_t *)&c->c_rtw_poll, NULL);
 	uv_close((uv_handle_t *)&c->c_pw_poll, NULL);
 	if (c->c_tun_fd >= 0)
@@ -1315,10 +1314,9 @@ static int cli_start(struct cli *c)
 		log_info("running as %s with CAP_NET_ADMIN only", cf->c_user);
 	uv_timer_init(c->c_loop, &c->c_timer);
 	uv_timer_init(c->c_loop, &c->c_retry);
-	uv_check_init(c->c_loop, &c->c_flush);
-	c->c_timer.data = c->c_retry.data = c->c_flush.data = c;
+	c->c_timer.data = c->c_retry.data = c;
 	uv_timer_start(&c->c_timer, on_cli_tick, CLI_TICK_MS, CLI_TICK_MS);
-	uv_check_start(&c->c_flush, on_cli_flush);
+	sess_batch_start(&c->c_batch, c->c_loop, on_cli_flush, c);
 	uv_poll_init(c->c_loop, &c->c_rtw_poll, c->c_rtw_fd);
 	c->c_rtw_poll.data = c;
 	uv_poll_start(&c->c_rtw_poll, UV_READABLE, on_cli_routes);

@@ -16,6 +16,8 @@
 
 #include "crypto/tls.h"
 
+#define TLS_WBUF (64 * 1024)	/* gathered per write(): about four full records */
+
 struct tls_ctx {
 	SSL_CTX *tc_ssl;
 	int      tc_server;
@@ -238,6 +240,7 @@ void tls_ctx_free(struct tls_ctx *t)
 SSL *tls_ssl_new(struct tls_ctx *t, int fd)
 {
 	struct tls_seen *seen;
+	BIO *rb = NULL, *sock = NULL, *wb = NULL;
 	SSL *ssl;
 
 	if ((ssl = SSL_new(t->tc_ssl)) == NULL)
@@ -248,17 +251,43 @@ SSL *tls_ssl_new(struct tls_ctx *t, int fd)
 		SSL_free(ssl);
 		return NULL;
 	}
-	/* From here seen_free releases seen along with ssl. */
-	if (SSL_set_fd(ssl, fd) != 1) {
+	/* From here seen_free releases seen along with ssl. Reads go straight
+	 * to the socket; writes go through a buffer BIO, so that a turn's
+	 * records leave in one write() (tls_flush) as one large TCP send,
+	 * not one send per 16 KiB record. */
+	if ((rb = BIO_new_socket(fd, BIO_NOCLOSE)) == NULL ||
+	    (sock = BIO_new_socket(fd, BIO_NOCLOSE)) == NULL ||
+	    (wb = BIO_new(BIO_f_buffer())) == NULL ||
+	    BIO_set_write_buffer_size(wb, TLS_WBUF) != 1) {
+		BIO_free(rb);
+		BIO_free(sock);
+		BIO_free(wb);
 		SSL_free(ssl);
 		ERR_clear_error();
 		return NULL;
 	}
+	SSL_set_bio(ssl, rb, BIO_push(wb, sock));	/* ssl owns all three */
 	if (t->tc_server)
 		SSL_set_accept_state(ssl);
 	else
 		SSL_set_connect_state(ssl);
 	return ssl;
+}
+
+int tls_flush(SSL *ssl)
+{
+	BIO *wb = SSL_get_wbio(ssl);
+
+	if (BIO_wpending(wb) == 0 || BIO_flush(wb) == 1)
+		return 0;
+	if (BIO_should_retry(wb))
+		return -EAGAIN;
+	return errno ? -errno : -EIO;
+}
+
+bool tls_wpending(SSL *ssl)
+{
+	return BIO_wpending(SSL_get_wbio(ssl)) > 0;
 }
 
 int tls_peer_fp(SSL *ssl, char out[FP_STRLEN])

@@ -8,6 +8,7 @@
 #define VPND_TLS_H
 
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "crypto/fp.h"
@@ -28,6 +29,11 @@ void tls_ctx_free(struct tls_ctx *t);			/* NULL is fine */
 /* A new SSL on the connected, non-blocking socket fd, in accept or connect
  * state per the context. NULL on allocation failure. */
 SSL *tls_ssl_new(struct tls_ctx *t, int fd);
+/* Write out the records SSL_write left in the SSL's write buffer: 0 once
+ * it is empty, -EAGAIN when the socket is full (wait until writable and
+ * call again), else -errno. tls_wpending: anything left in it. */
+int  tls_flush(SSL *ssl);
+bool tls_wpending(SSL *ssl);
 /* Fingerprint of the peer's key after the handshake; -ENOKEY if none. */
 int  tls_peer_fp(SSL *ssl, char out[FP_STRLEN]);
 /* True if the last handshake failure on a client SSL was a pin mismatch. */

@@ -69,7 +69,6 @@ struct srv {
 	uv_poll_t          s_udp_poll[CONF_MAX_LISTEN];
 	int                s_nudp;
 	uv_timer_t         s_timer;
-	uv_check_t         s_flush;		/* the data plane's end of turn */
 	uv_signal_t        s_sig[3];
 	struct log_budget  s_log_accept;	/* accept errors: one line per 10 s */
 	unsigned           s_status_up;		/* peer count last sent as STATUS= */
@@ -102,9 +101,9 @@ static void on_udp_readable(uv_poll_t *h, int status, int events)
 		fwd_udp_readable(s->s_fwd, (int)(h - s->s_udp_poll));
 }
 
-static void on_flush_check(uv_check_t *h)
+static void on_flush(void *arg)		/* the data plane's end of turn */
 {
-	struct srv *s = h->data;
+	struct srv *s = arg;
 
 	fwd_flush(s->s_fwd);
 }
@@ -201,7 +200,7 @@ static void srv_stop_finish(struct srv *s, uint64_t now)
 	for (i = 0; i < s->s_nudp; i++)
 		uv_close((uv_handle_t *)&s->s_udp_poll[i], NULL);
 	uv_close((uv_handle_t *)&s->s_timer, NULL);
-	uv_close((uv_handle_t *)&s->s_flush, NULL);
+	sess_batch_stop(fwd_batch(s->s_fwd));
 	for (i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&s->s_sig[i], NULL);
 }
@@ -487,9 +486,7 @@ static int srv_start(struct srv *s)
 	uv_timer_init(s->s_loop, &s->s_timer);
 	s->s_timer.data = s;
 	uv_timer_start(&s->s_timer, on_tick, SRV_TICK_MS, SRV_TICK_MS);
-	uv_check_init(s->s_loop, &s->s_flush);
-	s->s_flush.data = s;
-	uv_check_start(&s->s_flush, on_flush_check);
+	sess_batch_start(fwd_batch(s->s_fwd), s->s_loop, on_flush, s);
 	for (i = 0; i < 3; i++) {
 		uv_signal_init(s->s_loop, &s->s_sig[i]);
 		s->s_sig[i].data = s;

@@ -50,6 +50,42 @@ void sess_batch_flush(struct sess_batch *b)
 	}
 }
 
+static void sess_on_check(uv_check_t *h)
+{
+	struct sess_batch *b = h->data;
+
+	b->sb_flush(b->sb_flush_arg);
+}
+
+static void sess_on_prepare(uv_prepare_t *h)
+{
+	struct sess_batch *b = h->data;
+
+	b->sb_flush(b->sb_flush_arg);
+}
+
+void sess_batch_start(struct sess_batch *b, uv_loop_t *loop, sess_flush_fn *fn, void *arg)
+{
+	b->sb_flush = fn;
+	b->sb_flush_arg = arg;
+	/* Neither fails on an initialised loop. */
+	uv_check_init(loop, &b->sb_check);
+	uv_prepare_init(loop, &b->sb_prepare);
+	b->sb_check.data = b->sb_prepare.data = b;
+	uv_check_start(&b->sb_check, sess_on_check);
+	uv_prepare_start(&b->sb_prepare, sess_on_prepare);
+	b->sb_started = true;
+}
+
+void sess_batch_stop(struct sess_batch *b)
+{
+	if (!b->sb_started)
+		return;
+	b->sb_started = false;
+	uv_close((uv_handle_t *)&b->sb_check, NULL);
+	uv_close((uv_handle_t *)&b->sb_prepare, NULL);
+}
+
 /* ---- the data path ---- */
 
 bool sess_on_dtls(const struct sess *se)

@@ -59,11 +59,22 @@ struct sess_cb {
 	void (*closed)(void *arg);
 };
 
-/* Flushed together once per loop turn (one per loop); the scratch is where
- * the loop's sessions cut super-packets into segments. */
+/* The owner's end of a loop turn: write its TUN and UDP batches and call
+ * sess_batch_flush. */
+typedef void sess_flush_fn(void *arg);
+
+/* Flushed together (one per loop): sess_batch_start runs the owner's flush
+ * twice per loop turn, after the I/O callbacks and again after the timers,
+ * just before the loop blocks; the scratch is where the loop's sessions cut
+ * super-packets into segments. */
 struct sess_batch {
-	struct sess *sb_head;
-	uint8_t      sb_scratch[VNET_PKT_MAX];
+	struct sess   *sb_head;
+	uv_check_t     sb_check;		/* after the I/O callbacks */
+	uv_prepare_t   sb_prepare;		/* after the timers, before polling */
+	sess_flush_fn *sb_flush;
+	void          *sb_flush_arg;
+	bool           sb_started;
+	uint8_t        sb_scratch[VNET_PKT_MAX];
 };
 
 /* What a session moved and dropped. */
@@ -134,9 +145,17 @@ int  sess_send_control(struct sess *se, uint8_t type, const void *p, size_t len)
 void sess_datagram_in(struct sess *se, struct udp_tx *via, const uint8_t *dg,
                       size_t len, const struct sockaddr_storage *from,
                       uint8_t *scratch, size_t scratch_len);
-/* Write every session's queued frames (call once per loop turn, after the
+/* Write every session's queued frames (from the owner's flush, after the
  * UDP batches are flushed or before: they are independent). */
 void sess_batch_flush(struct sess_batch *b);
+/* Run fn(arg) on loop twice per turn: after the I/O callbacks, so what a
+ * packet caused goes out in the turn that read it, and before the loop
+ * blocks, so what a timer queued (keepalives, DTLS retransmits and probes)
+ * goes out now rather than after the next wakeup, up to a tick later.
+ * sess_batch_stop closes both handles (the batch's memory must outlive
+ * the loop's close callbacks; idempotent). */
+void sess_batch_start(struct sess_batch *b, uv_loop_t *loop, sess_flush_fn *fn, void *arg);
+void sess_batch_stop(struct sess_batch *b);
 
 /* ---- the DTLS channel ---- */
 

@@ -1,12 +1,16 @@
 /* stream.c - frames over TLS on a non-blocking socket, driven by uv_poll.
- * OpenSSL does the socket I/O itself (SSL_set_fd), so no bytes are copied
- * between libuv and BIOs; reads take a per-wakeup budget of records and
- * writes go out from one growing buffer, batching many frames per record. */
+ * OpenSSL does the socket I/O itself (tls_ssl_new's socket BIOs), so no
+ * bytes are copied between libuv and BIOs; reads take a per-wakeup budget
+ * of records and writes go out from one growing buffer, batching many
+ * frames per record, and the records of one flush leave in few write()s
+ * (tls_flush). */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,7 +69,8 @@ static void stream_update_events(struct stream *st)
 
 	if (st->st_closing)
 		return;
-	if (st->st_tx_len > st->st_tx_off || st->st_read_wants_write)
+	if (st->st_tx_len > st->st_tx_off || st->st_read_wants_write ||
+	    tls_wpending(st->st_ssl))
 		ev |= UV_WRITABLE;
 	if (!st->st_up)
 		ev = st->st_events ? st->st_events : UV_READABLE;
@@ -141,9 +146,15 @@ void stream_flush(struct stream *st)
 		}
 		st->st_tx_off += (size_t)n;
 	}
+	/* The records SSL_write made wait in its write buffer: out now, in
+	 * one write(), or when the socket is writable again. */
+	if ((n = tls_flush(st->st_ssl)) < 0 && n != -EAGAIN) {
+		stream_fail(st, "write: connection failed", n);
+		return;
+	}
 	if (st->st_tx_off == st->st_tx_len) {
 		st->st_tx_off = st->st_tx_len = 0;
-		if (st->st_linger) {
+		if (st->st_linger && n == 0) {
 			stream_close(st);
 			return;
 		}
@@ -199,6 +210,8 @@ static void on_stream_poll(uv_poll_t *h, int status, int events)
 		stream_flush(st);
 	if (!st->st_closing && ((events & UV_READABLE) || st->st_read_wants_write))
 		stream_read(st);
+	if (!st->st_closing && tls_wpending(st->st_ssl))
+		stream_flush(st);	/* what reading made OpenSSL write (KeyUpdate) */
 	if (!st->st_closing)
 		stream_update_events(st);
 }
@@ -206,9 +219,14 @@ static void on_stream_poll(uv_poll_t *h, int status, int events)
 int stream_init(struct stream *st, uv_loop_t *loop, int fd, SSL *ssl,
     const struct stream_cb *cb, void *arg)
 {
-	int err;
+	int err, one = 1;
 
 	memset(st, 0, sizeof(*st));
+	/* Frames are batched per loop turn already (one SSL_write per turn):
+	 * Nagle would only hold the turn's last short record, a ping or a
+	 * keepalive, until the peer's delayed ACK. Not TCP (a test's
+	 * socketpair): nothing to turn off. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	st->st_fd = fd;
 	st->st_ssl = ssl;
 	st->st_cb = cb;
@@ -330,6 +348,7 @@ void stream_close(struct stream *st)
 	st->st_closing = true;
 	if (st->st_up) {
 		SSL_shutdown(st->st_ssl);	/* best effort close_notify */
+		tls_flush(st->st_ssl);
 		ERR_clear_error();
 	}
 	uv_poll_stop(&st->st_poll);

@@ -1,8 +1,8 @@
 /* test_sess.c - a client session against a server session in one libuv
  * loop: TLS over an AF_UNIX socketpair, DTLS over two UDP sockets on
  * loopback. The test plays both owners: it offers and accepts the DTLS
- * channel, ticks both sessions every 50 ms, flushes their batches once per
- * loop turn, and can block UDP to watch data fall back to TLS and return.
+ * channel, ticks both sessions every 50 ms, flushes each end's batch as
+ * its owner would (sess_batch_start), and can block UDP to watch data fall back to TLS and return.
  * dead_peer_timeout is 3 s here (a 0.9 s DTLS window), so the whole file
  * runs in about ten seconds of real time. */
 #include <errno.h>
@@ -70,7 +70,6 @@ struct end {
 struct t {
 	uv_loop_t        loop;
 	uv_timer_t       tick;
-	uv_check_t       flush;
 	struct end       end[2];
 	struct udp_rx   *rx;
 	struct sockaddr_storage srv_udp;	/* the server's UDP address */
@@ -178,15 +177,12 @@ static void on_tick(uv_timer_t *h)
 			sess_tick(&t->end[i].se, now);
 }
 
-static void on_flush(uv_check_t *h)
+static void on_flush(void *arg)
 {
-	struct t *t = h->data;
-	int i;
+	struct end *e = arg;
 
-	for (i = 0; i < 2; i++) {
-		udp_tx_flush(t->end[i].udp_tx);
-		sess_batch_flush(&t->end[i].batch);
-	}
+	udp_tx_flush(e->udp_tx);
+	sess_batch_flush(&e->batch);
 }
 
 static void on_udp(uv_poll_t *h, int status, int events)
@@ -255,9 +251,8 @@ static int setup(void **state)
 	uv_timer_init(&t->loop, &t->tick);
 	t->tick.data = t;
 	uv_timer_start(&t->tick, on_tick, TICK_MS, TICK_MS);
-	uv_check_init(&t->loop, &t->flush);
-	t->flush.data = t;
-	uv_check_start(&t->flush, on_flush);
+	for (i = 0; i < 2; i++)
+		sess_batch_start(&t->end[i].batch, &t->loop, on_flush, &t->end[i]);
 	*state = t;
 	return 0;
 }
@@ -273,7 +268,8 @@ static int teardown(void **state)
 	for (i = 0; i < 2; i++)
 		uv_close((uv_handle_t *)&t->end[i].udp_poll, NULL);
 	uv_close((uv_handle_t *)&t->tick, NULL);
-	uv_close((uv_handle_t *)&t->flush, NULL);
+	for (i = 0; i < 2; i++)
+		sess_batch_stop(&t->end[i].batch);
 	uv_run(&t->loop, UV_RUN_DEFAULT);
 	assert_int_equal(t->end[SRV].closed, 1);
 	assert_int_equal(t->end[CLI].closed, 1);
@@ -550,6 +546,51 @@ static void test_keepalives_keep_it_alive(void **state)
 	}
 }
 
+/* A packet or control frame a timer queues (a keepalive from the tick, a
+ * DTLS retransmit) is written before the loop next blocks, not when some
+ * later event or timer wakes it. Here nothing else would wake the loop
+ * until the guard timer; the packet must arrive first. */
+static bool guard_fired;
+static uv_timer_t q_timer, guard_timer;	/* closed in teardown's loop run */
+
+static void on_queue_timer(uv_timer_t *h)
+{
+	struct t *t = h->data;
+	uint8_t pkt[40] = { 0x45, 0x77 };
+
+	assert_int_equal(sess_send(&t->end[CLI].se, pkt, sizeof(pkt)), 0);
+}
+
+static void on_guard_timer(uv_timer_t *h)
+{
+	(void)h;
+	guard_fired = true;
+}
+
+static void test_timer_queued_written_before_sleep(void **state)
+{
+	struct t *t = *state;
+	uv_timer_t *q = &q_timer, *guard = &guard_timer;
+	int want;
+
+	run_until(t, both_established, "the TLS handshake is done");
+	uv_timer_stop(&t->tick);		/* nothing else wakes the loop */
+	want = t->end[SRV].pkts + 1;
+	guard_fired = false;
+	uv_timer_init(&t->loop, q);
+	uv_timer_init(&t->loop, guard);
+	q->data = guard->data = t;
+	uv_timer_start(q, on_queue_timer, 0, 0);
+	uv_timer_start(guard, on_guard_timer, WAIT_MS / 2, 0);
+	while (t->end[SRV].pkts < want && !guard_fired)
+		uv_run(&t->loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)q, NULL);
+	uv_close((uv_handle_t *)guard, NULL);
+	assert_false(guard_fired);
+	assert_int_equal(t->end[SRV].pkts, want);
+	assert_int_equal(t->end[SRV].last[1], 0x77);
+}
+
 static void test_malformed_frame_fails_stream(void **state)
 {
 	struct t *t = *state;
@@ -557,6 +598,7 @@ static void test_malformed_frame_fails_stream(void **state)
 
 	run_until(t, both_established, "the TLS handshake is done");
 	assert_int_equal(SSL_write(sess_ssl(&t->end[CLI].se), bad, sizeof(bad)), (int)sizeof(bad));
+	assert_int_equal(tls_flush(sess_ssl(&t->end[CLI].se)), 0);
 	run_until(t, srv_failed, "the server rejects the frame");
 	assert_int_equal(t->end[SRV].err, -EPROTO);
 	assert_int_equal(t->end[SRV].pkts, 0);
@@ -570,6 +612,7 @@ static void test_unknown_frame_skipped(void **state)
 
 	run_until(t, both_established, "the TLS handshake is done");
 	assert_int_equal(SSL_write(sess_ssl(&t->end[CLI].se), unk, sizeof(unk)), (int)sizeof(unk));
+	assert_int_equal(tls_flush(sess_ssl(&t->end[CLI].se)), 0);
 	ping_both(t, 9);			/* still works after it */
 	sess_counts(&t->end[SRV].se, &n);
 	assert_int_equal(n.sc_bad_frames, 1);
@@ -627,6 +670,7 @@ static void test_bytes_are_life(void **state)
 	t->end[CLI].se.se_st.st_rx_at = 0;	/* as if nothing had come yet */
 	assert_int_equal(SSL_write(sess_ssl(&t->end[SRV].se), part, sizeof(part)),
 	    (int)sizeof(part));
+	assert_int_equal(tls_flush(sess_ssl(&t->end[SRV].se)), 0);
 	run_until(t, cli_read_bytes, "the client reads the bytes");
 	assert_int_equal(t->end[CLI].pkts, 0);	/* no frame yet */
 	now = uv_now(&t->loop);
@@ -682,6 +726,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tls_only_with_dtls_data_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalives_keep_it_alive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timer_queued_written_before_sleep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_frame_fails_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_frame_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_datagrams_counted, setup, teardown),

@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <openssl/err.h>
@@ -646,6 +650,63 @@ static void test_stream_established_refusal_closes(void **state)
 	assert_int_equal(t.srv.established, 1);
 }
 
+/* A connected TCP pair on loopback: fds[0] accepted, fds[1] connected. */
+static void tcp_pair(int fds[2])
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sin);
+	int l;
+
+	assert_true((l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sin, &sl), 0);
+	assert_true((fds[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	assert_int_equal(connect(fds[1], (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_true((fds[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC)) >= 0);
+	close(l);
+}
+
+static int nodelay(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
+	return on;
+}
+
+/* Over TCP the stream turns Nagle off itself, whoever made the socket:
+ * it already batches a loop turn's frames into few records, and Nagle
+ * would hold the last short one (a ping, a keepalive) for the peer's
+ * delayed ACK. Both ends still hand-shake and close cleanly. */
+static void test_stream_tcp_nodelay(void **state)
+{
+	struct lt t;
+	int fds[2];
+	SSL *s, *c;
+
+	(void)state;
+	lt_init(&t);
+	tcp_pair(fds);
+	assert_int_equal(nodelay(fds[0]), 0);
+	assert_int_equal(nodelay(fds[1]), 0);
+	assert_non_null(s = tls_ssl_new(ctx_srv, fds[0]));
+	assert_non_null(c = tls_ssl_new(ctx_cli, fds[1]));
+	assert_int_equal(uv_timer_start(&t.watchdog, on_watchdog, WATCHDOG_MS, 0), 0);
+	assert_int_equal(stream_init(&t.srv.st, &t.loop, fds[0], s, &test_cb, &t.srv), 0);
+	assert_int_equal(stream_init(&t.cli.st, &t.loop, fds[1], c, &test_cb, &t.cli), 0);
+	t.rc[0] = nodelay(fds[0]);
+	t.rc[1] = nodelay(fds[1]);
+	t.srv.on_established = t.cli.on_established = both_up_finish;
+	lt_run(&t);
+	assert_int_equal(t.rc[0], 1);
+	assert_int_equal(t.rc[1], 1);
+	assert_int_equal(t.srv.established, 1);
+	assert_int_equal(t.cli.established, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -660,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_stream_close_before_handshake),
 		cmocka_unit_test(test_stream_burst_on_idle_stream_is_written),
 		cmocka_unit_test(test_stream_established_refusal_closes),
+		cmocka_unit_test(test_stream_tcp_nodelay),
 	};
 
 	/* As vpnd does: a write to a closed peer is an error, not a signal. */

@@ -75,15 +75,20 @@ static struct tls_ctx *client_ctx(const char *name, const char *pin)
 	return t;
 }
 
-/* Send one message each way over an established pair. */
+/* Send one message each way over an established pair. An SSL_write's
+ * records wait in the SSL's write buffer until tls_flush. */
 static void exchange(struct fx_tls_pair *p)
 {
 	char buf[16];
 
 	assert_int_equal(SSL_write(p->cli, "ping", 4), 4);
+	assert_int_equal(tls_flush(p->cli), 0);	/* records wait in its buffer */
 	assert_int_equal(SSL_read(p->srv, buf, sizeof(buf)), 4);
 	assert_memory_equal(buf, "ping", 4);
 	assert_int_equal(SSL_write(p->srv, "pong", 4), 4);
+	assert_true(tls_wpending(p->srv));		/* not written yet */
+	assert_int_equal(tls_flush(p->srv), 0);
+	assert_false(tls_wpending(p->srv));
 	assert_int_equal(SSL_read(p->cli, buf, sizeof(buf)), 4);
 	assert_memory_equal(buf, "pong", 4);
 }
