@@ -680,7 +680,7 @@ static void cli_update(struct cli *c, const struct frame *f)
 static void on_cli_routes(uv_poll_t *h, int status, int events)
 {
 	struct cli *c = h->data;
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 	int err;
 
 	(void)events;
@@ -693,6 +693,16 @@ static void on_cli_routes(uv_poll_t *h, int status, int events)
 	else if (err < 0 && err != -ENETUNREACH) {
 		errno = -err;
 		log_warn("host route to %s", a);
+	}
+	if (cli_server6(c) == NULL)
+		return;
+	inet_ntop(AF_INET6, cli_server6(c), a6, sizeof(a6));
+	if ((err = rt6_refresh(c->c_nl, &c->c_rt6)) > 0 ||
+	    (err = rt_block6_refresh(c->c_nl, &c->c_block6)) > 0)
+		log_info("host route to %s follows the underlay again", a6);
+	else if (err < 0 && err != -ENETUNREACH) {
+		errno = -err;
+		log_warn("host route to %s", a6);
 	}
 }
 
@@ -1268,7 +1278,7 @@ static int cli_start(struct cli *c)
 		log_warnx("DTLS: cannot set up: %s", strerror(-err));
 		return err;
 	}
-	if ((err = nl_open(&c->c_nl)) < 0 || (err = nl_watch_open(RTMGRP_IPV4_ROUTE)) < 0) {
+	if ((err = nl_open(&c->c_nl)) < 0 || (err = nl_watch_open(RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE)) < 0) {
 		errno = -err;
 		log_warn("netlink");
 		return err;

@@ -366,7 +366,7 @@ static void on_path_route6(void *arg, const struct nl_route6 *r)
 	struct rt_path6 *p = arg;
 
 	if (r->n6_type != RTN_UNICAST || r->n6_oif <= 0 || r->n6_oif == p->p6_tun ||
-	    (r->n6_proto == NL_RTPROT && r->n6_metric > RT_BLOCK6_TAG) ||
+	    (r->n6_proto == NL_RTPROT && (r->n6_metric > RT_BLOCK6_TAG || r->n6_plen == 128)) ||
 	    !rt6_covers(r, p->p6_to))
 		return;
 	if (!p->p6_found || r->n6_plen > p->p6_best.n6_plen ||
@@ -374,6 +374,27 @@ static void on_path_route6(void *arg, const struct nl_route6 *r)
 		p->p6_best = *r;
 		p->p6_found = true;
 	}
+}
+
+/* The path rt_path6 finds to TO, into *best. 0, or -ENETUNREACH, -errno. */
+static int rt6_path(struct nl *nl, const struct in6_addr *to, int tun, struct nl_route6 *best)
+{
+	struct rt_path6 path = { .p6_to = to, .p6_tun = tun };
+	int err;
+
+	if ((err = nl_route6_dump(nl, on_path_route6, &path)) < 0)
+		return err;
+	if (!path.p6_found)
+		return -ENETUNREACH;
+	*best = path.p6_best;
+	return 0;
+}
+
+/* Whether host route H still goes where BEST does. */
+static bool rt6_same_hop(const struct nl_route6 *h, const struct nl_route6 *best)
+{
+	return h->n6_oif == best->n6_oif && h->n6_has_gw == best->n6_has_gw &&
+	    (!h->n6_has_gw || memcmp(&h->n6_gw, &best->n6_gw, sizeof(h->n6_gw)) == 0);
 }
 
 static void rt_block6_unpin(struct nl *nl, struct rt_pin6 *p)
@@ -399,24 +420,21 @@ static struct rt_pin6 *rt_block6_pinned(struct rt_block6 *b, const struct in6_ad
  * a full list drops its oldest pin. 0 or -errno. */
 static int rt_block6_pin(struct nl *nl, struct rt_block6 *b, const struct in6_addr *server)
 {
-	struct rt_path6 path = { .p6_to = server,
-	    .p6_tun = (int)(b->rb_tag - RT_BLOCK6_TAG) };
 	struct rt_pin6 p = { .pn_server = *server };
+	struct nl_route6 best;
 	int err;
 
 	if (rt_block6_pinned(b, server) != NULL)
 		return 0;
-	if ((err = nl_route6_dump(nl, on_path_route6, &path)) < 0)
+	if ((err = rt6_path(nl, server, (int)(b->rb_tag - RT_BLOCK6_TAG), &best)) < 0)
 		return err;
-	if (!path.p6_found)
-		return -ENETUNREACH;
-	if (path.p6_best.n6_plen < 128) {
+	if (best.n6_plen < 128) {
 		p.pn_rt.n6_dst = *server;
 		p.pn_rt.n6_plen = 128;
 		p.pn_rt.n6_type = RTN_UNICAST;
-		p.pn_rt.n6_oif = path.p6_best.n6_oif;
-		p.pn_rt.n6_has_gw = path.p6_best.n6_has_gw;
-		p.pn_rt.n6_gw = path.p6_best.n6_gw;
+		p.pn_rt.n6_oif = best.n6_oif;
+		p.pn_rt.n6_has_gw = best.n6_has_gw;
+		p.pn_rt.n6_gw = best.n6_gw;
 		p.pn_rt.n6_metric = b->rb_tag;
 		if ((err = nl_route6_add(nl, &p.pn_rt)) < 0 && err != -EEXIST)
 			return err;
@@ -445,6 +463,35 @@ static void rt_block6_unpin_others(struct nl *nl, struct rt_block6 *b,
 			rt_block6_unpin(nl, &b->rb_pins[i]);
 	}
 	b->rb_npins = j;
+}
+
+int rt_block6_refresh(struct nl *nl, struct rt_block6 *b)
+{
+	struct nl_route6 best;
+	int i, moved = 0, err;
+
+	for (i = 0; b->rb_up && i < b->rb_npins; i++) {
+		struct rt_pin6 *p = &b->rb_pins[i];
+
+		if (!p->pn_ours)
+			continue;
+		if ((err = rt6_path(nl, &p->pn_server, (int)(b->rb_tag - RT_BLOCK6_TAG),
+		    &best)) < 0)
+			return err;
+		if (rt6_same_hop(&p->pn_rt, &best))
+			continue;
+		nl_route6_del(nl, &p->pn_rt);
+		p->pn_rt.n6_oif = best.n6_oif;
+		p->pn_rt.n6_has_gw = best.n6_has_gw;
+		p->pn_rt.n6_gw = best.n6_gw;
+		if ((err = nl_route6_add(nl, &p->pn_rt)) < 0 && err != -EEXIST) {
+			p->pn_ours = false;
+			return err;
+		}
+		p->pn_ours = err == 0;
+		moved++;
+	}
+	return moved;
 }
 
 int rt_block6_up(struct nl *nl, struct rt_block6 *b, int tun_ifindex,
@@ -646,6 +693,32 @@ static int rt6_pin(struct nl *nl, struct rt6_state *rs, const struct in6_addr *s
 	rs->r6_host_has_gw = has_gw;
 	rs->r6_host_gw = gw;
 	return 0;
+}
+
+int rt6_refresh(struct nl *nl, struct rt6_state *rs)
+{
+	struct nl_route6 best, cur = { .n6_oif = rs->r6_host_oif,
+	    .n6_has_gw = rs->r6_host_has_gw, .n6_gw = rs->r6_host_gw };
+	int err;
+
+	if (!rs->r6_host)
+		return 0;
+	if ((err = rt6_path(nl, &rs->r6_host_addr, rs->r6_tun, &best)) < 0)
+		return err;
+	if (rt6_same_hop(&cur, &best))
+		return 0;
+	rt6_nl(nl, false, &rs->r6_host_addr, 128, rs->r6_host_oif,
+	    rs->r6_host_has_gw ? &rs->r6_host_gw : NULL);
+	rs->r6_host = false;
+	if ((err = rt6_nl(nl, true, &rs->r6_host_addr, 128, best.n6_oif,
+	    best.n6_has_gw ? &best.n6_gw : NULL)) < 0 && err != -EEXIST)
+		return err;
+	rs->r6_host = err == 0;
+	rs->r6_host_kept = err == -EEXIST;
+	rs->r6_host_oif = best.n6_oif;
+	rs->r6_host_has_gw = best.n6_has_gw;
+	rs->r6_host_gw = best.n6_gw;
+	return 1;
 }
 
 static void rt6_remove_tun_routes(struct nl *nl, struct rt6_state *rs)

@@ -119,6 +119,11 @@ int  rt_block6_up(struct nl *nl, struct rt_block6 *b, int tun_ifindex,
 int  rt_block6_allow(struct nl *nl, struct rt_block6 *b, const struct in6_addr *server);
 /* Take down what rt_block6_up put in place, nothing else. */
 void rt_block6_down(struct nl *nl, struct rt_block6 *b);
+/* The underlay's IPv6 routes changed (a new gateway, another device): each
+ * host route of ours to a server moves to the path the underlay has now,
+ * as rt_refresh does for IPv4. How many moved, or -errno (-ENETUNREACH: no
+ * path now; the next change tries again). */
+int  rt_block6_refresh(struct nl *nl, struct rt_block6 *b);
 /* At start: remove the block routes (NL_RTPROT, a tag, unreachable ::/1
  * and 8000::/1 or a /128) whose tag names no device any more. The count
  * removed, or -errno. */
@@ -152,5 +157,8 @@ int  rt6_apply(struct nl *nl, struct rt6_state *rs, int tun_ifindex,
                const struct in6_addr *server);
 /* Remove what rt6_apply installed, nothing else. */
 void rt6_remove(struct nl *nl, struct rt6_state *rs);
+/* The same for the /128 to an IPv6 server under IPv6 tunnel routes: 1 if it
+ * moved, 0 if not (or there is none of ours), -errno. */
+int  rt6_refresh(struct nl *nl, struct rt6_state *rs);
 
 #endif

@@ -389,19 +389,25 @@ int nl_watch_open(uint32_t groups)
 	return fd;
 }
 
-/* Whether one notification matters: a main-table IPv4 route not on the
- * ignored device. A malformed one counts as a change (better a needless
- * look than a missed one). */
+static int nl_route6_parse(const struct nlmsghdr *nlh, struct nl_route6 *r);
+
+/* Whether one notification matters: a main-table IPv4 or IPv6 route not
+ * on the ignored device. A malformed one counts as a change (better a
+ * needless look than a missed one). */
 static int on_watch_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct nl_watch_scan *ws = data;
 	struct nl_route r;
+	struct nl_route6 r6;
 	int ret;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE)
 		return MNL_CB_OK;
 	if ((ret = nl_route_parse(nlh, &r)) < 0 ||
 	    (ret > 0 && r.nr_table == RT_TABLE_MAIN && r.nr_oif != ws->ws_ignore))
+		ws->ws_changed = true;
+	else if (ret == 0 && ((ret = nl_route6_parse(nlh, &r6)) < 0 ||
+	    (ret > 0 && r6.n6_table == RT_TABLE_MAIN && r6.n6_oif != ws->ws_ignore)))
 		ws->ws_changed = true;
 	return MNL_CB_OK;
 }

@@ -68,7 +68,7 @@ int  nl_route_dump(struct nl *nl, void (*fn)(void *arg, const struct nl_route *r
 int  nl_watch_open(uint32_t groups);
 /* Read what is queued on FD, at most a bounded number of datagrams (a
  * level-triggered poll fires again for the rest). 1 if a main-table route
- * not on IGNORE_IFINDEX was added or removed, or notifications were lost
+ * (IPv4 or IPv6) not on IGNORE_IFINDEX was added or removed, or notifications were lost
  * (the socket overran); 0 if nothing of that; -errno. */
 int  nl_watch_drain(int fd, int ignore_ifindex);
 

@@ -159,6 +159,16 @@ in_ns "$C" ping -c 3 -i 0.2 -W 2 "$INET_IP" >/dev/null || fail "IPv4 through the
 leak=$(count leak6) transport=$(count transport6)
 (( leak == 0 && transport >= 3 )) || fail "IPv6 server: $transport transport packets, $leak others"
 ok "IPv6 server: the tunnel runs over IPv6 under the block; c0 saw $transport packets to $SERVER6, $leak other IPv6"
+# the underlay's router moves to another address (a new network, a new
+# gateway): the host route follows it, and the tunnel stays up under it
+in_ns "$NS_S" ip addr add 2001:db8:1::3/64 dev s1 nodad
+in_ns "$C" ip -6 route replace default via 2001:db8:1::3
+in_ns "$NS_S" ip addr del 2001:db8:1::1/64 dev s1
+wait_until 5 eval '[[ $(ours6 | grep "^$SERVER6 ") == "$SERVER6 via 2001:db8:1::3 dev c0 "* ]]' ||
+	fail "the host route to the server did not follow the new gateway: $(ours6)"
+grep -q "host route to $SERVER6 follows the underlay again" "$T/alice.log" || fail "no log line for the move"
+wait_until 10 in_ns "$C" ping -c 1 -W 1 "$INET_IP" || fail "no IPv4 through the tunnel after the gateway moved"
+ok "the underlay's IPv6 gateway moved: the host route to $SERVER6 followed it, the tunnel carries on"
 stop_pid "$PID_alice"
 [[ -z $(ours6) ]] || fail "routes left after SIGTERM: $(ours6)"
 ok "SIGTERM: the block and the host route to $SERVER6 are gone"

@@ -1241,6 +1241,20 @@ static void test_full_tunnel6(void **state)
 	/* again (a reconnect, or an update without IPv6 change): no change */
 	assert_int_equal(rt6_apply(f->nl, &rs, f->tn, r, 2, &net, &server), 0);
 	assert_int_equal(rs.r6_nroutes, 2);
+	assert_int_equal(rt6_refresh(f->nl, &rs), 0);		/* nothing moved */
+	/* the underlay's gateway moves: the /128 follows it, and back */
+	struct nl_route6 def3 = def;
+
+	def3.n6_gw = ip6("2001:db8::3");
+	assert_int_equal(nl_route6_del(f->nl, &def), 0);
+	assert_int_equal(nl_route6_add(f->nl, &def3), 0);
+	assert_int_equal(rt6_refresh(f->nl, &rs), 1);
+	assert_path6(f, "2001:db8:99::7", "ul0 via 2001:db8::3");
+	assert_path6(f, "2001:db8:5::1", "tn0");
+	assert_int_equal(nl_route6_del(f->nl, &def3), 0);
+	assert_int_equal(nl_route6_add(f->nl, &def), 0);
+	assert_int_equal(rt6_refresh(f->nl, &rs), 1);
+	assert_path6(f, "2001:db8:99::7", "ul0 via 2001:db8::1");
 	/* an update that drops ::/0: its halves and the /128 go */
 	r[0] = cidr6("2001:db8:5::/48");
 	assert_int_equal(rt6_apply(f->nl, &rs, f->tn, r, 1, &net, &server), 0);
