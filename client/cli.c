@@ -187,7 +187,7 @@ static int cli_tun_open(struct cli *c)
  * in place of those of the CONFIG applied before (none: taken away). */
 /* Whether CONFIG m gives this client IPv6 it can use: an address (CONFIG
  * TLVs 8..15), on a device of at least 1280 bytes, below which the kernel
- * keeps no IPv6. */
+ * keeps no IPv6. What status, events and hooks show follows it. */
 static bool cli_cfg_gives_ipv6(const struct cli *c, const struct msg_config *m)
 {
 	int mtu = c->c_conf->c_tun_mtu ? c->c_conf->c_tun_mtu : m->mc_mtu;
@@ -419,7 +419,7 @@ static void cli_event(const struct cli *c, enum evt_type type, const char *reaso
 
 	if (c->c_cfg_applied)
 		ev.ev_address = inet_ntop(AF_INET, &c->c_cfg.mc_addr, a, sizeof(a));
-	if (c->c_cfg_applied && c->c_cfg.mc_has6)
+	if (c->c_cfg_applied && cli_cfg_gives_ipv6(c, &c->c_cfg))
 		ev.ev_address6 = inet_ntop(AF_INET6, &c->c_cfg.mc_addr6, a6, sizeof(a6));
 	if (type != EVT_DENIED)
 		ev.ev_transport = sess_on_dtls(&c->c_sess) ? "dtls" : "tls";
@@ -460,7 +460,7 @@ static void cli_hook(struct cli *c, int event, const struct sess_counts *n)
 		return;
 	snprintf(v.hv_fp, sizeof(v.hv_fp), "%s", cf->c_server_fp);
 	inet_ntop(AF_INET, &c->c_cfg.mc_addr, v.hv_address, sizeof(v.hv_address));
-	if (c->c_cfg.mc_has6)
+	if (cli_cfg_gives_ipv6(c, &c->c_cfg))
 		inet_ntop(AF_INET6, &c->c_cfg.mc_addr6, v.hv_address6, sizeof(v.hv_address6));
 	snprintf(v.hv_endpoint, sizeof(v.hv_endpoint), "%s", c->c_peer_str);
 	snprintf(v.hv_transport, sizeof(v.hv_transport), "%s",
@@ -1084,7 +1084,7 @@ static void cli_status(struct cli *c, struct ctl_req *rq)
 		inet_ntop(AF_INET, &net, net_s, sizeof(net_s));
 		snprintf(n, sizeof(n), "%s/%u", net_s, c->c_cfg.mc_plen & 63u);
 	}
-	if (c->c_cfg_applied && c->c_cfg.mc_has6)
+	if (c->c_cfg_applied && cli_cfg_gives_ipv6(c, &c->c_cfg))
 		inet_ntop(AF_INET6, &c->c_cfg.mc_addr6, a6, sizeof(a6));
 	if (rq->rq_json) {
 		const struct tun_stats *ts = c->c_tun != NULL ? tun_dev_stats(c->c_tun) : NULL;
@@ -1138,7 +1138,7 @@ static void cli_peers(struct cli *c, struct ctl_req *rq)
 		struct ctl_peer row = {
 			.cp_name = cur_server(c)->host, .cp_fp = c->c_conf->c_server_fp,
 			.cp_addr = c->c_cfg.mc_gateway, .cp_endpoint = c->c_peer_str,
-			.cp_has_addr6 = c->c_cfg.mc_has6, .cp_addr6 = c->c_cfg.mc_gateway6,
+			.cp_has_addr6 = cli_cfg_gives_ipv6(c, &c->c_cfg), .cp_addr6 = c->c_cfg.mc_gateway6,
 			.cp_transport = cli_on_dtls_now(c) ? "dtls" : "tls",
 			.cp_rx_bytes = t.sc_rx_bytes, .cp_tx_bytes = t.sc_tx_bytes,
 			.cp_rx_pkts = t.sc_rx_pkts, .cp_tx_pkts = t.sc_tx_pkts,
