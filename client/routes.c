@@ -472,6 +472,7 @@ int rt_block6_refresh(struct nl *nl, struct rt_block6 *b)
 
 	for (i = 0; b->rb_up && i < b->rb_npins; i++) {
 		struct rt_pin6 *p = &b->rb_pins[i];
+		struct nl_route6 nr = p->pn_rt;
 
 		if (!p->pn_ours)
 			continue;
@@ -480,14 +481,15 @@ int rt_block6_refresh(struct nl *nl, struct rt_block6 *b)
 			return err;
 		if (rt6_same_hop(&p->pn_rt, &best))
 			continue;
+		nr.n6_oif = best.n6_oif;
+		nr.n6_has_gw = best.n6_has_gw;
+		nr.n6_gw = best.n6_gw;
 		nl_route6_del(nl, &p->pn_rt);
-		p->pn_rt.n6_oif = best.n6_oif;
-		p->pn_rt.n6_has_gw = best.n6_has_gw;
-		p->pn_rt.n6_gw = best.n6_gw;
-		if ((err = nl_route6_add(nl, &p->pn_rt)) < 0 && err != -EEXIST) {
-			p->pn_ours = false;
+		/* a failure keeps the old hop on record: the next change tries
+		 * again (its delete finds nothing, which is fine) */
+		if ((err = nl_route6_add(nl, &nr)) < 0 && err != -EEXIST)
 			return err;
-		}
+		p->pn_rt = nr;
 		p->pn_ours = err == 0;
 		moved++;
 	}
@@ -709,7 +711,7 @@ int rt6_refresh(struct nl *nl, struct rt6_state *rs)
 		return 0;
 	rt6_nl(nl, false, &rs->r6_host_addr, 128, rs->r6_host_oif,
 	    rs->r6_host_has_gw ? &rs->r6_host_gw : NULL);
-	rs->r6_host = false;
+	/* a failure keeps the old hop on record: the next change tries again */
 	if ((err = rt6_nl(nl, true, &rs->r6_host_addr, 128, best.n6_oif,
 	    best.n6_has_gw ? &best.n6_gw : NULL)) < 0 && err != -EEXIST)
 		return err;
