@@ -12,9 +12,10 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = openssl libuv libconfig libmnl libnftables libcap-ng libseccomp jansson libsystemd
-# libmicrohttpd: headers only; daemon/http.c loads the library when it is used
-HDRPKGS  = libmicrohttpd
+PKGS     = openssl libuv libconfig libmnl libcap-ng libseccomp jansson libsystemd
+# headers only: the library is loaded when it is used (daemon/dl.c), by
+# daemon/http.c (libmicrohttpd) and server/nat.c (libnftables)
+HDRPKGS  = libmicrohttpd libnftables
 VERSION  = 0.1.0
 
 WARN     = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -24,6 +25,8 @@ INCS     = -I. -D_GNU_SOURCE -DVPND_VERSION='"$(VERSION)"' \
 	   $(shell pkg-config --cflags $(PKGS) $(HDRPKGS) 2>/dev/null)
 CFLAGS  += $(WARN) -MMD -MP $(INCS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# test_nat checks the tables it wrote with libnftables itself
+TESTLIBS = $(shell pkg-config --libs libnftables 2>/dev/null)
 
 # SAN=1 builds everything under ASan+UBSan into build/asan (make check uses it).
 ifeq ($(SAN),1)
@@ -72,7 +75,7 @@ $(BIN)/vpnctl: $(O)/cmd/vpnctl.o $(LIBOBJ)
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIBOBJ) $(FAKEOBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TESTLIBS) -lcmocka
 
 unit: all $(UNITBIN)
 

@@ -10,10 +10,9 @@
  * bounded by MHD's own limits: HTTP_MAX_CONNS connections, HTTP_PER_IP per
  * source, HTTP_TIMEOUT_S each, HTTP_MEM_LIMIT of memory each.
  *
- * libmicrohttpd is loaded (dlopen) by the first http_open, not linked: it
+ * libmicrohttpd is loaded (daemon/dl.c) by the first http_open, not linked: it
  * brings GnuTLS and six more libraries, about 3 MB of resident pages per
  * process, which a daemon without metrics_listen should not carry. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/ctl.h"
+#include "daemon/dl.h"
 #include "daemon/http.h"
 #include "daemon/metrics.h"
 #include "tunnel/sock.h"
@@ -64,19 +64,13 @@ static int mhd_load(void)
 	    "MHD_queue_response", "MHD_destroy_response" };
 	void *fn[sizeof(names) / sizeof(names[0])];
 	static void *lib;
-	size_t i;
+	int err;
 
 	if (lib != NULL)
 		return 0;
-	if ((lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL)) == NULL)
-		return -ELIBACC;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if ((fn[i] = dlsym(lib, names[i])) == NULL) {
-			dlclose(lib);
-			lib = NULL;
-			return -ELIBACC;
-		}
-	/* POSIX: a data pointer from dlsym converts to a function pointer */
+	if ((err = dl_load(&lib, "libmicrohttpd.so.12", names, fn,
+	    sizeof(names) / sizeof(names[0]))) < 0)
+		return err;
 	memcpy(&mhd.start_daemon, &fn[0], sizeof(fn[0]));
 	memcpy(&mhd.stop_daemon, &fn[1], sizeof(fn[1]));
 	memcpy(&mhd.run, &fn[2], sizeof(fn[2]));

@@ -3,7 +3,9 @@
  * written through libnftables in-process as one transaction: "add table;
  * delete table; table { ... }" replaces whatever a crashed run left behind,
  * atomically, and never touches another table. ip_forward is read and
- * written through /proc. */
+ * written through /proc. libnftables is loaded (daemon/dl.c) by the first
+ * command, not linked: a client never maps it and the four libraries it
+ * brings. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 
 #include <nftables/libnftables.h>
 
+#include "daemon/dl.h"
 #include "server/nat.h"
 
 #define IPFWD_PATH "/proc/sys/net/ipv4/ip_forward"
@@ -59,6 +62,40 @@ static int nat_errno(const char *msg)
 	return -EIO;
 }
 
+/* The part of libnftables' API used here, resolved by the first nat_run. */
+static struct {
+	struct nft_ctx *(*ctx_new)(uint32_t flags);
+	void (*ctx_free)(struct nft_ctx *ctx);
+	int (*ctx_buffer_output)(struct nft_ctx *ctx);
+	int (*ctx_buffer_error)(struct nft_ctx *ctx);
+	const char *(*ctx_get_error_buffer)(struct nft_ctx *ctx);
+	int (*run_cmd_from_buffer)(struct nft_ctx *nft, const char *buf);
+} nft;
+
+/* 0, or -ELIBACC when the library (libnftables1) is not installed. */
+static int nat_load(void)
+{
+	static const char *const names[] = { "nft_ctx_new", "nft_ctx_free",
+	    "nft_ctx_buffer_output", "nft_ctx_buffer_error", "nft_ctx_get_error_buffer",
+	    "nft_run_cmd_from_buffer" };
+	void *fn[sizeof(names) / sizeof(names[0])];
+	static void *lib;
+	int err;
+
+	if (lib != NULL)
+		return 0;
+	if ((err = dl_load(&lib, "libnftables.so.1", names, fn,
+	    sizeof(names) / sizeof(names[0]))) < 0)
+		return err;
+	memcpy(&nft.ctx_new, &fn[0], sizeof(fn[0]));
+	memcpy(&nft.ctx_free, &fn[1], sizeof(fn[1]));
+	memcpy(&nft.ctx_buffer_output, &fn[2], sizeof(fn[2]));
+	memcpy(&nft.ctx_buffer_error, &fn[3], sizeof(fn[3]));
+	memcpy(&nft.ctx_get_error_buffer, &fn[4], sizeof(fn[4]));
+	memcpy(&nft.run_cmd_from_buffer, &fn[5], sizeof(fn[5]));
+	return 0;
+}
+
 /* Run CMD as one nft transaction; on failure the first line of nft's error
  * goes to err (may be NULL). 0 or -errno. */
 static int nat_run(const char *cmd, char *err, size_t errlen)
@@ -67,21 +104,25 @@ static int nat_run(const char *cmd, char *err, size_t errlen)
 	const char *msg;
 	int ret = 0;
 
-	if ((ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
+	if (nat_load() < 0) {
+		nat_set_err(err, errlen, "libnftables.so.1 is not installed (libnftables1)");
+		return -ELIBACC;
+	}
+	if ((ctx = nft.ctx_new(NFT_CTX_DEFAULT)) == NULL) {
 		nat_set_err(err, errlen, "cannot create nftables context");
 		return -ENOMEM;
 	}
-	if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0) {
+	if (nft.ctx_buffer_output(ctx) != 0 || nft.ctx_buffer_error(ctx) != 0) {
 		nat_set_err(err, errlen, "cannot buffer nftables output");
 		ret = -ENOMEM;
-	} else if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
-		msg = nft_ctx_get_error_buffer(ctx);
+	} else if (nft.run_cmd_from_buffer(ctx, cmd) != 0) {
+		msg = nft.ctx_get_error_buffer(ctx);
 		if (msg == NULL || *msg == '\0')
 			msg = "nftables command failed";
 		nat_set_err(err, errlen, msg);
 		ret = nat_errno(msg);
 	}
-	nft_ctx_free(ctx);
+	nft.ctx_free(ctx);
 	return ret;
 }
 
