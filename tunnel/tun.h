@@ -35,9 +35,12 @@ int tun_open_vnet(const char *name, char ifname[IFNAMSIZ], bool *vnet, unsigned 
 const char *tun_offload_str(bool vnet, unsigned offloads);
 
 /* Device I/O behind a small ops table so tests can swap in a socketpair. */
+struct iovec;
 struct tun_ops {
 	ssize_t (*read)(void *io, void *buf, size_t len);
 	ssize_t (*write)(void *io, const void *buf, size_t len);
+	/* One packet in n pieces (a header and what it heads). */
+	ssize_t (*writev)(void *io, const struct iovec *iov, int n);
 };
 extern const struct tun_ops tun_fd_ops;	/* io = (void *)(intptr_t)fd */
 
