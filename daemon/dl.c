@@ -21,3 +21,11 @@ int dl_load(void **lib, const char *soname, const char *const names[], void *sym
 	*lib = h;
 	return 0;
 }
+
+void dl_unload(void **lib)
+{
+	if (*lib == NULL)
+		return;
+	dlclose(*lib);
+	*lib = NULL;
+}

@@ -13,5 +13,9 @@
  * library or one of the symbols is missing; then nothing stays loaded. */
 int dl_load(void **lib, const char *soname, const char *const names[], void *syms[],
             size_t n);
+/* Unload what dl_load loaded (*lib NULL is fine) and set *lib to NULL: for
+ * a library used now and then, so that it is not resident in between. The
+ * symbols resolved from it are invalid from here on. */
+void dl_unload(void **lib);
 
 #endif

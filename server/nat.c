@@ -3,9 +3,10 @@
  * written through libnftables in-process as one transaction: "add table;
  * delete table; table { ... }" replaces whatever a crashed run left behind,
  * atomically, and never touches another table. ip_forward is read and
- * written through /proc. libnftables is loaded (daemon/dl.c) by the first
- * command, not linked: a client never maps it and the four libraries it
- * brings. */
+ * written through /proc. libnftables is loaded (daemon/dl.c) for each
+ * transaction and unloaded after it, not linked: a client never maps it
+ * and the four libraries it brings, and a server only while it writes its
+ * tables (at start, at a reload, at exit). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +63,7 @@ static int nat_errno(const char *msg)
 	return -EIO;
 }
 
-/* The part of libnftables' API used here, resolved by the first nat_run. */
+/* The part of libnftables' API used here, resolved by nat_load. */
 static struct {
 	struct nft_ctx *(*ctx_new)(uint32_t flags);
 	void (*ctx_free)(struct nft_ctx *ctx);
@@ -72,6 +73,8 @@ static struct {
 	int (*run_cmd_from_buffer)(struct nft_ctx *nft, const char *buf);
 } nft;
 
+static void *nat_lib;
+
 /* 0, or -ELIBACC when the library (libnftables1) is not installed. */
 static int nat_load(void)
 {
@@ -79,12 +82,9 @@ static int nat_load(void)
 	    "nft_ctx_buffer_output", "nft_ctx_buffer_error", "nft_ctx_get_error_buffer",
 	    "nft_run_cmd_from_buffer" };
 	void *fn[sizeof(names) / sizeof(names[0])];
-	static void *lib;
 	int err;
 
-	if (lib != NULL)
-		return 0;
-	if ((err = dl_load(&lib, "libnftables.so.1", names, fn,
+	if ((err = dl_load(&nat_lib, "libnftables.so.1", names, fn,
 	    sizeof(names) / sizeof(names[0]))) < 0)
 		return err;
 	memcpy(&nft.ctx_new, &fn[0], sizeof(fn[0]));
@@ -109,6 +109,7 @@ static int nat_run(const char *cmd, char *err, size_t errlen)
 		return -ELIBACC;
 	}
 	if ((ctx = nft.ctx_new(NFT_CTX_DEFAULT)) == NULL) {
+		dl_unload(&nat_lib);
 		nat_set_err(err, errlen, "cannot create nftables context");
 		return -ENOMEM;
 	}
@@ -123,6 +124,7 @@ static int nat_run(const char *cmd, char *err, size_t errlen)
 		ret = nat_errno(msg);
 	}
 	nft.ctx_free(ctx);
+	dl_unload(&nat_lib);
 	return ret;
 }
 
