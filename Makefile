@@ -12,10 +12,11 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = openssl libuv libconfig libmnl libcap-ng libseccomp jansson libsystemd
+PKGS     = openssl libuv libconfig libmnl libcap-ng libseccomp jansson
 # headers only: the library is loaded when it is used (daemon/dl.c), by
-# daemon/http.c (libmicrohttpd) and server/nat.c (libnftables)
-HDRPKGS  = libmicrohttpd libnftables
+# daemon/http.c (libmicrohttpd), server/nat.c (libnftables) and
+# daemon/sysd.c (libsystemd)
+HDRPKGS  = libmicrohttpd libnftables libsystemd
 VERSION  = 0.1.0
 
 WARN     = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -25,8 +26,9 @@ INCS     = -I. -D_GNU_SOURCE -DVPND_VERSION='"$(VERSION)"' \
 	   $(shell pkg-config --cflags $(PKGS) $(HDRPKGS) 2>/dev/null)
 CFLAGS  += $(WARN) -MMD -MP $(INCS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# test_nat checks the tables it wrote with libnftables itself
-TESTLIBS = $(shell pkg-config --libs libnftables 2>/dev/null)
+# test_nat checks the tables it wrote with libnftables itself, test_dns
+# runs a fake resolved with sd-bus
+TESTLIBS = $(shell pkg-config --libs libnftables libsystemd 2>/dev/null)
 
 # SAN=1 builds everything under ASan+UBSan into build/asan (make check uses it).
 ifeq ($(SAN),1)

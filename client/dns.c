@@ -4,7 +4,9 @@
  * The resolvconf back-end is openresolv's interface record, added with
  * `resolvconf -a tun.IFNAME -m 0 -x` and a resolv.conf fragment on stdin,
  * deleted with `resolvconf -d tun.IFNAME -f`, as wg-quick does. Both run
- * only when the tunnel comes up, changes or goes: never per packet. */
+ * only when the tunnel comes up, changes or goes: never per packet.
+ * libsystemd's sd-bus is loaded (daemon/sysd.c) by the first look for
+ * resolved. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,11 +15,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client/dns.h"
+#include "daemon/sysd.h"
 
 #define RESOLVE_NAME  "org.freedesktop.resolve1"
 #define RESOLVE_PATH  "/org/freedesktop/resolve1"
@@ -44,8 +46,13 @@ const char *dns_backend_name(enum dns_backend b)
 
 /* ---- systemd-resolved ---- */
 
+/* libsystemd, loaded by resolved_bus: every other resolved_ call works on
+ * the bus it returned. */
+static const struct sysd *sd;
+
 /* The system bus, if resolved is on it: 1 with *out, 0 without. A bus
- * that cannot be reached means no resolved (a host without D-Bus). */
+ * that cannot be reached means no resolved (a host without D-Bus), as does
+ * a host without libsystemd. */
 static int resolved_bus(sd_bus **out)
 {
 	sd_bus_message *r = NULL;
@@ -53,16 +60,18 @@ static int resolved_bus(sd_bus **out)
 	int has = 0;
 
 	*out = NULL;
-	if (sd_bus_open_system(&bus) < 0)
+	if (sd == NULL && (sd = sysd_get()) == NULL)
+		return 0;
+	if (sd->bus_open_system(&bus) < 0)
 		return 0;
 	/* NameHasOwner, not a call to resolve1: that would bus-activate it */
-	if (sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+	if (sd->bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
 	    "org.freedesktop.DBus", "NameHasOwner", NULL, &r, "s",
-	    RESOLVE_NAME) < 0 || sd_bus_message_read(r, "b", &has) < 0)
+	    RESOLVE_NAME) < 0 || sd->bus_message_read(r, "b", &has) < 0)
 		has = 0;
-	sd_bus_message_unref(r);
+	sd->bus_message_unref(r);
 	if (!has) {
-		sd_bus_flush_close_unref(bus);
+		sd->bus_flush_close_unref(bus);
 		return 0;
 	}
 	*out = bus;
@@ -74,10 +83,10 @@ static int resolved_call(sd_bus *bus, sd_bus_message *m)
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	int err;
 
-	err = sd_bus_call(bus, m, BUS_TIMEOUT_US, &e, NULL);
-	if (err < 0 && sd_bus_error_is_set(&e) && sd_bus_error_get_errno(&e) > 0)
-		err = -sd_bus_error_get_errno(&e);
-	sd_bus_error_free(&e);
+	err = sd->bus_call(bus, m, BUS_TIMEOUT_US, &e, NULL);
+	if (err < 0 && sd->bus_error_is_set(&e) && sd->bus_error_get_errno(&e) > 0)
+		err = -sd->bus_error_get_errno(&e);
+	sd->bus_error_free(&e);
 	return err < 0 ? err : 0;
 }
 
@@ -86,9 +95,9 @@ static int resolved_new(sd_bus *bus, sd_bus_message **m, const char *method,
 {
 	int err;
 
-	if ((err = sd_bus_message_new_method_call(bus, m, RESOLVE_NAME,
+	if ((err = sd->bus_message_new_method_call(bus, m, RESOLVE_NAME,
 	    RESOLVE_PATH, RESOLVE_IFACE, method)) < 0 ||
-	    (err = sd_bus_message_append(*m, "i", ifindex)) < 0)
+	    (err = sd->bus_message_append(*m, "i", ifindex)) < 0)
 		return err;
 	return 0;
 }
@@ -101,23 +110,23 @@ static int resolved_servers(sd_bus *bus, const struct dns *d,
 	int i, err;
 
 	if ((err = resolved_new(bus, &m, "SetLinkDNS", d->d_ifindex)) < 0 ||
-	    (err = sd_bus_message_open_container(m, 'a', "(iay)")) < 0)
+	    (err = sd->bus_message_open_container(m, 'a', "(iay)")) < 0)
 		goto out;
 	for (i = 0; i < s->ds_nservers; i++) {
 		const struct conf_dns *a = &s->ds_servers[i];
 
-		if ((err = sd_bus_message_open_container(m, 'r', "iay")) < 0 ||
-		    (err = sd_bus_message_append(m, "i", a->cd_family)) < 0 ||
-		    (err = sd_bus_message_append_array(m, 'y', a->cd_addr,
+		if ((err = sd->bus_message_open_container(m, 'r', "iay")) < 0 ||
+		    (err = sd->bus_message_append(m, "i", a->cd_family)) < 0 ||
+		    (err = sd->bus_message_append_array(m, 'y', a->cd_addr,
 		    a->cd_family == AF_INET ? 4 : 16)) < 0 ||
-		    (err = sd_bus_message_close_container(m)) < 0)
+		    (err = sd->bus_message_close_container(m)) < 0)
 			goto out;
 	}
-	if ((err = sd_bus_message_close_container(m)) < 0)
+	if ((err = sd->bus_message_close_container(m)) < 0)
 		goto out;
 	err = resolved_call(bus, m);
 out:
-	sd_bus_message_unref(m);
+	sd->bus_message_unref(m);
 	return err;
 }
 
@@ -131,22 +140,22 @@ static int resolved_domains(sd_bus *bus, const struct dns *d,
 	int i, err;
 
 	if ((err = resolved_new(bus, &m, "SetLinkDomains", d->d_ifindex)) < 0 ||
-	    (err = sd_bus_message_open_container(m, 'a', "(sb)")) < 0)
+	    (err = sd->bus_message_open_container(m, 'a', "(sb)")) < 0)
 		goto out;
 	for (i = 0; i < s->ds_ndomains; i++) {
 		const char *n = s->ds_domains[i];
 		int routing = n[0] == '~';
 
-		if ((err = sd_bus_message_append(m, "(sb)", n + routing, routing)) < 0)
+		if ((err = sd->bus_message_append(m, "(sb)", n + routing, routing)) < 0)
 			goto out;
 	}
-	if (s->ds_full_tunnel && (err = sd_bus_message_append(m, "(sb)", ".", 1)) < 0)
+	if (s->ds_full_tunnel && (err = sd->bus_message_append(m, "(sb)", ".", 1)) < 0)
 		goto out;
-	if ((err = sd_bus_message_close_container(m)) < 0)
+	if ((err = sd->bus_message_close_container(m)) < 0)
 		goto out;
 	err = resolved_call(bus, m);
 out:
-	sd_bus_message_unref(m);
+	sd->bus_message_unref(m);
 	return err;
 }
 
@@ -157,9 +166,9 @@ static int resolved_simple(sd_bus *bus, const struct dns *d, const char *method,
 	int err;
 
 	if ((err = resolved_new(bus, &m, method, d->d_ifindex)) >= 0 &&
-	    (!with_bool || (err = sd_bus_message_append(m, "b", b)) >= 0))
+	    (!with_bool || (err = sd->bus_message_append(m, "b", b)) >= 0))
 		err = resolved_call(bus, m);
-	sd_bus_message_unref(m);
+	sd->bus_message_unref(m);
 	return err;
 }
 
@@ -338,7 +347,7 @@ int dns_remove(struct dns *d)
 	if (was == DNS_RESOLVED) {
 		if (resolved_bus(&bus) == 1) {
 			err = resolved_simple(bus, d, "RevertLink", 0, 0);
-			sd_bus_flush_close_unref(bus);
+			sd->bus_flush_close_unref(bus);
 		}			/* resolved gone: it forgot the link itself */
 	} else if (was == DNS_RESOLVCONF) {
 		if ((err = resolvconf_find(d, path, sizeof(path))) == 0)
@@ -371,7 +380,7 @@ int dns_apply(struct dns *d, const struct dns_set *s, enum dns_backend *used)
 		(void)dns_remove(d);	/* the old back-end's record must not linger */
 	if (to == DNS_RESOLVED) {
 		err = resolved_apply(bus, d, s);
-		sd_bus_flush_close_unref(bus);
+		sd->bus_flush_close_unref(bus);
 	} else if ((n = dns_resolvconf_text(s, text, sizeof(text))) < 0)
 		err = n;
 	else

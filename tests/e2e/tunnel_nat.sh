@@ -44,6 +44,14 @@ ok "ping through tunnel and NAT"
 ! grep -q libnftables "/proc/$SERVER_PID/maps" || fail "the server keeps libnftables mapped after writing its table"
 ! grep -q libnftables "/proc/$PID_alice/maps" || fail "the client mapped libnftables, which only the server uses"
 ok "libnftables mapped by neither end between nftables transactions"
+# Nor libsystemd: no service manager to notify (NOTIFY_SOCKET unset) and
+# no DNS pushed to resolved.
+if [[ -z ${NOTIFY_SOCKET:-} ]]; then
+	for pid in "$SERVER_PID" "$PID_alice"; do
+		! grep -q libsystemd "/proc/$pid/maps" || fail "vpnd $pid mapped libsystemd with nothing to use it for"
+	done
+	ok "libsystemd mapped by neither end outside systemd"
+fi
 
 bg_ns "$NS_I" python3 "$E2E_DIR/xfer.py" serve 8080 >/dev/null
 PIDS+=($!)
