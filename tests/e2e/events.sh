@@ -74,22 +74,34 @@ ok "client: $(jq -r .event "$T/c.json" | tr '\n' ' ')- valid"
 
 say "a watcher that never reads"
 python3 - "$T/server.sock" "$T/stall.go" "$T/stall.out" <<'PY' &
-import os, socket, sys, time
+import json, os, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.sendall(b"events\t--json\n")
 while not os.path.exists(sys.argv[2]):	# hold the socket, read nothing
     time.sleep(0.05)
-s.settimeout(1)
+# Read until every one of the 1000 reloads is accounted for, received or
+# counted as dropped (whole lines only), or 20 s pass: a busy machine may
+# take its time to send the rest, so no fixed read timeout ends it.
+def settled(buf):
+    n = 0
+    for l in buf.split(b"\n")[1:-1]:
+        if b'"event":"reload"' in l:
+            n += 1
+        elif b'"events_dropped"' in l:
+            n += json.loads(l)["count"]
+    return n >= 1000
+s.settimeout(0.5)
 out = b""
-try:
-    while True:
+deadline = time.monotonic() + 20
+while not settled(out) and time.monotonic() < deadline:
+    try:
         b = s.recv(1 << 16)
-        if not b:
-            break
-        out += b
-except socket.timeout:
-    pass
+    except socket.timeout:
+        continue
+    if not b:
+        break
+    out += b
 open(sys.argv[3], "wb").write(out)
 PY
 STALL=$!
