@@ -7,12 +7,13 @@
 
 #include <stddef.h>
 
-/* Load soname into *lib (once: a loaded *lib is reused) and resolve the n
- * names into syms. The caller copies each symbol into its function pointer
- * with memcpy, as POSIX allows for dlsym's result. 0, or -ELIBACC when the
- * library or one of the symbols is missing; then nothing stays loaded. */
-int dl_load(void **lib, const char *soname, const char *const names[], void *syms[],
-            size_t n);
+/* Load soname into *lib (a loaded *lib is reused) and resolve the n names
+ * into api, a struct of n function pointers in the names' order (size: its
+ * sizeof, checked against n). 0, or -ELIBACC when the library or one of the
+ * symbols is missing (then nothing stays loaded and api is untouched), or
+ * -EINVAL when size does not match. */
+int dl_load(void **lib, const char *soname, const char *const names[], size_t n,
+            void *api, size_t size);
 /* Unload what dl_load loaded (*lib NULL is fine) and set *lib to NULL: for
  * a library used now and then, so that it is not resident in between. The
  * symbols resolved from it are invalid from here on. */

@@ -37,7 +37,8 @@ struct http {
 	void              *h_arg;
 };
 
-/* The part of libmicrohttpd's API used here, resolved at the first open. */
+/* The part of libmicrohttpd's API used here, resolved at the first open in
+ * the order of mhd_load's names. */
 static struct {
 	struct MHD_Daemon *(*start_daemon)(unsigned int, uint16_t, MHD_AcceptPolicyCallback,
 	    void *, MHD_AccessHandlerCallback, void *, ...);
@@ -62,25 +63,12 @@ static int mhd_load(void)
 	    "MHD_run", "MHD_get_timeout", "MHD_get_daemon_info",
 	    "MHD_create_response_from_buffer", "MHD_add_response_header",
 	    "MHD_queue_response", "MHD_destroy_response" };
-	void *fn[sizeof(names) / sizeof(names[0])];
 	static void *lib;
-	int err;
 
 	if (lib != NULL)
 		return 0;
-	if ((err = dl_load(&lib, "libmicrohttpd.so.12", names, fn,
-	    sizeof(names) / sizeof(names[0]))) < 0)
-		return err;
-	memcpy(&mhd.start_daemon, &fn[0], sizeof(fn[0]));
-	memcpy(&mhd.stop_daemon, &fn[1], sizeof(fn[1]));
-	memcpy(&mhd.run, &fn[2], sizeof(fn[2]));
-	memcpy(&mhd.get_timeout, &fn[3], sizeof(fn[3]));
-	memcpy(&mhd.get_daemon_info, &fn[4], sizeof(fn[4]));
-	memcpy(&mhd.create_response_from_buffer, &fn[5], sizeof(fn[5]));
-	memcpy(&mhd.add_response_header, &fn[6], sizeof(fn[6]));
-	memcpy(&mhd.queue_response, &fn[7], sizeof(fn[7]));
-	memcpy(&mhd.destroy_response, &fn[8], sizeof(fn[8]));
-	return 0;
+	return dl_load(&lib, "libmicrohttpd.so.12", names, sizeof(names) / sizeof(names[0]),
+	    &mhd, sizeof(mhd));
 }
 
 static void on_http_timer(uv_timer_t *t);

@@ -1,6 +1,4 @@
 /* sysd.c - see sysd.h. */
-#include <string.h>
-
 #include "daemon/dl.h"
 #include "daemon/sysd.h"
 
@@ -14,17 +12,11 @@ const struct sysd *sysd_get(void)
 	    "sd_bus_message_close_container", "sd_bus_message_read",
 	    "sd_bus_message_unref", "sd_bus_error_is_set", "sd_bus_error_get_errno",
 	    "sd_bus_error_free" };
-	void *fn[sizeof(names) / sizeof(names[0])];
 	static struct sysd api;
 	static void *lib;
 
-	_Static_assert(sizeof(api) == sizeof(fn), "one name per member of struct sysd");
-	if (lib != NULL)
-		return &api;
-	if (dl_load(&lib, "libsystemd.so.0", names, fn, sizeof(names) / sizeof(names[0])) < 0)
+	if (lib == NULL && dl_load(&lib, "libsystemd.so.0", names,
+	    sizeof(names) / sizeof(names[0]), &api, sizeof(api)) < 0)
 		return NULL;
-	/* POSIX: dlsym's data pointers convert to function pointers; the
-	 * members are function pointers of one size, in the names' order. */
-	memcpy(&api, fn, sizeof(api));
 	return &api;
 }

@@ -63,7 +63,8 @@ static int nat_errno(const char *msg)
 	return -EIO;
 }
 
-/* The part of libnftables' API used here, resolved by nat_load. */
+/* The part of libnftables' API used here, resolved by nat_load in the
+ * order of its names. */
 static struct {
 	struct nft_ctx *(*ctx_new)(uint32_t flags);
 	void (*ctx_free)(struct nft_ctx *ctx);
@@ -81,19 +82,9 @@ static int nat_load(void)
 	static const char *const names[] = { "nft_ctx_new", "nft_ctx_free",
 	    "nft_ctx_buffer_output", "nft_ctx_buffer_error", "nft_ctx_get_error_buffer",
 	    "nft_run_cmd_from_buffer" };
-	void *fn[sizeof(names) / sizeof(names[0])];
-	int err;
 
-	if ((err = dl_load(&nat_lib, "libnftables.so.1", names, fn,
-	    sizeof(names) / sizeof(names[0]))) < 0)
-		return err;
-	memcpy(&nft.ctx_new, &fn[0], sizeof(fn[0]));
-	memcpy(&nft.ctx_free, &fn[1], sizeof(fn[1]));
-	memcpy(&nft.ctx_buffer_output, &fn[2], sizeof(fn[2]));
-	memcpy(&nft.ctx_buffer_error, &fn[3], sizeof(fn[3]));
-	memcpy(&nft.ctx_get_error_buffer, &fn[4], sizeof(fn[4]));
-	memcpy(&nft.run_cmd_from_buffer, &fn[5], sizeof(fn[5]));
-	return 0;
+	return dl_load(&nat_lib, "libnftables.so.1", names, sizeof(names) / sizeof(names[0]),
+	    &nft, sizeof(nft));
 }
 
 /* Run CMD as one nft transaction; on failure the first line of nft's error
