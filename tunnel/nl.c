@@ -245,55 +245,88 @@ int nl_route_del(struct nl *nl, struct in_addr dst, int plen, int ifindex,
 	return nl_route(nl, RTM_DELROUTE, 0, dst, plen, ifindex, gw);
 }
 
+/* Where a route message's attributes go, for either family: dst and gw
+ * are alen bytes (4 or 16). */
+struct nl_rattrs {
+	void     *ra_dst, *ra_gw;
+	size_t    ra_alen;
+	int      *ra_oif;
+	bool     *ra_has_gw;
+	uint32_t *ra_metric, *ra_table;
+};
+
 /* One attribute of an RTM_NEWROUTE message; sizes are checked before use. */
 static int on_route_attr(const struct nlattr *attr, void *data)
 {
-	struct nl_route *r = data;
+	struct nl_rattrs *ra = data;
 
 	switch (mnl_attr_get_type(attr)) {
 	case RTA_DST:
-		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(r->nr_dst)) < 0)
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, ra->ra_alen) < 0)
 			return MNL_CB_ERROR;
-		memcpy(&r->nr_dst, mnl_attr_get_payload(attr), sizeof(r->nr_dst));
+		memcpy(ra->ra_dst, mnl_attr_get_payload(attr), ra->ra_alen);
 		break;
 	case RTA_OIF:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
-		r->nr_oif = (int)mnl_attr_get_u32(attr);
+		*ra->ra_oif = (int)mnl_attr_get_u32(attr);
 		break;
 	case RTA_GATEWAY:
-		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(r->nr_gw)) < 0)
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, ra->ra_alen) < 0)
 			return MNL_CB_ERROR;
-		memcpy(&r->nr_gw, mnl_attr_get_payload(attr), sizeof(r->nr_gw));
-		r->nr_has_gw = true;
+		memcpy(ra->ra_gw, mnl_attr_get_payload(attr), ra->ra_alen);
+		*ra->ra_has_gw = true;
 		break;
 	case RTA_PRIORITY:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
-		r->nr_metric = mnl_attr_get_u32(attr);
+		*ra->ra_metric = mnl_attr_get_u32(attr);
 		break;
 	case RTA_TABLE:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
-		r->nr_table = mnl_attr_get_u32(attr);
+		*ra->ra_table = mnl_attr_get_u32(attr);
 		break;
 	}
 	return MNL_CB_OK;
+}
+
+/* The rtmsg of a route message: 1 with *rtm for family, 0 for another
+ * family, -1 (errno EBADMSG) when too short to hold one. */
+static int nl_rtmsg(const struct nlmsghdr *nlh, int family, const struct rtmsg **rtm)
+{
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(**rtm))) {
+		errno = EBADMSG;
+		return -1;
+	}
+	*rtm = mnl_nlmsg_get_payload(nlh);
+	return (*rtm)->rtm_family == family;
+}
+
+/* A route message's attributes into ra, its prefix plen of at most max
+ * bits: 1, or -1 (errno EBADMSG) for a malformed one. */
+static int nl_rattrs_parse(const struct nlmsghdr *nlh, int plen, int max,
+    struct nl_rattrs *ra)
+{
+	if (plen > max ||
+	    mnl_attr_parse(nlh, sizeof(struct rtmsg), on_route_attr, ra) != MNL_CB_OK) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return 1;
 }
 
 /* An RTM_NEWROUTE / RTM_DELROUTE message into R: 1 for an IPv4 route, 0
  * for another family, -1 (errno EBADMSG) for a malformed one. */
 static int nl_route_parse(const struct nlmsghdr *nlh, struct nl_route *r)
 {
+	struct nl_rattrs ra = { &r->nr_dst, &r->nr_gw, sizeof(r->nr_dst), &r->nr_oif,
+	    &r->nr_has_gw, &r->nr_metric, &r->nr_table };
 	const struct rtmsg *rtm;
+	int rc;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm))) {
-		errno = EBADMSG;
-		return -1;
-	}
-	rtm = mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_family != AF_INET)
-		return 0;
+	if ((rc = nl_rtmsg(nlh, AF_INET, &rtm)) <= 0)
+		return rc;
 	memset(r, 0, sizeof(*r));
 	r->nr_plen = rtm->rtm_dst_len;
 	r->nr_tos = rtm->rtm_tos;
@@ -301,12 +334,7 @@ static int nl_route_parse(const struct nlmsghdr *nlh, struct nl_route *r)
 	r->nr_proto = rtm->rtm_protocol;
 	r->nr_table = rtm->rtm_table;		/* RTA_TABLE, if any, wins */
 	r->nr_dead = (rtm->rtm_flags & RTNH_F_DEAD) != 0;
-	if (r->nr_plen > 32 ||
-	    mnl_attr_parse(nlh, sizeof(*rtm), on_route_attr, r) != MNL_CB_OK) {
-		errno = EBADMSG;
-		return -1;
-	}
-	return 1;
+	return nl_rattrs_parse(nlh, r->nr_plen, 32, &ra);
 }
 
 static int on_route_reply(const struct nlmsghdr *nlh, void *data)
@@ -479,64 +507,22 @@ int nl_route6_del(struct nl *nl, const struct nl_route6 *r)
 	return nl_route6(nl, RTM_DELROUTE, 0, r);
 }
 
-static int on_route6_attr(const struct nlattr *attr, void *data)
-{
-	struct nl_route6 *r = data;
-
-	switch (mnl_attr_get_type(attr)) {
-	case RTA_DST:
-		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(r->n6_dst)) < 0)
-			return MNL_CB_ERROR;
-		memcpy(&r->n6_dst, mnl_attr_get_payload(attr), sizeof(r->n6_dst));
-		break;
-	case RTA_OIF:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
-			return MNL_CB_ERROR;
-		r->n6_oif = (int)mnl_attr_get_u32(attr);
-		break;
-	case RTA_GATEWAY:
-		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, sizeof(r->n6_gw)) < 0)
-			return MNL_CB_ERROR;
-		memcpy(&r->n6_gw, mnl_attr_get_payload(attr), sizeof(r->n6_gw));
-		r->n6_has_gw = true;
-		break;
-	case RTA_PRIORITY:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
-			return MNL_CB_ERROR;
-		r->n6_metric = mnl_attr_get_u32(attr);
-		break;
-	case RTA_TABLE:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
-			return MNL_CB_ERROR;
-		r->n6_table = mnl_attr_get_u32(attr);
-		break;
-	}
-	return MNL_CB_OK;
-}
-
 /* As nl_route_parse, for IPv6: 1, 0 for another family, -1 (EBADMSG). */
 static int nl_route6_parse(const struct nlmsghdr *nlh, struct nl_route6 *r)
 {
+	struct nl_rattrs ra = { &r->n6_dst, &r->n6_gw, sizeof(r->n6_dst), &r->n6_oif,
+	    &r->n6_has_gw, &r->n6_metric, &r->n6_table };
 	const struct rtmsg *rtm;
+	int rc;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm))) {
-		errno = EBADMSG;
-		return -1;
-	}
-	rtm = mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_family != AF_INET6)
-		return 0;
+	if ((rc = nl_rtmsg(nlh, AF_INET6, &rtm)) <= 0)
+		return rc;
 	memset(r, 0, sizeof(*r));
 	r->n6_plen = rtm->rtm_dst_len;
 	r->n6_type = rtm->rtm_type;
 	r->n6_proto = rtm->rtm_protocol;
 	r->n6_table = rtm->rtm_table;
-	if (r->n6_plen > 128 ||
-	    mnl_attr_parse(nlh, sizeof(*rtm), on_route6_attr, r) != MNL_CB_OK) {
-		errno = EBADMSG;
-		return -1;
-	}
-	return 1;
+	return nl_rattrs_parse(nlh, r->n6_plen, 128, &ra);
 }
 
 struct nl_dump6 {
