@@ -99,6 +99,18 @@ void udp_tx_free(struct udp_tx *tx)
 	free(tx);
 }
 
+/* One control message at cm: level, type and len bytes of data. Returns
+ * the room it takes (CMSG_SPACE). */
+static size_t cmsg_put(struct cmsghdr *cm, int level, int type, const void *data,
+    size_t len)
+{
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	return CMSG_SPACE(len);
+}
+
 /* Send msgs[0..n) with sendmmsg; a full socket buffer drops the rest.
  * count[k] is how many datagrams message k holds (NULL: one each). With
  * count, a message refused with EIO/EINVAL (GSO not possible) stops the
@@ -170,11 +182,8 @@ static unsigned gso_group(struct udp_tx *tx, unsigned *count)
 			if (src > 0)		/* the run's source first */
 				memcpy(tx->t_gcmsg[g].buf, tx->t_cmsg[i].buf, src);
 			tx->t_gmsg[g].msg_hdr.msg_control = tx->t_gcmsg[g].buf;
-			tx->t_gmsg[g].msg_hdr.msg_controllen = src + CMSG_SPACE(sizeof(gso));
-			cm->cmsg_level = SOL_UDP;
-			cm->cmsg_type = UDP_SEGMENT;
-			cm->cmsg_len = CMSG_LEN(sizeof(gso));
-			memcpy(CMSG_DATA(cm), &gso, sizeof(gso));
+			tx->t_gmsg[g].msg_hdr.msg_controllen = src +
+			    cmsg_put(cm, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso));
 		}
 		count[g++] = j - i;
 		i = j;
@@ -215,19 +224,11 @@ static void tx_source(struct udp_tx *tx, unsigned i)
 	if (l->ul_family == AF_INET) {
 		struct in_pktinfo pi = { .ipi_spec_dst = l->ul_addr.v4 };
 
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		mh->msg_controllen = cmsg_put(cm, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	} else {
 		struct in6_pktinfo pi = { .ipi6_addr = l->ul_addr.v6 };
 
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		mh->msg_controllen = cmsg_put(cm, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
 	mh->msg_control = tx->t_cmsg[i].buf;
 }
