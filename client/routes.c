@@ -71,28 +71,47 @@ static bool rt_covers(const struct cidr *r, int n, struct in_addr a)
 	return false;
 }
 
-static bool rt_has(const struct cidr *set, int n, const struct cidr *c)
+/* Prefixes of either family compare as their bytes: struct cidr and
+ * struct cidr6 have no padding. */
+_Static_assert(sizeof(struct cidr) == sizeof(struct in_addr) + sizeof(int), "cidr padded");
+_Static_assert(sizeof(struct cidr6) == sizeof(struct in6_addr) + sizeof(int), "cidr6 padded");
+
+/* Is the size-byte prefix e one of set[0..n)? */
+static bool rt_in(const void *set, int n, const void *e, size_t size)
 {
+	const char *p = set;
 	int i;
 
-	for (i = 0; i < n; i++)
-		if (set[i].plen == c->plen && set[i].addr.s_addr == c->addr.s_addr)
+	for (i = 0; i < n; i++, p += size)
+		if (memcmp(p, e, size) == 0)
 			return true;
 	return false;
+}
+
+/* Append to out[0..*n) each of in[0..nin) that is neither in
+ * except[0..nexcept) nor in out already; prefixes of size bytes. */
+static void rt_add_missing(const void *in, int nin, const void *except, int nexcept,
+    void *out, int *n, size_t size)
+{
+	const char *e = in;
+	int i;
+
+	for (i = 0; i < nin; i++, e += size)
+		if (!rt_in(except, nexcept, e, size) && !rt_in(out, *n, e, size))
+			memcpy((char *)out + (size_t)(*n)++ * size, e, size);
+}
+
+static bool rt_has(const struct cidr *set, int n, const struct cidr *c)
+{
+	return rt_in(set, n, c, sizeof(*c));
 }
 
 void rt_diff(const struct cidr *cur, int ncur, const struct cidr *next, int nnext,
     struct cidr *added, int *nadded, struct cidr *removed, int *nremoved)
 {
-	int i;
-
 	*nadded = *nremoved = 0;
-	for (i = 0; i < nnext; i++)
-		if (!rt_has(cur, ncur, &next[i]) && !rt_has(added, *nadded, &next[i]))
-			added[(*nadded)++] = next[i];
-	for (i = 0; i < ncur; i++)
-		if (!rt_has(next, nnext, &cur[i]) && !rt_has(removed, *nremoved, &cur[i]))
-			removed[(*nremoved)++] = cur[i];
+	rt_add_missing(next, nnext, cur, ncur, added, nadded, sizeof(*cur));
+	rt_add_missing(cur, ncur, next, nnext, removed, nremoved, sizeof(*cur));
 }
 
 static bool rt_path_eq(const struct rt_path *a, const struct rt_path *b)
@@ -614,12 +633,7 @@ static bool rt6_eq(const struct cidr6 *a, const struct cidr6 *b)
 
 static bool rt6_has(const struct cidr6 *set, int n, const struct cidr6 *c)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (rt6_eq(&set[i], c))
-			return true;
-	return false;
+	return rt_in(set, n, c, sizeof(*c));
 }
 
 int rt6_expand(const struct cidr6 *in, int n, const struct cidr6 *tunnet,
@@ -648,15 +662,9 @@ int rt6_expand(const struct cidr6 *in, int n, const struct cidr6 *tunnet,
 void rt6_diff(const struct cidr6 *cur, int ncur, const struct cidr6 *next, int nnext,
     struct cidr6 *added, int *nadded, struct cidr6 *removed, int *nremoved)
 {
-	int i;
-
 	*nadded = *nremoved = 0;
-	for (i = 0; i < nnext; i++)
-		if (!rt6_has(cur, ncur, &next[i]) && !rt6_has(added, *nadded, &next[i]))
-			added[(*nadded)++] = next[i];
-	for (i = 0; i < ncur; i++)
-		if (!rt6_has(next, nnext, &cur[i]) && !rt6_has(removed, *nremoved, &cur[i]))
-			removed[(*nremoved)++] = cur[i];
+	rt_add_missing(next, nnext, cur, ncur, added, nadded, sizeof(*cur));
+	rt_add_missing(cur, ncur, next, nnext, removed, nremoved, sizeof(*cur));
 }
 
 static void rt6_unpin(struct nl *nl, struct rt6_state *rs)
