@@ -43,13 +43,19 @@ static struct cidr cidr(const char *s)
 	return c;
 }
 
+/* addr/plen of family af, as text, is want. */
+static void assert_prefix(int af, const void *addr, int plen, const char *want)
+{
+	char a[INET6_ADDRSTRLEN], got[64];
+
+	assert_non_null(inet_ntop(af, addr, a, sizeof(a)));
+	snprintf(got, sizeof(got), "%s/%d", a, plen);
+	assert_string_equal(got, want);
+}
+
 static void assert_cidr(const struct cidr *c, const char *want)
 {
-	char a[INET_ADDRSTRLEN], got[32];
-
-	assert_non_null(inet_ntop(AF_INET, &c->addr, a, sizeof(a)));
-	snprintf(got, sizeof(got), "%s/%d", a, c->plen);
-	assert_string_equal(got, want);
+	assert_prefix(AF_INET, &c->addr, c->plen, want);
 }
 
 /* ---- rt_expand ---- */
@@ -1146,11 +1152,7 @@ static struct cidr6 cidr6(const char *s)
 
 static void assert_cidr6(const struct cidr6 *c, const char *want)
 {
-	char a[INET6_ADDRSTRLEN], got[64];
-
-	assert_non_null(inet_ntop(AF_INET6, &c->addr, a, sizeof(a)));
-	snprintf(got, sizeof(got), "%s/%d", a, c->plen);
-	assert_string_equal(got, want);
+	assert_prefix(AF_INET6, &c->addr, c->plen, want);
 }
 
 /* ::/0 becomes ::/1 and 8000::/1, network6 is left out, the rest passes;
