@@ -53,15 +53,19 @@ static int bio_read(BIO *b, char *out, int len)
 static int bio_write(BIO *b, const char *buf, int len)
 {
 	struct dtls_io *io = BIO_get_data(b);
-	uint8_t dg[DTLS_HDR + 16384 + 256];
+	uint8_t *dg;
+	size_t cap = 0;
 
 	BIO_clear_retry_flags(b);
-	if (len < 0 || (size_t)len > sizeof(dg) - DTLS_HDR)
+	if (len < 0)
 		return -1;
+	/* a lost datagram is DTLS's business: one that does not fit too */
+	if ((dg = io->out->slot(io->arg, &cap)) == NULL || DTLS_HDR + (size_t)len > cap)
+		return len;
 	dtls_put_hdr(dg, io->id);
 	memcpy(dg + DTLS_HDR, buf, (size_t)len);
-	io->send(io->arg, &io->dst, dg, DTLS_HDR + (size_t)len);
-	return len;			/* a lost datagram is DTLS's business */
+	io->out->push(io->arg, &io->dst, DTLS_HDR + (size_t)len);
+	return len;
 }
 
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
@@ -273,7 +277,7 @@ void dtls_put_hdr(uint8_t *out, const uint8_t id[DTLS_ID_LEN])
 
 const uint8_t *dtls_hdr_id(const uint8_t *dgram, size_t len)
 {
-	if (len <= DTLS_HDR || dgram[0] != DTLS_MAGIC)
+	if (len <= DTLS_HDR || (dgram[0] != DTLS_MAGIC && dgram[0] != DTLS_MAGIC_REC))
 		return NULL;
 	return dgram + 1;
 }

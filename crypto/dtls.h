@@ -19,15 +19,23 @@
 #define DTLS_ID_LEN   8
 #define DTLS_PSK_LEN  32
 #define DTLS_HDR      (1 + DTLS_ID_LEN)	/* magic + id before each datagram */
-#define DTLS_MAGIC    0xd1
+#define DTLS_MAGIC    0xd1		/* then DTLS records */
+#define DTLS_MAGIC_REC 0xd2		/* then one vpnd record (crypto/drec.h) */
 
 struct dtls_ctx;
 
+/* Where an end's datagrams go, written in place: slot() lends the next
+ * one's buffer (*cap bytes; NULL: none free, the datagram is lost), push()
+ * sends the len bytes written there (header included) to dst. */
+struct dtls_out {
+	uint8_t *(*slot)(void *arg, size_t *cap);
+	void     (*push)(void *arg, const struct sockaddr_storage *dst, size_t len);
+};
+
 /* Where a DTLS SSL's datagrams go. Owned by the caller; must outlive the
- * SSL. send() gets a whole datagram (header included) for io->dst. */
+ * SSL. Writes go to io->dst through out. */
 struct dtls_io {
-	int  (*send)(void *arg, const struct sockaddr_storage *dst,
-	             const void *buf, size_t len);
+	const struct dtls_out *out;
 	void  *arg;
 	struct sockaddr_storage dst;		/* writes go here */
 	struct sockaddr_storage src;		/* source of the fed datagram */
@@ -49,7 +57,8 @@ int  dtls_derive_psk(SSL *tls, struct dtls_io *io);
 
 /* Write the datagram header for id into out[DTLS_HDR]. */
 void dtls_put_hdr(uint8_t *out, const uint8_t id[DTLS_ID_LEN]);
-/* The id of a datagram, or NULL if it is too short or not ours. */
+/* The id of a datagram of either kind (DTLS records or a vpnd record),
+ * or NULL if it is too short or not ours. */
 const uint8_t *dtls_hdr_id(const uint8_t *dgram, size_t len);
 /* True if the records in buf (after our header) start with a ClientHello
  * (epoch 0 handshake); *random points at its 32-byte client random. */

@@ -4,6 +4,7 @@
  * goes to the handshake in progress); the client creates it on connect. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -12,8 +13,7 @@
 #include "tunnel/dchan.h"
 
 int dchan_init(struct dchan *dc, struct dtls_ctx *ctx, bool server, SSL *tls,
-    const uint8_t id[DTLS_ID_LEN], int link_mtu,
-    int (*send)(void *arg, const struct sockaddr_storage *dst, const void *buf, size_t len),
+    const uint8_t id[DTLS_ID_LEN], int link_mtu, const struct dtls_out *out,
     const struct dchan_cb *cb, void *arg)
 {
 	memset(dc, 0, sizeof(*dc));
@@ -21,7 +21,7 @@ int dchan_init(struct dchan *dc, struct dtls_ctx *ctx, bool server, SSL *tls,
 	dc->dc_server = server;
 	dc->dc_cb = cb;
 	dc->dc_arg = arg;
-	dc->dc_io.send = send;
+	dc->dc_io.out = out;
 	dc->dc_io.arg = arg;
 	dc->dc_io.link_mtu = link_mtu;
 	memcpy(dc->dc_io.id, id, DTLS_ID_LEN);
@@ -32,6 +32,8 @@ void dchan_reset(struct dchan *dc)
 {
 	SSL_free(dc->dc_ssl);
 	dc->dc_ssl = NULL;
+	drec_free(&dc->dc_rec);
+	dc->dc_rec_peer = false;
 	dc->dc_state = DC_IDLE;
 	dc->dc_last_rx = 0;
 }
@@ -55,6 +57,8 @@ static void dchan_fail(struct dchan *dc, const char *why)
 static int dchan_new_ssl(struct dchan *dc, uint64_t now)
 {
 	SSL_free(dc->dc_ssl);
+	drec_free(&dc->dc_rec);
+	dc->dc_rec_peer = false;
 	if ((dc->dc_ssl = dtls_ssl_new(dc->dc_ctx, &dc->dc_io)) == NULL)
 		return -ENOMEM;
 	dc->dc_state = DC_HANDSHAKE;
@@ -63,18 +67,39 @@ static int dchan_new_ssl(struct dchan *dc, uint64_t now)
 	return 0;
 }
 
-/* Drive the handshake; on completion the client probes at once, so both
- * ends have heard an authenticated record before either sends data. */
+/* vpnd records unless VPND_DTLS_RECORDS=0 (DTLS records only, as an
+ * older vpnd sends them). */
+static bool records_wanted(void)
+{
+	const char *e = getenv("VPND_DTLS_RECORDS");
+
+	return e == NULL || strcmp(e, "0") != 0;
+}
+
+/* A PROBE or PROBE_ACK: says whether this end takes vpnd records. */
+static void dchan_probe(struct dchan *dc, uint8_t type)
+{
+	uint8_t flags = dc->dc_rec.dr_on ? DC_F_RECORDS : 0;
+
+	dchan_send(dc, type, &flags, 1);
+}
+
+/* Drive the handshake; on completion both ends export the keys for vpnd
+ * records and the client probes at once, so both ends have heard an
+ * authenticated record, and know whether the other takes vpnd records,
+ * before either sends data. */
 static void dchan_handshake(struct dchan *dc, uint64_t now)
 {
 	int r = SSL_do_handshake(dc->dc_ssl), e;
 
 	if (r == 1) {
 		dc->dc_state = DC_UP;
+		if (records_wanted())
+			drec_init(&dc->dc_rec, dc->dc_ssl, dc->dc_server);	/* else DTLS records */
 		dc->dc_cb->state(dc->dc_arg, true, NULL);
 		if (!dc->dc_server) {
 			dc->dc_last_probe = now;
-			dchan_send(dc, DC_PROBE, NULL, 0);
+			dchan_probe(dc, DC_PROBE);
 		}
 		return;
 	}
@@ -109,21 +134,22 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
 }
 
-static void dchan_deliver(struct dchan *dc, const uint8_t *p, size_t n,
+/* An authenticated message of either kind of record. */
+static void dchan_deliver(struct dchan *dc, uint8_t type, const uint8_t *p, size_t n,
     const struct sockaddr_storage *from, uint64_t now)
 {
-	if (n == 0)
-		return;
 	dc->dc_last_rx = now;
 	if (!same_addr(from, &dc->dc_io.dst)) {
 		dc->dc_io.dst = *from;	/* authenticated: follow the peer */
 		dc->dc_cb->roamed(dc->dc_arg, from);
 	}
-	if (p[0] == DC_PROBE && dc->dc_server)
-		dchan_send(dc, DC_PROBE_ACK, NULL, 0);
-	else if (p[0] == DC_DATA)
+	if (type == DC_PROBE || type == DC_PROBE_ACK)	/* an older peer's is empty */
+		dc->dc_rec_peer = dc->dc_rec.dr_on && n > 0 && (p[0] & DC_F_RECORDS);
+	if (type == DC_PROBE && dc->dc_server)
+		dchan_probe(dc, DC_PROBE_ACK);
+	else if (type == DC_DATA)
 		dc->dc_rx_pkts++;
-	dc->dc_cb->msg(dc->dc_arg, p[0], p + 1, n - 1);
+	dc->dc_cb->msg(dc->dc_arg, type, p, n);
 }
 
 /* Read every record of the fed datagram. A record that does not
@@ -139,7 +165,7 @@ static void dchan_read(struct dchan *dc, const struct sockaddr_storage *from,
 		n = SSL_read(dc->dc_ssl, buf, (int)cap);
 		if (n > 0) {
 			any = true;
-			dchan_deliver(dc, buf, (size_t)n, from, now);
+			dchan_deliver(dc, buf[0], buf + 1, (size_t)n - 1, from, now);
 			if (dc->dc_ssl == NULL)
 				return;
 			continue;
@@ -157,14 +183,33 @@ static void dchan_read(struct dchan *dc, const struct sockaddr_storage *from,
 	}
 }
 
-void dchan_input(struct dchan *dc, const uint8_t *rec, size_t len,
+/* A vpnd record: whole, one message. */
+static void dchan_open(struct dchan *dc, const uint8_t *dg, size_t len,
+    const struct sockaddr_storage *from, uint64_t now, uint8_t *buf, size_t cap)
+{
+	uint8_t type;
+	int n;
+
+	if (dc->dc_state != DC_UP || (n = drec_open(&dc->dc_rec, dg, len, &type, buf, cap)) < 0) {
+		dc->dc_dropped++;
+		return;
+	}
+	dchan_deliver(dc, type, buf, (size_t)n, from, now);
+}
+
+void dchan_input(struct dchan *dc, const uint8_t *dg, size_t len,
     const struct sockaddr_storage *from, uint64_t now, uint8_t *scratch,
     size_t scratch_len)
 {
-	const uint8_t *random;
+	const uint8_t *random, *rec = dg + DTLS_HDR;
 	bool was_up = dc->dc_state == DC_UP;
 
 	dc->dc_now = now;
+	if (dg[0] == DTLS_MAGIC_REC) {
+		dchan_open(dc, dg, len, from, now, scratch, scratch_len);
+		return;
+	}
+	len -= DTLS_HDR;
 	if (dc->dc_server && dtls_is_client_hello(rec, len, &random) &&
 	    (dc->dc_ssl == NULL || memcmp(random, dc->dc_hello, 32) != 0) &&
 	    !(dc->dc_window && dchan_usable(dc, now, dc->dc_window))) {
@@ -196,22 +241,48 @@ void dchan_input(struct dchan *dc, const uint8_t *rec, size_t len,
 	dc->dc_io.in_len = 0;
 }
 
-int dchan_send(struct dchan *dc, uint8_t type, const void *p, size_t len)
+/* Seal one vpnd record into the next datagram of the batch. */
+static int dchan_seal(struct dchan *dc, uint8_t type, const void *p, size_t len)
 {
-	uint8_t buf[UDP_MSG_MAX];
+	struct dtls_io *io = &dc->dc_io;
+	size_t cap = 0;
+	uint8_t *dg;
 	int n;
 
-	if (dc->dc_state != DC_UP)
-		return -ENOTCONN;
-	if (len + 1 > sizeof(buf))
-		return -EMSGSIZE;
+	if ((dg = io->out->slot(io->arg, &cap)) == NULL)
+		return -ENOBUFS;
+	if ((n = drec_seal(&dc->dc_rec, io->id, type, p, len, dg, cap)) < 0)
+		return n;
+	io->out->push(io->arg, &io->dst, (size_t)n);
+	return 0;
+}
+
+/* One DTLS record, through OpenSSL and the datagram BIO. */
+static int dchan_write(struct dchan *dc, uint8_t type, const void *p, size_t len)
+{
+	uint8_t buf[UDP_MSG_MAX];
+
 	buf[0] = type;
 	if (len > 0)
 		memcpy(buf + 1, p, len);
-	if ((n = SSL_write(dc->dc_ssl, buf, (int)(len + 1))) <= 0) {
+	if (SSL_write(dc->dc_ssl, buf, (int)(len + 1)) <= 0) {
 		ERR_clear_error();
 		return -EIO;
 	}
+	return 0;
+}
+
+int dchan_send(struct dchan *dc, uint8_t type, const void *p, size_t len)
+{
+	int err;
+
+	if (dc->dc_state != DC_UP)
+		return -ENOTCONN;
+	if (len + 1 > UDP_MSG_MAX)
+		return -EMSGSIZE;
+	if ((err = dc->dc_rec_peer ? dchan_seal(dc, type, p, len) :
+	    dchan_write(dc, type, p, len)) < 0)
+		return err;
 	if (type == DC_DATA)
 		dc->dc_tx_pkts++;
 	dc->dc_last_tx = dc->dc_now;
@@ -238,6 +309,6 @@ void dchan_tick(struct dchan *dc, uint64_t now, uint64_t probe_ms)
 	    (now - dc->dc_last_rx >= probe_ms || now - dc->dc_last_tx >= probe_ms) &&
 	    now - dc->dc_last_probe >= every) {
 		dc->dc_last_probe = now;
-		dchan_send(dc, DC_PROBE, NULL, 0);
+		dchan_probe(dc, DC_PROBE);
 	}
 }

@@ -6,7 +6,12 @@
  * / 3); otherwise data goes on the TLS stream. The client probes when
  * either direction has been idle for a third of that window, the server
  * answers; a record that authenticates from a new
- * address moves the channel there (roaming). */
+ * address moves the channel there (roaming).
+ *
+ * Messages travel in DTLS records until the peer's PROBE or PROBE_ACK says
+ * it takes vpnd records (DC_F_RECORDS; crypto/drec.h), then in those: one
+ * AEAD call each, sealed straight into the send batch. Both kinds are
+ * accepted whenever the channel is up. */
 #ifndef VPND_DCHAN_H
 #define VPND_DCHAN_H
 
@@ -14,12 +19,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crypto/drec.h"
 #include "crypto/dtls.h"
 #include "tunnel/frame.h"
 
 #define UDP_MSG_MAX (FRAME_DATA_MAX + 1)	/* type byte + packet */
 
 enum dc_msg { DC_DATA = 1, DC_PROBE = 2, DC_PROBE_ACK = 3 };
+/* A PROBE's or PROBE_ACK's payload: one byte of flags. */
+#define DC_F_RECORDS 0x1	/* the sender takes vpnd records */
 enum dc_state { DC_IDLE, DC_HANDSHAKE, DC_UP };
 
 struct dchan_cb {
@@ -35,8 +43,10 @@ struct dchan {
 	struct dtls_io   dc_io;
 	struct dtls_ctx *dc_ctx;
 	SSL             *dc_ssl;
+	struct drec      dc_rec;		/* keys for vpnd records, once up */
 	enum dc_state    dc_state;
 	bool             dc_server;
+	bool             dc_rec_peer;		/* the peer takes vpnd records */
 	uint8_t          dc_hello[32];		/* server: random that began it */
 	uint64_t         dc_last_rx;		/* ms of the last authenticated record */
 	uint64_t         dc_last_tx;		/* ms of the last record sent */
@@ -51,17 +61,17 @@ struct dchan {
 	void            *dc_arg;
 };
 
-/* Set up (no SSL yet). id and the TLS session give the PSK. */
+/* Set up (no SSL yet). id and the TLS session give the PSK; datagrams
+ * go out through out (arg is passed to it and to cb). */
 int  dchan_init(struct dchan *dc, struct dtls_ctx *ctx, bool server, SSL *tls,
                 const uint8_t id[DTLS_ID_LEN], int link_mtu,
-                int (*send)(void *arg, const struct sockaddr_storage *dst,
-                            const void *buf, size_t len),
-                const struct dchan_cb *cb, void *arg);
+                const struct dtls_out *out, const struct dchan_cb *cb, void *arg);
 /* Client: begin the handshake towards dst. 0 or -errno. */
 int  dchan_connect(struct dchan *dc, const struct sockaddr_storage *dst, uint64_t now);
-/* One received datagram's records (after the header) from `from`. scratch
- * holds a decrypted message (at least UDP_DGRAM_MAX bytes). */
-void dchan_input(struct dchan *dc, const uint8_t *rec, size_t len,
+/* One received datagram, its header included (the caller has matched the
+ * id), from `from`. scratch holds a decrypted message (at least
+ * UDP_DGRAM_MAX bytes). */
+void dchan_input(struct dchan *dc, const uint8_t *dg, size_t len,
                  const struct sockaddr_storage *from, uint64_t now,
                  uint8_t *scratch, size_t scratch_len);
 /* Send one message; -ENOTCONN unless up, -EMSGSIZE if too large. */

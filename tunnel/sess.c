@@ -222,21 +222,33 @@ void sess_datagram_in(struct sess *se, struct udp_tx *via, const uint8_t *dg,
 	se->se_udp_in = via;
 	if (se->se_dc.dc_state != DC_UP && via != NULL)
 		se->se_udp = via;	/* answer the handshake where it came */
-	dchan_input(&se->se_dc, dg + DTLS_HDR, len - DTLS_HDR, from,
-	    uv_now(se->se_loop), scratch, scratch_len);
+	dchan_input(&se->se_dc, dg, len, from, uv_now(se->se_loop), scratch,
+	    scratch_len);
 	se->se_udp_in = NULL;
 }
 
 /* ---- the DTLS channel's callbacks ---- */
 
-static int sess_dc_send(void *arg, const struct sockaddr_storage *dst,
-    const void *buf, size_t len)
+/* The channel writes its datagrams straight into the UDP batch. */
+static uint8_t *sess_dc_slot(void *arg, size_t *cap)
 {
 	struct sess *se = arg;
 
-	udp_tx_add(se->se_udp, dst, buf, len);
-	return 0;
+	*cap = UDP_DGRAM_MAX;
+	return udp_tx_slot(se->se_udp);
 }
+
+static void sess_dc_push(void *arg, const struct sockaddr_storage *dst, size_t len)
+{
+	struct sess *se = arg;
+
+	udp_tx_push(se->se_udp, dst, len);
+}
+
+static const struct dtls_out sess_dc_out = {
+	.slot = sess_dc_slot,
+	.push = sess_dc_push,
+};
 
 static void sess_dc_msg(void *arg, uint8_t type, const uint8_t *p, size_t len)
 {
@@ -287,7 +299,7 @@ static int sess_dtls_bind(struct sess *se, struct dtls_ctx *ctx,
 	if (se->se_dc_on)
 		return -EALREADY;
 	if ((err = dchan_init(&se->se_dc, ctx, !se->se_client, se->se_st.st_ssl, id,
-	    sess_link_mtu(tun_mtu), sess_dc_send, &sess_dc_cb, se)) < 0)
+	    sess_link_mtu(tun_mtu), &sess_dc_out, &sess_dc_cb, se)) < 0)
 		return err;
 	se->se_dc_on = true;
 	return 0;

@@ -233,19 +233,17 @@ static void tx_source(struct udp_tx *tx, unsigned i)
 	mh->msg_control = tx->t_cmsg[i].buf;
 }
 
-void udp_tx_add(struct udp_tx *tx, const struct sockaddr_storage *dst,
-    const void *buf, size_t len)
+uint8_t *udp_tx_slot(struct udp_tx *tx)
 {
-	unsigned i;
-
-	if (len > UDP_DGRAM_MAX) {
-		tx->t_drops++;
-		return;
-	}
 	if (tx->t_n == UDP_TX_BATCH)
 		udp_tx_flush(tx);
-	i = tx->t_n++;
-	memcpy(tx->t_buf[i], buf, len);
+	return tx->t_buf[tx->t_n];
+}
+
+void udp_tx_push(struct udp_tx *tx, const struct sockaddr_storage *dst, size_t len)
+{
+	unsigned i = tx->t_n++;
+
 	tx->t_addr[i] = *dst;
 	tx->t_iov[i].iov_base = tx->t_buf[i];
 	tx->t_iov[i].iov_len = len;
@@ -255,6 +253,17 @@ void udp_tx_add(struct udp_tx *tx, const struct sockaddr_storage *dst,
 	tx->t_msg[i].msg_hdr.msg_name = &tx->t_addr[i];
 	tx->t_msg[i].msg_hdr.msg_namelen = addr_len(dst);
 	tx_source(tx, i);
+}
+
+void udp_tx_add(struct udp_tx *tx, const struct sockaddr_storage *dst,
+    const void *buf, size_t len)
+{
+	if (len > UDP_DGRAM_MAX) {
+		tx->t_drops++;
+		return;
+	}
+	memcpy(udp_tx_slot(tx), buf, len);
+	udp_tx_push(tx, dst, len);
 }
 
 uint64_t udp_tx_drops(const struct udp_tx *tx)

@@ -9,7 +9,10 @@
 # crossed them (average packet far above the MTU) only where offloads are
 # on, and the server's GSO frame counters move only over TLS. Bursts of
 # 64-byte UDP datagrams arrive intact, and with USO the server writes
-# them coalesced.
+# them coalesced. Over DTLS the data goes in vpnd records (magic 0xd2, as
+# the test's own nft counters on the server's port see it) both ways, and
+# in DTLS records only (0xd1) when the client runs with
+# VPND_DTLS_RECORDS=0, as an older client would.
 #
 #   [c1] vpn0 (mtu 1400) ==DTLS/TLS== [srv] vpn0 -> NAT -> [inet] xfer.py
 # timeout: 180
@@ -37,6 +40,43 @@ avg() {
 }
 
 gso() { ctl_s status --json | jq -r ".offload.$1"; }
+
+# kinds DIR: "D1 D2", how many datagrams on the server's UDP port went DIR
+# (in, out) beginning with 0xd1 (DTLS records) and with 0xd2 (a vpnd
+# record), by the counters fw set up below (GRO and GSO batches count once).
+kinds() {
+	in_ns "$NS_S" nft -j list chain inet vpndtest "$1" | jq -r '[.nftables[].rule? |
+	    select(. != null) | [(.expr[] | .match? | select(. != null and
+	    .left.payload.base == "th") | .right), (.expr[] | .counter?.packets |
+	    select(. != null))]] | sort | map(.[1] | tostring) | join(" ")'
+}
+# records LABEL KIND: since the last call (or records_mark), data went both ways in datagrams
+# of KIND (d1 or d2) and hardly any of the other kind (the handshake and
+# the first probe are DTLS records).
+declare -A KB
+records_mark() {
+	local dir a b
+	for dir in in out; do
+		read -r a b <<<"$(kinds $dir)"
+		KB[$dir.1]=$a KB[$dir.2]=$b
+	done
+}
+records() {
+	local dir a b
+	for dir in in out; do
+		read -r a b <<<"$(kinds $dir)"
+		local d1=$(( a - ${KB[$dir.1]:-0} )) d2=$(( b - ${KB[$dir.2]:-0} ))
+		KB[$dir.1]=$a KB[$dir.2]=$b
+		say "$1, server $dir: $d1 datagrams of DTLS records, $d2 of vpnd records"
+		if [[ $2 == d2 ]]; then
+			(( d2 >= 100 && d1 <= 10 )) || fail "$1 ($dir): $d1 DTLS, $d2 vpnd-record datagrams"
+		else
+			(( d1 >= 100 && d2 == 0 )) || fail "$1 ($dir): $d1 DTLS, $d2 vpnd-record datagrams"
+		fi
+	done
+	if [[ $2 == d2 ]]; then ok "$1: data in vpnd records both ways"
+	else ok "$1: data in DTLS records both ways"; fi
+}
 
 # both LABEL BIG_C BIG_S GSO_UP GSO_DOWN: 20 MB up, 20 MB down; BIG_x
 # yes/no says whether that end's device should see super-packets, GSO_x
@@ -104,6 +144,8 @@ xfer_serve
 server_conf
 client_conf alice 1
 start_server
+fw "$NS_S" "in udp dport 4433 @th,64,8 0xd1 counter" "in udp dport 4433 @th,64,8 0xd2 counter" \
+	"out udp sport 4433 @th,64,8 0xd1 counter" "out udp sport 4433 @th,64,8 0xd2 counter"
 allow alice "$("$VPNCTL" fingerprint "$T/alice.crt")"
 start_client alice 1
 wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "alice not up on dtls"
@@ -115,6 +157,14 @@ grep -q "tun vpn0: offloads $OFFL\$" "$T/alice.log" || fail "client: $(grep offl
 ok "both ends: tun vpn0 with offloads $OFFL"
 both "dtls, offloads on" yes yes no no
 udp_burst "dtls, offloads on"
+records "dtls, offloads on" d2
+
+stop_pid "$PID_alice"
+VPND_DTLS_RECORDS=0 start_client alice 1
+wait_until 15 client_up alice && wait_until 10 on_dtls alice || fail "alice (no vpnd records) not on dtls"
+records_mark
+both "dtls, client without vpnd records" yes yes no no
+records "dtls, client without vpnd records" d1
 
 stop_pid "$PID_alice"
 sed -i 's/^tun = .*/&\ntransport = "tls";/' "$T/alice.conf"

@@ -6,7 +6,11 @@
  * from an address the test chooses, or loses it on request. Time is a fake
  * clock passed as `now`, except for OpenSSL's DTLS retransmit timer, which
  * reads the real clock: the loss tests sleep for it (about 2 s in all).
- * Callbacks only count and copy; assertions run outside OpenSSL. */
+ * Callbacks only count and copy; assertions run outside OpenSSL.
+ *
+ * The whole group runs twice: with vpnd records (crypto/drec.c, what two
+ * current ends use once their probes said so) and with VPND_DTLS_RECORDS=0
+ * (DTLS records only, what an older peer gets). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +30,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "crypto/drec.h"
 #include "crypto/dtls.h"
 #include "crypto/fp.h"
 #include "crypto/tls.h"
@@ -57,6 +62,7 @@ enum { SRV = 0, CLI = 1 };
 static const uint8_t chan_id[DTLS_ID_LEN] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
 
 static struct fx_ends ends;
+static bool recs;			/* this run: vpnd records */
 
 struct net;
 
@@ -146,25 +152,32 @@ static bool addr_eq(const struct sockaddr_storage *a, const struct sockaddr_stor
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-static int net_send(void *arg, const struct sockaddr_storage *dst,
-    const void *buf, size_t len)
+/* The next datagram's place at the tail of the queue. */
+static uint8_t *net_slot(void *arg, size_t *cap)
 {
 	struct side *s = arg;
 	struct net *n = s->net;
-	struct dgram *d;
 
-	if (n->tail == NET_CAP || len > DGRAM_CAP) {
+	if (n->tail == NET_CAP) {
 		n->overflow = true;	/* no assert here: we are inside OpenSSL */
-		return 0;
+		return NULL;
 	}
-	d = &n->q[n->tail++];
+	*cap = DGRAM_CAP;
+	return n->q[n->tail].buf;
+}
+
+static void net_push(void *arg, const struct sockaddr_storage *dst, size_t len)
+{
+	struct side *s = arg;
+	struct dgram *d = &s->net->q[s->net->tail++];
+
 	d->to = s->who == SRV ? CLI : SRV;
 	d->dst = *dst;
 	d->len = len;
-	memcpy(d->buf, buf, len);
 	s->sent++;
-	return 0;
 }
+
+static const struct dtls_out net_out = { .slot = net_slot, .push = net_push };
 
 static void cb_msg(void *arg, uint8_t type, const uint8_t *p, size_t len)
 {
@@ -230,8 +243,8 @@ static void net_deliver(struct net *n, const struct dgram *d,
 		s->bad_hdr++;
 		return;
 	}
-	dchan_input(&s->dc, d->buf + DTLS_HDR, d->len - DTLS_HDR, from, n->now,
-	    n->scratch, sizeof(n->scratch));
+	dchan_input(&s->dc, d->buf, d->len, from, n->now, n->scratch,
+	    sizeof(n->scratch));
 }
 
 /* The address a datagram to `to` comes from: the client's socket is
@@ -317,7 +330,7 @@ static void side_init(struct net *n, int who, SSL *tls)
 	s->net = n;
 	s->who = who;
 	assert_int_equal(dchan_init(&s->dc, who == SRV ? ends.dtls_srv : ends.dtls_cli,
-	    who == SRV, tls, chan_id, LINK_MTU, net_send, &side_cb, s), 0);
+	    who == SRV, tls, chan_id, LINK_MTU, &net_out, &side_cb, s), 0);
 	s->dc_on = true;
 	if (who == SRV)
 		s->dc.dc_window = WINDOW_MS;	/* as peer_offer_dtls() */
@@ -365,9 +378,23 @@ static void net_up(struct net *n)
 	assert_true(usable(cli_dc(n), n));
 }
 
-/* Send one DATA message from `from` and check the other end got it whole.
- * One record in one datagram: our header, the record header, GCM's explicit
- * nonce, the type byte, the packet, the tag (docs/protocol.md, MTU). */
+/* The datagram of one message of len bytes: a vpnd record (header with
+ * sequence and type, the packet, the tag), or our header and one DTLS
+ * record (record header, GCM's explicit nonce, the type byte, the packet,
+ * the tag; docs/protocol.md, MTU). */
+static size_t dgram_len(size_t len)
+{
+	return recs ? DREC_OVERHEAD + len : DTLS_HDR + REC_HDR + 8 + 1 + len + 16;
+}
+
+/* Where a message's ciphertext starts in its datagram. */
+static size_t ct_off(void)
+{
+	return recs ? DREC_HDR : DTLS_HDR + REC_HDR + 8;
+}
+
+/* Send one DATA message from `from` and check the other end got it whole,
+ * in one datagram of the kind this run uses. */
 static void data_roundtrip(struct net *n, int from, const uint8_t *p, size_t len)
 {
 	struct side *to = &n->side[from == SRV ? CLI : SRV];
@@ -375,7 +402,8 @@ static void data_roundtrip(struct net *n, int from, const uint8_t *p, size_t len
 
 	assert_int_equal(dchan_send(&n->side[from].dc, DC_DATA, p, len), 0);
 	assert_int_equal(net_queued(n), 1);
-	assert_int_equal(net_head(n)->len, DTLS_HDR + REC_HDR + 8 + 1 + len + 16);
+	assert_int_equal(net_head(n)->len, dgram_len(len));
+	assert_int_equal(net_head(n)->buf[0], recs ? DTLS_MAGIC_REC : DTLS_MAGIC);
 	net_run(n);
 	assert_int_equal(to->msgs, msgs + 1);
 	assert_int_equal((int)to->dc.dc_rx_pkts, rx + 1);
@@ -464,12 +492,21 @@ static void test_dchan_handshake_cookie_then_probe(void **state)
 	assert_int_equal(net_queued(n), 2);	/* the probe, then "x" */
 	n->tail--;				/* lose "x": only the probe */
 
+	/* The probe goes in a DTLS record: the client does not know yet what
+	 * the server takes. It says the client takes vpnd records (this run). */
+	assert_int_equal(net_head(n)->buf[0], DTLS_MAGIC);
+	assert_int_equal(cli_dc(n)->dc_rec.dr_on, recs);
 	assert_true(net_pump_one(n));		/* probe -> server */
 	assert_int_equal(n->side[SRV].types[DC_PROBE], 1);
+	assert_int_equal(n->side[SRV].last_len, 1);
+	assert_int_equal(n->side[SRV].last[0], recs ? DC_F_RECORDS : 0);
+	assert_int_equal(srv_dc(n)->dc_rec_peer, recs);
 	assert_true(usable(srv_dc(n), n));
 	assert_false(usable(cli_dc(n), n));
+	assert_int_equal(net_head(n)->buf[0], recs ? DTLS_MAGIC_REC : DTLS_MAGIC);
 	assert_true(net_pump_one(n));		/* ack -> client */
 	assert_int_equal(n->side[CLI].types[DC_PROBE_ACK], 1);
+	assert_int_equal(cli_dc(n)->dc_rec_peer, recs);
 	assert_true(usable(cli_dc(n), n));
 	assert_int_equal(net_queued(n), 0);
 	/* One datagram per flight at this MTU, and probes are not data. */
@@ -575,7 +612,7 @@ static void test_dchan_forgery_dropped_endpoint_kept(void **state)
 	struct dgram *f = &n->cap[1];
 	uint8_t *rec = f->buf + DTLS_HDR;
 	uint64_t dropped;
-	int msgs;
+	int msgs, forged = 0;
 
 	net_up(n);
 	assert_int_equal(dchan_send(cli_dc(n), DC_DATA, "genuine", 7), 0);
@@ -584,30 +621,49 @@ static void test_dchan_forgery_dropped_endpoint_kept(void **state)
 	dropped = srv_dc(n)->dc_dropped;
 
 	*f = n->cap[0];
-	f->buf[f->len - 1] ^= 0x01;		/* the GCM tag */
+	f->buf[f->len - 1] ^= 0x01;		/* the tag */
 	net_deliver(n, f, &evil);
 	*f = n->cap[0];
-	f->buf[DTLS_HDR + REC_HDR + 10] ^= 0x80;	/* the ciphertext */
+	f->buf[ct_off() + 2] ^= 0x80;		/* the ciphertext */
 	net_deliver(n, f, &evil);
-	*f = n->cap[0];
-	rec[10] ^= 0x01;			/* the sequence number (AAD) */
+	*f = n->cap[0];				/* the sequence number (AAD) */
+	f->buf[recs ? DTLS_HDR + DREC_SEQ_LEN - 1 : DTLS_HDR + 10] ^= 0x01;
 	net_deliver(n, f, &evil);
-	*f = n->cap[0];				/* noise in a record's shape */
-	fill(rec + 3, f->len - DTLS_HDR - 3, 7);
-	rec[0] = CT_APPDATA;
-	rec[1] = 0xfe;
-	rec[2] = 0xfd;
-	rec[3] = 0;
-	rec[4] = 1;
-	rec[11] = (uint8_t)((f->len - DTLS_HDR - REC_HDR) >> 8);
-	rec[12] = (uint8_t)(f->len - DTLS_HDR - REC_HDR);
-	net_deliver(n, f, &evil);
+	forged = 3;
+	if (recs) {
+		*f = n->cap[0];
+		f->buf[DREC_HDR - 1] = DC_PROBE;	/* the type (AAD) */
+		net_deliver(n, f, &evil);
+		*f = n->cap[0];
+		f->len = DREC_OVERHEAD - 1;	/* too short for a tag */
+		net_deliver(n, f, &evil);
+		*f = n->cap[0];
+		f->buf[0] = DTLS_MAGIC;		/* read as DTLS records */
+		net_deliver(n, f, &evil);
+		*f = n->cap[0];			/* noise in a record's shape */
+		fill(f->buf + DTLS_HDR, f->len - DTLS_HDR, 7);
+		net_deliver(n, f, &evil);
+		forged += 4;
+	} else {
+		*f = n->cap[0];			/* noise in a record's shape */
+		fill(rec + 3, f->len - DTLS_HDR - 3, 7);
+		rec[0] = CT_APPDATA;
+		rec[1] = 0xfe;
+		rec[2] = 0xfd;
+		rec[3] = 0;
+		rec[4] = 1;
+		rec[11] = (uint8_t)((f->len - DTLS_HDR - REC_HDR) >> 8);
+		rec[12] = (uint8_t)(f->len - DTLS_HDR - REC_HDR);
+		net_deliver(n, f, &evil);
+		forged++;
+	}
 	fill(rec, f->len - DTLS_HDR, 8);	/* noise after our header */
 	rec[0] = CT_APPDATA;
 	net_deliver(n, f, &evil);
+	forged++;
 
 	assert_int_equal(n->side[SRV].msgs, msgs);
-	assert_int_equal(srv_dc(n)->dc_dropped, dropped + 5);
+	assert_int_equal(srv_dc(n)->dc_dropped, dropped + (uint64_t)forged);
 	assert_int_equal(n->side[SRV].roams, 0);
 	assert_true(addr_eq(&srv_dc(n)->dc_io.dst, &n->cli_from));
 	assert_int_equal(srv_dc(n)->dc_state, DC_UP);
@@ -933,6 +989,63 @@ static void test_dchan_forged_hello_on_silent_channel_recovers(void **state)
 	data_roundtrip(n, SRV, (const uint8_t *)"and forth", 9);
 }
 
+/* A peer whose probes say nothing (an older vpnd, or VPND_DTLS_RECORDS=0
+ * there) gets DTLS records, and its records are read whichever kind it
+ * sends. */
+static void test_dchan_older_peer_gets_dtls_records(void **state)
+{
+	struct net *n = *state;
+
+	net_up(n);
+	assert_int_equal(cli_dc(n)->dc_rec_peer, recs);
+	cli_dc(n)->dc_rec_peer = false;		/* the client speaks as an old one */
+	assert_int_equal(dchan_send(cli_dc(n), DC_PROBE, NULL, 0), 0);
+	assert_int_equal(net_head(n)->buf[0], DTLS_MAGIC);
+	assert_true(net_pump_one(n));
+	assert_false(srv_dc(n)->dc_rec_peer);
+	assert_int_equal(net_head(n)->buf[0], DTLS_MAGIC);	/* the ack */
+	net_run(n);
+	assert_int_equal(cli_dc(n)->dc_rec_peer, recs);	/* the ack said so again */
+	cli_dc(n)->dc_rec_peer = false;
+	assert_int_equal(dchan_send(srv_dc(n), DC_DATA, "old style", 9), 0);
+	assert_int_equal(net_head(n)->len, DTLS_HDR + REC_HDR + 8 + 1 + 9 + 16);
+	net_run(n);
+	assert_memory_equal(n->side[CLI].last, "old style", 9);
+	cli_dc(n)->dc_rec_peer = recs;		/* one end of each kind */
+	assert_int_equal(dchan_send(cli_dc(n), DC_DATA, "either", 6), 0);
+	assert_int_equal(net_head(n)->buf[0], recs ? DTLS_MAGIC_REC : DTLS_MAGIC);
+	net_run(n);
+	assert_memory_equal(n->side[SRV].last, "either", 6);
+	assert_int_equal(srv_dc(n)->dc_dropped + cli_dc(n)->dc_dropped, 0);
+}
+
+/* Records reordered on the way are each delivered once: the replay window
+ * takes late ones it has not seen and drops the ones it has. */
+static void test_dchan_reordered_records_once(void **state)
+{
+	static const int order[] = { 4, 2, 0, 5, 1, 3, 2, 4 };
+	struct net *n = *state;
+	struct dgram d[6];
+	char msg[2] = { 'a', 0 };
+	int i, msgs;
+
+	net_up(n);
+	for (i = 0; i < 6; i++) {
+		msg[0] = (char)('a' + i);
+		assert_int_equal(dchan_send(cli_dc(n), DC_DATA, msg, 1), 0);
+		d[i] = *net_head(n);
+		net_capture(n, 0);
+	}
+	msgs = n->side[SRV].msgs;
+	for (i = 0; i < 8; i++) {
+		net_deliver(n, &d[order[i]], &n->cli_from);
+		if (i < 6)
+			assert_int_equal(n->side[SRV].last[0], 'a' + order[i]);
+	}
+	assert_int_equal(n->side[SRV].msgs, msgs + 6);
+	assert_int_equal(srv_dc(n)->dc_dropped, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -950,8 +1063,18 @@ int main(void)
 		T(test_dchan_wrong_psk_never_up),
 		T(test_dchan_forged_client_hello_keeps_session),
 		T(test_dchan_forged_hello_on_silent_channel_recovers),
+		T(test_dchan_older_peer_gets_dtls_records),
+		T(test_dchan_reordered_records_once),
 #undef T
 	};
+	int failed;
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	recs = true;
+	unsetenv("VPND_DTLS_RECORDS");
+	failed = cmocka_run_group_tests_name("dchan, vpnd records", tests,
+	    group_setup, group_teardown);
+	recs = false;
+	setenv("VPND_DTLS_RECORDS", "0", 1);
+	return failed + cmocka_run_group_tests_name("dchan, DTLS records", tests,
+	    group_setup, group_teardown);
 }
