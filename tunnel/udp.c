@@ -25,6 +25,12 @@ _Static_assert(sizeof(struct udp_path) <= sizeof(struct sockaddr_storage),
 #define UDP_SOCKBUF (4 * 1024 * 1024)
 
 #define GSO_MAX_BYTES 65000	/* one UDP_SEGMENT send: under 64 KiB of IP */
+/* The batch's datagrams lie back to back: room for UDP_TX_BATCH of a
+ * 1400-byte tunnel's (1475 bytes each) and one more of the largest; with
+ * larger ones the batch is sent sooner. A slot for each of the largest
+ * would make 576 KiB, all of it resident once a bulk transfer has filled
+ * the batch. */
+#define UDP_TX_BYTES  (UDP_TX_BATCH * 1488 + UDP_DGRAM_MAX)
 
 struct udp_tx {
 	int                     t_fd;
@@ -43,7 +49,8 @@ struct udp_tx {
 	}                       t_gcmsg[UDP_TX_BATCH];	/* a run's source, size */
 	struct iovec            t_iov[UDP_TX_BATCH];
 	struct sockaddr_storage t_addr[UDP_TX_BATCH];
-	uint8_t                 t_buf[UDP_TX_BATCH][UDP_DGRAM_MAX];
+	size_t                  t_off;		/* bytes of t_buf in use */
+	uint8_t                 t_buf[UDP_TX_BYTES];	/* the datagrams, back to back */
 };
 
 #define RX_BUF    65536		/* one GRO super-datagram */
@@ -201,12 +208,14 @@ void udp_tx_flush(struct udp_tx *tx)
 		g = gso_group(tx, count);
 		if (send_all(tx, tx->t_gmsg, g, count, &done) == 0) {
 			tx->t_n = 0;
+			tx->t_off = 0;
 			return;
 		}
 		tx->t_gso = false;	/* refused here: one datagram at a time */
 	}
 	send_all(tx, tx->t_msg + done, tx->t_n - done, NULL, &done);
 	tx->t_n = 0;
+	tx->t_off = 0;
 }
 
 /* The source of message i, from its path's local address: IP_PKTINFO's
@@ -235,9 +244,9 @@ static void tx_source(struct udp_tx *tx, unsigned i)
 
 uint8_t *udp_tx_slot(struct udp_tx *tx)
 {
-	if (tx->t_n == UDP_TX_BATCH)
+	if (tx->t_n == UDP_TX_BATCH || tx->t_off + UDP_DGRAM_MAX > sizeof(tx->t_buf))
 		udp_tx_flush(tx);
-	return tx->t_buf[tx->t_n];
+	return tx->t_buf + tx->t_off;
 }
 
 void udp_tx_push(struct udp_tx *tx, const struct sockaddr_storage *dst, size_t len)
@@ -245,8 +254,9 @@ void udp_tx_push(struct udp_tx *tx, const struct sockaddr_storage *dst, size_t l
 	unsigned i = tx->t_n++;
 
 	tx->t_addr[i] = *dst;
-	tx->t_iov[i].iov_base = tx->t_buf[i];
+	tx->t_iov[i].iov_base = tx->t_buf + tx->t_off;
 	tx->t_iov[i].iov_len = len;
+	tx->t_off += (len + 15) & ~(size_t)15;	/* the next one 16-byte aligned */
 	memset(&tx->t_msg[i], 0, sizeof(tx->t_msg[i]));
 	tx->t_msg[i].msg_hdr.msg_iov = &tx->t_iov[i];
 	tx->t_msg[i].msg_hdr.msg_iovlen = 1;

@@ -54,8 +54,8 @@ void udp_tx_add(struct udp_tx *tx, const struct sockaddr_storage *dst,
                 const void *buf, size_t len);
 /* Or write it in place: udp_tx_slot gives the next datagram's buffer
  * (UDP_DGRAM_MAX bytes; flushing first if the batch is full), udp_tx_push
- * adds the len bytes written there for dst. A slot not pushed is handed
- * out again. */
+ * adds the len bytes (at most UDP_DGRAM_MAX) written there for dst. A slot
+ * not pushed is handed out again. */
 uint8_t *udp_tx_slot(struct udp_tx *tx);
 void udp_tx_push(struct udp_tx *tx, const struct sockaddr_storage *dst, size_t len);
 void udp_tx_flush(struct udp_tx *tx);

@@ -125,6 +125,42 @@ static void test_udp_mixed_sizes_and_more_than_a_batch(void **state)
 	close(b.fd);
 }
 
+/* Datagrams written in place (udp_tx_slot, udp_tx_push) lie back to back:
+ * a batch of the largest fills its bytes before its count, is sent on its
+ * own, and each still arrives whole. */
+static void test_udp_in_place_largest_flush_by_bytes(void **state)
+{
+	struct ep a, b;
+	struct udp_tx *tx;
+	struct udp_rx *rx;
+	size_t sizes[24];
+	uint8_t *slot, *prev = NULL;
+	int i, flushed = 0;
+
+	(void)state;
+	ep_open(&a);
+	ep_open(&b);
+	assert_int_equal(udp_tx_new(&tx, a.fd), 0);
+	assert_int_equal(udp_rx_new(&rx), 0);
+	for (i = 0; i < 24; i++) {
+		sizes[i] = i % 3 == 2 ? 1475 : 9000;
+		slot = udp_tx_slot(tx);
+		assert_true(slot == udp_tx_slot(tx));	/* not pushed: the same */
+		flushed += prev != NULL && slot <= prev;	/* back at the start */
+		fill(slot, sizes[i], (unsigned)i);
+		udp_tx_push(tx, &b.addr, sizes[i]);
+		prev = slot;
+	}
+	udp_tx_flush(tx);
+	assert_true(flushed >= 1);
+	expect(rx, &b, sizes, 24);
+	assert_int_equal(udp_tx_drops(tx), 0);
+	udp_tx_free(tx);
+	udp_rx_free(rx);
+	close(a.fd);
+	close(b.fd);
+}
+
 static void test_udp_two_destinations_are_not_merged(void **state)
 {
 	struct ep a, b, c;
@@ -258,6 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_udp_run_of_equal_sizes_arrives_intact),
 		cmocka_unit_test(test_udp_mixed_sizes_and_more_than_a_batch),
+		cmocka_unit_test(test_udp_in_place_largest_flush_by_bytes),
 		cmocka_unit_test(test_udp_two_destinations_are_not_merged),
 		cmocka_unit_test(test_udp_wildcard_answers_from_the_address_sent_to),
 		cmocka_unit_test(test_udp_dual_stack_unmaps_and_answers_from_it),
