@@ -13,7 +13,6 @@
 #include "crypto/drec.h"
 
 #define EXPORTER_LABEL "EXPORTER-vpnd-data-records"
-#define KEY_MAX        32
 #define WIN_WORDS      (DREC_WINDOW / 64)
 
 _Static_assert(DREC_WINDOW % 64 == 0 && WIN_WORDS >= 2, "the window is whole words");
@@ -48,19 +47,16 @@ static void nonce_of(uint8_t out[DREC_IV_LEN], const struct drec_dir *d, uint64_
 		out[DREC_IV_LEN - DREC_SEQ_LEN + i] ^= s[i];
 }
 
-/* The suite's AEAD, if it is one drec can use. */
-static EVP_CIPHER *suite_cipher(SSL *ssl)
+/* The AEAD named, if it is one drec can use. */
+static EVP_CIPHER *aead_fetch(const char *name)
 {
-	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
-	const char *name;
 	EVP_CIPHER *e;
 
-	if (c == NULL || (name = OBJ_nid2sn(SSL_CIPHER_get_cipher_nid(c))) == NULL ||
-	    (e = EVP_CIPHER_fetch(NULL, name, NULL)) == NULL)
+	if (name == NULL || (e = EVP_CIPHER_fetch(NULL, name, NULL)) == NULL)
 		return NULL;
 	if ((EVP_CIPHER_get_flags(e) & EVP_CIPH_FLAG_AEAD_CIPHER) == 0 ||
 	    EVP_CIPHER_get_iv_length(e) != DREC_IV_LEN ||
-	    EVP_CIPHER_get_key_length(e) > KEY_MAX) {
+	    EVP_CIPHER_get_key_length(e) > DREC_KEY_MAX) {
 		EVP_CIPHER_free(e);
 		return NULL;
 	}
@@ -77,37 +73,58 @@ static int dir_init(struct drec_dir *d, const EVP_CIPHER *e, bool enc,
 	return 0;
 }
 
-int drec_init(struct drec *r, SSL *ssl, bool server)
+int drec_keys(struct drec *r, const char *cipher, const uint8_t *km, size_t len,
+    bool server)
 {
-	/* client key, server key, client IV, server IV */
-	uint8_t km[2 * KEY_MAX + 2 * DREC_IV_LEN];
 	const uint8_t *ck, *sk, *civ, *siv;
 	EVP_CIPHER *e;
 	size_t kl;
-	int err = -EPROTO;
+	int err;
 
 	drec_free(r);
-	if ((e = suite_cipher(ssl)) == NULL)
-		goto out;
+	if ((e = aead_fetch(cipher)) == NULL)
+		return -EPROTO;
 	kl = (size_t)EVP_CIPHER_get_key_length(e);
-	if (SSL_export_keying_material(ssl, km, 2 * kl + 2 * DREC_IV_LEN, EXPORTER_LABEL,
-	    strlen(EXPORTER_LABEL), NULL, 0, 0) != 1)
-		goto out;
+	if (len != 2 * kl + 2 * DREC_IV_LEN) {
+		EVP_CIPHER_free(e);
+		return -EINVAL;
+	}
 	ck = km;
 	sk = km + kl;
 	civ = km + 2 * kl;
 	siv = civ + DREC_IV_LEN;
-	if ((err = dir_init(&r->dr_tx, e, true, server ? sk : ck, server ? siv : civ)) < 0 ||
-	    (err = dir_init(&r->dr_rx, e, false, server ? ck : sk, server ? civ : siv)) < 0)
-		goto out;
-	r->dr_on = true;
-out:
-	OPENSSL_cleanse(km, sizeof(km));
+	if ((err = dir_init(&r->dr_tx, e, true, server ? sk : ck, server ? siv : civ)) == 0 &&
+	    (err = dir_init(&r->dr_rx, e, false, server ? ck : sk, server ? civ : siv)) == 0)
+		r->dr_on = true;
 	EVP_CIPHER_free(e);
 	ERR_clear_error();
 	if (!r->dr_on)
 		drec_free(r);
-	return r->dr_on ? 0 : err;
+	return err;
+}
+
+int drec_init(struct drec *r, SSL *ssl, bool server)
+{
+	uint8_t km[2 * DREC_KEY_MAX + 2 * DREC_IV_LEN];
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+	const char *name = c ? OBJ_nid2sn(SSL_CIPHER_get_cipher_nid(c)) : NULL;
+	EVP_CIPHER *e;
+	size_t len;
+	int err;
+
+	drec_free(r);
+	if ((e = aead_fetch(name)) == NULL)
+		return -EPROTO;
+	len = 2 * (size_t)EVP_CIPHER_get_key_length(e) + 2 * DREC_IV_LEN;
+	EVP_CIPHER_free(e);
+	if (SSL_export_keying_material(ssl, km, len, EXPORTER_LABEL,
+	    strlen(EXPORTER_LABEL), NULL, 0, 0) != 1) {
+		ERR_clear_error();
+		return -EPROTO;
+	}
+	err = drec_keys(r, name, km, len, server);
+	OPENSSL_cleanse(km, sizeof(km));
+	return err;
 }
 
 void drec_free(struct drec *r)

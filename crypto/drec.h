@@ -47,10 +47,18 @@ struct drec {
 	bool            dr_on;			/* keys set */
 };
 
+#define DREC_KEY_MAX  32
+
 /* Export both directions' keys from the finished DTLS session ssl (the
  * server's tx is the client's rx). 0, or -EPROTO (no exporter, a suite
  * that is not a 12-byte-nonce AEAD) / -ENOMEM; then dr_on stays false. */
 int  drec_init(struct drec *r, SSL *ssl, bool server);
+/* What drec_init does with the exporter's len bytes km: the client's key,
+ * the server's key (each the AEAD's key length), the client's IV, the
+ * server's IV, for the AEAD named cipher ("AES-256-GCM", ...). 0, -EPROTO,
+ * -EINVAL (len does not fit the cipher) or -ENOMEM. */
+int  drec_keys(struct drec *r, const char *cipher, const uint8_t *km, size_t len,
+               bool server);
 void drec_free(struct drec *r);		/* wipes the keys; zeroed after */
 
 /* Seal type and p[0..len) for channel id into out (cap bytes, at least

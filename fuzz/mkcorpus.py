@@ -196,6 +196,15 @@ def seeds():
         "plain_csum": b"\x00" + vnet(1, 0, 0, 0, 20, 16) + tcp_super(50)[10:],
         "plain": b"\x00" + vnet(0, 0, 0, 0, 0, 0) + ipv4("10.8.0.10", "198.19.0.2", 1, icmp_echo()),
     }
+    # fuzz_drec: byte 0 even, a datagram; odd, (seq u16, flags) triples
+    rec = bytes([0xd2]) + bytes(range(9, 1, -1)) + struct.pack("!Q", 1) + b"\x01" + b"\0" * 24
+    yield "fuzz_drec", {
+        "datagram": b"\x00" + rec,
+        "in_order": b"\x01" + b"".join(struct.pack("!HB", i, 0) for i in range(8)),
+        "reordered_replayed": b"\x01" + b"".join(struct.pack("!HB", i, 0)
+                                                for i in (5, 3, 5, 64, 4, 3, 2000, 1039, 1040, 1041)),
+        "forged": b"\x01" + struct.pack("!HBHBHB", 1, 0x0b, 1, 0, 1, 0),
+    }
     yield "fuzz_ctl", {
         "peers_json": b"peers\t--json\n",
         "status": b"status\n",

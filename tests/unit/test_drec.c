@@ -299,6 +299,25 @@ static void test_drec_replay_window_edges(void **state)
 		assert_int_equal(open_rec(p, i), -EBADMSG);
 }
 
+/* drec_keys takes only a 12-byte-nonce AEAD, and exactly its key
+ * material; a failure leaves nothing set. */
+static void test_drec_keys_refused(void **state)
+{
+	uint8_t km[2 * DREC_KEY_MAX + 2 * DREC_IV_LEN] = { 0 };
+	struct drec r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(drec_keys(&r, "AES-256-CBC", km, sizeof(km), true), -EPROTO);
+	assert_int_equal(drec_keys(&r, "no-such-cipher", km, sizeof(km), true), -EPROTO);
+	assert_int_equal(drec_keys(&r, NULL, km, sizeof(km), true), -EPROTO);
+	assert_int_equal(drec_keys(&r, "AES-256-GCM", km, sizeof(km) - 1, true), -EINVAL);
+	assert_false(r.dr_on);
+	assert_int_equal(drec_keys(&r, "AES-128-GCM", km, 2 * 16 + 2 * DREC_IV_LEN, true), 0);
+	assert_true(r.dr_on);
+	drec_free(&r);
+}
+
 /* Keys wiped: nothing seals or opens. */
 static void test_drec_free_wipes(void **state)
 {
@@ -324,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drec_directions_and_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drec_tampered_fields_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drec_replay_window_edges, setup, teardown),
+		cmocka_unit_test(test_drec_keys_refused),
 		cmocka_unit_test_setup_teardown(test_drec_free_wipes, setup, teardown),
 	};
 
