@@ -79,6 +79,11 @@ for seq in range(50):
     rec = bytes([23, 0xfe, 0xfd, 0, 1]) + (1 << 40 | seq).to_bytes(6, "big")
     body = os.urandom(100)
     s.sendto(b"\xd1" + ident + rec + len(body).to_bytes(2, "big") + body, ("198.18.3.2", 4433))
+for seq in range(50):
+    # a vpnd record (0xd2) far ahead: had it moved the replay window before
+    # failing to authenticate, every genuine record would look too old
+    s.sendto(b"\xd2" + ident + (1 << 40 | seq).to_bytes(8, "big") + bytes([1]) +
+             os.urandom(116), ("198.18.3.2", 4433))
 for _ in range(20):
     s.sendto(b"\xd1" + os.urandom(8) + os.urandom(60), ("198.18.3.2", 4433))
 # ClientHellos for the live channel: must not replace it
@@ -88,7 +93,7 @@ for seq in range(5):
     rec = bytes([22, 0xfe, 0xff, 0, 0]) + seq.to_bytes(6, "big") + (len(hs) + len(body)).to_bytes(2, "big")
     s.sendto(b"\xd1" + ident + rec + hs + body, ("198.18.3.2", 4433))
 PY
-wait_until 5 eval '(( $(ctl_s status --json | jq .dropped.dtls_bad) >= before + 50 ))' ||
+wait_until 5 eval '(( $(ctl_s status --json | jq .dropped.dtls_bad) >= before + 100 ))' ||
 	fail "forged records not counted: $before -> $(ctl_s status --json | jq .dropped.dtls_bad)"
 wait_until 5 eval '(( $(ctl_s status --json | jq .dropped.udp_unknown) >= unknown + 20 ))' ||
 	fail "unknown datagrams not counted"
@@ -100,4 +105,4 @@ in_ns "$TAG-c1" ping -c 10 -i 0.3 -W 2 "$INET_IP" >/dev/null || fail "traffic br
 on_dtls alice && [[ $(ctl_s peers --json | jq -r '.[0].transport') == dtls ]] ||
 	fail "forged ClientHellos knocked the session off dtls"
 ! grep -q "DTLS channel closed" "$T/server.log" || fail "server dropped its DTLS channel"
-ok "50 forged records, 5 forged ClientHellos and 20 unknown datagrams: dropped, counted; endpoint and dtls unchanged"
+ok "50 forged DTLS records, 50 forged vpnd records, 5 forged ClientHellos and 20 unknown datagrams: dropped, counted; endpoint and dtls unchanged"
