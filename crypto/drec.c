@@ -47,14 +47,17 @@ static void nonce_of(uint8_t out[DREC_IV_LEN], const struct drec_dir *d, uint64_
 		out[DREC_IV_LEN - DREC_SEQ_LEN + i] ^= s[i];
 }
 
-/* The AEAD named, if it is one drec can use. */
+/* The AEAD named, if it is one drec drives: AES-GCM or ChaCha20-Poly1305,
+ * whose nonce is 12 bytes and whose tag is 16 and taken after the data
+ * (CCM, also an AEAD, wants the length before the additional data). */
 static EVP_CIPHER *aead_fetch(const char *name)
 {
 	EVP_CIPHER *e;
 
 	if (name == NULL || (e = EVP_CIPHER_fetch(NULL, name, NULL)) == NULL)
 		return NULL;
-	if ((EVP_CIPHER_get_flags(e) & EVP_CIPH_FLAG_AEAD_CIPHER) == 0 ||
+	if ((EVP_CIPHER_get_mode(e) != EVP_CIPH_GCM_MODE &&
+	    EVP_CIPHER_get_nid(e) != NID_chacha20_poly1305) ||
 	    EVP_CIPHER_get_iv_length(e) != DREC_IV_LEN ||
 	    EVP_CIPHER_get_key_length(e) > DREC_KEY_MAX) {
 		EVP_CIPHER_free(e);
@@ -66,9 +69,10 @@ static EVP_CIPHER *aead_fetch(const char *name)
 static int dir_init(struct drec_dir *d, const EVP_CIPHER *e, bool enc,
     const uint8_t *key, const uint8_t *iv)
 {
-	if ((d->dd_ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_CipherInit_ex2(d->dd_ctx, e, key, NULL, enc, NULL) != 1)
+	if ((d->dd_ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return -ENOMEM;
+	if (EVP_CipherInit_ex2(d->dd_ctx, e, key, NULL, enc, NULL) != 1)
+		return -EPROTO;
 	memcpy(d->dd_iv, iv, DREC_IV_LEN);
 	return 0;
 }
@@ -117,13 +121,11 @@ int drec_init(struct drec *r, SSL *ssl, bool server)
 		return -EPROTO;
 	len = 2 * (size_t)EVP_CIPHER_get_key_length(e) + 2 * DREC_IV_LEN;
 	EVP_CIPHER_free(e);
-	if (SSL_export_keying_material(ssl, km, len, EXPORTER_LABEL,
-	    strlen(EXPORTER_LABEL), NULL, 0, 0) != 1) {
-		ERR_clear_error();
-		return -EPROTO;
-	}
-	err = drec_keys(r, name, km, len, server);
-	OPENSSL_cleanse(km, sizeof(km));
+	err = SSL_export_keying_material(ssl, km, len, EXPORTER_LABEL,
+	    strlen(EXPORTER_LABEL), NULL, 0, 0) == 1 ?
+	    drec_keys(r, name, km, len, server) : -EPROTO;
+	OPENSSL_cleanse(km, sizeof(km));	/* a failed export may have written some */
+	ERR_clear_error();
 	return err;
 }
 
@@ -188,7 +190,7 @@ static void win_mark(struct drec *r, uint64_t seq)
 }
 
 int drec_open(struct drec *r, const uint8_t *dg, size_t len, uint8_t *type,
-    uint8_t *out, size_t cap)
+    bool *newest, uint8_t *out, size_t cap)
 {
 	EVP_CIPHER_CTX *x = r->dr_rx.dd_ctx;
 	uint8_t nonce[DREC_IV_LEN], tag[DREC_TAG_LEN];
@@ -212,6 +214,7 @@ int drec_open(struct drec *r, const uint8_t *dg, size_t len, uint8_t *type,
 		ERR_clear_error();
 		return -EBADMSG;
 	}
+	*newest = seq >= r->dr_rx_last;
 	win_mark(r, seq);
 	*type = dg[DREC_HDR - 1];
 	return (int)plen;

@@ -14,9 +14,10 @@
  *
  * The first 18 bytes are the additional data; the nonce is the direction's
  * IV with the sequence XORed into its last 8 bytes (as TLS 1.3 does). The
- * receiver drops a record whose sequence is older than its window
- * (DREC_WINDOW) or already seen, before decrypting it, and marks it seen
- * only once it authenticates. */
+ * type is authenticated, not encrypted. The receiver drops a record whose
+ * sequence it has seen, or which is DREC_WINDOW - 64 (960) or more behind
+ * the highest it has accepted (a ring of DREC_WINDOW bits, RFC 6479),
+ * before decrypting it, and marks it seen only once it authenticates. */
 #ifndef VPND_DREC_H
 #define VPND_DREC_H
 
@@ -32,7 +33,8 @@
 #define DREC_TAG_LEN  16
 #define DREC_OVERHEAD (DREC_HDR + DREC_TAG_LEN)
 #define DREC_IV_LEN   12
-#define DREC_WINDOW   1024		/* sequence numbers the receiver tracks */
+#define DREC_WINDOW   1024		/* bits in the receiver's ring; it takes
+					 * the highest and the 959 before it */
 
 struct drec_dir {
 	EVP_CIPHER_CTX *dd_ctx;
@@ -67,10 +69,11 @@ void drec_free(struct drec *r);		/* wipes the keys; zeroed after */
 int  drec_seal(struct drec *r, const uint8_t id[DTLS_ID_LEN], uint8_t type,
                const uint8_t *p, size_t len, uint8_t *out, size_t cap);
 /* Open the datagram dg (header included; the caller has matched the id).
- * The payload goes to out (cap bytes); returns its length and the type in
- * *type, or -EBADMSG: too short, too large, replayed, too old, or it did
- * not authenticate. */
+ * The payload goes to out (cap bytes); returns its length, the type in
+ * *type and in *newest whether no later record has been accepted (a
+ * record held back and replayed late is not), or -EBADMSG: too short, too
+ * large, replayed, too old, or it did not authenticate. */
 int  drec_open(struct drec *r, const uint8_t *dg, size_t len, uint8_t *type,
-               uint8_t *out, size_t cap);
+               bool *newest, uint8_t *out, size_t cap);
 
 #endif

@@ -11,7 +11,8 @@
  *         model that remembers every sequence number says it is fresh: not
  *         seen, and less than DREC_WINDOW - 64 behind the highest opened;
  *         a forged one never opens and changes nothing. The payload and
- *         type must come back as sealed. */
+ *         type must come back as sealed, and it must be reported the
+ *         newest exactly when no later one has opened. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ static void run_records(const uint8_t *p, size_t n)
 {
 	uint8_t dg[DREC_OVERHEAD + 8], msg[8], type;
 	uint64_t last = 0;
+	bool newest;
 	size_t i, k;
 	int r;
 
@@ -77,7 +79,7 @@ static void run_records(const uint8_t *p, size_t n)
 			abort();
 		if (flags & 1)
 			dg[(flags >> 1) % sizeof(dg)] ^= 0x5a;
-		r = drec_open(&rx, dg, sizeof(dg), &type, out, sizeof(out));
+		r = drec_open(&rx, dg, sizeof(dg), &type, &newest, out, sizeof(out));
 		if (flags & 1) {
 			if (r >= 0)
 				abort();	/* a forgery opened */
@@ -87,7 +89,8 @@ static void run_records(const uint8_t *p, size_t n)
 			abort();	/* the window disagrees with the model */
 		if (r < 0)
 			continue;
-		if (r != (int)sizeof(msg) || type != TYPE || memcmp(out, msg, sizeof(msg)) != 0)
+		if (r != (int)sizeof(msg) || type != TYPE || memcmp(out, msg, sizeof(msg)) != 0 ||
+		    newest != (seq >= last))
 			abort();
 		seen[nseen++] = seq;
 		if (seq > last)
@@ -98,13 +101,14 @@ static void run_records(const uint8_t *p, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t type;
+	bool newest;
 
 	if (size == 0)
 		return 0;
 	rx.dr_rx_last = 0;		/* a fresh window for each input */
 	memset(rx.dr_rx_bits, 0, sizeof(rx.dr_rx_bits));
 	if ((data[0] & 1) == 0) {
-		if (drec_open(&rx, data + 1, size - 1, &type, out, sizeof(out)) >= 0)
+		if (drec_open(&rx, data + 1, size - 1, &type, &newest, out, sizeof(out)) >= 0)
 			abort();
 		return 0;
 	}

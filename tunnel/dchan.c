@@ -134,12 +134,15 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
 }
 
-/* An authenticated message of either kind of record. */
+/* An authenticated message of either kind of record. roam: it may move the
+ * endpoint (a vpnd record only if it is the newest: one held back and
+ * replayed from elsewhere must not; OpenSSL's window for DTLS records is
+ * 64 deep and says nothing). */
 static void dchan_deliver(struct dchan *dc, uint8_t type, const uint8_t *p, size_t n,
-    const struct sockaddr_storage *from, uint64_t now)
+    const struct sockaddr_storage *from, uint64_t now, bool roam)
 {
 	dc->dc_last_rx = now;
-	if (!same_addr(from, &dc->dc_io.dst)) {
+	if (roam && !same_addr(from, &dc->dc_io.dst)) {
 		dc->dc_io.dst = *from;	/* authenticated: follow the peer */
 		dc->dc_cb->roamed(dc->dc_arg, from);
 	}
@@ -165,7 +168,7 @@ static void dchan_read(struct dchan *dc, const struct sockaddr_storage *from,
 		n = SSL_read(dc->dc_ssl, buf, (int)cap);
 		if (n > 0) {
 			any = true;
-			dchan_deliver(dc, buf[0], buf + 1, (size_t)n - 1, from, now);
+			dchan_deliver(dc, buf[0], buf + 1, (size_t)n - 1, from, now, true);
 			if (dc->dc_ssl == NULL)
 				return;
 			continue;
@@ -188,13 +191,15 @@ static void dchan_open(struct dchan *dc, const uint8_t *dg, size_t len,
     const struct sockaddr_storage *from, uint64_t now, uint8_t *buf, size_t cap)
 {
 	uint8_t type;
+	bool newest;
 	int n;
 
-	if (dc->dc_state != DC_UP || (n = drec_open(&dc->dc_rec, dg, len, &type, buf, cap)) < 0) {
+	if (dc->dc_state != DC_UP ||
+	    (n = drec_open(&dc->dc_rec, dg, len, &type, &newest, buf, cap)) < 0) {
 		dc->dc_dropped++;
 		return;
 	}
-	dchan_deliver(dc, type, buf, (size_t)n, from, now);
+	dchan_deliver(dc, type, buf, (size_t)n, from, now, newest);
 }
 
 void dchan_input(struct dchan *dc, const uint8_t *dg, size_t len,

@@ -9,9 +9,10 @@
  * address moves the channel there (roaming).
  *
  * Messages travel in DTLS records until the peer's PROBE or PROBE_ACK says
- * it takes vpnd records (DC_F_RECORDS; crypto/drec.h), then in those: one
- * AEAD call each, sealed straight into the send batch. Both kinds are
- * accepted whenever the channel is up. */
+ * it takes vpnd records (DC_F_RECORDS; crypto/drec.h) and this end has
+ * their keys, then in those: one AEAD call each, sealed straight into the
+ * send batch. Both kinds are accepted whenever the channel is up (vpnd
+ * records only once this end has the keys). */
 #ifndef VPND_DCHAN_H
 #define VPND_DCHAN_H
 

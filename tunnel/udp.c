@@ -50,7 +50,7 @@ struct udp_tx {
 	struct iovec            t_iov[UDP_TX_BATCH];
 	struct sockaddr_storage t_addr[UDP_TX_BATCH];
 	size_t                  t_off;		/* bytes of t_buf in use */
-	uint8_t                 t_buf[UDP_TX_BYTES];	/* the datagrams, back to back */
+	_Alignas(16) uint8_t    t_buf[UDP_TX_BYTES];	/* the datagrams, back to back */
 };
 
 #define RX_BUF    65536		/* one GRO super-datagram */
@@ -251,7 +251,13 @@ uint8_t *udp_tx_slot(struct udp_tx *tx)
 
 void udp_tx_push(struct udp_tx *tx, const struct sockaddr_storage *dst, size_t len)
 {
-	unsigned i = tx->t_n++;
+	unsigned i;
+
+	if (tx->t_n == UDP_TX_BATCH || len > UDP_DGRAM_MAX) {	/* no slot taken */
+		tx->t_drops++;
+		return;
+	}
+	i = tx->t_n++;
 
 	tx->t_addr[i] = *dst;
 	tx->t_iov[i].iov_base = tx->t_buf + tx->t_off;

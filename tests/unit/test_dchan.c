@@ -411,6 +411,20 @@ static void data_roundtrip(struct net *n, int from, const uint8_t *p, size_t len
 	assert_memory_equal(to->last, p, len);
 }
 
+/* data_roundtrip, but in datagrams of the kind magic says. */
+static void data_roundtrip_kind(struct net *n, int from, uint8_t magic)
+{
+	struct side *to = &n->side[from == SRV ? CLI : SRV];
+	int msgs = to->msgs;
+
+	assert_int_equal(dchan_send(&n->side[from].dc, DC_DATA, "kind", 4), 0);
+	assert_int_equal(net_queued(n), 1);
+	assert_int_equal(net_head(n)->buf[0], magic);
+	net_run(n);
+	assert_int_equal(to->msgs, msgs + 1);
+	assert_memory_equal(to->last, "kind", 4);
+}
+
 static void fill(uint8_t *p, size_t len, uint32_t seed)
 {
 	size_t i;
@@ -1046,6 +1060,79 @@ static void test_dchan_reordered_records_once(void **state)
 	assert_int_equal(srv_dc(n)->dc_dropped, 2);
 }
 
+/* ---- vpnd records only ---- */
+
+/* Bring the channel up with VPND_DTLS_RECORDS=0 at one end only: the
+ * variable is read as each end's handshake completes, the server's first. */
+static void up_one_end_off(struct net *n, int off)
+{
+	int i;
+
+	if (off == SRV)
+		setenv("VPND_DTLS_RECORDS", "0", 1);
+	assert_int_equal(dchan_connect(cli_dc(n), &n->srv_addr, n->now), 0);
+	for (i = 0; i < RUN_MAX && srv_dc(n)->dc_state != DC_UP; i++)
+		assert_true(net_pump_one(n));
+	if (off == SRV)
+		unsetenv("VPND_DTLS_RECORDS");
+	else
+		setenv("VPND_DTLS_RECORDS", "0", 1);
+	net_run(n);
+	unsetenv("VPND_DTLS_RECORDS");
+	assert_true(usable(srv_dc(n), n));
+	assert_true(usable(cli_dc(n), n));
+	assert_int_equal(srv_dc(n)->dc_rec.dr_on, off != SRV);
+	assert_int_equal(cli_dc(n)->dc_rec.dr_on, off != CLI);
+}
+
+/* An end without the keys says so, and the other one believes it: both
+ * send DTLS records, whichever end it is (an end that sealed vpnd records
+ * for a peer without keys would lose all its data). */
+static void test_dchan_records_off_at_one_end(void **state)
+{
+	struct net *n = *state;
+	int off;
+
+	for (off = SRV; off <= CLI; off++) {
+		if (off == CLI) {
+			net_teardown(state);
+			assert_int_equal(net_setup(state), 0);
+			n = *state;
+		}
+		up_one_end_off(n, off);
+		assert_false(srv_dc(n)->dc_rec_peer);
+		assert_false(cli_dc(n)->dc_rec_peer);
+		data_roundtrip_kind(n, CLI, DTLS_MAGIC);
+		data_roundtrip_kind(n, SRV, DTLS_MAGIC);
+		assert_int_equal(srv_dc(n)->dc_dropped + cli_dc(n)->dc_dropped, 0);
+	}
+}
+
+/* A record held back and replayed from another address is delivered once
+ * (it was never seen) but does not move the endpoint: only the newest
+ * record roams. */
+static void test_dchan_late_record_does_not_roam(void **state)
+{
+	struct net *n = *state;
+	struct sockaddr_storage evil = addr4("203.0.113.66", 666);
+	int msgs;
+
+	net_up(n);
+	assert_int_equal(dchan_send(cli_dc(n), DC_DATA, "early", 5), 0);
+	net_capture(n, 0);			/* held back on the way */
+	data_roundtrip(n, CLI, (const uint8_t *)"later", 5);
+	msgs = n->side[SRV].msgs;
+	net_deliver(n, &n->cap[0], &evil);
+	assert_int_equal(n->side[SRV].msgs, msgs + 1);
+	assert_memory_equal(n->side[SRV].last, "early", 5);
+	assert_int_equal(n->side[SRV].roams, 0);
+	assert_true(addr_eq(&srv_dc(n)->dc_io.dst, &n->cli_from));
+	n->cli_from = evil;			/* the client really moves */
+	data_roundtrip(n, CLI, (const uint8_t *)"moved", 5);
+	assert_int_equal(n->side[SRV].roams, 1);
+	assert_true(addr_eq(&srv_dc(n)->dc_io.dst, &evil));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1067,11 +1154,19 @@ int main(void)
 		T(test_dchan_reordered_records_once),
 #undef T
 	};
+	const struct CMUnitTest rec_tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, net_setup, net_teardown)
+		T(test_dchan_records_off_at_one_end),
+		T(test_dchan_late_record_does_not_roam),
+#undef T
+	};
 	int failed;
 
 	recs = true;
 	unsetenv("VPND_DTLS_RECORDS");
 	failed = cmocka_run_group_tests_name("dchan, vpnd records", tests,
+	    group_setup, group_teardown);
+	failed += cmocka_run_group_tests_name("dchan, vpnd records only", rec_tests,
 	    group_setup, group_teardown);
 	recs = false;
 	setenv("VPND_DTLS_RECORDS", "0", 1);

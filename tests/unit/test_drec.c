@@ -28,6 +28,7 @@
 #define REC_LEN (DREC_OVERHEAD + PAYLOAD)
 
 static const uint8_t chan_id[DTLS_ID_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+static bool nw;				/* drec_open's *newest, the last call's */
 
 /* One end: its DTLS SSL, what it sent (waiting for the other end). */
 struct end {
@@ -162,7 +163,7 @@ static void roundtrip(struct pair *p, int from, uint8_t type, const uint8_t *m, 
 	assert_int_equal(n, DREC_OVERHEAD + len);
 	assert_int_equal(dg[0], DTLS_MAGIC_REC);
 	assert_memory_equal(dg + 1, chan_id, DTLS_ID_LEN);
-	assert_int_equal(drec_open(&p->r[!from], dg, (size_t)n, &t, out, sizeof(out)), len);
+	assert_int_equal(drec_open(&p->r[!from], dg, (size_t)n, &t, &nw, out, sizeof(out)), len);
 	assert_int_equal(t, type);
 	if (len > 0)
 		assert_memory_equal(out, m, len);
@@ -186,7 +187,7 @@ static int open_rec(struct pair *p, int i)
 {
 	uint8_t out[PAYLOAD], t;
 
-	return drec_open(&p->r[0], p->recs[i], REC_LEN, &t, out, sizeof(out));
+	return drec_open(&p->r[0], p->recs[i], REC_LEN, &t, &nw, out, sizeof(out));
 }
 
 /* ---- tests ---- */
@@ -229,14 +230,14 @@ static void test_drec_directions_and_sequence(void **state)
 	assert_int_equal(a[DTLS_HDR + DREC_SEQ_LEN - 1], 0);
 	assert_int_equal(b[DTLS_HDR + DREC_SEQ_LEN - 1], 1);
 	assert_memory_not_equal(a + DREC_HDR, b + DREC_HDR, 4 + DREC_TAG_LEN);
-	assert_int_equal(drec_open(&p->r[1], a, DREC_OVERHEAD + 4, &t, out, sizeof(out)),
+	assert_int_equal(drec_open(&p->r[1], a, DREC_OVERHEAD + 4, &t, &nw, out, sizeof(out)),
 	    -EBADMSG);
 	q = pair_new("PSK-AES256-GCM-SHA384");	/* same PSK, a new session */
-	assert_int_equal(drec_open(&q->r[0], a, DREC_OVERHEAD + 4, &t, out, sizeof(out)),
+	assert_int_equal(drec_open(&q->r[0], a, DREC_OVERHEAD + 4, &t, &nw, out, sizeof(out)),
 	    -EBADMSG);
 	pair_free(q);
-	assert_int_equal(drec_open(&p->r[0], b, DREC_OVERHEAD + 4, &t, out, sizeof(out)), 4);
-	assert_int_equal(drec_open(&p->r[0], a, DREC_OVERHEAD + 4, &t, out, sizeof(out)), 4);
+	assert_int_equal(drec_open(&p->r[0], b, DREC_OVERHEAD + 4, &t, &nw, out, sizeof(out)), 4);
+	assert_int_equal(drec_open(&p->r[0], a, DREC_OVERHEAD + 4, &t, &nw, out, sizeof(out)), 4);
 }
 
 /* Each field changed, or the record cut, fails; the genuine one opens
@@ -262,13 +263,13 @@ static void test_drec_tampered_fields_fail(void **state)
 	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		memcpy(f, p->recs[0], REC_LEN);
 		f[at[i]] ^= 0x01;
-		assert_int_equal(drec_open(&p->r[0], f, REC_LEN, &t, out, sizeof(out)), -EBADMSG);
+		assert_int_equal(drec_open(&p->r[0], f, REC_LEN, &t, &nw, out, sizeof(out)), -EBADMSG);
 	}
-	assert_int_equal(drec_open(&p->r[0], p->recs[0], DREC_OVERHEAD - 1, &t, out,
+	assert_int_equal(drec_open(&p->r[0], p->recs[0], DREC_OVERHEAD - 1, &t, &nw, out,
 	    sizeof(out)), -EBADMSG);			/* no room for a tag */
-	assert_int_equal(drec_open(&p->r[0], p->recs[0], REC_LEN - 1, &t, out,
+	assert_int_equal(drec_open(&p->r[0], p->recs[0], REC_LEN - 1, &t, &nw, out,
 	    sizeof(out)), -EBADMSG);			/* one byte short */
-	assert_int_equal(drec_open(&p->r[0], p->recs[0], REC_LEN, &t, out,
+	assert_int_equal(drec_open(&p->r[0], p->recs[0], REC_LEN, &t, &nw, out,
 	    PAYLOAD - 1), -EBADMSG);			/* larger than the buffer */
 	assert_int_equal(open_rec(p, 0), PAYLOAD);
 	assert_int_equal(open_rec(p, 0), -EBADMSG);	/* and only once */
@@ -283,15 +284,21 @@ static void test_drec_replay_window_edges(void **state)
 
 	seal_many(p);
 	assert_int_equal(open_rec(p, 5), PAYLOAD);
+	assert_true(nw);				/* the newest so far */
 	assert_int_equal(open_rec(p, 3), PAYLOAD);	/* late, not seen */
+	assert_false(nw);
 	assert_int_equal(open_rec(p, 5), -EBADMSG);	/* seen */
 	assert_int_equal(open_rec(p, 64), PAYLOAD);	/* next word */
+	assert_true(nw);
 	assert_int_equal(open_rec(p, 4), PAYLOAD);
+	assert_false(nw);
 	assert_int_equal(open_rec(p, 3), -EBADMSG);
 	assert_int_equal(open_rec(p, top), PAYLOAD);	/* a jump of many words */
+	assert_true(nw);
 	assert_int_equal(open_rec(p, edge - 1), -EBADMSG);	/* just too old */
 	assert_int_equal(open_rec(p, 64), -EBADMSG);
 	assert_int_equal(open_rec(p, edge), PAYLOAD);	/* the oldest it takes */
+	assert_false(nw);
 	assert_int_equal(open_rec(p, edge), -EBADMSG);
 	for (i = top - 1; i > edge; i--)		/* all the rest, backwards */
 		assert_int_equal(open_rec(p, i), PAYLOAD);
@@ -299,8 +306,8 @@ static void test_drec_replay_window_edges(void **state)
 		assert_int_equal(open_rec(p, i), -EBADMSG);
 }
 
-/* drec_keys takes only a 12-byte-nonce AEAD, and exactly its key
- * material; a failure leaves nothing set. */
+/* drec_keys takes only AES-GCM and ChaCha20-Poly1305, and exactly their
+ * key material; a failure leaves nothing set. */
 static void test_drec_keys_refused(void **state)
 {
 	uint8_t km[2 * DREC_KEY_MAX + 2 * DREC_IV_LEN] = { 0 };
@@ -309,6 +316,8 @@ static void test_drec_keys_refused(void **state)
 	(void)state;
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(drec_keys(&r, "AES-256-CBC", km, sizeof(km), true), -EPROTO);
+	assert_int_equal(drec_keys(&r, "AES-128-CCM", km, 2 * 16 + 2 * DREC_IV_LEN, true),
+	    -EPROTO);				/* an AEAD, but not one drec drives */
 	assert_int_equal(drec_keys(&r, "no-such-cipher", km, sizeof(km), true), -EPROTO);
 	assert_int_equal(drec_keys(&r, NULL, km, sizeof(km), true), -EPROTO);
 	assert_int_equal(drec_keys(&r, "AES-256-GCM", km, sizeof(km) - 1, true), -EINVAL);
@@ -328,7 +337,7 @@ static void test_drec_free_wipes(void **state)
 	    sizeof(dg)), DREC_OVERHEAD + 1);
 	drec_free(&p->r[0]);
 	assert_false(p->r[0].dr_on);
-	assert_int_equal(drec_open(&p->r[0], dg, DREC_OVERHEAD + 1, &t, out, sizeof(out)),
+	assert_int_equal(drec_open(&p->r[0], dg, DREC_OVERHEAD + 1, &t, &nw, out, sizeof(out)),
 	    -EBADMSG);
 	assert_int_equal(drec_seal(&p->r[0], chan_id, 1, (const uint8_t *)"x", 1, dg,
 	    sizeof(dg)), -EIO);
