@@ -164,7 +164,7 @@ build/fuzz/fuzz_conf:     $(FUZZ_CONF) fuzz/scratch.c
 build/fuzz/fuzz_allow:    $(FUZZ_CONF) fuzz/scratch.c
 build/fuzz/fuzz_ctl:      daemon/ctl.c
 build/fuzz/fuzz_vnet:     tunnel/vnet.c
-build/fuzz/fuzz_drec:     crypto/drec.c
+build/fuzz/fuzz_drec:     crypto/drec.c crypto/dtls.c
 
 build/fuzz/%: fuzz/%.c $(wildcard */*.h)
 	@mkdir -p $(@D)

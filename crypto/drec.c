@@ -148,8 +148,7 @@ int drec_seal(struct drec *r, const uint8_t id[DTLS_ID_LEN], uint8_t type,
 		return -EIO;
 	if (len > INT_MAX - DREC_OVERHEAD || cap < DREC_OVERHEAD + len)
 		return -EMSGSIZE;
-	out[0] = DTLS_MAGIC_REC;
-	memcpy(out + 1, id, DTLS_ID_LEN);
+	dtls_put_hdr(out, DTLS_MAGIC_REC, id);
 	put_be64(out + DTLS_HDR, seq);
 	out[DREC_HDR - 1] = type;
 	nonce_of(nonce, &r->dr_tx, seq);

@@ -62,7 +62,7 @@ static int bio_write(BIO *b, const char *buf, int len)
 	/* a lost datagram is DTLS's business: one that does not fit too */
 	if ((dg = io->out->slot(io->arg, &cap)) == NULL || DTLS_HDR + (size_t)len > cap)
 		return len;
-	dtls_put_hdr(dg, io->id);
+	dtls_put_hdr(dg, DTLS_MAGIC, io->id);
 	memcpy(dg + DTLS_HDR, buf, (size_t)len);
 	io->out->push(io->arg, &io->dst, DTLS_HDR + (size_t)len);
 	return len;
@@ -269,9 +269,9 @@ int dtls_derive_psk(SSL *tls, struct dtls_io *io)
 	return 0;
 }
 
-void dtls_put_hdr(uint8_t *out, const uint8_t id[DTLS_ID_LEN])
+void dtls_put_hdr(uint8_t *out, uint8_t magic, const uint8_t id[DTLS_ID_LEN])
 {
-	out[0] = DTLS_MAGIC;
+	out[0] = magic;
 	memcpy(out + 1, id, DTLS_ID_LEN);
 }
 

@@ -55,8 +55,9 @@ SSL *dtls_ssl_new(struct dtls_ctx *d, struct dtls_io *io);
 /* Derive io->psk from the TLS 1.3 session tls for io->id. 0 or -EPROTO. */
 int  dtls_derive_psk(SSL *tls, struct dtls_io *io);
 
-/* Write the datagram header for id into out[DTLS_HDR]. */
-void dtls_put_hdr(uint8_t *out, const uint8_t id[DTLS_ID_LEN]);
+/* Write the datagram header (magic: DTLS_MAGIC or DTLS_MAGIC_REC) for id
+ * into out[DTLS_HDR]. */
+void dtls_put_hdr(uint8_t *out, uint8_t magic, const uint8_t id[DTLS_ID_LEN]);
 /* The id of a datagram of either kind (DTLS records or a vpnd record),
  * or NULL if it is too short or not ours. */
 const uint8_t *dtls_hdr_id(const uint8_t *dgram, size_t len);

@@ -56,9 +56,7 @@ static void dchan_fail(struct dchan *dc, const char *why)
 
 static int dchan_new_ssl(struct dchan *dc, uint64_t now)
 {
-	SSL_free(dc->dc_ssl);
-	drec_free(&dc->dc_rec);
-	dc->dc_rec_peer = false;
+	dchan_reset(dc);		/* the old SSL and its record keys */
 	if ((dc->dc_ssl = dtls_ssl_new(dc->dc_ctx, &dc->dc_io)) == NULL)
 		return -ENOMEM;
 	dc->dc_state = DC_HANDSHAKE;

@@ -628,7 +628,7 @@ static void test_bad_datagrams_counted(void **state)
 	up_on_dtls(t);
 	sess_counts(&t->end[SRV].se, &n0);
 	memset(dg, 0x5a, sizeof(dg));
-	dtls_put_hdr(dg, chan_id);		/* our id, garbage records */
+	dtls_put_hdr(dg, DTLS_MAGIC, chan_id);		/* our id, garbage records */
 	sess_datagram_in(&t->end[SRV].se, NULL, dg, sizeof(dg), &t->srv_udp,
 	    t->scratch, sizeof(t->scratch));
 	dg[1] ^= 0xff;				/* another channel's id */
